@@ -1,0 +1,1 @@
+"""The ``latdyn`` command line: one module per command group, discovered by ``main``."""

@@ -1,0 +1,12 @@
+"""Data model (scipp DataArrays for S(Q,E), S(E), S(Q)) and file input/output (``latdyn.data.io``)."""
+
+from .model import (
+    from_numpy,
+    make_spectrum,
+    make_sq,
+    make_sqe,
+    to_numpy,
+    validate,
+)
+
+__all__ = ["from_numpy", "make_sq", "make_sqe", "make_spectrum", "to_numpy", "validate"]

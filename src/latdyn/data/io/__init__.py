@@ -1,0 +1,1 @@
+"""latdyn.data.io."""
