@@ -70,7 +70,8 @@ def emit(
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream, width=max(100, Console().width))
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    console = Console(file=stream, width=None if is_tty else 200)
     cols = list(columns or (rows[0].keys() if rows else []))
     if rows:
         table = Table(title=title, show_lines=False)

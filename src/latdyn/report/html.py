@@ -124,7 +124,8 @@ class Report:
         if kind == "figure":
             b64 = base64.b64encode(obj.png).decode("ascii")
             cap = f"<figcaption>{html.escape(obj.caption)}</figcaption>" if obj.caption else ""
-            return (f'<figure id="fig-{html.escape(obj.name)}"><img alt="{html.escape(obj.caption or obj.name)}" '
+            alt = html.escape(obj.caption or obj.name)
+            return (f'<figure id="fig-{html.escape(obj.name)}"><img alt="{alt}" '
                     f'src="data:image/png;base64,{b64}">{cap}</figure>')
         if kind == "table":
             cols, rows = obj
