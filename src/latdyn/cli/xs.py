@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..scattering import LAMBDA_2200, TABLES, Composition
+from ..scattering import LAMBDA_2200, R_ELECTRON_FM, TABLES, Composition, xray_form_factor
 from .output import add_json_flag, emit
 
 
@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="neutron wavelength in angstrom for the absorption (default 1.798, 2200 m/s)")
     p.add_argument("--table", choices=TABLES, default="sears",
                    help="scattering table: sears (Sears 1992, default) or rauch (Rauch-Waschkowski 2003)")
+    p.add_argument("--xray-q", type=float, default=None, metavar="Q",
+                   help="also tabulate the X-ray amplitude r_e f0(|Q|) in fm at this |Q| (1/angstrom)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -25,6 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     comp = Composition(args.formula, table=args.table)
     rows = comp.table_rows(args.wavelength)
+    if args.xray_q is not None:
+        for row in rows:
+            f0 = xray_form_factor(row["nuclide"], args.xray_q)
+            row["xray_f0_e"] = f0
+            row["xray_r_e_f0_fm"] = R_ELECTRON_FM * f0
     per_atom = comp.per_atom(args.wavelength)
     extra = {
         "formula": args.formula,
