@@ -1,0 +1,130 @@
+"""DAVE ASCII group files (``.grp``, NIST DAVE; also written by Mantid's SaveDaveGrp).
+
+Layout: ``#`` lines label sections, each followed by numbers::
+
+    # Number of Energy transfer values      -> n_x
+    # Number of q values                    -> n_groups
+    # Energy transfer (micro eV) values     -> n_x x values (unit in parentheses)
+    # q (1/Angstroms) values                -> n_groups group values
+    # Group 0                               -> n_x lines 'intensity error'
+    # Group 1 ...
+
+Energies given in micro-eV are converted to meV (and their bin widths with them); the group
+axis becomes ``Q`` (1/angstrom) when its label names q.  Result dims ``('Q', 'E')``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import FormatError
+from ._common import assemble, check_axis, read_text
+from .container import LoadedData
+
+__all__ = ["read_dave_grp", "looks_like_dave_grp"]
+
+
+def looks_like_dave_grp(lines: list[str]) -> bool:
+    """True when the file opens with DAVE's '# Number of ...' header."""
+    return bool(lines) and lines[0].lstrip().lower().startswith("# number of")
+
+
+def _sections(lines: list[str], file: Path) -> list[tuple[str, int, list[list[float]]]]:
+    sections: list[tuple[str, int, list[list[float]]]] = []
+    for i, line in enumerate(lines):
+        s = line.strip()
+        if not s:
+            continue
+        if s.startswith("#"):
+            sections.append((s.lstrip("#").strip(), i + 1, []))
+            continue
+        if not sections:
+            raise FormatError("data before the first '#' header", file=file, field=f"line {i + 1}",
+                              value=s[:60])
+        try:
+            sections[-1][2].append([float(v) for v in s.replace(",", " ").split()])
+        except ValueError:
+            raise FormatError("line is not numeric", file=file, field=f"line {i + 1}",
+                              value=s[:60]) from None
+    return sections
+
+
+def _x_unit(label: str) -> tuple[str, str, float]:
+    low = label.lower()
+    if "energy" in low or "ev" in low:
+        if "micro" in low or "uev" in low or "\u00b5ev" in low:
+            return "E", "meV", 1e-3
+        return "E", "meV", 1.0
+    if low.startswith("q") or "angstrom" in low:
+        return "Q", "1/angstrom", 1.0
+    if "temp" in low:
+        return "T", "K", 1.0
+    return "x", "dimensionless", 1.0
+
+
+def read_dave_grp(path: str | Path) -> LoadedData:
+    """Read a DAVE group file into S(Q, E) (meV, 1/angstrom) with variances.
+
+    Metadata: ``x_label`` and ``group_label`` (the section titles as written), ``q_source``.
+    """
+    p = Path(path)
+    lines = read_text(p)
+    if not looks_like_dave_grp(lines):
+        raise FormatError("not a DAVE group file (no '# Number of' header)", file=p,
+                          field="line 1")
+    sec = _sections(lines, p)
+    if len(sec) < 5:
+        raise FormatError("DAVE file needs counts, axes and at least one group", file=p,
+                          field="sections", value=len(sec))
+
+    def scalar(k: int) -> int:
+        title, line, rows = sec[k]
+        if len(rows) != 1 or len(rows[0]) != 1 or rows[0][0] != int(rows[0][0]) or rows[0][0] < 1:
+            raise FormatError("expected one positive integer", file=p, field=f"'{title}' "
+                              f"(line {line})", value=rows[:2])
+        return int(rows[0][0])
+
+    n_x, n_g = scalar(0), scalar(1)
+    xs_title, xs_line, xs_rows = sec[2]
+    gs_title, gs_line, gs_rows = sec[3]
+    x = np.array([r[0] for r in xs_rows if r], dtype=float)
+    g = np.array([r[0] for r in gs_rows if r], dtype=float)
+    if x.size != n_x:
+        raise FormatError(f"{x.size} x values but the header says {n_x}", file=p,
+                          field=f"'{xs_title}' (line {xs_line})", value=x.size)
+    if g.size != n_g:
+        raise FormatError(f"{g.size} group values but the header says {n_g}", file=p,
+                          field=f"'{gs_title}' (line {gs_line})", value=g.size)
+    groups = sec[4:]
+    if len(groups) != n_g:
+        raise FormatError(f"{len(groups)} groups but the header says {n_g}", file=p,
+                          field="# Group sections", value=len(groups))
+    y = np.empty((n_g, n_x))
+    e = np.empty((n_g, n_x))
+    for k, (title, line, rows) in enumerate(groups):
+        if len(rows) != n_x or any(len(r) < 2 for r in rows):
+            raise FormatError(f"group needs {n_x} lines of 'intensity error'", file=p,
+                              field=f"'{title}' (line {line})", value=len(rows))
+        arr = np.array([r[:2] for r in rows])
+        y[k], e[k] = arr[:, 0], arr[:, 1]
+    xdim, xunit, fac = _x_unit(xs_title)
+    gdim, gunit, _ = _x_unit(gs_title)
+    if gdim == xdim or gdim == "E":
+        gdim, gunit = "spectrum", "dimensionless"
+    x = x * fac
+    if check_axis(x, p, f"'{xs_title}'", allow_decreasing=True) < 0:
+        x, y, e = x[::-1], y[:, ::-1], e[:, ::-1]
+    if check_axis(g, p, f"'{gs_title}'", allow_decreasing=True) < 0:
+        g, y, e = g[::-1], y[::-1], e[::-1]
+    da = assemble(y, e, {gdim: g, xdim: x}, {gdim: gunit, xdim: xunit}, "dimensionless", p,
+                  "groups", name=p.stem)
+    meta: dict[str, Any] = {"x_label": xs_title, "group_label": gs_title,
+                            "q_source": "file (group values)" if gdim == "Q" else "none"}
+    m = re.search(r"\(([^)]*)\)", xs_title)
+    if m:
+        meta["x_unit_in_file"] = m.group(1)
+    return LoadedData(p, "dave_grp", {p.stem: da}, {p.stem: meta})

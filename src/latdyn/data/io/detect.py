@@ -1,0 +1,111 @@
+"""Format detection by content and the ``load`` entry point.
+
+HDF5 files (recognised by their signature) are told apart by their layout:
+``mantid_workspace_N`` groups (Mantid processed NeXus), an ``NXSPE_info`` group (NXSPE),
+``entry1/data1/DATA`` (ILL LAMP) or the root attribute ``latdyn_format`` (latdyn results).
+Text files: ``# Number of`` opens a DAVE group file; an integer header line followed by a
+title and a numeric parameter line is INX; anything else numeric is column ASCII.
+The file name's extension is never trusted on its own.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ...errors import FormatError, InputError
+from ._common import open_hdf5, read_text
+from .container import LoadedData
+
+__all__ = ["detect_format", "load", "READERS"]
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _is_hdf5(p: Path) -> bool:
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+        if head == _HDF5_SIGNATURE:
+            return True
+        # the superblock may follow a user block of 512 * 2**n bytes
+        offset = 512
+        size = p.stat().st_size
+        while offset + 8 <= size and offset <= 1 << 20:
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                return True
+            offset *= 2
+    return False
+
+
+def detect_format(path: str | Path) -> str:
+    """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
+    from .dave_grp import looks_like_dave_grp
+    from .inx import looks_like_inx
+    from .lamp_hdf import is_lamp_hdf
+    from .mantid_nexus import is_mantid_nexus
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(2, "No such file", str(p))
+    if p.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(p))
+    if _is_hdf5(p):
+        with open_hdf5(p) as fh:
+            if is_mantid_nexus(fh):
+                return "mantid_nexus"
+            if is_lamp_hdf(fh):
+                return "lamp_hdf"
+            top = sorted(fh.keys())[:8]
+        raise FormatError("HDF5 file of an unknown layout (not Mantid processed NeXus, NXSPE, "
+                          "LAMP or latdyn results)", file=p, field="/", value=top)
+    lines = read_text(p)
+    if looks_like_dave_grp(lines):
+        return "dave_grp"
+    if looks_like_inx(lines):
+        return "inx"
+    return "ascii_columns"
+
+
+def _readers() -> dict[str, Callable[..., LoadedData]]:
+    from .ascii_columns import read_ascii_columns
+    from .dave_grp import read_dave_grp
+    from .inx import read_inx
+    from .lamp_hdf import read_lamp_hdf
+    from .mantid_nexus import read_mantid_nexus
+
+    return {"mantid_nexus": read_mantid_nexus, "lamp_hdf": read_lamp_hdf,
+            "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns}
+
+
+#: Format names understood by :func:`load`.
+READERS = ("mantid_nexus", "lamp_hdf", "inx", "dave_grp", "ascii_columns")
+
+
+def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedData:
+    """Read any supported file, detecting its format by content.
+
+    Parameters
+    ----------
+    path: the file.
+    format: force a reader (one of :data:`READERS`) instead of detecting.
+    kwargs: passed to the reader (e.g. ``q=`` for :func:`read_inx`).
+
+    Returns
+    -------
+    LoadedData: ``.data`` (the only DataArray), ``.entries`` (all), ``.metadata``.
+    """
+    fmt = format or detect_format(path)
+    readers = _readers()
+    if fmt not in readers:
+        raise InputError(f"unknown format; choose one of {list(READERS)}", file=path,
+                         field="format", value=fmt)
+    reader = readers[fmt]
+    try:
+        inspect.signature(reader).bind(path, **kwargs)
+    except TypeError as exc:
+        raise InputError(f"option not understood by the {fmt} reader ({exc})", file=path,
+                         field="options", value=sorted(kwargs)) from None
+    return reader(path, **kwargs)
