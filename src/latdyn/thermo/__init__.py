@@ -1,1 +1,54 @@
-"""latdyn.thermo."""
+"""Thermodynamics from a phonon DOS, Debye/Einstein models, kinetic thermal conductivity,
+Arrhenius analysis and the entropy bookkeeping of caloric transitions."""
+
+from .caloric import (
+    clausius_clapeyron,
+    configurational_entropy,
+    driving_pressure,
+    total_transition_entropy,
+)
+from .dos import DOS, as_dos
+from .harmonic import (
+    DULONG_PETIT,
+    R_GAS,
+    band_centre,
+    debye_temperature_from_moments,
+    dulong_petit_ratio,
+    entropy,
+    entropy_difference,
+    free_energy,
+    heat_capacity,
+    internal_energy,
+    thermodynamics,
+    zero_point_energy,
+)
+from .kinetics import ArrheniusResult, arrhenius, arrhenius_fit
+from .models import (
+    debye_dos,
+    debye_entropy,
+    debye_heat_capacity,
+    einstein_entropy,
+    einstein_heat_capacity,
+)
+from .transport import (
+    kappa_average,
+    kappa_modes,
+    lifetime,
+    lifetime_error,
+    mean_free_path,
+    mode_heat_capacity,
+    phonon_period,
+    residence_time,
+    timescale_comparison,
+)
+
+__all__ = [
+    "DOS", "as_dos", "R_GAS", "DULONG_PETIT", "heat_capacity", "entropy", "free_energy",
+    "internal_energy", "zero_point_energy", "thermodynamics", "dulong_petit_ratio",
+    "debye_temperature_from_moments", "band_centre", "entropy_difference", "debye_dos",
+    "debye_heat_capacity", "debye_entropy", "einstein_heat_capacity", "einstein_entropy",
+    "lifetime", "lifetime_error", "mean_free_path", "mode_heat_capacity", "kappa_modes",
+    "kappa_average", "phonon_period", "residence_time", "timescale_comparison",
+    "ArrheniusResult", "arrhenius", "arrhenius_fit", "configurational_entropy",
+    "total_transition_entropy", "clausius_clapeyron", "driving_pressure",
+]
