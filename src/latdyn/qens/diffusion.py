@@ -1,0 +1,121 @@
+r"""Translational diffusion models: the quasi-elastic HWHM Gamma(Q) (meV) of a Lorentzian.
+
+Units: Q in 1/angstrom, D in angstrom^2/ps, residence time tau in ps, jump length l in
+angstrom; hbar from :data:`latdyn.units.HBAR_MEV_PS` (meV ps).  Conversions: 1 A^2/ps =
+1e-4 cm^2/s = 1e-8 m^2/s.
+
+- Fick:              Gamma = hbar D Q^2
+- Chudley-Elliott:   Gamma = (hbar / tau) [1 - sin(Q l) / (Q l)],       D = l^2 / (6 tau)
+  (Chudley & Elliott, Proc. Phys. Soc. 77, 353 (1961); isotropic average of a fixed jump l)
+- Hall-Ross:         Gamma = (hbar / tau) [1 - exp(-Q^2 <l^2> / 6)],    D = <l^2> / (6 tau)
+  (Hall & Ross, Mol. Phys. 42, 673 (1981); Gaussian distribution of jump vectors, l = rms)
+- Singwi-Sjolander:  Gamma = hbar D Q^2 / (1 + D Q^2 tau)
+  (Singwi & Sjolander, Phys. Rev. 119, 863 (1960); jump diffusion with residence time tau;
+  Teixeira et al., PRA 31, 1913 (1985) for water)
+
+All tend to Fick's law at small Q; the jump models saturate at hbar / tau.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..units import HBAR_MEV_PS
+
+__all__ = ["DiffusionModel", "DIFFUSION_MODELS", "get_diffusion_model", "fick", "chudley_elliott",
+           "hall_ross", "singwi_sjolander", "A2PS_TO_CM2S", "A2PS_TO_M2S"]
+
+#: 1 angstrom^2/ps in cm^2/s.
+A2PS_TO_CM2S = 1e-16 / 1e-12
+#: 1 angstrom^2/ps in m^2/s.
+A2PS_TO_M2S = 1e-20 / 1e-12
+
+
+def _q(Q) -> np.ndarray:
+    q = np.asarray(Q, dtype=float)
+    if np.any(~np.isfinite(q) | (q < 0)):
+        raise InputError("Q must be finite and non-negative", field="Q", value=Q)
+    return q
+
+
+def _pos(x, name: str) -> float:
+    v = float(x)
+    if not (np.isfinite(v) and v > 0):
+        raise InputError(f"{name} must be positive and finite", field=name, value=x)
+    return v
+
+
+def fick(Q, D):
+    """Fickian HWHM hbar D Q^2 (meV); D in A^2/ps, Q in 1/A."""
+    return HBAR_MEV_PS * _pos(D, "D") * _q(Q) ** 2
+
+
+def chudley_elliott(Q, D, l):
+    """Chudley-Elliott HWHM (hbar/tau)(1 - sin(Ql)/(Ql)) (meV), tau = l^2/(6D); D A^2/ps, l A."""
+    d, jl = _pos(D, "D"), _pos(l, "l")
+    tau = jl * jl / (6.0 * d)
+    return HBAR_MEV_PS / tau * (1.0 - np.sinc(_q(Q) * jl / np.pi))
+
+
+def hall_ross(Q, D, l):
+    """Hall-Ross HWHM (hbar/tau)(1 - exp(-Q^2 l^2/6)) (meV), tau = l^2/(6D); l the rms jump (A)."""
+    d, jl = _pos(D, "D"), _pos(l, "l")
+    tau = jl * jl / (6.0 * d)
+    return -HBAR_MEV_PS / tau * np.expm1(-(_q(Q) * jl) ** 2 / 6.0)
+
+
+def singwi_sjolander(Q, D, tau):
+    """Singwi-Sjolander HWHM hbar D Q^2 / (1 + D Q^2 tau) (meV); D A^2/ps, tau ps."""
+    d, t = _pos(D, "D"), _pos(tau, "tau")
+    dq2 = d * _q(Q) ** 2
+    return HBAR_MEV_PS * dq2 / (1.0 + dq2 * t)
+
+
+@dataclass(frozen=True)
+class DiffusionModel:
+    """A named HWHM(Q) model: parameter names, units, initial guesses and derived quantities."""
+
+    name: str
+    function: Callable
+    params: tuple[str, ...]
+    units: tuple[str, ...]
+    guess: tuple[float, ...]
+
+    def hwhm(self, Q, **p) -> np.ndarray:
+        """Gamma(Q) in meV for parameters by name."""
+        return self.function(Q, **{k: p[k] for k in self.params})
+
+    def derived(self, **p) -> dict[str, float]:
+        """D in A^2/ps, cm^2/s and m^2/s; residence time tau (ps) and jump length l (A) where defined."""
+        d = float(p["D"])
+        out = {"D_A2_per_ps": d, "D_cm2_per_s": d * A2PS_TO_CM2S, "D_m2_per_s": d * A2PS_TO_M2S}
+        if "l" in p:
+            out["l_A"] = float(p["l"])
+            out["tau_ps"] = float(p["l"]) ** 2 / (6.0 * d)
+        if "tau" in p:
+            out["tau_ps"] = float(p["tau"])
+            out["l_rms_A"] = float(np.sqrt(6.0 * d * float(p["tau"])))
+        return out
+
+
+DIFFUSION_MODELS: dict[str, DiffusionModel] = {
+    "fick": DiffusionModel("fick", fick, ("D",), ("A^2/ps",), (0.1,)),
+    "chudley-elliott": DiffusionModel("chudley-elliott", chudley_elliott, ("D", "l"),
+                                      ("A^2/ps", "A"), (0.1, 2.0)),
+    "hall-ross": DiffusionModel("hall-ross", hall_ross, ("D", "l"), ("A^2/ps", "A"), (0.1, 2.0)),
+    "singwi-sjolander": DiffusionModel("singwi-sjolander", singwi_sjolander, ("D", "tau"),
+                                       ("A^2/ps", "ps"), (0.1, 1.0)),
+}
+
+
+def get_diffusion_model(name: str) -> DiffusionModel:
+    """The diffusion model called ``name`` (fick, chudley-elliott, hall-ross, singwi-sjolander)."""
+    key = name.lower().replace("_", "-")
+    if key not in DIFFUSION_MODELS:
+        raise InputError(f"unknown diffusion model; use one of {sorted(DIFFUSION_MODELS)}",
+                         field="diffusion", value=name)
+    return DIFFUSION_MODELS[key]

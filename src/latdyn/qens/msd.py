@@ -1,0 +1,113 @@
+r"""Mean-square displacement from elastic (fixed-window) scans in the Gaussian approximation.
+
+For an isotropic harmonic (Gaussian) motion the elastic intensity is
+
+    S_el(Q, T) / S_el(Q, T_0) = exp(-Q^2 [<u^2>(T) - <u^2>(T_0)] / 3),
+
+<u^2> = <u_x^2 + u_y^2 + u_z^2> (A^2), so ln of the normalised intensity is linear in Q^2 with
+slope -<u^2>/3 (Rahman, Singwi & Sjolander, Phys. Rev. 126, 986 (1962); Zaccai, Science 288,
+1604 (2000)).  The approximation holds for Q^2 <u^2> / 3 below about 1; :func:`elastic_msd`
+reports for each temperature whether the fitted Q range obeys it.
+
+Conventions in use (FIELD-NOTES): ``u2`` exp(-Q^2 <u^2>/3) (this module); ``ux2``
+exp(-Q^2 <u_x^2>), <u^2> = 3 <u_x^2> (nPDyn built-ins); ``r2`` exp(-Q^2 <r^2>/6) with
+<r^2> = <|r(t) - r(0)|^2> = 2 <u^2> (Mantid MSDFit, nPDyn docs).  :func:`convert_msd` converts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipp as sc
+
+from ..errors import InputError
+
+__all__ = ["MSD_CONVENTIONS", "convert_msd", "elastic_msd"]
+
+#: value in each convention per <u^2> (A^2).
+MSD_CONVENTIONS = {"u2": 1.0, "ux2": 1.0 / 3.0, "r2": 2.0}
+
+
+def convert_msd(value, source: str = "u2", target: str = "r2"):
+    """Convert an MSD between conventions 'u2' (<u^2>), 'ux2' (<u_x^2>) and 'r2' (<r^2> = 2<u^2>)."""
+    for c in (source, target):
+        if c not in MSD_CONVENTIONS:
+            raise InputError(f"unknown MSD convention; use one of {sorted(MSD_CONVENTIONS)}",
+                             field="convention", value=c)
+    return np.asarray(value, dtype=float) * MSD_CONVENTIONS[target] / MSD_CONVENTIONS[source]
+
+
+def elastic_msd(scan: sc.DataArray, q_range: tuple[float, float] | None = None,
+                reference: str = "lowest", validity: float = 1.0, convention: str = "u2",
+                source: str | None = None) -> sc.DataArray:
+    r"""<u^2>(T) from an elastic scan with dims ('T', 'Q') (either order) and variances.
+
+    Each Q column is normalised to its value at the lowest temperature (``reference='lowest'``)
+    or left as it is (``'none'``: the intercept absorbs the scale).  For each T a weighted
+    straight line ln I = c - (Q^2 / 3) <u^2> is fitted over ``q_range`` (1/A, default all Q),
+    with weights from the propagated variances.
+
+    Returns a DataArray over T: the MSD in the requested ``convention`` (A^2, with variances),
+    coords ``intercept`` and ``valid`` (True where Q_max^2 <u^2> / 3 <= ``validity``).
+    """
+    if not isinstance(scan, sc.DataArray) or set(scan.dims) != {"T", "Q"}:
+        raise InputError("elastic scan must be a DataArray with dims ('T', 'Q')", file=source,
+                         field="dims", value=getattr(scan, "dims", type(scan).__name__))
+    da = scan.transpose(["T", "Q"])
+    T = np.asarray(da.coords["T"].values, dtype=float)
+    Q = np.asarray(sc.to_unit(da.coords["Q"], "1/angstrom").values, dtype=float)
+    if da.coords.is_edges("Q"):
+        Q = 0.5 * (Q[1:] + Q[:-1])
+    I = np.asarray(da.values, dtype=float)
+    var = np.asarray(da.variances) if da.variances is not None else None
+    if var is None:
+        raise InputError("elastic scan needs uncertainties (variances)", file=source, field="variances")
+    sel = np.ones(Q.size, bool) if q_range is None else (Q >= q_range[0]) & (Q <= q_range[1])
+    if sel.sum() < 2:
+        raise InputError("fewer than two Q groups inside the Q range", file=source, field="q_range",
+                         value=q_range)
+    if reference == "lowest":
+        i0 = int(np.argmin(T))
+        ref, ref_var = I[i0], var[i0]
+        if np.any(ref[sel] <= 0):
+            raise InputError("reference (lowest-T) intensity is not positive", file=source,
+                             field="Q", value=Q[sel][ref[sel] <= 0][0])
+        y = I / ref
+        y_var = var / ref**2 + (I**2) * ref_var / ref**4
+        y_var[i0] = var[i0] / ref**2  # the reference row is exactly 1 up to its own noise
+    elif reference == "none":
+        y, y_var = I, var
+    else:
+        raise InputError("reference must be 'lowest' or 'none'", field="reference", value=reference)
+    x = Q[sel] ** 2
+    out_val = np.full(T.size, np.nan)
+    out_var = np.full(T.size, np.nan)
+    icpt = np.full(T.size, np.nan)
+    for it in range(T.size):
+        yy, vv = y[it, sel], y_var[it, sel]
+        ok = (yy > 0) & (vv > 0)
+        if ok.sum() < 2:
+            raise InputError("fewer than two usable (positive, with errors) points", file=source,
+                             field=f"T={T[it]:g}", value=int(ok.sum()))
+        ln = np.log(yy[ok])
+        w = yy[ok] ** 2 / vv[ok]  # 1 / var(ln y)
+        X = np.stack([np.ones(ok.sum()), -x[ok] / 3.0], axis=1)
+        cov = np.linalg.inv(X.T @ (X * w[:, None]))
+        beta = cov @ (X.T @ (w * ln))
+        icpt[it], out_val[it], out_var[it] = beta[0], beta[1], cov[1, 1]
+    valid = x.max() * out_val / 3.0 <= validity
+    f = MSD_CONVENTIONS[convert_msd_check(convention)]
+    res = sc.DataArray(
+        sc.array(dims=["T"], values=out_val * f, variances=out_var * f * f, unit="angstrom**2"),
+        coords={"T": da.coords["T"].copy(),
+                "intercept": sc.array(dims=["T"], values=icpt),
+                "valid": sc.array(dims=["T"], values=valid)},
+        name=f"MSD ({convention})")
+    return res
+
+
+def convert_msd_check(convention: str) -> str:
+    """Return ``convention`` if known, else raise InputError."""
+    if convention not in MSD_CONVENTIONS:
+        raise InputError(f"unknown MSD convention; use one of {sorted(MSD_CONVENTIONS)}",
+                         field="convention", value=convention)
+    return convention
