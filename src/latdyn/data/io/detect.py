@@ -46,6 +46,8 @@ def detect_format(path: str | Path) -> str:
     from .inx import looks_like_inx
     from .lamp_hdf import is_lamp_hdf
     from .mantid_nexus import is_mantid_nexus
+    from .nxspe import is_nxspe
+    from .results_h5 import is_results_h5
 
     p = Path(path)
     if not p.exists():
@@ -54,8 +56,12 @@ def detect_format(path: str | Path) -> str:
         raise IsADirectoryError(21, "Is a directory", str(p))
     if _is_hdf5(p):
         with open_hdf5(p) as fh:
+            if is_results_h5(fh):
+                return "results_h5"
             if is_mantid_nexus(fh):
                 return "mantid_nexus"
+            if is_nxspe(fh):
+                return "nxspe"
             if is_lamp_hdf(fh):
                 return "lamp_hdf"
             top = sorted(fh.keys())[:8]
@@ -75,13 +81,16 @@ def _readers() -> dict[str, Callable[..., LoadedData]]:
     from .inx import read_inx
     from .lamp_hdf import read_lamp_hdf
     from .mantid_nexus import read_mantid_nexus
+    from .nxspe import read_nxspe
+    from .results_h5 import load_results_h5
 
-    return {"mantid_nexus": read_mantid_nexus, "lamp_hdf": read_lamp_hdf,
-            "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns}
+    return {"mantid_nexus": read_mantid_nexus, "nxspe": read_nxspe, "lamp_hdf": read_lamp_hdf,
+            "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns,
+            "results_h5": load_results_h5}
 
 
 #: Format names understood by :func:`load`.
-READERS = ("mantid_nexus", "lamp_hdf", "inx", "dave_grp", "ascii_columns")
+READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
 
 
 def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedData:

@@ -1,0 +1,165 @@
+"""CSV for tables: one header row of ``name [unit]`` cells, then one row per table row.
+
+A per-row fit covariance (n_rows, n_par, n_par) is written as extra columns
+``cov[a|b]`` (upper triangle, a <= b); a single covariance (n_par, n_par) for a table with one
+row per parameter is written as columns ``cov[*|b]``, row i holding C[i, b].  Floats are written with
+``repr`` (17 significant digits), so :func:`read_csv` gives back identical numbers.
+A 1-D or 2-D DataArray is written in long form (coordinates, value, error).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipp as sc
+
+from ...errors import FormatError, InputError
+from ..atomic import write_text_atomic
+from ._common import read_text
+from .table import Table
+
+__all__ = ["write_csv", "read_csv", "dataarray_to_table"]
+
+_HEAD = re.compile(r"^(.*?)(?: \[(.*)\])?$")
+_COV = re.compile(r"^cov\[(.+)\|(.+)\]$")
+
+
+def dataarray_to_table(da: sc.DataArray) -> Table:
+    """Long-form table of a 1-D or 2-D DataArray: one row per point.
+
+    Columns: each dim's coordinate (bin centres, plus ``<dim>_lo``/``<dim>_hi`` edges for
+    histograms), ``value`` and ``error`` (sigma, when there are variances), ``masked``.
+    """
+    if not isinstance(da, sc.DataArray) or da.ndim not in (1, 2):
+        raise InputError("only 1-D and 2-D DataArrays can be written as a table", field="data",
+                         value=getattr(da, "dims", type(da).__name__))
+    grids = np.meshgrid(*[np.arange(da.sizes[d]) for d in da.dims], indexing="ij")
+    cols: dict[str, Any] = {}
+    units: dict[str, str] = {}
+    for d, idx in zip(da.dims, grids, strict=True):
+        c = np.asarray(da.coords[d].values, dtype=float)
+        u = str(da.coords[d].unit)
+        if da.coords.is_edges(d):
+            cols[f"{d}_lo"], cols[f"{d}_hi"] = c[:-1][idx].ravel(), c[1:][idx].ravel()
+            cols[d] = (0.5 * (c[:-1] + c[1:]))[idx].ravel()
+            units.update({f"{d}_lo": u, f"{d}_hi": u})
+        else:
+            cols[d] = c[idx].ravel()
+        units[d] = u
+    cols["value"] = np.asarray(da.values, dtype=float).ravel()
+    units["value"] = str(da.unit)
+    if da.variances is not None:
+        cols["error"] = np.sqrt(np.asarray(da.variances, dtype=float)).ravel()
+        units["error"] = str(da.unit)
+    if da.masks:
+        m = np.zeros(da.shape, dtype=bool)
+        for mask in da.masks.values():
+            m |= mask.broadcast(sizes=da.sizes).values
+        cols["masked"] = m.ravel()
+    return Table(cols, units)
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    return str(v)
+
+
+def write_csv(path: str | Path, table: Table | sc.DataArray) -> Path:
+    """Write a :class:`Table` (or a 1-D/2-D DataArray, via :func:`dataarray_to_table`) as CSV.
+
+    Atomic.  Returns the path.
+    """
+    if isinstance(table, sc.DataArray):
+        table = dataarray_to_table(table)
+    if not isinstance(table, Table):
+        raise InputError("expected a Table or a DataArray", file=path, field="table",
+                         value=type(table).__name__)
+    names = list(table.columns)
+    header = [f"{n} [{table.units[n]}]" if table.units.get(n) else n for n in names]
+    columns = [table.columns[n] for n in names]
+    cov = table.covariance
+    params = table.parameters
+    if cov is not None and cov.ndim == 3:
+        for i in range(len(params)):
+            for j in range(i, len(params)):
+                header.append(f"cov[{params[i]}|{params[j]}]")
+                columns.append(cov[:, i, j])
+    elif cov is not None:
+        if table.n_rows != len(params):
+            raise InputError("a single covariance goes to CSV only for a table with one row per "
+                             "parameter; use write_results_h5", file=path, field="covariance",
+                             value=(table.n_rows, len(params)))
+        for j, name in enumerate(params):
+            header.append(f"cov[*|{name}]")
+            columns.append(cov[:, j])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for i in range(table.n_rows):
+        writer.writerow([_cell(c[i]) for c in columns])
+    return write_text_atomic(path, buf.getvalue())
+
+
+def _parse_column(cells: list[str]) -> np.ndarray:
+    if cells and all(c in ("true", "false") for c in cells):
+        return np.array([c == "true" for c in cells])
+    try:
+        return np.array([int(c) for c in cells], dtype=np.int64)
+    except ValueError:
+        pass
+    try:
+        return np.array([float(c) for c in cells], dtype=float)
+    except ValueError:
+        return np.array(cells, dtype=str)
+
+
+def read_csv(path: str | Path) -> Table:
+    """Read a CSV written by :func:`write_csv` (or any CSV with a header row) into a Table."""
+    p = Path(path)
+    rows = list(csv.reader(read_text(p)))
+    rows = [r for r in rows if r]
+    if not rows:
+        raise FormatError("empty CSV file", file=p, field="line 1")
+    header, body = rows[0], rows[1:]
+    for i, r in enumerate(body, start=2):
+        if len(r) != len(header):
+            raise FormatError(f"row has {len(r)} cells, header has {len(header)}", file=p,
+                              field=f"line {i}", value=r[:4])
+    cols: dict[str, Any] = {}
+    units: dict[str, str] = {}
+    cov_cols: dict[tuple[str, str], np.ndarray] = {}
+    for j, h in enumerate(header):
+        data = _parse_column([r[j] for r in body])
+        m = _COV.match(h)
+        if m:
+            cov_cols[(m.group(1), m.group(2))] = np.asarray(data, dtype=float)
+            continue
+        name, unit = _HEAD.match(h).groups()
+        cols[name] = data
+        if unit:
+            units[name] = unit
+    if not cov_cols:
+        return Table(cols, units)
+    if all(a == "*" for a, _ in cov_cols):
+        params = [b for _, b in cov_cols]
+        cov = np.stack([cov_cols[("*", q)] for q in params], axis=1)
+        return Table(cols, units, cov, params)
+    params = []
+    for a, b in cov_cols:
+        for q in (a, b):
+            if q not in params:
+                params.append(q)
+    k = len(params)
+    cov = np.zeros((len(body), k, k))
+    for (a, b), v in cov_cols.items():
+        i, j = params.index(a), params.index(b)
+        cov[:, i, j] = cov[:, j, i] = v
+    return Table(cols, units, cov, params)

@@ -1,0 +1,318 @@
+"""latdyn's HDF5 results file: DataArrays, fit tables with covariances, model, provenance.
+
+Lossless round trip: :func:`read_results_h5` returns exactly what :func:`write_results_h5`
+was given (values, variances, units, dtypes, coordinates incl. bin edges, unaligned and
+string coordinates, masks; table columns, units and covariances; the model definition and
+metadata as JSON).  Layout (every name is stored as an attribute, so any name is allowed)::
+
+    /                      attrs latdyn_format='latdyn-results', format_version=1
+    /provenance            attrs latdyn_version, created (UTC ISO 8601), command_line, python;
+                           datasets input_paths, input_sha256 (one per input file)
+    /model                 dataset: JSON text of the model definition ('null' when none)
+    /metadata              dataset: JSON text of free metadata
+    /data/<k>              one group per DataArray; attrs name, dims (JSON), unit, dtype
+        values, variances  datasets
+        coords/<j>         attrs name, dims, unit, aligned; datasets values [, variances]
+        masks/<j>          attrs name, dims; dataset values (bool)
+    /tables/<k>            attrs name, columns (JSON list), units (JSON), parameters (JSON)
+        columns/<j>        one dataset per column (strings as UTF-8)
+        covariance         (n_par, n_par) or (n_rows, n_par, n_par), when present
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipp as sc
+
+from ... import __version__
+from ...errors import FormatError, InputError
+from ..atomic import atomic_path
+from ._common import dataset, open_hdf5
+from .container import LoadedData
+from .table import Table
+
+__all__ = ["Results", "write_results_h5", "read_results_h5", "load_results_h5", "is_results_h5"]
+
+FORMAT_NAME = "latdyn-results"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Results:
+    """Everything an analysis produces.
+
+    Attributes
+    ----------
+    data: name -> DataArray (data, model curves, residuals, derived quantities).
+    tables: name -> :class:`Table` (fit parameters with covariance, ...).
+    model: JSON-serialisable model definition (e.g. components, parameter bounds and ties).
+    metadata: JSON-serialisable free metadata.
+    provenance: set by the writer (latdyn version, time, command line, input files with
+        SHA-256); read back by :func:`read_results_h5`.
+    """
+
+    data: dict[str, sc.DataArray] = field(default_factory=dict)
+    tables: dict[str, Table] = field(default_factory=dict)
+    model: Any = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+def is_results_h5(fh: Any) -> bool:
+    """True when an open h5py file is a latdyn results file."""
+    v = fh.attrs.get("latdyn_format")
+    return (v.decode() if isinstance(v, bytes) else v) == FORMAT_NAME
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _dumps(obj: Any, field_name: str) -> str:
+    try:
+        return json.dumps(_jsonable(obj))
+    except TypeError as exc:
+        raise InputError(f"not JSON-serialisable ({exc})", field=field_name,
+                         value=type(obj).__name__) from None
+
+
+def _write_variable(grp: Any, var: sc.Variable, name: str) -> None:
+    grp.attrs["name"] = name
+    grp.attrs["dims"] = json.dumps(list(var.dims))
+    grp.attrs["dtype"] = str(var.dtype)
+    if var.unit is not None:
+        grp.attrs["unit"] = str(var.unit)
+    if var.dtype == sc.DType.string:
+        import h5py
+
+        grp.create_dataset("values", data=np.asarray(var.values, dtype=object),
+                           dtype=h5py.string_dtype())
+        return
+    if var.dtype not in (sc.DType.float64, sc.DType.float32, sc.DType.int64, sc.DType.int32,
+                         sc.DType.bool):
+        raise InputError("unsupported dtype for the results file", field=name,
+                         value=str(var.dtype))
+    grp.create_dataset("values", data=np.asarray(var.values))
+    if var.variances is not None:
+        grp.create_dataset("variances", data=np.asarray(var.variances))
+
+
+def _read_variable(grp: Any, file: Any) -> sc.Variable:
+    where = grp.name
+    try:
+        dims = json.loads(grp.attrs["dims"])
+        dtype = grp.attrs["dtype"]
+    except KeyError as exc:
+        raise FormatError(f"missing attribute {exc}", file=file, field=where) from None
+    unit = grp.attrs.get("unit")
+    ds = dataset(grp, "values", file)
+    if dtype == "string":
+        values = np.array([v.decode() if isinstance(v, bytes) else str(v)
+                           for v in np.asarray(ds[()], dtype=object).ravel()])
+        values = values.reshape(ds.shape)
+        return sc.array(dims=dims, values=values, unit=unit) if dims else sc.scalar(
+            str(values.item()), unit=unit)
+    values = ds[()]
+    variances = grp["variances"][()] if "variances" in grp else None
+    if variances is not None and np.shape(variances) != np.shape(values):
+        raise FormatError("variances and values differ in shape", file=file,
+                          field=where + "/variances", value=(np.shape(variances), np.shape(values)))
+    if len(dims) != np.ndim(values):
+        raise FormatError("dims do not match the stored array", file=file, field=where,
+                          value=(dims, np.shape(values)))
+    if not dims:
+        return sc.scalar(np.asarray(values).item(), variance=None if variances is None
+                         else float(variances), unit=unit, dtype=dtype)
+    return sc.array(dims=dims, values=values, variances=variances, unit=unit, dtype=dtype)
+
+
+def _write_dataarray(grp: Any, da: sc.DataArray, name: str) -> None:
+    _write_variable(grp, da.data, name)
+    cg = grp.create_group("coords")
+    for j, (cname, coord) in enumerate(da.coords.items()):
+        g = cg.create_group(str(j))
+        _write_variable(g, coord, cname)
+        g.attrs["aligned"] = bool(coord.aligned)
+    mg = grp.create_group("masks")
+    for j, (mname, mask) in enumerate(da.masks.items()):
+        _write_variable(mg.create_group(str(j)), mask, mname)
+
+
+def _read_dataarray(grp: Any, file: Any) -> tuple[str, sc.DataArray]:
+    data = _read_variable(grp, file)
+    coords, unaligned = {}, []
+    for key in sorted(grp["coords"], key=int):
+        g = grp["coords"][key]
+        cname = g.attrs["name"]
+        coords[cname] = _read_variable(g, file)
+        if not bool(g.attrs.get("aligned", True)):
+            unaligned.append(cname)
+    masks = {grp["masks"][k].attrs["name"]: _read_variable(grp["masks"][k], file)
+             for k in sorted(grp["masks"], key=int)}
+    name = str(grp.attrs["name"])
+    try:
+        da = sc.DataArray(data, coords=coords, masks=masks, name=name)
+    except Exception as exc:
+        raise FormatError(f"inconsistent DataArray ({exc})", file=file, field=grp.name) from None
+    for c in unaligned:
+        da.coords.set_aligned(c, False)
+    return name, da
+
+
+def _write_table(grp: Any, table: Table, name: str) -> None:
+    import h5py
+
+    grp.attrs["name"] = name
+    grp.attrs["columns"] = json.dumps(list(table.columns))
+    grp.attrs["units"] = json.dumps(table.units)
+    grp.attrs["parameters"] = json.dumps(table.parameters)
+    cg = grp.create_group("columns")
+    for j, (cname, values) in enumerate(table.columns.items()):
+        if values.dtype.kind == "U":
+            ds = cg.create_dataset(str(j), data=values.astype(object), dtype=h5py.string_dtype())
+            ds.attrs["kind"] = "str"
+        else:
+            ds = cg.create_dataset(str(j), data=values)
+        ds.attrs["name"] = cname
+    if table.covariance is not None:
+        grp.create_dataset("covariance", data=table.covariance)
+
+
+def _read_table(grp: Any, file: Any) -> tuple[str, Table]:
+    try:
+        names = json.loads(grp.attrs["columns"])
+        units = json.loads(grp.attrs["units"])
+        params = json.loads(grp.attrs["parameters"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise FormatError(f"bad table attributes ({exc})", file=file, field=grp.name) from None
+    cols = {}
+    for j, cname in enumerate(names):
+        ds = dataset(grp, f"columns/{j}", file)
+        if ds.attrs.get("kind") == "str":
+            cols[cname] = np.array([v.decode() if isinstance(v, bytes) else str(v)
+                                    for v in ds[()]], dtype=str)
+        else:
+            cols[cname] = ds[()]
+    cov = grp["covariance"][()] if "covariance" in grp else None
+    try:
+        table = Table(cols, units, cov, params)
+    except InputError as exc:
+        raise FormatError(f"inconsistent table ({exc})", file=file, field=grp.name) from None
+    return str(grp.attrs["name"]), table
+
+
+def _provenance(inputs: Iterable[str | Path], command: str | None) -> dict[str, Any]:
+    from ...report.html import file_sha256
+
+    paths, hashes = [], []
+    for f in inputs:
+        p = Path(f)
+        if not p.is_file():
+            raise InputError("input file for provenance not found", file=p, field="inputs")
+        paths.append(str(p.resolve()))
+        hashes.append(file_sha256(p))
+    return {"latdyn_version": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "command_line": command if command is not None else " ".join(sys.argv),
+            "python": platform.python_version(),
+            "input_paths": paths, "input_sha256": hashes}
+
+
+def write_results_h5(path: str | Path, results: Results, *, inputs: Iterable[str | Path] = (),
+                     command: str | None = None) -> Path:
+    """Write ``results`` to ``path`` atomically; provenance records ``inputs`` (SHA-256)
+    and ``command`` (default: this process's command line).  Returns the path."""
+    import h5py
+
+    p = Path(path)
+    if not isinstance(results, Results):
+        raise InputError("expected a Results object", file=p, field="results",
+                         value=type(results).__name__)
+    for name, da in results.data.items():
+        if not isinstance(da, sc.DataArray):
+            raise InputError("data entries must be scipp DataArrays", file=p, field=name,
+                             value=type(da).__name__)
+    for name, t in results.tables.items():
+        if not isinstance(t, Table):
+            raise InputError("tables must be latdyn Table objects", file=p, field=name,
+                             value=type(t).__name__)
+    model_json = _dumps(results.model, "model")
+    meta_json = _dumps(results.metadata, "metadata")
+    prov = _provenance(inputs, command)
+    with atomic_path(p) as tmp, h5py.File(tmp, "w") as fh:
+        fh.attrs["latdyn_format"] = FORMAT_NAME
+        fh.attrs["format_version"] = FORMAT_VERSION
+        pg = fh.create_group("provenance")
+        for k in ("latdyn_version", "created", "command_line", "python"):
+            pg.attrs[k] = prov[k]
+        pg.create_dataset("input_paths", data=np.array(prov["input_paths"], dtype=object),
+                          dtype=h5py.string_dtype())
+        pg.create_dataset("input_sha256", data=np.array(prov["input_sha256"], dtype=object),
+                          dtype=h5py.string_dtype())
+        fh.create_dataset("model", data=model_json, dtype=h5py.string_dtype())
+        fh.create_dataset("metadata", data=meta_json, dtype=h5py.string_dtype())
+        dg = fh.create_group("data")
+        for k, (name, da) in enumerate(results.data.items()):
+            _write_dataarray(dg.create_group(str(k)), da, name)
+        tg = fh.create_group("tables")
+        for k, (name, t) in enumerate(results.tables.items()):
+            _write_table(tg.create_group(str(k)), t, name)
+    return p
+
+
+def _text(fh: Any, name: str, file: Any) -> str:
+    v = dataset(fh, name, file)[()]
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_results_h5(path: str | Path) -> Results:
+    """Read a file written by :func:`write_results_h5` back into :class:`Results`."""
+    p = Path(path)
+    with open_hdf5(p) as fh:
+        if not is_results_h5(fh):
+            raise FormatError("not a latdyn results file", file=p, field="/ (latdyn_format)")
+        version = int(fh.attrs.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise FormatError("results file written by a newer latdyn", file=p,
+                              field="/ (format_version)", value=version)
+        try:
+            model = json.loads(_text(fh, "model", p))
+            metadata = json.loads(_text(fh, "metadata", p))
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"bad JSON ({exc})", file=p, field="model/metadata") from None
+        data = dict(_read_dataarray(fh["data"][k], p) for k in sorted(fh["data"], key=int))
+        tables = dict(_read_table(fh["tables"][k], p) for k in sorted(fh["tables"], key=int))
+        pg = fh["provenance"]
+        prov = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in pg.attrs.items()}
+        for k in ("input_paths", "input_sha256"):
+            prov[k] = [v.decode() if isinstance(v, bytes) else str(v) for v in pg[k][()]]
+    return Results(data, tables, model, metadata, prov)
+
+
+def load_results_h5(path: str | Path) -> LoadedData:
+    """A results file as :class:`LoadedData` (used by ``load``); metadata per entry holds
+    ``provenance``, ``model``, ``metadata`` and the table names."""
+    res = read_results_h5(path)
+    common = {"provenance": res.provenance, "model": res.model, "metadata": res.metadata,
+              "tables": list(res.tables)}
+    return LoadedData(Path(path), "results_h5", dict(res.data),
+                      {k: dict(common) for k in res.data})
