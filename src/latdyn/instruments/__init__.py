@@ -1,1 +1,28 @@
-"""latdyn.instruments."""
+"""Instruments: definitions (YAML library), resolution, coverage and triple-axis geometry.
+
+Quick use::
+
+    from latdyn.instruments import load_instrument
+    amateras = load_instrument("AMATERAS")
+    fwhm = amateras.resolution([0.0, 1.0, 2.0], ei=3.134)   # meV, FWHM
+    cov = amateras.coverage(ei=3.134)                       # latdyn.kinematics.Coverage
+
+Every ``resolution`` returns the FWHM in meV (Gaussian-equivalent, 2.3548 sigma);
+``resolution_sigma`` returns sigma.  Direct machines take ``ei=``, indirect ones ``ef=``
+(optional, checked against the analyser), triple-axis machines ``q=``.
+"""
+
+from .base import FWHM_PER_SIGMA, Moderator, fwhm_to_sigma, sigma_to_fwhm
+from .choppers import DiskChopper, FermiChopper
+from .diffractometer import CWDiffractometer, TOFDiffractometer, caglioti_uvw
+from .direct import DirectGeometry
+from .indirect import IndirectGeometry
+from .library import LIBRARY, instrument_from_dict, list_instruments, load_instrument
+from .tas import Lattice, TasAngles, TripleAxis
+
+__all__ = [
+    "FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "DiskChopper", "FermiChopper",
+    "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
+    "TripleAxis", "Lattice", "TasAngles", "LIBRARY", "instrument_from_dict", "list_instruments",
+    "load_instrument",
+]

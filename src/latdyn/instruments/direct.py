@@ -1,0 +1,236 @@
+r"""Direct-geometry time-of-flight spectrometers: energy resolution, flux trend, coverage.
+
+Resolution by the standard linear time-of-flight propagation (Windsor, *Pulsed Neutron
+Scattering*, 1981; the treatment of Mantid's PyChop and of Tobyfit).  A neutron is labelled by
+its emission-time offset tau and inverse-speed offset w = delta(1/v_i).  The moderator pulse
+gives tau a Gaussian prior of variance sigma_m^2; each resolution chopper at distance d_j from
+the moderator transmits it only if tau + d_j w lies inside its opening, a Gaussian window of
+variance sigma_j^2.  The covariance of (tau, w) is the inverse of
+
+.. math::  P = \mathrm{diag}(\sigma_m^{-2}, 0) + \sum_j \sigma_j^{-2}\,(1, d_j)^T (1, d_j).
+
+The reduction assumes tau = w = 0, so the measured energy transfer E = E_i - E_f is off by
+
+.. math::  \delta E = \frac{2E_f v_f}{x_2}\,\tau + \Big(\frac{2E_f v_f L_1}{x_2} + 2E_i v_i\Big) w
+           + \frac{2E_f}{x_2}\,\delta x_2 ,
+
+(L_1 moderator-sample, x_2 sample-detector, delta x_2 the detector depth spread, variance
+d^2/16 for a tube of diameter d).  For one chopper at x_0 this reduces to Windsor's
+:math:`\sigma_E^2 = (m/x_0)^2[(v_i^3 + v_f^3 x_1/x_2)^2\sigma_m^2
++ (v_i^3 + v_f^3(x_0+x_1)/x_2)^2\sigma_c^2]`.
+The FWHM is 2 sqrt(2 ln 2) sigma_E.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..errors import InputError, InstrumentError
+from ..kinematics import Coverage, coverage_direct
+from ..units import energy_to_velocity
+from ._yaml import Node
+from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
+from .choppers import DiskChopper, FermiChopper
+
+__all__ = ["DirectGeometry"]
+
+
+class DirectGeometry(InstrumentBase):
+    """A direct-geometry chopper spectrometer read from an instrument file.
+
+    Main methods: :meth:`resolution` (FWHM in meV at each energy transfer),
+    :meth:`resolution_sigma`, :meth:`elastic_resolution`, :meth:`coverage`,
+    :meth:`relative_flux`, :meth:`time_widths`.
+    """
+
+    kind = "direct"
+
+    def __init__(self, node: Node):
+        super().__init__(node)
+        dist = node.child("distances")
+        self.moderator_sample = dist.number("moderator_sample")
+        self.sample_detector = dist.number("sample_detector")
+        det = node.child("detector")
+        self.two_theta_min = det.number("two_theta_min", allow_zero=True)
+        self.two_theta_max = det.number("two_theta_max")
+        self.detector_depth = det.number("depth", 0.0, allow_zero=True)
+        self.ei_min, self.ei_max = node.array("ei_range", length=2)
+        self.moderator = Moderator.from_node(node.child("moderator"))
+        self.default_frequency = node.number("default_frequency")
+        self.modes = [str(m) for m in node.raw("modes", [])]
+        self.default_mode = node.text("default_mode", self.modes[0] if self.modes else None)
+        self._chopper_nodes = node.children("choppers")
+        self.packages: list[str] = []
+        self.default_package: str | None = None
+        for c in self._chopper_nodes:
+            kind = c.text("type")
+            if kind not in ("fermi", "disk"):
+                raise InstrumentError("chopper type must be 'fermi' or 'disk'", file=node.file,
+                                      field=c.path + ".type", value=kind)
+            d = c.number("distance")
+            if d >= self.moderator_sample:
+                raise InstrumentError("chopper must sit between moderator and sample",
+                                      file=node.file, field=c.path + ".distance", value=d)
+            if kind == "fermi":
+                pk = c.child("packages")
+                self.packages = list(pk.data)
+                self.default_package = c.text("default_package", self.packages[0])
+        # validate every chopper in every mode/package once, so a bad file fails on load
+        for mode in self.modes or [None]:
+            for package in self.packages or [None]:
+                self.choppers(mode=mode, package=package)
+
+    # --- settings ---------------------------------------------------------------------------
+    def choppers(self, mode: str | None = None, package: str | None = None) -> list:
+        """The resolution-defining choppers for a mode (disk slot set) and Fermi package."""
+        mode = self.default_mode if mode is None else mode
+        if self.modes and mode not in self.modes:
+            raise InstrumentError(f"unknown mode; choose one of {self.modes}", file=self.file,
+                                  field="mode", value=mode)
+        package = self.default_package if package is None else package
+        out = []
+        for c in self._chopper_nodes:
+            if not bool(c.raw("shapes_resolution", True)):
+                continue
+            name = c.text("name")
+            if c.text("type") == "fermi":
+                pk = c.child("packages")
+                if package not in pk.data:
+                    raise InstrumentError(f"unknown Fermi package; choose one of {self.packages}",
+                                          file=self.file, field="package", value=package)
+                p = pk.child(package)
+                out.append(FermiChopper(f"{name} {package}", c.number("distance"),
+                                        p.number("slit_width_mm"), p.number("radius_mm"),
+                                        p.number("curvature_mm"), c.number("max_frequency")))
+            else:
+                out.append(DiskChopper(name, c.number("distance"), _per_mode(c, "slot_width_mm", mode),
+                                       c.number("radius_mm"), bool(c.raw("double", False)),
+                                       c.number("max_frequency"), c.number("guide_width_mm", None),
+                                       _per_mode(c, "frequency_ratio", mode, 1.0)))
+        return out
+
+    def _frequency(self, chopper, frequency: float | None) -> float:
+        f = self.default_frequency if frequency is None else float(frequency)
+        if not np.isfinite(f) or f <= 0:
+            raise InstrumentError("chopper frequency must be positive", file=self.file,
+                                  field="frequency", value=frequency)
+        return f * getattr(chopper, "frequency_ratio", 1.0)
+
+    def check_ei(self, ei: float) -> float:
+        """Validate an incident energy (meV) against the instrument's range."""
+        try:
+            ei = float(ei)
+        except (TypeError, ValueError) as exc:
+            raise InputError("Ei must be a number", field="ei", value=ei) from exc
+        if not np.isfinite(ei) or not (self.ei_min <= ei <= self.ei_max):
+            raise InstrumentError(
+                f"{self.name} cannot deliver this Ei; its range is {self.ei_min:g}-{self.ei_max:g} meV",
+                file=self.file, field="ei", value=ei)
+        return ei
+
+    # --- resolution -------------------------------------------------------------------------
+    def _covariance(self, ei: float, frequency, mode, package) -> np.ndarray:
+        sig_m = self.moderator.pulse_fwhm_us(ei) * 1e-6 / FWHM_PER_SIGMA
+        p = np.zeros((2, 2))
+        p[0, 0] = 0.0 if np.isinf(sig_m) else 1.0 / sig_m**2
+        for ch in self.choppers(mode, package):
+            var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
+            a = np.array([1.0, ch.distance_m])
+            p += np.outer(a, a) / var
+        if abs(np.linalg.det(p)) <= 1e-12 * np.abs(p).max() ** 2:
+            raise InstrumentError("the speed is not defined: a continuous source needs two "
+                                  "resolution choppers", file=self.file, field="choppers")
+        return np.linalg.inv(p)
+
+    def resolution_sigma(self, energy_transfer, ei: float, frequency: float | None = None,
+                         mode: str | None = None, package: str | None = None) -> np.ndarray:
+        """Standard deviation (meV) of the energy resolution at each energy transfer (meV).
+
+        ``frequency`` (Hz) is the resolution chopper frequency (the instrument default if
+        None); ``mode`` picks a disk slot set, ``package`` a Fermi chopper package.  Raises
+        InstrumentError for an Ei the instrument or its chopper setting cannot deliver and
+        InputError for an energy transfer at or above Ei.
+        """
+        ei = self.check_ei(ei)
+        e = np.asarray(energy_transfer, dtype=float)
+        if np.any(~np.isfinite(e)) or np.any(e >= ei):
+            bad = e[~np.isfinite(e) | (e >= ei)]
+            raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
+                             value=float(np.ravel(bad)[0]))
+        cov = self._covariance(ei, frequency, mode, package)
+        ef = ei - e
+        v_i = float(energy_to_velocity(ei))
+        v_f = np.sqrt(ef / ei) * v_i
+        x2 = self.sample_detector
+        a_tau = 2.0 * ef * v_f / x2
+        a_w = 2.0 * ef * v_f * self.moderator_sample / x2 + 2.0 * ei * v_i
+        var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1]
+        var = var + (2.0 * ef / x2) ** 2 * self.detector_depth**2 / 16.0
+        return np.sqrt(var)
+
+    def resolution(self, energy_transfer, ei: float, frequency: float | None = None,
+                   mode: str | None = None, package: str | None = None) -> np.ndarray:
+        """Energy resolution FWHM (meV) at each energy transfer (meV); FWHM = 2.3548 sigma."""
+        return FWHM_PER_SIGMA * self.resolution_sigma(energy_transfer, ei, frequency, mode, package)
+
+    def elastic_resolution(self, ei: float, **settings) -> float:
+        """FWHM (meV) of the elastic line at incident energy ``ei`` (meV)."""
+        return float(self.resolution(0.0, ei, **settings))
+
+    def time_widths(self, ei: float, frequency: float | None = None, mode: str | None = None,
+                    package: str | None = None) -> dict[str, float]:
+        """FWHM (microseconds, Gaussian-equivalent) of the moderator pulse and each chopper."""
+        ei = self.check_ei(ei)
+        out = {"moderator": float(self.moderator.pulse_fwhm_us(ei))}
+        for ch in self.choppers(mode, package):
+            var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
+            out[ch.name] = FWHM_PER_SIGMA * np.sqrt(var) * 1e6
+        return out
+
+    def relative_flux(self, ei, frequency: float | None = None, mode: str | None = None,
+                      package: str | None = None) -> np.ndarray:
+        """Flux trend at the sample (arbitrary units): phi(lambda) * delta-lambda * T_Fermi.
+
+        phi is the moderator flux per unit wavelength (table in the file, 1 if none),
+        delta-lambda = lambda * v_i * sigma_w the wavelength band the choppers pass, and
+        T_Fermi Windsor's transmission factor.  Use it to compare settings of one instrument.
+        """
+        ei_arr = np.atleast_1d(np.asarray(ei, dtype=float))
+        out = np.empty_like(ei_arr)
+        for i, e in enumerate(ei_arr):
+            e = self.check_ei(e)
+            cov = self._covariance(e, frequency, mode, package)
+            v = float(energy_to_velocity(e))
+            band = np.sqrt(cov[1, 1]) * v  # delta(1/v) * v = delta(lambda)/lambda
+            t = 1.0
+            for ch in self.choppers(mode, package):
+                if isinstance(ch, FermiChopper):
+                    t *= float(ch.transmission(e, self._frequency(ch, frequency)))
+            out[i] = float(self.moderator.relative_flux(e)) * band * t
+        return out if np.ndim(ei) else float(out[0])
+
+    def coverage(self, ei: float, energy=None, n: int = 401) -> Coverage:
+        """Accessible (|Q|, E) at incident energy ``ei`` (meV) over the detector angles."""
+        ei = self.check_ei(ei)
+        return coverage_direct(ei, self.two_theta_min, self.two_theta_max, energy=energy, n=n)
+
+    def summary(self) -> dict:
+        return {**super().summary(), "L1 (m)": self.moderator_sample,
+                "L2 (m)": self.sample_detector,
+                "Ei range (meV)": f"{self.ei_min:g}-{self.ei_max:g}",
+                "2theta (deg)": f"{self.two_theta_min:g}-{self.two_theta_max:g}"}
+
+
+def _per_mode(node: Node, key: str, mode: str | None, default=...) -> float:
+    """A number that is either plain/sourced or a mapping mode -> plain/sourced number."""
+    raw = node.raw(key, None if default is not ... else ...)
+    if raw is None:
+        return default
+    if isinstance(raw, Mapping) and "value" not in raw:
+        if mode not in raw:
+            raise InstrumentError("value missing for mode", file=node.file,
+                                  field=f"{node.path}.{key}.{mode}")
+        return node.child(key).number(mode)
+    return node.number(key)

@@ -1,0 +1,298 @@
+r"""Triple-axis spectrometers: angles, closure, scans and the Cooper-Nathans resolution.
+
+Angles.  k = sqrt(E / (hbar^2/2m)); monochromator and analyser obey Bragg's law,
+A1 = s_M asin(pi / (d_M k_i)), A2 = 2 A1 (likewise A5, A6 with d_A, k_f); the sample
+scattering angle closes the triangle Q = k_i - k_f,
+
+.. math::  \cos A_4 = \frac{k_i^2 + k_f^2 - Q^2}{2 k_i k_f},\qquad
+           \varphi = \operatorname{atan2}(-k_f \sin A_4,\ k_i - k_f\cos A_4)
+
+with phi the angle from k_i to Q.  Scattering senses s_M, s_S, s_A = +-1 (W configuration:
+-1, +1, -1).
+
+Cooper-Nathans resolution (Cooper and Nathans, Acta Cryst. 23, 357 (1967)) in the matrix form
+of Popovici (Acta Cryst. A 31, 507 (1975)) as used by ResLib (Zheludev): eight beam divergence
+angles with Gaussian collimation weights G, monochromator and analyser mosaic weights F, the
+linear maps A (angles -> k_i, k_f), B (k_i, k_f -> Q, E) and C (angles -> crystal tilts):
+
+.. math::  M = \left[B A (G + C^T F C)^{-1} A^T B^T\right]^{-1}
+
+on axes (Q_parallel, Q_perpendicular, Q_vertical, E) in 1/angstrom and meV with the Gaussian
+convention R(X) proportional to exp(-X^T M X / 2).  Widths are FWHM converted to sigma with
+2 sqrt(2 ln 2) on input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError, InstrumentError
+from ..units import E_PER_K2
+from ._yaml import Node
+from .base import FWHM_PER_SIGMA, InstrumentBase
+
+__all__ = ["TripleAxis", "TasAngles", "Lattice"]
+
+_ARCMIN = np.pi / (180.0 * 60.0)
+
+
+@dataclass(frozen=True)
+class Lattice:
+    """A sample lattice (angstrom, degrees) with its reciprocal metric (2 pi convention)."""
+
+    a: float
+    b: float
+    c: float
+    alpha: float = 90.0
+    beta: float = 90.0
+    gamma: float = 90.0
+
+    def b_matrix(self) -> np.ndarray:
+        """Columns: reciprocal basis vectors a*, b*, c* in a Cartesian frame (1/angstrom)."""
+        al, be, ga = np.deg2rad([self.alpha, self.beta, self.gamma])
+        a1 = np.array([self.a, 0.0, 0.0])
+        a2 = np.array([self.b * np.cos(ga), self.b * np.sin(ga), 0.0])
+        cx = self.c * np.cos(be)
+        cy = self.c * (np.cos(al) - np.cos(be) * np.cos(ga)) / np.sin(ga)
+        cz2 = self.c**2 - cx**2 - cy**2
+        if cz2 <= 0:
+            raise InputError("lattice angles do not form a cell", field="lattice",
+                             value=(self.alpha, self.beta, self.gamma))
+        a3 = np.array([cx, cy, np.sqrt(cz2)])
+        vol = np.dot(a1, np.cross(a2, a3))
+        return 2 * np.pi * np.column_stack([np.cross(a2, a3), np.cross(a3, a1), np.cross(a1, a2)]) / vol
+
+    def q_vector(self, hkl) -> np.ndarray:
+        """Cartesian Q (1/angstrom) of Miller indices (..., 3)."""
+        return np.asarray(hkl, dtype=float) @ self.b_matrix().T
+
+
+@dataclass(frozen=True)
+class TasAngles:
+    """Spectrometer angles (degrees) of one (Q, E) point, with k_i, k_f (1/angstrom)."""
+
+    a1: float
+    a2: float
+    a3: float
+    a4: float
+    a5: float
+    a6: float
+    ki: float
+    kf: float
+    q: float
+    energy: float
+
+    def as_dict(self) -> dict:
+        return {"A1": self.a1, "A2": self.a2, "A3": self.a3, "A4": self.a4, "A5": self.a5,
+                "A6": self.a6, "ki": self.ki, "kf": self.kf, "Q": self.q, "E": self.energy}
+
+
+class TripleAxis(InstrumentBase):
+    """A triple-axis spectrometer with crystal monochromator and analyser.
+
+    Main methods: :meth:`angles`, :meth:`closure`, :meth:`constant_q_scan`,
+    :meth:`constant_e_scan`, :meth:`resolution_matrix` (Cooper-Nathans),
+    :meth:`resolution` (energy FWHM, meV), :meth:`bragg_widths`.
+    """
+
+    kind = "triple_axis"
+
+    def __init__(self, node: Node):
+        super().__init__(node)
+        mono = node.child("monochromator")
+        ana = node.child("analyser")
+        self.mono_d = mono.number("d_spacing")
+        self.ana_d = ana.number("d_spacing")
+        self.mono_mosaic = mono.number("mosaic_arcmin")
+        self.ana_mosaic = ana.number("mosaic_arcmin")
+        self.mono_vmosaic = mono.number("vertical_mosaic_arcmin", self.mono_mosaic)
+        self.ana_vmosaic = ana.number("vertical_mosaic_arcmin", self.ana_mosaic)
+        self.mono_reflection = mono.text("reflection", "")
+        self.ana_reflection = ana.text("reflection", "")
+        senses = node.array("senses", length=3)
+        if not np.all(np.isin(senses, (-1.0, 1.0))):
+            raise InstrumentError("senses must be +1 or -1 (monochromator, sample, analyser)",
+                                  file=self.file, field="senses", value=senses.tolist())
+        self.senses = tuple(int(s) for s in senses)
+        self.hcol = node.array("collimation_horizontal_arcmin", length=4)
+        self.vcol = node.array("collimation_vertical_arcmin", length=4)
+        if np.any(self.hcol <= 0) or np.any(self.vcol <= 0):
+            raise InstrumentError("collimations must be positive (arcmin FWHM)", file=self.file,
+                                  field="collimation_horizontal_arcmin")
+        self.fixed = node.text("fixed")
+        if self.fixed not in ("ei", "ef"):
+            raise InstrumentError("'fixed' must be 'ei' or 'ef'", file=self.file, field="fixed",
+                                  value=self.fixed)
+        self.fixed_energy = node.number("fixed_energy")
+        self.energy_limits = node.array("incident_energy_range", length=2)
+
+    # --- kinematics -------------------------------------------------------------------------
+    def energies(self, energy: float, fixed_energy: float | None = None) -> tuple[float, float]:
+        """(E_i, E_f) in meV for energy transfer ``energy`` (meV)."""
+        fixed = self.fixed_energy if fixed_energy is None else float(fixed_energy)
+        ei, ef = (fixed, fixed - energy) if self.fixed == "ei" else (fixed + energy, fixed)
+        if ei <= 0 or ef <= 0:
+            raise InputError("energy transfer gives a non-positive neutron energy",
+                             field="energy_transfer", value=energy)
+        return ei, ef
+
+    def _bragg(self, d: float, k: float, which: str) -> float:
+        s = np.pi / (d * k)
+        if s >= 1:
+            raise InstrumentError(f"{which} cannot reflect this wavelength (lambda > 2d)",
+                                  file=self.file, field=f"{which}.d_spacing", value=d)
+        return float(np.arcsin(s))
+
+    def angles(self, q, energy: float, lattice: Lattice | None = None, orient=(1, 0, 0),
+               fixed_energy: float | None = None) -> TasAngles:
+        """Spectrometer angles for |Q| (or Miller indices with ``lattice``) and E (meV).
+
+        ``q``: |Q| in 1/angstrom, or (h, k, l) when a :class:`Lattice` is given; ``orient`` is
+        the in-plane orienting vector (hkl) from which A3 is counted.  A3 is the angle from
+        k_i to the orienting vector, so that Q lies at angle phi from k_i.
+        """
+        sm, ss, sa = self.senses
+        if lattice is not None:
+            qv = lattice.q_vector(q)
+            uv = lattice.q_vector(orient)
+            qn = float(np.linalg.norm(qv))
+            cosang = np.clip(np.dot(qv, uv) / (qn * np.linalg.norm(uv)), -1, 1) if qn > 0 else 1.0
+            psi = float(np.arccos(cosang))  # angle from orienting vector to Q (in plane)
+        else:
+            qn, psi = float(q), 0.0
+        if not np.isfinite(qn) or qn <= 0:
+            raise InputError("|Q| must be positive", field="q", value=q)
+        ei, ef = self.energies(float(energy), fixed_energy)
+        ki, kf = np.sqrt(ei / E_PER_K2), np.sqrt(ef / E_PER_K2)
+        cos4 = (ki**2 + kf**2 - qn**2) / (2 * ki * kf)
+        if not -1.0 <= cos4 <= 1.0:
+            raise InstrumentError("scattering triangle does not close for this (Q, E)",
+                                  field="q", value=(qn, float(energy)))
+        a4 = ss * float(np.arccos(cos4))
+        phi = float(np.arctan2(-kf * np.sin(a4), ki - kf * np.cos(a4)))
+        a3 = phi - ss * psi
+        a1 = sm * self._bragg(self.mono_d, ki, "monochromator")
+        a5 = sa * self._bragg(self.ana_d, kf, "analyser")
+        deg = np.rad2deg
+        return TasAngles(float(deg(a1)), float(deg(2 * a1)), float(deg(a3)), float(deg(a4)),
+                         float(deg(a5)), float(deg(2 * a5)), float(ki), float(kf), qn, float(energy))
+
+    def closure(self, ang: TasAngles, lattice: Lattice | None = None, hkl=None,
+                orient=(1, 0, 0)) -> dict[str, float]:
+        """Residuals of the scattering triangle rebuilt from the angles alone.
+
+        Returns |Q| residual (1/angstrom), energy residual (meV; E_i - E_f - E), Bragg
+        residuals of monochromator and analyser (1/angstrom), and with ``lattice``/``hkl`` the
+        vector residual |Q_lab - R(A3) Q_hkl|.
+        """
+        ki = np.pi / (self.mono_d * np.sin(np.deg2rad(abs(ang.a2) / 2)))
+        kf = np.pi / (self.ana_d * np.sin(np.deg2rad(abs(ang.a6) / 2)))
+        a4 = np.deg2rad(ang.a4)
+        k_i = np.array([ki, 0.0])
+        k_f = kf * np.array([np.cos(a4), np.sin(a4)])
+        q_lab = k_i - k_f
+        out = {"q": abs(np.linalg.norm(q_lab) - ang.q),
+               "energy": abs(E_PER_K2 * (ki**2 - kf**2) - ang.energy),
+               "ki": abs(ki - ang.ki), "kf": abs(kf - ang.kf)}
+        if lattice is not None and hkl is not None:
+            # orienting vector at angle A3 from k_i; Q at (+-)psi from it, in the sample sense
+            qv, uv = lattice.q_vector(hkl), lattice.q_vector(orient)
+            psi = np.arccos(np.clip(np.dot(qv, uv) / (np.linalg.norm(qv) * np.linalg.norm(uv)), -1, 1))
+            ang_q = np.deg2rad(ang.a3) + self.senses[1] * psi
+            q_pred = np.linalg.norm(qv) * np.array([np.cos(ang_q), np.sin(ang_q)])
+            out["vector"] = float(np.linalg.norm(q_pred - q_lab))
+        return {k: float(v) for k, v in out.items()}
+
+    def constant_q_scan(self, q, energies, lattice: Lattice | None = None,
+                        orient=(1, 0, 0)) -> list[TasAngles]:
+        """Angles along a constant-Q scan over ``energies`` (meV)."""
+        return [self.angles(q, float(e), lattice, orient) for e in np.atleast_1d(energies)]
+
+    def constant_e_scan(self, q_start, q_stop, n: int, energy: float,
+                        lattice: Lattice | None = None, orient=(1, 0, 0)) -> list[TasAngles]:
+        """Angles along a constant-E scan of ``n`` points from ``q_start`` to ``q_stop``.
+
+        q_start/q_stop are |Q| (1/angstrom) or Miller indices when ``lattice`` is given.
+        """
+        if int(n) < 1:
+            raise InputError("a scan needs at least one point", field="n", value=n)
+        qs = np.linspace(np.asarray(q_start, float), np.asarray(q_stop, float), int(n))
+        return [self.angles(q, float(energy), lattice, orient) for q in qs]
+
+    # --- Cooper-Nathans ---------------------------------------------------------------------
+    def resolution_matrix(self, q: float, energy: float,
+                          fixed_energy: float | None = None) -> np.ndarray:
+        """Cooper-Nathans resolution matrix M (4x4) at |Q| (1/angstrom), E (meV).
+
+        Axes (Q_par, Q_perp, Q_vert, E): 1/angstrom and meV; R ~ exp(-X^T M X / 2).
+        """
+        ang = self.angles(float(q), float(energy), fixed_energy=fixed_energy)
+        ki, kf = ang.ki, ang.kf
+        thm = np.deg2rad(ang.a1)
+        tha = np.deg2rad(ang.a5)
+        s2t = np.deg2rad(ang.a4)
+        phi = np.arctan2(-kf * np.sin(s2t), ki - kf * np.cos(s2t))
+        to_sigma = _ARCMIN / FWHM_PER_SIGMA
+        alpha = self.hcol * to_sigma
+        beta = self.vcol * to_sigma
+        g = np.diag(1.0 / np.array([alpha[0], alpha[1], beta[0], beta[1],
+                                    alpha[2], alpha[3], beta[2], beta[3]]) ** 2)
+        eta = np.array([self.mono_mosaic, self.mono_vmosaic, self.ana_mosaic, self.ana_vmosaic])
+        f = np.diag(1.0 / (eta * to_sigma) ** 2)
+        a = np.zeros((6, 8))
+        a[0, 0] = ki / 2 / np.tan(thm)
+        a[0, 1] = -a[0, 0]
+        a[1, 1] = ki
+        a[2, 3] = ki
+        a[3, 4] = kf / 2 / np.tan(tha)
+        a[3, 5] = -a[3, 4]
+        a[4, 4] = kf
+        a[5, 6] = kf
+        c = np.zeros((4, 8))
+        c[0, 0] = c[0, 1] = 0.5
+        c[2, 4] = c[2, 5] = 0.5
+        c[1, 2] = 1 / (2 * np.sin(thm))
+        c[1, 3] = -c[1, 2]
+        c[3, 6] = 1 / (2 * np.sin(tha))
+        c[3, 7] = -c[3, 6]
+        b = np.zeros((4, 6))
+        b[0, 0] = np.cos(phi)
+        b[0, 1] = np.sin(phi)
+        b[0, 3] = -np.cos(phi - s2t)
+        b[0, 4] = -np.sin(phi - s2t)
+        b[1, 0] = -np.sin(phi)
+        b[1, 1] = np.cos(phi)
+        b[1, 3] = np.sin(phi - s2t)
+        b[1, 4] = -np.cos(phi - s2t)
+        b[2, 2] = 1.0
+        b[2, 5] = -1.0
+        b[3, 0] = 2 * E_PER_K2 * ki
+        b[3, 3] = -2 * E_PER_K2 * kf
+        hf = a @ np.linalg.inv(g + c.T @ f @ c) @ a.T
+        return np.linalg.inv(b @ hf @ b.T)
+
+    def bragg_widths(self, q: float, energy: float) -> dict[str, float]:
+        """FWHM of the resolution ellipsoid: Bragg widths along Q_par, Q_perp, Q_vert
+        (1/angstrom, section through the others) and the energy width of the projection
+        (vanadium width, meV) and of the section at fixed Q (meV)."""
+        m = self.resolution_matrix(q, energy)
+        cov = np.linalg.inv(m)
+        k = FWHM_PER_SIGMA
+        return {"Q_par": k / np.sqrt(m[0, 0]), "Q_perp": k / np.sqrt(m[1, 1]),
+                "Q_vert": k / np.sqrt(m[2, 2]), "E_projection": k * np.sqrt(cov[3, 3]),
+                "E_section": k / np.sqrt(m[3, 3])}
+
+    def resolution(self, energy_transfer, q: float, fixed_energy: float | None = None) -> np.ndarray:
+        """Energy FWHM (meV) of the resolution projected on E (incoherent/vanadium width)
+        at |Q| ``q`` (1/angstrom) for each energy transfer (meV)."""
+        e = np.atleast_1d(np.asarray(energy_transfer, dtype=float))
+        out = np.array([FWHM_PER_SIGMA * np.sqrt(np.linalg.inv(
+            self.resolution_matrix(q, x, fixed_energy))[3, 3]) for x in e])
+        return out if np.ndim(energy_transfer) else float(out[0])
+
+    def summary(self) -> dict:
+        return {**super().summary(), "monochromator": self.mono_reflection,
+                "analyser": self.ana_reflection, "fixed": f"{self.fixed} = {self.fixed_energy:g} meV",
+                "collimation (')": "-".join(f"{x:g}" for x in self.hcol)}
