@@ -1,0 +1,21 @@
+"""Progress bars for long MD analyses: tqdm on a terminal, silent otherwise."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+__all__ = ["progress_bar"]
+
+
+@contextmanager
+def progress_bar(total: int | None, desc: str, enabled: bool | None = None):
+    """A tqdm bar counting frames; ``enabled=None`` shows it only when stderr is a terminal."""
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if enabled is None else bool(enabled)
+    bar = tqdm(total=total, desc=desc, unit="frame", disable=not show, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
