@@ -186,3 +186,22 @@ def test_table_validation():
         Table({"a": [1, 2], "b": [1]})
     with pytest.raises(InputError, match="covariance"):
         Table({"a": [1, 2]}, covariance=np.eye(3), parameters=["x", "y"])
+
+
+def test_mantid_writer_layout_matches_real_file(shared_data, tmp_path):
+    """Every group and dataset a SaveNexusProcessed Workspace2D needs (as in the real IN16B
+    file) is present, with the same NX classes."""
+    import h5py
+
+    real = shared_data / "qens" / "in16b_lysozyme" / "vana_QENS_280K.nxs"
+    ours = write_mantid_nexus(tmp_path / "o.nxs", _sqe())
+    needed = ["definition", "workspace_name", "title", "instrument", "instrument/name", "sample",
+              "sample/material", "logs", "process", "workspace", "workspace/values",
+              "workspace/errors", "workspace/axis1", "workspace/axis2"]
+    with h5py.File(real) as fr, h5py.File(ours) as fo:
+        for name in needed:
+            r, o = fr["mantid_workspace_1/" + name], fo["mantid_workspace_1/" + name]
+            assert r.attrs.get("NX_class") == o.attrs.get("NX_class"), name
+        for name in ("values", "axis1"):
+            for attr in fr[f"mantid_workspace_1/workspace/{name}"].attrs:
+                assert attr in fo[f"mantid_workspace_1/workspace/{name}"].attrs, (name, attr)

@@ -419,6 +419,26 @@ def _axis_attrs(dim: str, unit: str, file: Any) -> tuple[dict[str, str], float]:
     return {"units": "Label", "caption": dim, "label": "" if unit == "dimensionless" else unit}, 1.0
 
 
+def _sample_group(entry: Any) -> None:
+    """An empty NXsample as SaveNexusProcessed writes it (no shape, empty material)."""
+    sample = entry.create_group("sample")
+    sample.attrs["NX_class"] = np.bytes_("NXsample")
+    sample.attrs["name"] = np.bytes_(" ")
+    sample.attrs["shape_xml"] = np.bytes_('<type name="userShape">  </type>')
+    sample.attrs["version"] = np.int32(1)
+    for k in ("geom_height", "geom_thickness", "geom_width"):
+        sample.create_dataset(k, data=np.array([0.0]))
+    for k in ("geom_id", "num_oriented_lattice", "num_other_samples"):
+        sample.create_dataset(k, data=np.array([0], dtype=np.int32))
+    material = sample.create_group("material")
+    material.attrs["NX_class"] = np.bytes_("NXdata")
+    material.attrs["formulaStyle"] = np.bytes_("empty")
+    material.attrs["name"] = np.bytes_(" ")
+    material.attrs["version"] = np.int32(2)
+    for k in ("number_density", "pressure", "temperature"):
+        material.create_dataset(k, data=np.array([0.0]))
+
+
 def write_mantid_nexus(path: str | Path, data: sc.DataArray | dict[str, sc.DataArray], *,
                        metadata: dict[str, dict[str, Any]] | None = None) -> Path:
     """Write 2-D DataArrays (e.g. S(Q,E)) as Mantid processed NeXus (SaveNexusProcessed layout).
@@ -471,6 +491,7 @@ def write_mantid_nexus(path: str | Path, data: sc.DataArray | dict[str, sc.DataA
             inst = entry.create_group("instrument")
             inst.attrs["NX_class"] = np.bytes_("NXinstrument")
             _str_ds(inst, "name", str(meta.get("instrument", "")))
+            _sample_group(entry)
             logs = entry.create_group("logs")
             logs.attrs["NX_class"] = np.bytes_("NXgroup")
             if "sample_temperature" in meta:
