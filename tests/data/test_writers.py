@@ -205,3 +205,35 @@ def test_mantid_writer_layout_matches_real_file(shared_data, tmp_path):
         for name in ("values", "axis1"):
             for attr in fr[f"mantid_workspace_1/workspace/{name}"].attrs:
                 assert attr in fo[f"mantid_workspace_1/workspace/{name}"].attrs, (name, attr)
+
+
+def test_mantid_value_unit_round_trip(tmp_path):
+    da = _sqe()
+    da.data.unit = sc.Unit("1/meV")
+    back = read_mantid_nexus(write_mantid_nexus(tmp_path / "u.nxs", da)).data
+    assert back.unit == sc.Unit("1/meV")
+
+
+def test_mantid_spectrum_axis_gets_detector_angles(tmp_path):
+    """A spectrum-number axis takes each spectrum's mean detector polar angle from the
+    instrument/detector and physical_detectors tables SaveNexusProcessed writes."""
+    import h5py
+
+    da = sc.DataArray(sc.array(dims=["spectrum", "E"], values=np.ones((3, 4)),
+                               variances=np.ones((3, 4))),
+                      coords={"spectrum": sc.array(dims=["spectrum"], values=[1.0, 2.0, 3.0]),
+                              "E": sc.linspace("E", -1.0, 1.0, 5, unit="meV")})
+    path = write_mantid_nexus(tmp_path / "s.nxs", da)
+    with h5py.File(path, "a") as fh:
+        inst = fh["mantid_workspace_1/instrument"]
+        inst.create_dataset("detector/detector_index", data=[0, 2, 3])
+        inst.create_dataset("detector/detector_count", data=[2, 1, 2])
+        inst.create_dataset("detector/detector_list", data=[101, 102, 103, 104, 105])
+        inst.create_dataset("detector/spectra", data=[1, 2, 3])
+        inst.create_dataset("physical_detectors/detector_number", data=[105, 104, 103, 102, 101])
+        inst.create_dataset("physical_detectors/polar_angle", data=[50.0, 40.0, 30.0, 20.0, 10.0])
+        inst.create_dataset("physical_detectors/azimuthal_angle", data=[0.0, 0.0, 5.0, 0.0, 0.0])
+    back = read_mantid_nexus(path).data
+    assert back.dims == ("spectrum", "E")
+    np.testing.assert_allclose(back.coords["two_theta"].values, [15.0, 30.0, 45.0])
+    np.testing.assert_allclose(back.coords["azimuthal"].values, [0.0, 5.0, 0.0])

@@ -42,7 +42,15 @@ from ...errors import FormatError, InputError
 from ...kinematics import q_elastic
 from ...units import energy_to_wavelength, inverse_cm_to_mev, thz_to_mev
 from ..atomic import atomic_path
-from ._common import assemble, bytes_to_str, check_axis, decode, open_hdf5, read_array
+from ._common import (
+    assemble,
+    bytes_to_str,
+    check_axis,
+    decode,
+    open_hdf5,
+    read_array,
+    to_scipp_unit,
+)
 from .container import LoadedData
 
 __all__ = ["read_mantid_nexus", "write_mantid_nexus", "is_mantid_nexus", "MANTID_UNITS"]
@@ -264,6 +272,9 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
     meta["y_unit_label"] = (str(bytes_to_str(ws["values"].attrs.get("unit_label", b""))).strip()
                             or y_label)
     vunit = "counts" if y_label.lower() == "counts" else "dimensionless"
+    if "latdyn_unit" in ws["values"].attrs:
+        vunit = to_scipp_unit(str(bytes_to_str(ws["values"].attrs["latdyn_unit"])), file,
+                              base + "values (latdyn_unit)")
     extra: dict[str, tuple[str, np.ndarray]] = {}
     if ydim == "two_theta":
         efixed = meta.get("final_energy") or meta.get("incident_energy")
@@ -511,6 +522,7 @@ def write_mantid_nexus(path: str | Path, data: sc.DataArray | dict[str, sc.DataA
             unit = str(da.unit) if da.unit is not None else ""
             v.attrs["units"] = np.bytes_("Counts" if unit == "counts" else "")
             v.attrs["unit_label"] = np.bytes_(str(meta.get("y_unit_label", unit)))
+            v.attrs["latdyn_unit"] = np.bytes_(unit or "dimensionless")
             ws.create_dataset("errors", data=errs)
             a1 = ws.create_dataset("axis1", data=np.asarray(da.coords[xdim].values, float) * xfac)
             for kk, vv in xattrs.items():
