@@ -58,12 +58,13 @@ def _kf_over_ki(instrument, energy: np.ndarray, ei: float | None) -> np.ndarray:
 
 def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = None,
                  counts_scale: float = 1e4, elastic: Callable | None = None,
-                 seed: int | None = None, noise: bool = True, chunk_size: int = 256,
-                 **settings) -> sc.DataArray:
+                 lines: Callable | None = None, seed: int | None = None, noise: bool = True,
+                 chunk_size: int = 256, **settings) -> sc.DataArray:
     """Simulate a measured S(Q,E) on the grid (q, energy) with the instrument's resolution.
 
-    model(q, e) -> S (1/meV) for one |Q| (1/angstrom) over energies e (meV); elastic(q) ->
-    area of an elastic delta line (optional); counts_scale C: expected counts per unit S
+    model(q, e) -> smooth S (1/meV) for one |Q| (1/angstrom) over energies e (meV), or None;
+    elastic(q) -> area of an elastic delta line; lines(q) -> (positions, areas) of sharp
+    modes (e.g. one-phonon branches), never sampled on a grid; counts_scale C: expected counts per unit S
     (sets the noise level); seed: random seed for the Poisson draw; noise=False returns the
     expected (noise-free) values with Poisson variances.  Returns a DataArray with dims
     (Q, E), unit 1/meV, variances and a mask ``outside_coverage``.
@@ -93,7 +94,9 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
         fwhm = resolution_fwhm(instrument, e_ok, ei=ei, q=qi if instrument.kind == "triple_axis"
                                else None, **settings)
         amp = 0.0 if elastic is None else float(elastic(qi))
-        expected = convolve_gaussian_variable(lambda x, qi=qi: model(qi, x), e_ok, fwhm, amp,
+        fn = None if model is None else (lambda x, qi=qi: model(qi, x))
+        expected = convolve_gaussian_variable(fn, e_ok, fwhm, amp,
+                                              None if lines is None else lines(qi),
                                               chunk_size=chunk_size)
         if np.any(expected < 0):
             raise InputError("model gives negative intensity", field="model", value=float(expected.min()))
