@@ -99,3 +99,27 @@ def test_energy_rebinning(tmp_path, grid):
     centre = 0.5 * (energy[1:] + energy[:-1])
     inside = (centre >= -10) & (centre < 20)
     assert da.values.sum() == pytest.approx(two_theta.size * inside.sum())
+
+
+def test_sum_matches_scipp_histogramming(tmp_path, grid):
+    """Independent check: scipp's own histogramming of the same (Q, E, value) pixel list,
+    with Q computed here from scipy constants, gives the same sums."""
+    from scipy import constants as C
+
+    two_theta, energy = grid
+    rng = np.random.default_rng(5)
+    shape = (two_theta.size, energy.size - 1)
+    values = rng.random(shape)
+    path = _write(tmp_path, values, np.full(shape, 0.3), two_theta, energy)
+    ours = nxspe_to_powder(path, q_bins=0.1, statistic="sum").data
+    centre = 0.5 * (energy[1:] + energy[:-1])
+    e_grid, tt = np.meshgrid(centre, two_theta)
+    ok = e_grid < EI
+    k = lambda e_mev: np.sqrt(2 * C.m_n * e_mev * 1e-3 * C.e) / C.hbar * 1e-10  # noqa: E731
+    ki, kf = k(EI), k(np.clip(EI - e_grid, 0, None))
+    q = np.sqrt(ki**2 + kf**2 - 2 * ki * kf * np.cos(np.deg2rad(tt)))
+    table = sc.DataArray(sc.array(dims=["pixel"], values=values[ok]),
+                         coords={"Q": sc.array(dims=["pixel"], values=q[ok], unit="1/angstrom"),
+                                 "E": sc.array(dims=["pixel"], values=e_grid[ok], unit="meV")})
+    ref = table.hist(Q=ours.coords["Q"], E=ours.coords["E"])
+    np.testing.assert_allclose(ours.values, ref.values, rtol=1e-10, atol=1e-12)

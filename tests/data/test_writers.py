@@ -233,7 +233,37 @@ def test_mantid_spectrum_axis_gets_detector_angles(tmp_path):
         inst.create_dataset("physical_detectors/detector_number", data=[105, 104, 103, 102, 101])
         inst.create_dataset("physical_detectors/polar_angle", data=[50.0, 40.0, 30.0, 20.0, 10.0])
         inst.create_dataset("physical_detectors/azimuthal_angle", data=[0.0, 0.0, 5.0, 0.0, 0.0])
-    back = read_mantid_nexus(path).data
+        pmap = "IRIS;string;deltaE-mode;indirect|" + "|".join(
+            f"detID:{d};double;Efixed;1.845" for d in range(101, 106))
+        inst.create_dataset("instrument_parameter_map/data", data=np.array([pmap.encode()]))
+    loaded = read_mantid_nexus(path)
+    back = loaded.data
     assert back.dims == ("spectrum", "E")
     np.testing.assert_allclose(back.coords["two_theta"].values, [15.0, 30.0, 45.0])
     np.testing.assert_allclose(back.coords["azimuthal"].values, [0.0, 5.0, 0.0])
+    assert loaded.meta["emode"] == "indirect" and loaded.meta["final_energy"] == 1.845
+    lam = 2 * np.pi / np.sqrt(1.845 / 2.0721246)
+    np.testing.assert_allclose(back.coords["Q"].values,
+                               4 * np.pi * np.sin(np.deg2rad([7.5, 15.0, 22.5])) / lam, rtol=1e-6)
+
+
+def test_mantid_elastic_scan_eq_layout(tmp_path):
+    """An ElasticWindowMultiple '_eq' workspace: x = MomentumTransfer, spectrum axis a Label
+    axis 'Temperature' in K -> dims ('T', 'Q')."""
+    import h5py
+
+    q = np.linspace(0.2, 1.8, 6)
+    temps = np.array([10.0, 50.0, 100.0, 200.0])
+    da = sc.DataArray(sc.array(dims=["T", "Q"], values=np.ones((4, 6)), variances=np.ones((4, 6))),
+                      coords={"T": sc.array(dims=["T"], values=temps, unit="K"),
+                              "Q": sc.array(dims=["Q"], values=q, unit="1/angstrom")})
+    path = write_mantid_nexus(tmp_path / "x_eq.nxs", da)
+    with h5py.File(path, "a") as fh:
+        a2 = fh["mantid_workspace_1/workspace/axis2"]
+        a2.attrs["units"] = np.bytes_("Label")
+        a2.attrs["caption"] = np.bytes_("Temperature")
+        a2.attrs["label"] = np.bytes_("K")
+    back = read_mantid_nexus(path).data
+    assert back.dims == ("T", "Q")
+    assert sc.identical(back.coords["T"], da.coords["T"])
+    assert sc.identical(back.coords["Q"], da.coords["Q"])

@@ -285,6 +285,11 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
             meta["q_source"] = "elastic Q from 2theta (axis2) and E_fixed"
     elif ydim == "spectrum":
         extra.update({k: ("deg", v) for k, v in _detector_angles(entry, n_spec).items()})
+        efixed = meta.get("final_energy")
+        if "two_theta" in extra and efixed:
+            tt = extra["two_theta"][1]
+            extra["Q"] = ("1/angstrom", q_elastic(float(energy_to_wavelength(efixed)), tt))
+            meta["q_source"] = "elastic Q per spectrum from detector 2theta and E_fixed (coordinate)"
     if ydim == "Q" and "q_source" not in meta:
         meta["q_source"] = "file (axis2, MomentumTransfer)"
     sx = check_axis(x, file, base + "axis1", allow_decreasing=True)
