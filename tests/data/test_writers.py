@@ -242,7 +242,9 @@ def test_mantid_spectrum_axis_gets_detector_angles(tmp_path):
     np.testing.assert_allclose(back.coords["two_theta"].values, [15.0, 30.0, 45.0])
     np.testing.assert_allclose(back.coords["azimuthal"].values, [0.0, 5.0, 0.0])
     assert loaded.meta["emode"] == "indirect" and loaded.meta["final_energy"] == 1.845
-    lam = 2 * np.pi / np.sqrt(1.845 / 2.0721246)
+    from scipy import constants as C
+
+    lam = C.h / np.sqrt(2 * C.m_n * 1.845e-3 * C.e) * 1e10
     np.testing.assert_allclose(back.coords["Q"].values,
                                4 * np.pi * np.sin(np.deg2rad([7.5, 15.0, 22.5])) / lam, rtol=1e-6)
 

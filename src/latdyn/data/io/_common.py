@@ -76,7 +76,7 @@ def bytes_to_str(v: Any) -> Any:
 
 
 def decode(fh: Any, name: str, default: str | None = None) -> str | None:
-    """A string dataset or attribute-free text at ``name`` (None/default when absent)."""
+    """The text of the string dataset at ``name``, stripped (``default`` when absent)."""
     if name not in fh:
         return default
     try:
@@ -121,7 +121,7 @@ def check_axis(arr: np.ndarray, file: Any, field: str, allow_decreasing: bool = 
         return 1
     if allow_decreasing and np.all(d < 0):
         return -1
-    bad = int(np.argmin(d > 0)) if np.any(d > 0) or not allow_decreasing else 0
+    bad = int(np.argmin(d > 0))
     raise FormatError("axis is not strictly monotonic", file=file, field=field,
                       value=f"index {bad}: {arr[bad]} -> {arr[bad + 1]}")
 
