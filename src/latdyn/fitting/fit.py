@@ -1,0 +1,306 @@
+r"""Fit workflows: per-group, sequential (warm-started) and global fits of a :class:`FitSetup`.
+
+Weighted least squares, chi^2 = sum ((M - y) / sigma)^2, minimised by lmfit's
+``least_squares`` (trust-region reflective, bounds native).  In a global fit the Jacobian's
+sparsity (a per-group parameter only moves its own group) is passed on, so finite differences
+cost a few model evaluations per iteration whatever the number of groups.  Standard errors
+come from the covariance (J^T J)^-1 (errors scaled by sqrt(chi^2_red) only on request,
+``scale_covar``); MCMC (emcee through lmfit) is available for small problems.
+
+Bad groups never stop the others: NaN values, zero errors, an empty group or a resolution
+without overlap are reported in ``FitResult.status`` with the group's Q and the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipp as sc
+from scipy import sparse
+
+from ..errors import FitError, InputError
+from .model import FitSetup
+from .resolution import AnalyticResolution, MeasuredResolution
+from .results import FitResult, GroupResult
+
+__all__ = ["fit", "data_arrays"]
+
+
+def data_arrays(data: sc.DataArray, source: str | None = None):
+    """(Q (nG,), E (nE,), y (nG, nE), sigma (nG, nE) or None) of a ('Q','E') or ('E') DataArray."""
+    if not isinstance(data, sc.DataArray) or "E" not in data.dims or data.ndim > 2:
+        raise InputError("data must be a DataArray with dims ('Q', 'E') or ('E')", file=source,
+                         field="dims", value=getattr(data, "dims", type(data).__name__))
+    if data.ndim == 2:
+        other = [d for d in data.dims if d != "E"][0]
+        data = data.transpose([other, "E"])
+        q = np.asarray(data.coords[other].values, float) if other in data.coords else \
+            np.arange(data.sizes[other], dtype=float)
+        if q.size == data.sizes[other] + 1:
+            q = 0.5 * (q[1:] + q[:-1])
+    else:
+        q = np.atleast_1d(np.asarray(data.coords["Q"].values, float)) if "Q" in data.coords \
+            else np.array([np.nan])
+    e = np.asarray(sc.to_unit(data.coords["E"], "meV").values, float)
+    if data.coords.is_edges("E"):
+        e = 0.5 * (e[1:] + e[:-1])
+    if e.size < 3 or np.any(np.diff(e) <= 0):
+        raise InputError("energy coordinate must be strictly increasing with at least 3 points",
+                         file=source, field="E", value=e.size)
+    y = np.atleast_2d(np.asarray(data.values, float))
+    s = None if data.variances is None else np.sqrt(np.atleast_2d(np.asarray(data.variances, float)))
+    return q, e, y, s
+
+
+def _group_problems(y, s, zero_errors):
+    problems, masks = {}, np.isfinite(y)
+    for i in range(y.shape[0]):
+        if s is None:
+            problems[i] = "no uncertainties (variances) in the data"
+            continue
+        if not np.any(np.isfinite(y[i])) or np.all(y[i][np.isfinite(y[i])] == 0):
+            problems[i] = "empty group (no finite non-zero intensity)"
+            continue
+        if np.any(~np.isfinite(y[i])):
+            problems[i] = f"{int(np.sum(~np.isfinite(y[i])))} NaN or infinite values"
+            continue
+        bad = ~(np.isfinite(s[i]) & (s[i] > 0))
+        if np.any(bad):
+            if zero_errors == "mask":
+                masks[i] &= ~bad
+            else:
+                problems[i] = (f"{int(bad.sum())} zero, negative or NaN errors "
+                               "(mask them with zero_errors='mask')")
+                continue
+        if masks[i].sum() < 4:
+            problems[i] = "fewer than 4 usable points"
+    return problems, masks
+
+
+class _Problem:
+    """lmfit parameters, residual and Jacobian sparsity of a setup on a set of groups."""
+
+    def __init__(self, setup: FitSetup, Q, res, y, s, mask, start=None, shared_as_perq=False):
+        import lmfit
+
+        self.setup, self.Q, self.res, self.y, self.mask = setup, Q, res, y, mask
+        self.s = np.where(mask & (s > 0), s, 1.0)
+        self.nq = Q.size
+        self.params = lmfit.Parameters()
+        self.owner: dict[str, int | None] = {}  # fit parameter -> group index (None = all)
+        start = start or {}
+
+        def add(name, init, lo, hi, group):
+            v = start.get(name, init)
+            v = float(np.clip(v, lo, hi)) if np.isfinite(v) else init
+            self.params.add(name, value=v, min=lo, max=hi)
+            self.owner[name] = group
+
+        for n in setup.model.param_names:
+            r = setup.rules[n]
+            kind = "perq" if (r.kind == "shared" and shared_as_perq) else r.kind
+            if kind == "perq":
+                init = _guess(n, r.value, y, res, mask)
+                for i in range(self.nq):
+                    add(f"{n}_q{i}", init[i], r.min, r.max, i)
+            elif kind == "shared":
+                add(n, r.value, r.min, r.max, None)
+            elif kind == "derived":
+                for g, (v, lo, hi) in r.globals.items():
+                    if g not in self.params:
+                        add(g, v, lo, hi, None)
+                for g, (v, lo, hi) in r.perq.items():
+                    init = _guess(g, v, y, res, mask)
+                    for i in range(self.nq):
+                        if f"{g}_q{i}" not in self.params:
+                            add(f"{g}_q{i}", init[i], lo, hi, i)
+
+    def arrays(self, values) -> dict[str, np.ndarray]:
+        """Model parameter arrays over groups from fit-parameter values (a dict)."""
+        out = {}
+        for n in self.setup.model.param_names:
+            r = self.setup.rules[n]
+            if r.kind == "fixed":
+                out[n] = np.full(self.nq, r.value)
+            elif f"{n}_q0" in values:
+                out[n] = np.array([values[f"{n}_q{i}"] for i in range(self.nq)])
+            elif r.kind == "shared":
+                out[n] = np.full(self.nq, values[n])
+            else:
+                g = {k: values[k] for k in r.globals}
+                g.update({k: np.array([values[f"{k}_q{i}"] for i in range(self.nq)]) for k in r.perq})
+                out[n] = np.asarray(r.function(self.Q, g), dtype=float)
+        return out
+
+    def model(self, values, parts=False):
+        return self.setup.model.evaluate(self.res, self.arrays(values), parts=parts)
+
+    def residual(self, params):
+        m = self.model(params.valuesdict())
+        return ((m - self.y) / self.s)[self.mask]
+
+    def sparsity(self):
+        names = [n for n, p in self.params.items() if p.vary and not p.expr]
+        rows_of_group = []
+        start = 0
+        for i in range(self.nq):
+            k = int(self.mask[i].sum())
+            rows_of_group.append(np.arange(start, start + k))
+            start += k
+        J = sparse.lil_matrix((start, len(names)), dtype=np.int8)
+        for c, n in enumerate(names):
+            g = self.owner[n]
+            rows = np.arange(start) if g is None else rows_of_group[g]
+            J[rows, c] = 1
+        return J.tocsr()
+
+
+def _guess(name, default, y, res, mask):
+    """Per-group initial values from the data where the name says what it is."""
+    E = res.E
+    area = np.array([np.trapezoid(np.where(m, yy, 0), E) for yy, m in zip(y, mask, strict=True)])
+    if name in ("intensity",):
+        return np.maximum(area, 1e-12)
+    if name.endswith("_amplitude"):
+        return np.maximum(area * 0.5, 1e-12) if default == 1.0 else np.full(y.shape[0], default)
+    if name == "bg0" and default == 0.0:
+        edge = np.concatenate([y[:, :5], y[:, -5:]], axis=1)
+        return np.clip(np.median(edge, axis=1), 0, None) * 0.5
+    return np.full(y.shape[0], default)
+
+
+def _minimize(prob: _Problem, max_nfev=None, sparse_jac=True):
+    """Trust-region least squares (scipy) on the varied lmfit parameters; lmfit-like result."""
+    from types import SimpleNamespace
+
+    from scipy.optimize import least_squares
+
+    params = prob.params.copy()
+    names = [n for n, p in params.items() if p.vary and not p.expr]
+    x0 = np.array([params[n].value for n in names])
+    lo = np.array([params[n].min for n in names])
+    hi = np.array([params[n].max for n in names])
+
+    def fun(x):
+        for n, v in zip(names, x, strict=True):
+            params[n].value = float(v)
+        params.update_constraints()
+        return prob.residual(params)
+
+    kws = {}
+    if sparse_jac and prob.nq > 1 and not any(p.expr for p in params.values()):
+        kws["jac_sparsity"] = prob.sparsity()
+    sol = least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=max_nfev,
+                        ftol=1e-10, xtol=1e-10, gtol=1e-10, **kws)
+    r = fun(sol.x)
+    J = sol.jac.toarray() if sparse.issparse(sol.jac) else np.asarray(sol.jac)
+    try:
+        covar = np.linalg.inv(J.T @ J)
+        if not np.all(np.isfinite(covar)) or np.any(np.diag(covar) < 0):
+            covar = None
+    except np.linalg.LinAlgError:
+        covar = None
+    for n, p in params.items():
+        p.stderr = float(np.sqrt(covar[names.index(n), names.index(n)])) if covar is not None \
+            and n in names else None
+    return SimpleNamespace(params=params, var_names=names, covar=covar, success=bool(sol.status > 0),
+                           message=str(sol.message), residual=r, ndata=r.size, nvarys=len(names),
+                           nfree=r.size - len(names), chisqr=float(r @ r), mcmc=False)
+
+
+def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global",
+        zero_errors: str = "fail", start: dict | None = None, mcmc: dict | None = None,
+        max_nfev: int | None = None, source: str | None = None, progress: bool | None = None
+        ) -> FitResult:
+    """Fit ``setup`` to ``data`` convolved with ``resolution``.
+
+    data: DataArray ('Q', 'E') or ('E') with variances (meV for E).
+    resolution: a DataArray (measured; one spectrum or one per group), a
+        :class:`MeasuredResolution` or an :class:`AnalyticResolution` (:func:`fit_resolution`).
+    mode: 'global' (one fit of all groups, shared and derived parameters across groups),
+        'per-q' (independent fits per group from the same start) or 'sequential' (per group,
+        each started from the previous group's result).
+    zero_errors: 'fail' (the group is reported and skipped) or 'mask' (those points ignored).
+    start: initial values by fit-parameter name (e.g. a previous result's ``values``).
+    mcmc: dict of lmfit ``emcee`` options (steps, burn, thin, nwalkers, seed) to sample the
+        posterior after the least-squares fit; errors then are the posterior std.
+    """
+    if mode not in ("global", "per-q", "sequential"):
+        raise InputError("mode must be 'global', 'per-q' or 'sequential'", field="mode", value=mode)
+    if zero_errors not in ("fail", "mask"):
+        raise InputError("zero_errors must be 'fail' or 'mask'", field="zero_errors", value=zero_errors)
+    Q, E, y, s = data_arrays(data, source)
+    if isinstance(resolution, sc.DataArray):
+        resolution = MeasuredResolution.from_data(resolution)
+    if not isinstance(resolution, MeasuredResolution | AnalyticResolution):
+        raise InputError("resolution must be a DataArray, MeasuredResolution or AnalyticResolution",
+                         field="resolution", value=type(resolution).__name__)
+    res_all = resolution.prepare(E, Q)
+    problems, masks = _group_problems(y, s, zero_errors)
+    for i, msg in res_all.problems.items():
+        problems.setdefault(i, msg)
+    good = [i for i in range(Q.size) if i not in problems]
+    status = {i: f"Q group {i} (Q = {Q[i]:.4g} 1/A) skipped: {problems[i]}" for i in problems}
+    groups: list[GroupResult] = []
+    fits = []
+    if good and mode == "global":
+        g = np.array(good)
+        prob = _Problem(setup, Q[g], res_all.subset(g), y[g], s[g], masks[g], start)
+        out = _minimize(prob, max_nfev)
+        if mcmc:
+            out = _run_mcmc(prob, out, mcmc)
+        fits.append((g, prob, out))
+    elif good:
+        from tqdm.auto import tqdm
+
+        warm = dict(start or {})
+        it = tqdm(good, desc="fitting Q groups", disable=None, leave=False) \
+            if progress is not False else good
+        for i in it:
+            gi = np.array([i])
+            prob = _Problem(setup, Q[gi], res_all.subset(gi), y[gi], s[gi], masks[gi], warm,
+                            shared_as_perq=True)
+            try:
+                out = _minimize(prob, max_nfev)
+                if mcmc:
+                    out = _run_mcmc(prob, out, mcmc)
+            except (FitError, ValueError, np.linalg.LinAlgError) as exc:
+                status[i] = f"Q group {i} (Q = {Q[i]:.4g} 1/A) failed: {exc}"
+                continue
+            fits.append((gi, prob, out))
+            if mode == "sequential" and out.success:
+                warm = dict(out.params.valuesdict())
+    for g, prob, out in fits:
+        groups.extend(GroupResult.from_fit(prob, out, g, Q, E, y, s, masks))
+        for gi in g:
+            if not out.success:
+                status[int(gi)] = (f"Q group {int(gi)} (Q = {Q[gi]:.4g} 1/A): fit did not converge: "
+                                   f"{out.message}")
+            elif out.covar is None:
+                status[int(gi)] = (f"Q group {int(gi)} (Q = {Q[gi]:.4g} 1/A): covariance singular, "
+                                   "no uncertainties (a parameter has no effect on the data?)")
+            else:
+                status.setdefault(int(gi), "ok")
+    if not fits:
+        raise FitError("no Q group could be fitted: " + "; ".join(status.values()), file=source)
+    return FitResult.build(setup, mode, fits, groups, status, Q, E, source)
+
+
+def _run_mcmc(prob: _Problem, out, opts: dict):
+    import lmfit
+
+    kw = {"steps": 1000, "burn": 300, "thin": 5, "nwalkers": max(2 * out.nvarys + 2, 20),
+          "is_weighted": True, "progress": False}
+    kw.update({k: v for k, v in opts.items() if k != "seed"})
+    if "seed" in opts:
+        kw["seed"] = opts["seed"]
+    mini = lmfit.Minimizer(prob.residual, out.params)
+    res = mini.minimize(method="emcee", **kw)
+    res.success = out.success
+    res.message = f"{out.message}; MCMC posterior ({kw['steps']} steps, {kw['nwalkers']} walkers)"
+    names = [n for n in res.var_names]
+    chain = res.flatchain[names].to_numpy()
+    res.covar = np.cov(chain, rowvar=False)
+    res.residual = out.residual
+    res.chisqr, res.nfree, res.ndata, res.nvarys = out.chisqr, out.nfree, out.ndata, out.nvarys
+    res.mcmc = True
+    return res

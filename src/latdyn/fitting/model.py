@@ -1,0 +1,285 @@
+r"""Spectrum models and their parameter rules.
+
+A :class:`SpectrumModel` is a sum of components convolved with the resolution R, shifted by
+the offset s of each group, plus a background:
+
+    M(Q, E) = A_el(Q) R(E - s) + sum_i R (x) [B(E) A_i f_i](E - s) + b_0 + b_1 (E - s)
+
+f_i are unit-area lines of :mod:`latdyn.lineshapes` ('lorentzian', 'gaussian', 'dho'; a
+component may be a series of terms, e.g. the rotational expansion of a geometry model) and
+B(E) the detailed-balance factor applied when a temperature is given (none on the elastic
+line, B(0) = 1).  Model parameters are named ``<component>_<param>`` (``elastic_amplitude``,
+``L1_hwhm``, ``shift``, ``bg0``); each is an array over Q groups.
+
+How each model parameter is obtained is a :class:`Rule`: free per group ('perq'), one value
+shared by all groups ('shared'), fixed, or derived from global and per-group fit parameters
+through a function of Q ('derived': widths tied to a diffusion model, elastic fraction tied to
+an EISF model, a geometry model's Lorentzian series).  :class:`FitSetup` collects the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from .kernels import db_factor, db_factor_derivative
+
+__all__ = ["Component", "SpectrumModel", "Rule", "FitSetup", "qens_model"]
+
+_LINE_PARAMS = {"lorentzian": ("amplitude", "hwhm"), "gaussian": ("amplitude", "hwhm", "center"),
+                "dho": ("amplitude", "E0", "hwhm")}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One line of the model: a name and a kind ('lorentzian', 'gaussian' or 'dho')."""
+
+    name: str
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in _LINE_PARAMS:
+            raise InputError(f"unknown component kind; use one of {sorted(_LINE_PARAMS)}",
+                             field="kind", value=self.kind)
+        if not self.name.isidentifier() or self.name in ("elastic", "shift", "bg0", "bg1"):
+            raise InputError("component name must be an identifier other than a reserved name",
+                             field="name", value=self.name)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}_{p}" for p in _LINE_PARAMS[self.kind])
+
+
+@dataclass(frozen=True)
+class SpectrumModel:
+    """Elastic line (optional) + components + background ('none', 'flat', 'linear'), all
+    convolved with the resolution; ``temperature`` (K) switches detailed balance on."""
+
+    components: tuple[Component, ...] = ()
+    elastic: bool = True
+    background: str = "flat"
+    temperature: float | None = None
+
+    def __post_init__(self):
+        if self.background not in ("none", "flat", "linear"):
+            raise InputError("background must be 'none', 'flat' or 'linear'", field="background",
+                             value=self.background)
+        if self.temperature is not None and not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise InputError("temperature must be positive (K)", field="temperature",
+                             value=self.temperature)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        names = ["shift"] + (["elastic_amplitude"] if self.elastic else [])
+        for c in self.components:
+            names += c.param_names
+        names += {"none": [], "flat": ["bg0"], "linear": ["bg0", "bg1"]}[self.background]
+        return tuple(names)
+
+    def to_dict(self) -> dict:
+        return {"components": [[c.name, c.kind] for c in self.components], "elastic": self.elastic,
+                "background": self.background, "temperature": self.temperature}
+
+    def evaluate(self, res, p: dict[str, np.ndarray], parts: bool = False):
+        """Model (nQ, nE) on the prepared resolution ``res`` for parameter arrays ``p``.
+
+        With ``parts`` also a dict component name -> its contribution (for plots)."""
+        shift = np.asarray(p["shift"], dtype=float)
+        E = res.E
+        out = {}
+        total = np.zeros((shift.size, E.size))
+        if self.elastic:
+            out["elastic"] = np.asarray(p["elastic_amplitude"])[:, None] * res.delta(shift)
+            total += out["elastic"]
+        if self.temperature is not None and self.components:
+            ep = E[None, :] - shift[:, None]
+            B, dB = db_factor(ep, self.temperature), db_factor_derivative(ep, self.temperature)
+        for c in self.components:
+            kw = {k.split("_", 1)[1]: p[k] for k in c.param_names if not k.endswith("_amplitude")}
+            val, mom = res.line(c.kind, p[f"{c.name}_amplitude"], kw, shift)
+            if self.temperature is not None:
+                val = B * val - dB * mom
+            out[c.name] = val
+            total += val
+        if self.background != "none":
+            bg = np.asarray(p["bg0"])[:, None] + (
+                np.asarray(p["bg1"])[:, None] * (E[None, :] - shift[:, None])
+                if self.background == "linear" else 0.0)
+            out["background"] = np.broadcast_to(bg, total.shape)
+            total = total + bg
+        return (total, out) if parts else total
+
+
+def qens_model(n_lorentzians: int = 1, background: str = "flat", temperature: float | None = None,
+               elastic: bool = True) -> SpectrumModel:
+    """Elastic line + ``n_lorentzians`` Lorentzians L1..Ln + background."""
+    if not 0 <= int(n_lorentzians) <= 5:
+        raise InputError("number of Lorentzians must be 0 to 5", field="n_lorentzians",
+                         value=n_lorentzians)
+    return SpectrumModel(tuple(Component(f"L{i + 1}", "lorentzian") for i in range(int(n_lorentzians))),
+                         elastic, background, temperature)
+
+
+@dataclass
+class Rule:
+    """How a model parameter is obtained.
+
+    kind: 'perq' (one fit parameter per group), 'shared' (one for all groups), 'fixed', or
+    'derived': ``function(Q, g)`` returns the array from ``g``, a dict of the fit parameters
+    named in ``globals`` (scalars) and ``perq`` (arrays over groups); both map a name to
+    (initial value, min, max).  ``description`` is written into result files.
+    """
+
+    kind: str
+    value: float = 0.0
+    min: float = -np.inf
+    max: float = np.inf
+    function: Callable | None = None
+    globals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    perq: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class FitSetup:
+    """A model with a :class:`Rule` per parameter (defaults: every parameter free per group)."""
+
+    model: SpectrumModel
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for n in self.model.param_names:
+            self.rules.setdefault(n, Rule("perq", *_default_init(n)))
+
+    def _check(self, name):
+        if name not in self.model.param_names:
+            raise InputError(f"unknown model parameter; the model has {list(self.model.param_names)}",
+                             field="parameter", value=name)
+
+    def set(self, name: str, value: float | None = None, min: float | None = None,
+            max: float | None = None) -> FitSetup:
+        """Initial value and bounds of a free or shared parameter."""
+        self._check(name)
+        r = self.rules[name]
+        r.value = r.value if value is None else float(value)
+        r.min = r.min if min is None else float(min)
+        r.max = r.max if max is None else float(max)
+        return self
+
+    def fix(self, name: str, value: float) -> FitSetup:
+        self._check(name)
+        self.rules[name] = Rule("fixed", float(value), description=f"fixed at {value}")
+        return self
+
+    def share(self, name: str, value: float | None = None, min: float | None = None,
+              max: float | None = None) -> FitSetup:
+        """One value of ``name`` for all groups."""
+        self._check(name)
+        r = self.rules[name]
+        self.rules[name] = Rule("shared", r.value, r.min, r.max, description="shared by all groups")
+        return self.set(name, value, min, max)
+
+    def tie_diffusion(self, component: str, model: str, init: dict | None = None) -> FitSetup:
+        """Tie ``<component>_hwhm`` to a diffusion model Gamma(Q) (latdyn.qens.diffusion)."""
+        from ..qens.diffusion import get_diffusion_model
+
+        name = f"{component}_hwhm"
+        self._check(name)
+        dm = get_diffusion_model(model)
+        init = init or {}
+        glob = {f"{component}_{p}": (float(init.get(p, g)), 1e-8, np.inf)
+                for p, g in zip(dm.params, dm.guess, strict=True)}
+
+        def fn(Q, g, dm=dm, c=component):
+            return dm.hwhm(Q, **{p: g[f"{c}_{p}"] for p in dm.params})
+
+        self.rules[name] = Rule("derived", function=fn, globals=glob,
+                                description=f"HWHM from diffusion model {dm.name}")
+        self.diffusion = getattr(self, "diffusion", {}) | {component: dm}
+        return self
+
+    def tie_eisf(self, spec: str, component: str, immobile: bool = False,
+                 init: dict | None = None) -> FitSetup:
+        """Elastic fraction A_el / (A_el + A_c) = EISF(Q) of a geometry model; I(Q) free per group."""
+        from ..qens.geometry import get_geometry_model
+
+        gm = get_geometry_model(spec)
+        amp = f"{component}_amplitude"
+        self._check(amp)
+        self._check("elastic_amplitude")
+        glob = self._geometry_globals(gm, init, immobile)
+
+        def eisf(Q, g, gm=gm):
+            return gm.eisf(Q, immobile=g.get("immobile", 0.0), **{p: g[f"eisf_{p}"] for p in gm.params})
+
+        perq = {"intensity": (1.0, 0.0, np.inf)}
+        self.rules["elastic_amplitude"] = Rule(
+            "derived", function=lambda Q, g: g["intensity"] * eisf(Q, g), globals=glob, perq=perq,
+            description=f"intensity * EISF of {gm.name}")
+        self.rules[amp] = Rule("derived", function=lambda Q, g: g["intensity"] * (1 - eisf(Q, g)),
+                               globals=glob, perq=perq, description=f"intensity * (1 - EISF of {gm.name})")
+        self.geometry = gm
+        return self
+
+    def expand_geometry(self, spec: str, component: str, immobile: bool = False,
+                        init: dict | None = None) -> FitSetup:
+        """Replace a Lorentzian by the full series of a geometry model (rotational expansion).
+
+        Elastic = I(Q) A_0(Q); the component = I(Q) sum_k A_k(Q) L(Gamma_k) with the weights and
+        widths of the model (Bee 1988 ch. 6); I(Q) free per group, model parameters global.
+        """
+        from ..qens.geometry import get_geometry_model
+
+        gm = get_geometry_model(spec)
+        for n in (f"{component}_amplitude", f"{component}_hwhm", "elastic_amplitude"):
+            self._check(n)
+        glob = self._geometry_globals(gm, init, immobile)
+        perq = {"intensity": (1.0, 0.0, np.inf)}
+
+        def terms(Q, g, gm=gm):
+            return gm.terms(Q, immobile=g.get("immobile", 0.0), **{p: g[f"eisf_{p}"] for p in gm.params})
+
+        def amps(Q, g):
+            return g["intensity"][:, None] * terms(Q, g)[0][:, 1:]
+
+        self.rules[f"{component}_amplitude"] = Rule("derived", function=amps, globals=glob, perq=perq,
+                                                    description=f"intensity * A_k of {gm.name}")
+        self.rules[f"{component}_hwhm"] = Rule("derived", function=lambda Q, g: terms(Q, g)[1][:, 1:],
+                                               globals=glob, description=f"Gamma_k of {gm.name}")
+        self.rules["elastic_amplitude"] = Rule("derived", function=lambda Q, g: g["intensity"]
+                                               * terms(Q, g)[0][:, 0], globals=glob, perq=perq,
+                                               description=f"intensity * EISF of {gm.name}")
+        self.geometry = gm
+        return self
+
+    @staticmethod
+    def _geometry_globals(gm, init, immobile):
+        init = init or {}
+        glob = {f"eisf_{p}": (float(init.get(p, g)), 1e-6, np.inf)
+                for p, g in zip(gm.params, gm.guess, strict=True)}
+        if immobile:
+            glob["immobile"] = (float(init.get("immobile", 0.1)), 0.0, 1.0)
+        return glob
+
+    def describe(self) -> dict[str, str]:
+        """Parameter -> rule, for result files."""
+        out = {}
+        for n in self.model.param_names:
+            r = self.rules[n]
+            out[n] = r.description or r.kind
+        return out
+
+
+def _default_init(name: str) -> tuple[float, float, float]:
+    if name == "shift":
+        return 0.0, -np.inf, np.inf
+    if name.endswith("_amplitude"):
+        return 1.0, 0.0, np.inf
+    if name.endswith("_hwhm"):
+        return 0.1, 1e-6, np.inf
+    if name.endswith("_E0"):
+        return 5.0, 1e-6, np.inf
+    return 0.0, -np.inf, np.inf

@@ -1,0 +1,286 @@
+r"""Resolution functions for QENS/INS fits: measured (vanadium) or analytic (pseudo-Voigt).
+
+A measured resolution R_q(E) (one spectrum per Q group, or one for all) is normalised to unit
+area and resampled (linear interpolation, zero outside its range) onto a uniform grid of the
+data's spacing that covers the data and the resolution; the piecewise-linear function through
+those points is convolved exactly with each line (:mod:`latdyn.fitting.kernels`).  An analytic
+resolution R = (1 - eta) G(sigma) + eta L(a) centred at E_R is fitted per group to a resolution
+measurement with :func:`fit_resolution`.  Either one is shifted by a fitted offset s per group:
+the model is M(E) = M_0(E - s).
+
+Problems that concern one group (no overlap with the data, NaN, zero area) are recorded in
+``problems`` (group index -> reason) so the other groups can still be fitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipp as sc
+from scipy import optimize
+
+from ..errors import InputError
+from ..lineshapes import hwhm_from_sigma, pseudo_voigt
+from .kernels import gaussian_conv_analytic, hat_kernel, pole_conv_analytic, poles
+
+__all__ = ["MeasuredResolution", "AnalyticResolution", "fit_resolution", "resolution_arrays"]
+
+
+def resolution_arrays(da: sc.DataArray, source: str | None = None):
+    """(Q or None, E points (nE,), values (nG, nE)) of a resolution DataArray ('E' or ('Q','E'))."""
+    if not isinstance(da, sc.DataArray) or "E" not in da.dims or da.ndim > 2:
+        raise InputError("resolution must be a DataArray with dim 'E' or dims ('Q', 'E')", file=source,
+                         field="dims", value=getattr(da, "dims", type(da).__name__))
+    if da.ndim == 2:
+        da = da.transpose([d for d in da.dims if d != "E"] + ["E"])
+    e = np.asarray(sc.to_unit(da.coords["E"], "meV").values, dtype=float)
+    if da.coords.is_edges("E"):
+        e = 0.5 * (e[1:] + e[:-1])
+    v = np.atleast_2d(np.asarray(da.values, dtype=float))
+    q = None
+    if da.ndim == 2:
+        other = da.dims[0]
+        q = np.asarray(da.coords[other].values, dtype=float) if other in da.coords else None
+        if q is not None and q.size == v.shape[0] + 1:
+            q = 0.5 * (q[1:] + q[:-1])
+    return q, e, v
+
+
+def _group_map(n_res: int, q_res, q_data: np.ndarray, source) -> np.ndarray:
+    if n_res == 1:
+        return np.zeros(q_data.size, dtype=int)
+    if n_res == q_data.size:
+        return np.arange(q_data.size)
+    if q_res is None:
+        raise InputError(f"resolution has {n_res} groups but the data {q_data.size}, and no Q "
+                         "coordinate to match them", file=source, field="Q", value=n_res)
+    return np.abs(q_res[None, :] - q_data[:, None]).argmin(axis=1)
+
+
+@dataclass
+class MeasuredResolution:
+    """A measured resolution (vanadium or base temperature), one spectrum per group or one for all."""
+
+    E: np.ndarray
+    values: np.ndarray
+    Q: np.ndarray | None = None
+    source: str | None = None
+
+    @classmethod
+    def from_data(cls, da: sc.DataArray, source: str | None = None) -> MeasuredResolution:
+        q, e, v = resolution_arrays(da, source)
+        return cls(e, v, q, source)
+
+    def prepare(self, E: np.ndarray, Q: np.ndarray) -> PreparedMeasured:
+        """Resample onto a uniform grid of the data spacing; record per-group problems."""
+        E = np.asarray(E, dtype=float)
+        gmap = _group_map(self.values.shape[0], self.Q, np.asarray(Q, float), self.source)
+        d = np.diff(E)
+        h = float(np.min(d))
+        uniform = bool(np.allclose(d, d.mean(), rtol=1e-5, atol=0))
+        if uniform:
+            h = float(d.mean())
+        lo = min(E[0], self.E[0])
+        hi = max(E[-1], self.E[-1])
+        span = E[-1] - E[0]
+        lo, hi = max(lo, E[0] - span), min(hi, E[-1] + span)
+        n_lo = int(np.ceil((E[0] - lo) / h - 1e-9))
+        n_hi = int(np.ceil((hi - E[-1]) / h - 1e-9))
+        if uniform:
+            x = E[0] + h * np.arange(-n_lo, E.size + n_hi)
+        else:
+            x = E[0] - n_lo * h + h * np.arange(int(np.ceil((E[-1] - E[0]) / h)) + n_lo + n_hi + 1)
+        R = np.zeros((Q.size, x.size))
+        problems: dict[int, str] = {}
+        for i, g in enumerate(gmap):
+            r = self.values[g]
+            if not np.all(np.isfinite(r)):
+                problems[i] = f"resolution group {g} holds NaN or infinite values"
+                continue
+            area = np.trapezoid(r, self.E)
+            if not area > 0:
+                problems[i] = f"resolution group {g} has non-positive area {area:.3g}"
+                continue
+            ri = np.interp(x, self.E, r / area, left=0.0, right=0.0)
+            inside = np.trapezoid(np.clip(ri, 0, None)[(x >= E[0]) & (x <= E[-1])],
+                                  x[(x >= E[0]) & (x <= E[-1])]) if E.size > 1 else 0.0
+            a2 = np.trapezoid(ri, x)
+            if not (a2 > 0 and inside > 0.05 * a2):
+                problems[i] = (f"resolution group {g} ({self.E[0]:.4g} to {self.E[-1]:.4g} meV) does "
+                               f"not overlap the data ({E[0]:.4g} to {E[-1]:.4g} meV)")
+                continue
+            R[i] = ri / a2
+        return PreparedMeasured(E, x, h, R, uniform, n_lo, problems)
+
+
+@dataclass
+class PreparedMeasured:
+    """A measured resolution on the uniform grid x; evaluates convolutions at the data energies."""
+
+    E: np.ndarray
+    x: np.ndarray
+    h: float
+    R: np.ndarray
+    uniform: bool
+    offset: int
+    problems: dict[int, str] = field(default_factory=dict)
+    _fft: dict = field(default_factory=dict, repr=False)
+
+    def subset(self, groups) -> PreparedMeasured:
+        g = np.asarray(groups)
+        return PreparedMeasured(self.E, self.x, self.h, self.R[g], self.uniform, self.offset, {})
+
+    def _spectra(self, nfft):
+        if nfft not in self._fft:
+            self._fft[nfft] = (np.fft.rfft(self.R, nfft), np.fft.rfft(self.R * self.x, nfft))
+        return self._fft[nfft]
+
+    def delta(self, shift: np.ndarray) -> np.ndarray:
+        """R(E - s) for each group (linear interpolation = the piecewise-linear R)."""
+        t = (self.E[None, :] - shift[:, None] - self.x[0]) / self.h
+        j = np.clip(np.floor(t).astype(int), 0, self.x.size - 2)
+        f = t - j
+        rows = np.arange(self.R.shape[0])[:, None]
+        out = (1 - f) * self.R[rows, j] + f * self.R[rows, j + 1]
+        return np.where((t >= 0) & (t <= self.x.size - 1), out, 0.0)
+
+    def line(self, kind: str, amp: np.ndarray, params: dict[str, np.ndarray], shift: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """(sum_k amp_k R (x) f_k, sum_k amp_k (uR) (x) f_k) at E - s; arrays (nQ, k) or (nQ,)."""
+        amp2 = np.atleast_2d(np.asarray(amp, dtype=float).T).T
+        pr = {k: np.broadcast_to(np.atleast_2d(np.asarray(v, dtype=float).T).T, amp2.shape)
+              for k, v in params.items()}
+        nq, nx = self.R.shape
+        if self.uniform:
+            m = np.arange(-(nx - 1), nx) * self.h
+            nfft = int(2 ** np.ceil(np.log2(3 * nx - 2)))
+            rf, r1f = self._spectra(nfft)
+            acc = 0.0
+            for k in range(amp2.shape[1]):
+                kern = hat_kernel(kind, m[None, :] - shift[:, None], self.h,
+                                  {n: v[:, k, None] for n, v in pr.items()})
+                acc = acc + amp2[:, k, None] * np.fft.rfft(kern, nfft)
+            start = self.offset + nx - 1
+            val = np.fft.irfft(acc * rf, nfft)[:, start:start + self.E.size]
+            mom = np.fft.irfft(acc * r1f, nfft)[:, start:start + self.E.size]
+            return val, mom
+        diff = self.E[None, :, None] - shift[:, None, None] - self.x[None, None, :]
+        val = np.zeros((nq, self.E.size))
+        mom = np.zeros_like(val)
+        for k in range(amp2.shape[1]):
+            kern = hat_kernel(kind, diff, self.h, {n: v[:, k, None, None] for n, v in pr.items()})
+            kern = kern * amp2[:, k, None, None]
+            val += np.einsum("qex,qx->qe", kern, self.R)
+            mom += np.einsum("qex,qx->qe", kern, self.R * self.x[None, :])
+        return val, mom
+
+
+@dataclass
+class AnalyticResolution:
+    """R = (1 - eta) G(sigma) + eta L(a), centred at ``center``; arrays per group (meV)."""
+
+    sigma: np.ndarray
+    eta: np.ndarray
+    a: np.ndarray
+    center: np.ndarray
+    Q: np.ndarray | None = None
+    source: str | None = None
+
+    def prepare(self, E: np.ndarray, Q: np.ndarray) -> PreparedAnalytic:
+        gmap = _group_map(np.size(self.sigma), self.Q, np.asarray(Q, float), self.source)
+        pick = lambda v: np.asarray(v, dtype=float).reshape(-1)[gmap]  # noqa: E731
+        return PreparedAnalytic(np.asarray(E, float), pick(self.sigma), pick(self.eta), pick(self.a),
+                                pick(self.center), {})
+
+
+@dataclass
+class PreparedAnalytic:
+    """An analytic resolution per group, evaluated with closed-form convolutions."""
+
+    E: np.ndarray
+    sigma: np.ndarray
+    eta: np.ndarray
+    a: np.ndarray
+    center: np.ndarray
+    problems: dict[int, str] = field(default_factory=dict)
+
+    def subset(self, groups) -> PreparedAnalytic:
+        g = np.asarray(groups)
+        return PreparedAnalytic(self.E, self.sigma[g], self.eta[g], self.a[g], self.center[g], {})
+
+    def delta(self, shift: np.ndarray) -> np.ndarray:
+        x = self.E[None, :] - shift[:, None] - self.center[:, None]
+        from ..lineshapes import gaussian, lorentzian
+
+        hw = hwhm_from_sigma(self.sigma)[:, None]
+        out = (1 - self.eta[:, None]) * gaussian(x, hw)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lor = np.where(self.a[:, None] > 0, lorentzian(x, np.where(self.a > 0, self.a, 1.0)[:, None]),
+                           0.0)
+        return out + self.eta[:, None] * lor
+
+    def line(self, kind, amp, params, shift):
+        amp2 = np.atleast_2d(np.asarray(amp, dtype=float).T).T
+        pr = {k: np.broadcast_to(np.atleast_2d(np.asarray(v, dtype=float).T).T, amp2.shape)
+              for k, v in params.items()}
+        x = self.E[None, :] - shift[:, None] - self.center[:, None]
+        s, eta, a = self.sigma[:, None], self.eta[:, None], self.a[:, None]
+        val = np.zeros((amp2.shape[0], self.E.size))
+        mom = np.zeros_like(val)
+        for k in range(amp2.shape[1]):
+            pk = {n: v[:, k, None] for n, v in pr.items()}
+            A = amp2[:, k, None]
+            if kind == "gaussian":
+                c0 = pk.get("center", 0.0)
+                val += A * gaussian_conv_analytic(x, pk["hwhm"], c0, s, eta, a)
+                mom += A * gaussian_conv_analytic(x, pk["hwhm"], c0, s, eta, a, moment=True)
+                continue
+            for c, p in poles(kind, pk):
+                val += A * pole_conv_analytic(x, c, p, s, eta, a)
+                mom += A * pole_conv_analytic(x, c, p, s, eta, a, moment=True)
+        # the moment is about the resolution centre; shift it to absolute energy u
+        return val, mom + self.center[:, None] * val
+
+
+def fit_resolution(da: sc.DataArray, shape: str = "pseudo-voigt", source: str | None = None
+                   ) -> AnalyticResolution:
+    """Fit a Gaussian or pseudo-Voigt (one HWHM, mixing eta) to each resolution spectrum.
+
+    Least squares on the area-normalised spectrum, weighted by its errors where given.
+    Returns an :class:`AnalyticResolution`; sigma = HWHM / sqrt(2 ln 2), a = HWHM.
+    """
+    if shape not in ("gaussian", "pseudo-voigt"):
+        raise InputError("resolution shape must be 'gaussian' or 'pseudo-voigt'", field="shape",
+                         value=shape)
+    q, e, v = resolution_arrays(da, source)
+    err = None
+    if da.variances is not None:
+        order = [*[d for d in da.dims if d != "E"], "E"]
+        err = np.atleast_2d(np.sqrt(np.asarray(da.transpose(order).variances)))
+    out = {"hw": [], "eta": [], "c": []}
+    for g in range(v.shape[0]):
+        r = v[g]
+        area = np.trapezoid(r, e)
+        if not (np.all(np.isfinite(r)) and area > 0):
+            raise InputError("resolution spectrum is not finite with positive area", file=source,
+                             field=f"group {g}", value=area)
+        y = r / area
+        w = 1.0 / np.where(err[g] > 0, err[g] / area, np.inf) if err is not None else np.ones_like(y)
+        c0 = float(e[np.argmax(y)])
+        hw0 = max(0.5 * np.trapezoid(y > 0.5 * y.max(), e), np.min(np.diff(e)))
+
+        def resid(p, y=y, w=w):
+            eta = p[3] if shape == "pseudo-voigt" else 0.0
+            return (p[0] * pseudo_voigt(e, p[1], eta, p[2]) - y) * w
+
+        x0 = [1.0, hw0, c0] + ([0.2] if shape == "pseudo-voigt" else [])
+        lo = [0.0, 1e-6 * hw0, e[0]] + ([0.0] if shape == "pseudo-voigt" else [])
+        hi = [np.inf, 10 * (e[-1] - e[0]), e[-1]] + ([1.0] if shape == "pseudo-voigt" else [])
+        sol = optimize.least_squares(resid, x0, bounds=(lo, hi))
+        out["hw"].append(sol.x[1])
+        out["c"].append(sol.x[2])
+        out["eta"].append(sol.x[3] if shape == "pseudo-voigt" else 0.0)
+    hw = np.array(out["hw"])
+    return AnalyticResolution(sigma=hw / np.sqrt(2 * np.log(2)), eta=np.array(out["eta"]), a=hw,
+                              center=np.array(out["c"]), Q=q, source=source)

@@ -1,0 +1,255 @@
+r"""Fit results: parameter tables with propagated errors, covariance, chi^2, AIC/BIC; CSV and HDF5.
+
+Information criteria for Gaussian errors of known sigma (Burnham & Anderson 2002):
+AIC = chi^2 + 2 k, BIC = chi^2 + k ln n, n data points and k varied parameters (additive
+constants dropped; only differences between models fitted to the same data matter).
+Errors of derived model parameters (widths from a diffusion model, EISF-tied amplitudes) are
+propagated from the covariance C of the fit parameters: sigma_f^2 = g^T C g, g = df/dp.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data.atomic import atomic_path, write_text_atomic
+
+__all__ = ["GroupResult", "FitResult"]
+
+
+def _propagate(prob, out) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Model-parameter arrays and their standard errors from the fit covariance."""
+    vals = out.params.valuesdict()
+    base = prob.arrays(vals)
+    err = {k: np.full(np.shape(v), np.nan) for k, v in base.items()}
+    if out.covar is None:
+        return base, err
+    names = list(out.var_names)
+    grads = {k: [] for k in base}
+    for n in names:
+        v = vals[n]
+        h = 1e-6 * max(abs(v), 1e-6)
+        up = dict(vals)
+        up[n] = v + h
+        a = prob.arrays(up)
+        for k in base:
+            grads[k].append((np.asarray(a[k]) - np.asarray(base[k])) / h)
+    C = np.asarray(out.covar)
+    for k in base:
+        G = np.stack(grads[k], axis=-1)  # (..., nvar)
+        err[k] = np.sqrt(np.clip(np.einsum("...i,ij,...j->...", G, C, G), 0, None))
+    return base, err
+
+
+@dataclass
+class GroupResult:
+    """One Q group: model-parameter values and errors, chi^2 and the curves for plots."""
+
+    index: int
+    Q: float
+    values: dict[str, np.ndarray]
+    errors: dict[str, np.ndarray]
+    chi2: float
+    npts: int
+    E: np.ndarray
+    y: np.ndarray
+    sigma: np.ndarray
+    mask: np.ndarray
+    model: np.ndarray
+    parts: dict[str, np.ndarray]
+
+    @classmethod
+    def from_fit(cls, prob, out, g, Q, E, y, s, masks) -> list[GroupResult]:
+        vals, errs = _propagate(prob, out)
+        model, parts = prob.model(out.params.valuesdict(), parts=True)
+        res = []
+        for j, i in enumerate(g):
+            m = masks[i]
+            chi2 = float(np.sum(((model[j] - y[i])[m] / s[i][m]) ** 2))
+            res.append(cls(int(i), float(Q[i]), {k: np.asarray(v)[j] for k, v in vals.items()},
+                           {k: np.asarray(v)[j] for k, v in errs.items()}, chi2, int(m.sum()), E, y[i],
+                           s[i], m, model[j], {k: np.asarray(v)[j] for k, v in parts.items()}))
+        return res
+
+
+@dataclass
+class FitResult:
+    """Everything needed to report and reproduce a fit."""
+
+    mode: str
+    model: dict
+    rules: dict[str, str]
+    groups: list[GroupResult]
+    status: dict[int, str]
+    params: list[dict]
+    covariances: list[tuple[list[str], np.ndarray]]
+    chi2: float
+    ndata: int
+    nvarys: int
+    success: bool
+    messages: list[str]
+    Q: np.ndarray
+    derived: dict[str, tuple[float, float]] = field(default_factory=dict)
+    source: str | None = None
+
+    @property
+    def redchi(self) -> float:
+        return self.chi2 / max(self.ndata - self.nvarys, 1)
+
+    @property
+    def aic(self) -> float:
+        return self.chi2 + 2 * self.nvarys
+
+    @property
+    def bic(self) -> float:
+        return self.chi2 + self.nvarys * np.log(max(self.ndata, 1))
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Fit-parameter values by name (usable as ``start`` of another fit)."""
+        return {p["name"]: p["value"] for p in self.params}
+
+    @classmethod
+    def build(cls, setup, mode, fits, groups, status, Q, E, source=None) -> FitResult:
+        params, covs, msgs = [], [], []
+        chi2, ndata, nvar, ok = 0.0, 0, 0, True
+        for g, prob, out in fits:
+            err = {}
+            if out.covar is not None:
+                d = np.sqrt(np.clip(np.diag(out.covar), 0, None))
+                err = dict(zip(out.var_names, d, strict=True))
+                covs.append((list(out.var_names), np.asarray(out.covar)))
+            for n, p in out.params.items():
+                owner = prob.owner.get(n)
+                params.append({"name": n if len(fits) == 1 else f"{n}@{int(g[0])}",
+                               "value": float(p.value), "error": float(err.get(n, np.nan)),
+                               "vary": bool(p.vary), "min": float(p.min), "max": float(p.max),
+                               "group": "all" if owner is None else int(g[owner])})
+            chi2 += float(np.sum(out.residual ** 2))
+            ndata += int(out.ndata)
+            nvar += int(out.nvarys)
+            ok &= bool(out.success)
+            msgs.append(str(out.message))
+        groups = sorted(groups, key=lambda r: r.index)
+        r = cls(mode, setup.model.to_dict(), setup.describe(), groups, dict(sorted(status.items())),
+                params, covs, chi2, ndata, nvar, ok, msgs, np.asarray(Q), source=source)
+        r.derived = _derived(setup, r)
+        return r
+
+    def group_rows(self) -> list[dict]:
+        """One row per fitted group: Q, chi2_red, every model parameter with its error."""
+        rows = []
+        for g in self.groups:
+            row = {"group": g.index, "Q": g.Q, "chi2_red": g.chi2 / max(g.npts, 1)}
+            for k, v in g.values.items():
+                v = np.atleast_1d(v)
+                e = np.atleast_1d(g.errors[k])
+                for j in range(v.size):
+                    suffix = "" if v.size == 1 else f"_{j + 1}"
+                    row[f"{k}{suffix}"] = float(v[j])
+                    row[f"{k}{suffix}_err"] = float(e[j])
+            if "elastic_amplitude" in g.values:
+                qe = sum(np.sum(g.values[k]) for k in g.values if k.endswith("_amplitude")
+                         and k != "elastic_amplitude")
+                tot = float(g.values["elastic_amplitude"]) + float(qe)
+                row["elastic_fraction"] = float(g.values["elastic_amplitude"]) / tot if tot > 0 else np.nan
+            rows.append(row)
+        return rows
+
+    def summary(self) -> dict:
+        return {"mode": self.mode, "chi2": self.chi2, "chi2_red": self.redchi, "ndata": self.ndata,
+                "nvarys": self.nvarys, "aic": self.aic, "bic": self.bic, "success": self.success,
+                "groups_fitted": len(self.groups),
+                "groups_skipped": sum(s != "ok" for s in self.status.values()),
+                **{k: v[0] for k, v in self.derived.items()},
+                **{f"{k}_err": v[1] for k, v in self.derived.items()}}
+
+    def write_csv(self, path: str | Path) -> Path:
+        """Per-group table (one row per group, value and _err columns) as CSV."""
+        rows = self.group_rows()
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in r.items()})
+        return write_text_atomic(path, buf.getvalue())
+
+    def write_hdf5(self, path: str | Path) -> Path:
+        """HDF5: /parameters (table), /groups/<i> (curves and values), /covariance/<k>, /model (JSON).
+
+        The model definition, rules and fit-parameter values suffice to reproduce the fit."""
+        import h5py
+
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["mode"] = self.mode
+            f.attrs["chi2"] = self.chi2
+            f.attrs["ndata"] = self.ndata
+            f.attrs["nvarys"] = self.nvarys
+            f.attrs["aic"] = self.aic
+            f.attrs["bic"] = self.bic
+            f.attrs["source"] = self.source or ""
+            f["model"] = json.dumps({"model": self.model, "rules": self.rules})
+            f["status"] = json.dumps({str(k): v for k, v in self.status.items()})
+            f["derived"] = json.dumps(self.derived)
+            p = f.create_group("parameters")
+            p["name"] = np.array([q["name"] for q in self.params], dtype="S")
+            for key in ("value", "error", "min", "max"):
+                p[key] = np.array([q[key] for q in self.params], dtype=float)
+            p["vary"] = np.array([q["vary"] for q in self.params])
+            p["group"] = np.array([str(q["group"]) for q in self.params], dtype="S")
+            for k, (names, C) in enumerate(self.covariances):
+                c = f.create_group(f"covariance/{k}")
+                c["names"] = np.array(names, dtype="S")
+                c["matrix"] = C
+            for g in self.groups:
+                h = f.create_group(f"groups/{g.index}")
+                h.attrs["Q"] = g.Q
+                h.attrs["chi2"] = g.chi2
+                h["E"] = g.E
+                h["data"] = g.y
+                h["error"] = g.sigma
+                h["mask"] = g.mask
+                h["model"] = g.model
+                for k, v in g.parts.items():
+                    h[f"components/{k}"] = v
+                for k, v in g.values.items():
+                    h[f"values/{k}"] = np.asarray(v)
+                    h[f"errors/{k}"] = np.asarray(g.errors[k])
+        return Path(path)
+
+
+def _derived(setup, r: FitResult) -> dict[str, tuple[float, float]]:
+    """Physics from global parameters: D (A^2/ps, cm^2/s), tau (ps), l (A); geometry parameters."""
+    if r.mode != "global" or not r.covariances:
+        return {}
+    pv = {p["name"]: (p["value"], p["error"]) for p in r.params}
+    out = {}
+    names, C = r.covariances[0]
+    for comp, dm in getattr(setup, "diffusion", {}).items():
+        keys = [f"{comp}_{p}" for p in dm.params]
+        vals = {p: pv[k][0] for p, k in zip(dm.params, keys, strict=True)}
+        base = dm.derived(**vals)
+        for q, v in base.items():
+            grad = np.zeros(len(names))
+            for p, k in zip(dm.params, keys, strict=True):
+                if k in names:
+                    up = dict(vals)
+                    h = 1e-7 * abs(vals[p])
+                    up[p] += h
+                    grad[names.index(k)] = (dm.derived(**up)[q] - v) / h
+            out[f"{comp}_{q}"] = (v, float(np.sqrt(max(grad @ C @ grad, 0.0))))
+    gm = getattr(setup, "geometry", None)
+    if gm is not None:
+        for p, u in zip(gm.params, gm.units, strict=True):
+            k = f"eisf_{p}"
+            if k in pv:
+                out[f"{gm.name}_{p}_{u.replace('/', '_per_').replace('^', '')}"] = pv[k]
+        if "immobile" in pv:
+            out["immobile_fraction"] = pv["immobile"]
+    return out
