@@ -16,13 +16,19 @@ def shared_data() -> Path:
     return path
 
 
-def random_walk(n_frames: int, n_atoms: int, box: float, step_sigma: float, seed: int = 0):
+def _random_walk(n_frames: int, n_atoms: int, box: float, step_sigma: float, seed: int = 0):
     """Unwrapped Brownian positions (frames, atoms, 3) in a cubic box (angstrom)."""
     rng = np.random.default_rng(seed)
     start = rng.uniform(0, box, (n_atoms, 3))
     steps = rng.normal(0.0, step_sigma, (n_frames, n_atoms, 3))
     steps[0] = 0.0
     return start + np.cumsum(steps, axis=0)
+
+
+@pytest.fixture
+def random_walk():
+    """random_walk(n_frames, n_atoms, box, step_sigma, seed) -> unwrapped positions."""
+    return _random_walk
 
 
 @pytest.fixture
