@@ -85,11 +85,12 @@ def _transform_matrix(x_in, x_out, chunk_rows: int = 2048):
         yield sl, np.sin(np.outer(x_out[sl], x_in)) * w
 
 
-def fq_to_gr(q, fq, r, qmax: float | None = None, qmin: float = 0.0,
+def fq_to_gr(q, fq, r, qmax: float | None = None, qmin: float | None = None,
              modification: str = "none", fq_var=None):
     """G(r) = (2/pi) int_qmin^qmax F(Q) M(Q) sin(Qr) dQ (1/angstrom^2) on the grid r (angstrom).
 
-    q (1/angstrom) and fq = Q [S - 1] (1/angstrom) on one grid; qmax defaults to the last Q.
+    q (1/angstrom) and fq = Q [S - 1] (1/angstrom) on one grid; qmin and qmax default to the
+    first and last Q (F(Q) -> 0 as Q -> 0, so an unmeasured low-Q range is taken as zero).
     With ``fq_var`` (variances of F) returns (G, variance of G).
     """
     q = _grid(q, "Q")
@@ -98,6 +99,7 @@ def fq_to_gr(q, fq, r, qmax: float | None = None, qmin: float = 0.0,
     if fq.shape != q.shape or np.any(~np.isfinite(fq)):
         raise InputError("F(Q) must be finite and match the Q grid", field="F(Q)", value=fq.shape)
     qmax = float(q[-1]) if qmax is None else float(qmax)
+    qmin = float(q[0]) if qmin is None else float(qmin)
     if not q[0] <= qmin < qmax <= q[-1] * (1 + 1e-12):
         raise InputError("need Q_min < Q_max within the measured Q range", field="qmax",
                          value=(qmin, qmax, float(q[0]), float(q[-1])))
@@ -126,7 +128,7 @@ def gr_to_fq(r, gr, q):
     return out
 
 
-def sq_to_gr(q, sq, r, qmax=None, qmin: float = 0.0, modification: str = "none"):
+def sq_to_gr(q, sq, r, qmax=None, qmin=None, modification: str = "none"):
     """G(r) from S(Q): F = Q (S - 1), then :func:`fq_to_gr`."""
     q = _grid(q, "Q")
     return fq_to_gr(q, q * (np.asarray(sq, dtype=float) - 1.0), r, qmax, qmin, modification)
@@ -275,7 +277,7 @@ def _gauss_sum(r, r0, sigma, weight, chunk: int = 512) -> np.ndarray:
 
 # --- scipp wrappers -------------------------------------------------------------------------
 
-def pdf_from_sq(sq: sc.DataArray, r, qmax: float | None = None, qmin: float = 0.0,
+def pdf_from_sq(sq: sc.DataArray, r, qmax: float | None = None, qmin: float | None = None,
                 modification: str = "none") -> sc.DataArray:
     """G(r) DataArray (dim 'r', 1/angstrom^2, with variances when S has them) from S(Q) (dim 'Q')."""
     if not isinstance(sq, sc.DataArray) or sq.dims != ("Q",):
