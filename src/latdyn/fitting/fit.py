@@ -48,11 +48,19 @@ def data_arrays(data: sc.DataArray, source: str | None = None):
                          file=source, field="E", value=e.size)
     y = np.atleast_2d(np.asarray(data.values, float))
     s = None if data.variances is None else np.sqrt(np.atleast_2d(np.asarray(data.variances, float)))
+    masked = np.zeros(y.shape, bool)
+    for m in data.masks.values():
+        masked |= np.broadcast_to(np.atleast_2d(np.asarray(m.broadcast(sizes=data.sizes).values)), y.shape)
+    if masked.any():
+        y = np.where(masked, np.nan, y)
     return q, e, y, s
 
 
-def _group_problems(y, s, zero_errors):
-    problems, masks = {}, np.isfinite(y)
+def _group_problems(y, s, zero_errors, masked=None):
+    """Per-group reasons not to fit; points masked in the data (scipp masks) are left out."""
+    masked = np.zeros(y.shape, bool) if masked is None else masked
+    problems, masks = {}, np.isfinite(y) | masked
+    masks &= ~masked
     for i in range(y.shape[0]):
         if s is None:
             problems[i] = "no uncertainties (variances) in the data"
@@ -60,10 +68,10 @@ def _group_problems(y, s, zero_errors):
         if not np.any(np.isfinite(y[i])) or np.all(y[i][np.isfinite(y[i])] == 0):
             problems[i] = "empty group (no finite non-zero intensity)"
             continue
-        if np.any(~np.isfinite(y[i])):
+        if np.any(~np.isfinite(y[i]) & ~masked[i]):
             problems[i] = f"{int(np.sum(~np.isfinite(y[i])))} NaN or infinite values"
             continue
-        bad = ~(np.isfinite(s[i]) & (s[i] > 0))
+        bad = ~(np.isfinite(s[i]) & (s[i] > 0)) & ~masked[i]
         if np.any(bad):
             if zero_errors == "mask":
                 masks[i] &= ~bad
@@ -229,13 +237,17 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
     if zero_errors not in ("fail", "mask"):
         raise InputError("zero_errors must be 'fail' or 'mask'", field="zero_errors", value=zero_errors)
     Q, E, y, s = data_arrays(data, source)
+    masked = np.zeros(y.shape, bool)
+    for m in data.masks.values():
+        masked |= np.broadcast_to(np.atleast_2d(np.asarray(m.broadcast(sizes=data.sizes).values)), y.shape)
     if isinstance(resolution, sc.DataArray):
         resolution = MeasuredResolution.from_data(resolution)
     if not isinstance(resolution, MeasuredResolution | AnalyticResolution):
         raise InputError("resolution must be a DataArray, MeasuredResolution or AnalyticResolution",
                          field="resolution", value=type(resolution).__name__)
     res_all = resolution.prepare(E, Q)
-    problems, masks = _group_problems(y, s, zero_errors)
+    problems, masks = _group_problems(y, s, zero_errors, masked)
+    y = np.where(masked, 0.0, y)
     for i, msg in res_all.problems.items():
         problems.setdefault(i, msg)
     good = [i for i in range(Q.size) if i not in problems]
