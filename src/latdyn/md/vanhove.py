@@ -1,0 +1,157 @@
+r"""Self and distinct van Hove correlation functions G_s(r, t) and G_d(r, t).
+
+Van Hove, Phys. Rev. 95, 249 (1954); eq. 2 of the review.  For species alpha, beta with
+N_alpha, N_beta atoms, histogrammed in spherical shells [r, r + dr) (angstrom):
+
+.. math::
+
+    G_{s,\alpha}(r,t) = \frac{1}{N_\alpha}\sum_{j\in\alpha}
+        \left\langle \delta\left(r - |\mathbf r_j(s+t) - \mathbf r_j(s)|\right)\right\rangle
+        \Big/ 4\pi r^2,\qquad
+    G_{d,\alpha\beta}(r,t) = \frac{1}{N_\alpha}\sum_{i\in\alpha}\sum_{j\in\beta, j\ne i}
+        \left\langle \delta\left(r - |\mathbf r_j(s+t) - \mathbf r_i(s)|\right)\right\rangle
+        \Big/ 4\pi r^2
+
+both in 1/angstrom^3 (shell volumes (4 pi / 3)(r_2^3 - r_1^3) replace 4 pi r^2 dr).  The
+self part is normalised, integral 4 pi r^2 G_s dr = 1; the distinct part tends to the number
+density of beta, N_beta / V, at large r, and G_d,ab(r, 0) = rho_b g_ab(r).  The totals are
+G_s = sum_a c_a G_s,a and G_d = sum_ab c_a G_d,ab.  The self part uses unwrapped
+displacements; the distinct part uses minimum-image distances, valid up to half the smallest
+box width (r_max is checked against it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from .progress import progress_bar
+from .trajectory import Trajectory
+
+__all__ = ["VanHoveResult", "compute_van_hove", "max_pair_distance"]
+
+
+@dataclass
+class VanHoveResult:
+    """r_edges (n_r + 1,) angstrom; time (n_t,) ps; g_self (n_s, n_t, n_r) and g_distinct
+    (n_s, n_s, n_t, n_r) in 1/angstrom^3 (None when not computed)."""
+
+    r_edges: np.ndarray
+    time: np.ndarray
+    species: tuple[str, ...]
+    n_per_species: tuple[int, ...]
+    g_self: np.ndarray
+    g_distinct: np.ndarray | None
+    volume: float
+    n_origins: int
+    source: str = ""
+
+    @property
+    def r(self) -> np.ndarray:
+        return 0.5 * (self.r_edges[1:] + self.r_edges[:-1])
+
+    @property
+    def concentrations(self) -> np.ndarray:
+        n = np.asarray(self.n_per_species, dtype=float)
+        return n / n.sum()
+
+
+def max_pair_distance(cell) -> float:
+    """Half the smallest perpendicular width of the box (angstrom): the minimum-image limit."""
+    h = np.asarray(cell, dtype=float)
+    vol = abs(np.linalg.det(h))
+    widths = [vol / np.linalg.norm(np.cross(h[(i + 1) % 3], h[(i + 2) % 3])) for i in range(3)]
+    return 0.5 * min(widths)
+
+
+def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
+                     origin_step: int = 10, max_origins: int = 50, distinct: bool = True,
+                     atom_block: int = 2048, chunk_size: int = 100, progress: bool | None = None
+                     ) -> VanHoveResult:
+    """G_s(r, t) and G_d(r, t) at the lags (frames) given, from up to ``max_origins`` time
+    origins ``origin_step`` frames apart (module docstring).
+
+    The distinct part costs N^2 distances per origin and lag; ``atom_block`` bounds its memory
+    (atom_block x N distances at a time).
+    """
+    lags = np.unique(np.asarray(lags, dtype=int))
+    if lags.size == 0 or lags[0] < 0:
+        raise InputError("lags must be non-negative frame counts", file=traj.source,
+                         field="lags", value=lags.tolist())
+    if not (np.isfinite(r_max) and r_max > 0) or n_bins < 1:
+        raise InputError("need r_max > 0 and at least one bin", file=traj.source, field="r_max",
+                         value=(r_max, n_bins))
+    limit = max_pair_distance(traj.cell)
+    if distinct and r_max > limit + 1e-9:
+        raise InputError(f"r_max exceeds half the box width ({limit:.4g} angstrom), where "
+                         "minimum-image distances stop being unique", file=traj.source,
+                         field="r_max", value=r_max)
+    edges = np.linspace(0.0, r_max, n_bins + 1)
+    idx = list(traj.indices().values())
+    order = np.concatenate(idx)
+    bounds = np.cumsum([0] + [ix.size for ix in idx])
+    species_of = np.repeat(np.arange(len(idx)), [ix.size for ix in idx])
+    n_s = len(idx)
+    origins = [s for s in range(0, max_origins * origin_step, origin_step)]
+    wanted = {s + lag for s in origins for lag in lags}
+    frames: dict[int, np.ndarray] = {}
+    with progress_bar(traj.n_frames, "van Hove (read)", progress) as bar:
+        for chunk in traj.chunks(chunk_size, 0, max(wanted) + 1):
+            for k in range(chunk.n_frames):
+                if chunk.start + k in wanted or chunk.start + k in origins:
+                    frames[chunk.start + k] = chunk.positions[k, order]
+            bar.update(chunk.n_frames)
+    pairs = [(s, lag) for s in origins for lag in lags if s in frames and s + lag in frames]
+    used = sorted({s for s, _ in pairs})
+    if not used:
+        raise InputError("the trajectory is shorter than the smallest lag", file=traj.source,
+                         field="lags", value=lags.tolist())
+    n_o = {lag: sum(1 for s, l2 in pairs if l2 == lag) for lag in lags}
+    keep = np.array([n_o[lag] > 0 for lag in lags])
+    lags = lags[keep]
+    h_self = np.zeros((n_s, lags.size, n_bins))
+    h_dist = np.zeros((n_s, n_s, lags.size, n_bins)) if distinct else None
+    inv = np.linalg.inv(traj.cell)
+    with progress_bar(len(pairs), "van Hove (pairs)", progress) as bar:
+        for s, lag in pairs:
+            li = int(np.searchsorted(lags, lag))
+            r0, r1 = frames[s], frames[s + lag]
+            d_self = np.linalg.norm(r1 - r0, axis=1)
+            for a in range(n_s):
+                h_self[a, li] += np.histogram(d_self[bounds[a]:bounds[a + 1]], edges)[0]
+            if distinct:
+                _distinct_histogram(r0, r1, traj.cell, inv, edges, species_of, n_s,
+                                    atom_block, h_dist[:, :, li])
+            bar.update()
+    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    counts = np.diff(bounds).astype(float)
+    n_per_lag = np.array([n_o[lag] for lag in lags], dtype=float)
+    g_self = h_self / (counts[:, None, None] * n_per_lag[None, :, None] * shell)
+    g_dist = None
+    if distinct:
+        g_dist = h_dist / (counts[:, None, None, None] * n_per_lag[None, None, :, None] * shell)
+    return VanHoveResult(edges, lags * traj.dt, traj.species, tuple(int(c) for c in counts),
+                         g_self, g_dist, traj.volume, len(used), traj.source)
+
+
+def _distinct_histogram(r0, r1, cell, inv, edges, species_of, n_s, block, out) -> None:
+    """Add the histogram of minimum-image |r1_j - r0_i| over i != j to out (n_s, n_s, n_r)."""
+    n = r0.shape[0]
+    s1 = r1 @ inv
+    n_bins = edges.size - 1
+    r_max = edges[-1]
+    width = r_max / n_bins
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        ds = s1[None, :, :] - (r0[a:b] @ inv)[:, None, :]
+        ds -= np.round(ds)
+        d = np.linalg.norm(ds @ cell, axis=2)                       # (block, n)
+        rows = np.arange(a, b)
+        d[rows - a, rows] = np.inf                                    # exclude i == j
+        i_idx, j_idx = np.nonzero(d < r_max)
+        bins = np.minimum((d[i_idx, j_idx] / width).astype(int), n_bins - 1)
+        pair = species_of[rows[i_idx]] * n_s + species_of[j_idx]
+        out += np.bincount(pair * n_bins + bins, minlength=n_s * n_s * n_bins
+                           ).reshape(n_s, n_s, n_bins)

@@ -1,0 +1,104 @@
+"""Van Hove functions and the vibrational DOS against analytic results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latdyn.errors import InputError
+from latdyn.md.dos import compute_vacf, neutron_dos_weights, vibrational_dos
+from latdyn.md.trajectory import Trajectory
+from latdyn.md.vanhove import compute_van_hove
+from latdyn.units import HBAR_MEV_PS
+
+
+def test_self_van_hove_of_brownian_motion_is_gaussian(random_walk):
+    d_in, dt, box = 0.4, 0.01, 12.0
+    pos = random_walk(120, 600, box, np.sqrt(2 * d_in * dt), seed=4)
+    traj = Trajectory.from_arrays(pos, np.eye(3) * box, ["Li"] * 600, dt=dt)
+    res = compute_van_hove(traj, lags=[0, 25, 50], r_max=3.0, n_bins=60, origin_step=10,
+                           max_origins=7, distinct=False)
+    r, shell = res.r, 4 / 3 * np.pi * np.diff(res.r_edges**3)
+    assert np.isclose(np.sum(res.g_self[0, 0] * shell), 1.0)   # all weight in the first bin at t=0
+    assert res.g_self[0, 0, 0] > 0 and np.all(res.g_self[0, 0, 1:] == 0)
+    for k, t in enumerate(res.time[1:], start=1):
+        expected = (4 * np.pi * d_in * t) ** -1.5 * np.exp(-r**2 / (4 * d_in * t))
+        assert np.isclose(np.sum(res.g_self[0, k] * shell), 1.0, atol=2e-3)
+        # cumulative distribution of |dr| (Kolmogorov-Smirnov distance; 4200 samples)
+        cdf, cdf_expected = np.cumsum(res.g_self[0, k] * shell), np.cumsum(expected * shell)
+        assert np.max(np.abs(cdf - cdf_expected)) < 0.03
+
+
+def test_distinct_van_hove_simple_cubic_coordination():
+    """G_d(r, 0) of a simple cubic lattice: 6 neighbours at a, 12 at a sqrt 2; density at large r."""
+    a, n = 2.5, 6
+    sites = np.stack(np.meshgrid(*[np.arange(n)] * 3, indexing="ij"), -1).reshape(-1, 3) * a
+    rng = np.random.default_rng(0)
+    pos = sites + rng.normal(0, 0.03, (4,) + sites.shape)
+    traj = Trajectory.from_arrays(pos, np.eye(3) * n * a, ["Na"] * len(sites), dt=0.01)
+    res = compute_van_hove(traj, lags=[0], r_max=7.0, n_bins=140, origin_step=1, max_origins=4)
+    g = res.g_distinct[0, 0, 0]
+    shell = 4 / 3 * np.pi * np.diff(res.r_edges**3)
+    r = res.r
+    assert np.isclose(np.sum((g * shell)[(r > 0.8 * a) & (r < 1.2 * a)]), 6.0)
+    assert np.isclose(np.sum((g * shell)[(r > 1.3 * a) & (r < 1.5 * a)]), 12.0)
+    # running coordination number: all neighbours within r_max
+    assert np.sum(g * shell) == pytest.approx(np.sum(np.linalg.norm(
+        _min_image(sites - sites[0], n * a), axis=1)[1:] < 7.0), abs=1)
+
+
+def _min_image(d, box):
+    return d - box * np.round(d / box)
+
+
+def test_distinct_van_hove_two_species_density_limit():
+    rng = np.random.default_rng(2)
+    box = 14.0
+    pos = rng.uniform(0, box, (3, 400, 3))
+    symbols = ["O"] * 300 + ["H"] * 100
+    traj = Trajectory.from_arrays(pos, np.eye(3) * box, symbols, dt=0.01)
+    res = compute_van_hove(traj, lags=[0, 1], r_max=6.0, n_bins=12, origin_step=1, max_origins=2)
+    assert res.species == ("H", "O")
+    far = res.r > 2.0
+    # uncorrelated atoms: G_d,ab -> N_b / V everywhere
+    assert np.allclose(res.g_distinct[0, 1, :, far], 300 / box**3, rtol=0.1)
+    assert np.allclose(res.g_distinct[1, 0, :, far], 100 / box**3, rtol=0.15)
+
+
+def test_r_max_beyond_half_box_is_refused():
+    traj = Trajectory.from_arrays(np.zeros((2, 1, 3)), np.eye(3) * 10, ["Ar"], dt=0.1)
+    with pytest.raises(InputError, match="half the box"):
+        compute_van_hove(traj, lags=[1], r_max=6.0)
+
+
+def _einstein(n_atoms=300, n_frames=400, dt=0.005, omega=30.0, sigma=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0, sigma, (n_atoms, 3))
+    b = rng.normal(0, sigma, (n_atoms, 3))
+    t = np.arange(n_frames) * dt
+    c, s = np.cos(omega * t)[:, None, None], np.sin(omega * t)[:, None, None]
+    pos = 5.0 + c * a + s * b
+    vel = omega * (-s * a + c * b)
+    return pos, vel, dt
+
+
+def test_vacf_and_dos_of_einstein_oscillators():
+    omega = 30.0                                        # rad/ps -> E = hbar omega ~ 19.7 meV
+    pos, vel, dt = _einstein(omega=omega)
+    traj = Trajectory.from_arrays(pos, np.eye(3) * 10, ["Si"] * pos.shape[1], dt, velocities=vel)
+    res = compute_vacf(traj, window=200, origin_step=2)
+    expected = 3 * 0.1**2 * omega**2 * np.cos(omega * res.time)
+    assert np.allclose(res.vacf[0], expected, rtol=0.05, atol=0.05 * expected[0])
+    energy, g, total = vibrational_dos(res)
+    assert np.isclose(np.sum(total) * (energy[1] - energy[0]), 1.0, rtol=1e-9)
+    assert abs(energy[np.argmax(total)] - HBAR_MEV_PS * omega) < 2 * (energy[1] - energy[0])
+    # velocities from positions: same spectrum up to the finite-difference correction
+    traj_x = Trajectory.from_arrays(pos, np.eye(3) * 10, ["Si"] * pos.shape[1], dt)
+    e2, _, total_x = vibrational_dos(compute_vacf(traj_x, window=200, origin_step=2))
+    peak = np.argmax(total)
+    assert abs(total_x[peak] - total[peak]) < 0.05 * total[peak]
+
+
+def test_neutron_weighted_dos_weights_hydrogen_heavily():
+    w = neutron_dos_weights(["H", "O"])
+    assert w[0] / w[1] > 100
