@@ -1,1 +1,25 @@
-"""latdyn.md."""
+"""Correlation functions from MD trajectories: F(Q,t) coherent and incoherent (partial and
+neutron/X-ray weighted), S(Q,E), van Hove G_s(r,t) and G_d(r,t), MSD and diffusion
+coefficients, VACF and vibrational DOS, current correlations; streamed in frame chunks."""
+
+from .dos import VACFResult, compute_vacf, neutron_dos_weights, vibrational_dos
+from .intermediate import CorrelationResult, compute_correlations
+from .msd import MSDResult, compute_msd, fit_diffusion
+from .phases import PhaseKernel
+from .qpoints import QSet, qpoints_along_path, qpoints_in_shells, reciprocal_cell
+from .results import correlation_arrays, save_results
+from .spectra import fourier_spectrum, time_window
+from .trajectory import Chunk, Trajectory, open_trajectory, write_h5md
+from .vanhove import VanHoveResult, compute_van_hove
+from .weights import species_weights, weighted_coherent, weighted_incoherent
+
+__all__ = [
+    "Chunk", "Trajectory", "open_trajectory", "write_h5md",
+    "QSet", "qpoints_along_path", "qpoints_in_shells", "reciprocal_cell",
+    "PhaseKernel", "CorrelationResult", "compute_correlations",
+    "correlation_arrays", "save_results", "fourier_spectrum", "time_window",
+    "species_weights", "weighted_coherent", "weighted_incoherent",
+    "MSDResult", "compute_msd", "fit_diffusion",
+    "VACFResult", "compute_vacf", "vibrational_dos", "neutron_dos_weights",
+    "VanHoveResult", "compute_van_hove",
+]
