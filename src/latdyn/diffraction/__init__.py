@@ -2,8 +2,28 @@
 powder patterns (constant wavelength, time of flight), ADPs and the Debye/Einstein models,
 pair distribution functions, maximum-entropy densities."""
 
+from .adp import ADPFit, debye_u_iso, einstein_u_iso, fit_u_iso, msd_from_u_iso, u_iso_from_msd
+from .mem import MEMResult, density_from_structure, fourier_synthesis, maximum_entropy
+from .patterns import caglioti_fwhm, cw_pattern, tof_pattern
+from .pdf import (
+    G_from_g,
+    R_from_G,
+    coordination_number,
+    fq_to_gr,
+    g_from_G,
+    gr_to_fq,
+    gr_to_sq,
+    model_pdf,
+    pdf_from_sq,
+    sq_from_pdf,
+    sq_to_gr,
+)
 from .reflections import Reflections, enumerate_hkl, reflections
 from .structure_factor import RADIATIONS, scattering_amplitudes, structure_factor
 
 __all__ = ["RADIATIONS", "structure_factor", "scattering_amplitudes", "Reflections", "reflections",
-           "enumerate_hkl"]
+           "enumerate_hkl", "caglioti_fwhm", "cw_pattern", "tof_pattern", "debye_u_iso", "einstein_u_iso",
+           "fit_u_iso", "ADPFit", "msd_from_u_iso", "u_iso_from_msd", "fq_to_gr", "gr_to_fq", "sq_to_gr",
+           "gr_to_sq", "g_from_G", "G_from_g", "R_from_G", "coordination_number", "model_pdf",
+           "pdf_from_sq", "sq_from_pdf", "maximum_entropy", "MEMResult", "density_from_structure",
+           "fourier_synthesis"]
