@@ -1,0 +1,297 @@
+r"""S(Q,E) maps: along paths in reciprocal space, single-crystal slices and powder averages.
+
+All maps are built from :func:`latdyn.phonons.structure_factor.coherent_structure_factors`
+(or the incoherent variants) and :func:`latdyn.phonons.spectra.bin_lines`, so each obeys
+detailed balance and integrates over energy to the summed one-phonon weights.
+
+Powder average (orientational average over the sphere |Q| = const):
+
+.. math::
+
+    S(|Q|, E) = \frac{1}{4\pi} \int d\hat\Omega\, S(|Q|\hat{\mathbf n}, E)
+        \approx \frac{1}{N} \sum_{i=1}^{N} S(|Q| \hat{\mathbf n}_i, E)
+
+with the N directions of a Fibonacci (golden-spiral) lattice: z_i = 1 - (2i + 1)/N,
+phi_i = 2 pi i / golden ratio (R. Swinbank and R. J. Purser, Q. J. R. Meteorol. Soc. 132, 1769
+(2006)), nearly uniform with equal areas, error falling faster than random sampling.
+Convergence control: with ``tolerance`` set, N doubles (from ``npts``) until the map changes by
+less than ``tolerance`` (relative L1 norm over the |Q| x E grid) or N reaches ``max_npts``;
+the N used and the last change are returned.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import scipp as sc
+
+from ..data import from_numpy
+from ..errors import InputError
+from .model import ForceConstants, check_qpoints
+from .modes import DEFAULT_CHUNK, calculate_modes
+from .spectra import Broadening, bin_lines, check_edges
+from .structure_factor import (
+    coherent_structure_factors,
+    incoherent_structure_factors,
+    one_phonon_weights,
+)
+
+__all__ = ["sqe_lines", "sqe_at", "path_map", "slice_map", "powder_map", "fibonacci_sphere",
+           "PowderResult", "KINDS"]
+
+#: Kinds of one-phonon scattering a map can hold.
+KINDS = ("coherent", "incoherent", "incoherent_approximation")
+
+
+def fibonacci_sphere(npts: int) -> np.ndarray:
+    """N unit vectors of the Fibonacci (golden-spiral) lattice, (N, 3)."""
+    if int(npts) < 1:
+        raise InputError("need at least one point on the sphere", field="npts", value=npts)
+    i = np.arange(int(npts))
+    z = 1.0 - (2.0 * i + 1.0) / npts
+    golden = (1.0 + np.sqrt(5.0)) / 2.0
+    phi = 2.0 * np.pi * i / golden
+    rho = np.sqrt(1.0 - z * z)
+    return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
+
+
+def _structure_factors(modes, dw, kind: str, per: str):
+    if kind == "coherent":
+        return coherent_structure_factors(modes, dw, per=per)
+    if kind == "incoherent":
+        return incoherent_structure_factors(modes, dw, per=per)
+    if kind == "incoherent_approximation":
+        return incoherent_structure_factors(modes, dw, approximation=True, per=per)
+    raise InputError(f"kind must be one of {KINDS}", field="kind", value=kind)
+
+
+def sqe_lines(model: ForceConstants, q_frac, temperature: float, *, dw=None,
+              kind: str = "coherent", per: str = "atom", directions=None,
+              n_threads: int | None = None):
+    """Line positions and weights at reduced Q: (positions (nq, 2*3N), weights (nq, 2*3N)).
+
+    Creation lines at +E_nu with F (n+1), annihilation at -E_nu with F n.
+    """
+    modes = calculate_modes(model, q_frac, directions=directions, n_threads=n_threads,
+                            progress=False)
+    f = _structure_factors(modes, dw, kind, per)
+    up, down = one_phonon_weights(modes.energies, temperature)
+    pos = np.concatenate([modes.energies, -modes.energies], axis=1)
+    wts = np.concatenate([f * up, f * down], axis=1)
+    return pos, wts
+
+
+def sqe_at(model: ForceConstants, q_frac, energy_bins, temperature: float, *, dw=None,
+           broadening: Broadening = None, kind: str = "coherent", per: str = "atom",
+           chunk: int = DEFAULT_CHUNK, directions=None, n_threads: int | None = None,
+           progress: bool | None = None) -> np.ndarray:
+    """S(Q, E) at reduced Q-points binned in energy: (nq, nE) in barn/meV (per atom or cell).
+
+    ``dw``: Debye-Waller tensors (N, 3, 3) A^2 or None; ``broadening``: None, FWHM (meV) or a
+    callable FWHM(E).  Memory is bounded by ``chunk`` q-points at a time.
+    """
+    q = check_qpoints(q_frac, model.source)
+    edges = check_edges(energy_bins)
+    out = np.empty((len(q), len(edges) - 1))
+    dirs = None if directions is None else np.asarray(directions, dtype=float)
+    starts = range(0, len(q), chunk)
+    show = (sys.stderr.isatty() and len(starts) > 1) if progress is None else progress
+    it = starts
+    if show:
+        from tqdm import tqdm
+
+        it = tqdm(starts, desc="S(Q,E)", unit="chunk")
+    for s in it:
+        sl = slice(s, s + chunk)
+        pos, wts = sqe_lines(model, q[sl], temperature, dw=dw, kind=kind, per=per,
+                             directions=None if dirs is None else dirs[sl], n_threads=n_threads)
+        out[sl] = bin_lines(pos, wts, edges, broadening)
+    return out
+
+
+def _path_directions(q_frac: np.ndarray, recip: np.ndarray) -> np.ndarray:
+    """Cartesian direction of approach for each Gamma point on a path (LO-TO splitting)."""
+    dirs = np.zeros_like(q_frac)
+    gamma = np.all(np.abs(q_frac - np.rint(q_frac)) < 1e-10, axis=1)
+    for i in np.flatnonzero(gamma):
+        nb = i + 1 if i + 1 < len(q_frac) else i - 1
+        if nb >= 0 and nb < len(q_frac):
+            d = q_frac[nb] - q_frac[i]
+            if np.any(np.abs(d) > 1e-12):
+                dirs[i] = d @ recip
+    return dirs
+
+
+def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
+             npts: int = 200, labels=None, dw=None, broadening: Broadening = None,
+             kind: str = "coherent", per: str = "atom") -> sc.DataArray:
+    """S(Q, E) along straight segments through reduced points (K, 3) -> DataArray ('q', 'E').
+
+    ``points``: consecutive (h, k, l) corners (a list of lists, a None entry breaks the path);
+    ``npts`` points in total spread by length.  Coordinates: ``q`` (path length, 1/A),
+    ``E`` (bin edges, meV), ``h``, ``k``, ``l`` along ``q``.  Values: barn/meV per atom/cell.
+    LO-TO splitting at Gamma uses the direction along the path.
+    """
+    q, dist = _sample_path(model, points, npts)
+    edges = check_edges(energy_bins)
+    dirs = _path_directions(q, model.crystal.reciprocal)
+    values = sqe_at(model, q, edges, temperature, dw=dw, broadening=broadening, kind=kind,
+                    per=per, directions=dirs if model.dipole is not None else None)
+    unit = "barn/meV"
+    da = from_numpy(values, {"q": _strict(dist), "E": edges}, unit=unit,
+                    units={"q": "1/angstrom", "E": "meV"}, name=f"S(Q,E) {kind}")
+    for i, name in enumerate("hkl"):
+        da.coords[name] = sc.array(dims=["q"], values=q[:, i])
+    if labels is not None:
+        da.coords["label"] = sc.array(dims=["q"], values=_labels_along(q, points, labels))
+    return da
+
+
+def _strict(x: np.ndarray) -> np.ndarray:
+    """Make path lengths strictly increasing (duplicate points at segment joins)."""
+    x = np.asarray(x, dtype=float).copy()
+    for i in range(1, len(x)):
+        if x[i] <= x[i - 1]:
+            x[i] = x[i - 1] + 1e-9
+    return x
+
+
+def _labels_along(q, points, labels):
+    out = np.array([""] * len(q), dtype=object)
+    for p, lab in zip(points, labels, strict=True):
+        if p is None:
+            continue
+        hit = np.flatnonzero(np.all(np.abs(q - np.asarray(p, float)) < 1e-9, axis=1))
+        out[hit] = lab
+    return out.astype(str)
+
+
+def _sample_path(model: ForceConstants, points, npts: int):
+    segments = []
+    prev = None
+    for p in points:
+        if p is None:
+            prev = None
+            continue
+        p = np.asarray(p, dtype=float)
+        if p.shape != (3,):
+            raise InputError("path points must be (h, k, l) triples", field="path",
+                             value=np.asarray(p).tolist())
+        if prev is not None:
+            segments.append((prev, p))
+        prev = p
+    if not segments:
+        raise InputError("a path needs at least two points", field="path", value=len(points))
+    recip = model.crystal.reciprocal
+    lengths = np.array([np.linalg.norm((b - a) @ recip) for a, b in segments])
+    total = lengths.sum()
+    if total <= 0:
+        raise InputError("path has zero length", field="path")
+    qs, ds = [], []
+    offset = 0.0
+    for (a, b), length in zip(segments, lengths, strict=True):
+        n = max(2, int(round(npts * length / total)))
+        t = np.linspace(0.0, 1.0, n)
+        qs.append(a + t[:, None] * (b - a))
+        ds.append(offset + t * length)
+        offset += length
+    return np.vstack(qs), np.concatenate(ds)
+
+
+def slice_map(model: ForceConstants, origin, u, v, u_range, v_range, energy_window,
+              temperature: float, *, nu: int = 60, nv: int = 60, dw=None,
+              broadening: Broadening = None, kind: str = "coherent",
+              per: str = "atom") -> sc.DataArray:
+    """Constant-energy single-crystal slice: S integrated over ``energy_window`` (E_lo, E_hi)
+    meV in the plane Q = origin + x u + y v (reduced vectors), x in u_range, y in v_range.
+
+    DataArray ('x', 'y') in barn per atom/cell; coordinates in r.l.u. along u and v.
+    """
+    o, uu, vv = (np.asarray(a, dtype=float) for a in (origin, u, v))
+    if any(a.shape != (3,) for a in (o, uu, vv)):
+        raise InputError("origin, u and v must be (h, k, l) triples", field="slice")
+    e_lo, e_hi = (float(x) for x in energy_window)
+    if not e_hi > e_lo:
+        raise InputError("energy window must be (low, high) with high > low",
+                         field="energy_window", value=(e_lo, e_hi))
+    x = np.linspace(*u_range, int(nu))
+    y = np.linspace(*v_range, int(nv))
+    xx, yy = np.meshgrid(x, y, indexing="ij")
+    q = o + xx.reshape(-1, 1) * uu + yy.reshape(-1, 1) * vv
+    values = sqe_at(model, q, np.array([e_lo, e_hi]), temperature, dw=dw,
+                    broadening=broadening, kind=kind, per=per)[:, 0] * (e_hi - e_lo)
+    return from_numpy(values.reshape(len(x), len(y)), {"x": x, "y": y}, unit="barn",
+                      units={"x": "dimensionless", "y": "dimensionless"},
+                      name=f"S(Q) {kind} {e_lo:g}-{e_hi:g} meV")
+
+
+@dataclass
+class PowderResult:
+    """A powder map and how it converged: ``data`` ('Q', 'E'), ``npts`` directions per sphere,
+    ``change`` (relative L1 change of the last doubling, or None without convergence control)."""
+
+    data: sc.DataArray
+    npts: int
+    change: float | None
+
+
+def _powder_once(model, q_abs, edges, temperature, npts, dw, broadening, kind, per, chunk,
+                 n_threads, progress):
+    dirs = fibonacci_sphere(npts)
+    to_frac = model.crystal.cell.T / (2 * np.pi)
+    out = np.zeros((len(q_abs), len(edges) - 1))
+    iterator = range(len(q_abs))
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(iterator, desc=f"powder |Q| ({npts} dirs)", unit="|Q|")
+    # group several |Q| shells per chunk of q-points
+    per_chunk = max(1, chunk // npts)
+    for s in range(0, len(q_abs), per_chunk):
+        shells = q_abs[s:s + per_chunk]
+        q_cart = (shells[:, None, None] * dirs[None]).reshape(-1, 3)
+        q_frac = q_cart @ to_frac.T
+        pos, wts = sqe_lines(model, q_frac, temperature, dw=dw, kind=kind, per=per,
+                             n_threads=n_threads)
+        binned = bin_lines(pos, wts, edges, broadening)
+        out[s:s + per_chunk] = binned.reshape(len(shells), npts, -1).mean(axis=1)
+        if progress:
+            iterator.update(len(shells))
+    if progress:
+        iterator.close()
+    return out
+
+
+def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *,
+               npts: int = 200, tolerance: float | None = None, max_npts: int = 12800,
+               dw=None, broadening: Broadening = None, kind: str = "coherent",
+               per: str = "atom", chunk: int = DEFAULT_CHUNK, n_threads: int | None = None,
+               progress: bool | None = None) -> PowderResult:
+    """Powder-averaged S(|Q|, E) on |Q| bin centres of ``q_bins`` (edges, 1/A) and energy
+    bins (edges, meV), in barn/meV per atom (or cell): see the module docstring."""
+    qe = check_edges(q_bins, "q_bins")
+    if qe[0] < 0:
+        raise InputError("|Q| bins must be >= 0", field="q_bins", value=qe[0])
+    edges = check_edges(energy_bins)
+    q_abs = 0.5 * (qe[1:] + qe[:-1])
+    show = sys.stderr.isatty() if progress is None else progress
+    n = int(npts)
+    data = _powder_once(model, q_abs, edges, temperature, n, dw, broadening, kind, per, chunk,
+                        n_threads, show)
+    change = None
+    if tolerance is not None:
+        if not tolerance > 0:
+            raise InputError("tolerance must be positive", field="tolerance", value=tolerance)
+        while n * 2 <= max_npts:
+            n *= 2
+            new = _powder_once(model, q_abs, edges, temperature, n, dw, broadening, kind, per,
+                               chunk, n_threads, show)
+            norm = np.abs(new).sum()
+            change = float(np.abs(new - data).sum() / norm) if norm > 0 else 0.0
+            data = new
+            if change < tolerance:
+                break
+    da = from_numpy(data, {"Q": qe, "E": edges}, unit="barn/meV", name=f"S(|Q|,E) {kind}")
+    return PowderResult(da, n, change)
