@@ -1,0 +1,14 @@
+"""Inelastic (phonon) analysis: damped-oscillator peak fits with an energy-dependent resolution,
+sequential over temperature, with the overdamping criterion, lifetimes and mean free paths."""
+
+from .phonon_peaks import (
+    PhononFit,
+    PhononPeakModel,
+    PhononSeries,
+    fit_phonon_peaks,
+    fit_temperature_series,
+)
+from .resolution import EnergyResolution, pole_gaussian_conv, thermal_conv
+
+__all__ = ["EnergyResolution", "pole_gaussian_conv", "thermal_conv", "PhononPeakModel", "PhononFit",
+           "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
