@@ -147,24 +147,26 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     self_part = OriginCorrelator(n_lags, origin_step, slices) if incoherent else None
     xp = kernel.xp
     total = None if traj.n_frames is None else (min(stop, traj.n_frames) if stop else traj.n_frames) - start
-    with progress_bar(total, "correlations", progress) as bar:
-        for chunk in traj.chunks(chunk_size, start, stop):
-            pos = chunk.positions[:, order]
-            e = kernel.phases(pos)
-            rho = kernel.densities(e, slices)                     # (s, q, t)
-            signals = {names[a]: _host(xp, rho[a].T) for a in range(n_s)}
-            if currents:
-                j = kernel.currents(e, chunk.velocities[:, order], slices)   # (s, q, t, 3)
-                j = _host(xp, j)
-                jl = np.einsum("sqtc,qc->sqt", j, q_hat)
-                jt = j - jl[..., None] * q_hat[None, :, None, :]
-                for a in range(n_s):
-                    signals[f"jl{a}"] = jl[a].T
-                    signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)          # (t, q, 3)
-            coherent.push(signals)
-            if self_part is not None:
-                self_part.push(_host(xp, e), chunk.start - start)
-            bar.update(chunk.n_frames)
+    try:
+        with progress_bar(total, "correlations", progress) as bar:
+            for chunk in traj.chunks(chunk_size, start, stop):
+                pos = chunk.positions[:, order]
+                rho, e = kernel.evaluate(pos, slices, keep_phases=incoherent or currents)
+                signals = {names[a]: _host(xp, rho[a].T) for a in range(n_s)}
+                if currents:
+                    j = kernel.currents(e, chunk.velocities[:, order], slices)   # (s, q, t, 3)
+                    j = _host(xp, j)
+                    jl = np.einsum("sqtc,qc->sqt", j, q_hat)
+                    jt = j - jl[..., None] * q_hat[None, :, None, :]
+                    for a in range(n_s):
+                        signals[f"jl{a}"] = jl[a].T
+                        signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)          # (t, q, 3)
+                coherent.push(signals)
+                if self_part is not None:
+                    self_part.push(_host(xp, e), chunk.start - start)
+                bar.update(chunk.n_frames)
+    finally:
+        kernel.close()
     sums = coherent.finish()
     n_frames = coherent.n_frames
     if n_frames < 2:

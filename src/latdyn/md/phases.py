@@ -78,6 +78,7 @@ class PhaseKernel:
         self.threads = max(1, int(threads))
         self.xp = array_module(backend)
         self._buffers: dict[str, object] = {}
+        self._pool: ThreadPoolExecutor | None = None
         self._needed = [set(np.unique(self.hkl[:, a]).tolist()) for a in range(3)]
 
     @property
@@ -95,37 +96,64 @@ class PhaseKernel:
             self._buffers[name] = buf
         return buf
 
-    def phases(self, positions) -> np.ndarray:
-        """e_j(q, t) for positions (n_frames, n_atoms, 3) angstrom: complex (n_q, n_frames, n_atoms).
+    def close(self) -> None:
+        """Stop the worker threads (also done when the kernel is garbage collected)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
-        The returned array is a work buffer, overwritten by the next call.  Threads share the
-        frames; each works through blocks of about BLOCK_POINTS atom positions.
+    def __del__(self):
+        self.close()
+
+    def evaluate(self, positions, slices: list[slice], keep_phases: bool = False):
+        """rho_alpha(q, t) for positions (n_frames, n_atoms, 3) angstrom whose species occupy
+        the contiguous atom ``slices``: complex (n_species, n_q, n_frames); with
+        ``keep_phases`` also e_j(q, t), complex (n_q, n_frames, n_atoms), else None.
+
+        The phases array is a work buffer, overwritten by the next call.  Threads share the
+        frames; each works through blocks of about BLOCK_POINTS atom positions, and the species
+        sums are taken while a block's rows are still in cache.
         """
         pos = np.asarray(positions, dtype=float)
         nf, na = pos.shape[:2]
         xp = self.xp
-        out = self._buffer("out", (self.n_q, nf * na))
+        indicator = np.zeros((na, len(slices)), dtype=complex)
+        for k, sl in enumerate(slices):
+            indicator[sl, k] = 1.0
+        indicator = xp.asarray(indicator)
+        rho = xp.empty((len(slices), self.n_q, nf), dtype=complex)
+        out = self._buffer("out", (self.n_q, nf * na)) if keep_phases else None
         flat = pos.reshape(-1, 3)
-        per_block = max(1, self.BLOCK_POINTS // max(na, 1)) * na
-        starts = list(range(0, nf * na, per_block))
+        frames_per_block = max(1, self.BLOCK_POINTS // max(na, 1))
+        starts = list(range(0, nf, frames_per_block))
         n_workers = min(self.threads, len(starts)) if xp is np else 1
         groups = [starts[i::n_workers] for i in range(n_workers)]
 
         def work(worker: int) -> None:
-            for a in groups[worker]:
-                b = min(a + per_block, nf * na)
+            for f0 in groups[worker]:
+                f1 = min(f0 + frames_per_block, nf)
+                a, b = f0 * na, f1 * na
                 pts = xp.asarray(flat[a:b])
+                target = out[:, a:b] if keep_phases else None
                 if self.on_lattice:
-                    self._lattice_block(self._power_tables(pts, worker), out[:, a:b])
+                    self._lattice_block(self._power_tables(pts, worker), target, indicator,
+                                        rho[:, :, f0:f1], worker)
                 else:
-                    self._direct_block(pts, out[:, a:b])
+                    self._direct_block(pts, target, indicator, rho[:, :, f0:f1])
 
         if n_workers == 1:
             work(0)
         else:
-            with ThreadPoolExecutor(n_workers) as pool:
-                list(pool.map(work, range(n_workers)))
-        return out.reshape(self.n_q, nf, na)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads)
+            list(self._pool.map(work, range(n_workers)))
+        return rho, (out.reshape(self.n_q, nf, na) if keep_phases else None)
+
+    def phases(self, positions) -> np.ndarray:
+        """e_j(q, t) for positions (n_frames, n_atoms, 3) angstrom: complex (n_q, n_frames, n_atoms)
+        (a work buffer, overwritten by the next call)."""
+        n_atoms = np.shape(positions)[1]
+        return self.evaluate(positions, [slice(0, n_atoms)], keep_phases=True)[1]
 
     def _power_tables(self, pts, worker: int):
         """Rows u_a^n for the integers n that the q-points need on axis a: (table, row of n)."""
@@ -154,24 +182,27 @@ class PhaseKernel:
             tables.append((table, rows))
         return tables
 
-    def _lattice_block(self, tables, out) -> None:
+    def _lattice_block(self, tables, out, indicator, rho, worker: int) -> None:
         xp = self.xp
         (t1, r1), (t2, r2), (t3, r3) = tables
+        n_frames = rho.shape[2]
+        scratch = self._buffer(f"row.{worker}", (t1.shape[1],)) if out is None else None
         for i, (h, k, l) in enumerate(self.hkl.tolist()):
-            row = out[i]
+            row = scratch if out is None else out[i]
             xp.multiply(t1[r1[h]], t2[r2[k]], out=row)
             if l:
                 row *= t3[r3[l]]
+            rho[:, i, :] = (row.reshape(n_frames, -1) @ indicator).T
 
-    def _direct_block(self, pts, out) -> None:
+    def _direct_block(self, pts, out, indicator, rho) -> None:
         xp = self.xp
         phase = xp.asarray(self.q) @ pts.T
-        out[...] = xp.cos(phase) + 1j * xp.sin(phase)
-
-    def densities(self, e: np.ndarray, slices: list[slice]) -> np.ndarray:
-        """rho_alpha(q, t) = sum over the atoms of each species slice: (n_species, n_q, n_frames)."""
-        xp = self.xp
-        return xp.stack([e[:, :, s].sum(axis=-1) for s in slices])
+        e = xp.cos(phase) + 1j * xp.sin(phase)
+        if out is not None:
+            out[...] = e
+        n_frames = rho.shape[2]
+        rho[...] = (e.reshape(self.n_q * n_frames, -1) @ indicator).reshape(
+            self.n_q, n_frames, -1).transpose(2, 0, 1)
 
     def currents(self, e: np.ndarray, velocities, slices: list[slice]) -> np.ndarray:
         r"""j_alpha(q, t) = \sum_{j in alpha} v_j(t) e_j(q, t): (n_species, n_q, n_frames, 3)."""

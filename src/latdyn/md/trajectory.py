@@ -203,6 +203,14 @@ class _AseFrames:
     def __init__(self, path: Path, fmt: str | None, species_map: Mapping[int, str] | None,
                  frame_step: int):
         self.path, self.fmt, self.species_map, self.frame_step = path, fmt, species_map, frame_step
+        self._numbers: np.ndarray | None = None
+
+    def same_species(self, atoms, traj: Trajectory) -> bool:
+        """Whether a frame lists the species of frame 0 (compares atomic numbers: fast)."""
+        if self._numbers is None:
+            self._numbers = np.array(atoms.numbers)
+            return self.symbols_of(atoms) == traj.symbols
+        return np.array_equal(atoms.numbers, self._numbers)
 
     def symbols_of(self, atoms) -> tuple[str, ...]:
         if self.species_map:
@@ -231,7 +239,7 @@ class _AseFrames:
     def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
         pos, vel, first = [], [], start
         for i, atoms in self.iterate(start, stop):
-            _validate_frame(traj, i, len(atoms), self.symbols_of(atoms), atoms.cell.array)
+            _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), atoms.cell.array)
             pos.append(atoms.positions)
             if traj.has_velocities:
                 v = _ase_velocities(atoms)
@@ -258,11 +266,11 @@ def _ase_velocities(atoms) -> np.ndarray | None:
     return None
 
 
-def _validate_frame(traj: Trajectory, i: int, n_atoms: int, symbols, cell) -> None:
+def _validate_frame(traj: Trajectory, i: int, n_atoms: int, same_species: bool, cell) -> None:
     if n_atoms != traj.n_atoms:
         raise FormatError(f"frame {i} has {n_atoms} atoms but frame 0 has {traj.n_atoms}",
                           file=traj.source, field=f"frame {i}", value=n_atoms)
-    if symbols is not None and tuple(symbols) != traj.symbols:
+    if not same_species:
         raise FormatError(f"frame {i} lists different species or atom order than frame 0",
                           file=traj.source, field=f"frame {i}")
     h = _check_cell(cell, traj.source, i)
@@ -302,7 +310,7 @@ class _H5mdFrames:
                                       file=self.path, field=f"frame {a}") from exc
                 if moving_box:
                     for k, box in enumerate(np.asarray(edges["value"][sl], dtype=float)):
-                        _validate_frame(traj, a + k, traj.n_atoms, None,
+                        _validate_frame(traj, a + k, traj.n_atoms, True,
                                         _h5md_box(box) * self.pos_scale)
                 bad = ~np.isfinite(pos)
                 if bad.any():
