@@ -120,3 +120,13 @@ def test_bad_input():
         fit_phonon_peaks(spec, 200.0, [0.1, -0.1], n_dho=1, e0=[5.0])
     with pytest.raises(InputError, match="uncertainties"):
         fit_phonon_peaks(make_spectrum(E_GRID, np.ones(E_GRID.size)), 200.0, RES, n_dho=1, e0=[5.0])
+
+
+def test_instrument_resolution_is_used_as_given():
+    from latdyn.instruments import load_instrument
+
+    cncs = load_instrument("CNCS")
+    e = np.array([-1.0, 0.0, 1.0, 2.0])
+    res = EnergyResolution.from_spec(cncs, ei=3.32)
+    np.testing.assert_allclose(res.fwhm(e), cncs.resolution(e, ei=3.32))
+    assert np.all(np.diff(res.fwhm(e)) < 0)   # direct geometry: sharper at energy loss
