@@ -23,7 +23,7 @@ TEMPERATURES = (5.0, 150.0, 300.0)
 
 def _pair(yaml_path):
     eu = EuFC.from_phonopy(path=str(yaml_path.parent), summary_name=yaml_path.name)
-    return eu, load_phonopy(yaml_path)
+    return eu, load_phonopy(yaml_path, asr="reciprocal")
 
 
 @pytest.fixture(scope="module")

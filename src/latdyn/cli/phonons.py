@@ -34,8 +34,8 @@ def register(subparsers) -> None:
         sp.add_argument("--born", help="BORN file (Born charges, dielectric tensor)")
         sp.add_argument("--isotope", action="append", default=[], metavar="EL=ISO",
                         help="replace an element by an isotope, e.g. H=D (repeatable)")
-        sp.add_argument("--asr", choices=["reciprocal", "realspace", "none"], default="reciprocal",
-                        help="acoustic sum rule (default: reciprocal)")
+        sp.add_argument("--asr", choices=["realspace", "reciprocal", "none"], default="realspace",
+                        help="acoustic sum rule (default: realspace)")
         sp.add_argument("--no-nac", action="store_true", help="ignore Born charges")
         add_json_flag(sp)
 

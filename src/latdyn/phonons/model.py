@@ -33,9 +33,12 @@ from .ewald import DipoleSum
 
 __all__ = ["ForceConstants", "commensurate_qpoints", "ASR_CHOICES"]
 
-#: Acoustic-sum-rule corrections: 'reciprocal' (shift the three acoustic eigenvalues of the
-#: Gamma-point matrix to zero at every q), 'realspace' (make every row of the force constants
-#: sum to zero through the self term), None (as read).
+#: Acoustic-sum-rule corrections: 'realspace' (default: every row of the short-range force
+#: constants is made to sum to zero through the self term; with the dipole part's own q = 0
+#: term the acoustic branches then go linearly to zero, also in polar crystals), 'reciprocal'
+#: (the three acoustic eigenvalues of the Gamma-point matrix shifted to zero at every q, the
+#: CASTEP/Euphonic scheme; with a large non-analytic term it leaves the LA branch a small gap
+#: near Gamma), None (as read).
 ASR_CHOICES = ("reciprocal", "realspace", None)
 
 
@@ -76,7 +79,7 @@ class ForceConstants:
     """
 
     def __init__(self, crystal: PhononCrystal, cells, blocks, dipole: DipoleSum | None = None,
-                 asr: str | None = "reciprocal", source: str | None = None) -> None:
+                 asr: str | None = "realspace", source: str | None = None) -> None:
         if asr not in ASR_CHOICES:
             raise InputError(f"asr must be one of {ASR_CHOICES}", field="asr", value=asr)
         cells = np.asarray(cells, dtype=int)
@@ -97,7 +100,7 @@ class ForceConstants:
     @classmethod
     def from_supercell(cls, crystal: PhononCrystal, supercell_matrix, force_constants,
                        s2p, sc_positions, svecs, multi, *, born=None, dielectric=None,
-                       nac_factor: float | None = None, asr: str | None = "reciprocal",
+                       nac_factor: float | None = None, asr: str | None = "realspace",
                        ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0,
                        source: str | None = None) -> ForceConstants:
         """Fold compact supercell force constants onto the primitive cell.
@@ -165,14 +168,9 @@ class ForceConstants:
     def _build_table(self) -> None:
         n = self.crystal.n_atoms
         n3 = 3 * n
-        cells, blocks = self.short_cells, self.short_blocks.copy()
+        cells, blocks = _symmetric_table(self.short_cells, self.short_blocks.copy())
         if self.asr == "realspace":
-            zero = int(np.flatnonzero(np.all(cells == 0, axis=1))[0]) if np.any(
-                np.all(cells == 0, axis=1)) else None
-            if zero is None:
-                cells = np.vstack([cells, np.zeros((1, 3), dtype=int)])
-                blocks = np.concatenate([blocks, np.zeros((1, n3, n3))])
-                zero = len(cells) - 1
+            zero = int(np.flatnonzero(np.all(cells == 0, axis=1))[0])
             rowsum = blocks.reshape(len(cells), n, 3, n, 3).sum(axis=(0, 3))   # (n, 3, 3)
             rowsum = 0.5 * (rowsum + rowsum.transpose(0, 2, 1))
             for k in range(n):

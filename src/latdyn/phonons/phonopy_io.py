@@ -167,7 +167,7 @@ def _nac_from_yaml(data: dict):
 
 def load_phonopy(path, force_constants=None, born=None, *,
                  isotopes: Mapping[str, str] | Sequence[str] | None = None,
-                 table: str = "sears", asr: str | None = "reciprocal", nac: bool = True,
+                 table: str = "sears", asr: str | None = "realspace", nac: bool = True,
                  ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0) -> ForceConstants:
     """Load a phonopy calculation into a :class:`ForceConstants` model.
 
