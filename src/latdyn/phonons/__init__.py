@@ -1,10 +1,25 @@
 """Phonons from force constants: dynamical matrices (with the Gonze-Lee dipole sum), modes,
-one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, powder averages and DOS."""
+one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, maps, powder averages, DOS."""
 
 from .atoms import PhononCrystal
+from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
+from .dos import PhononDOS, mode_gradients, phonon_dos
 from .ewald import DipoleSum
+from .maps import KINDS, PowderResult, fibonacci_sphere, path_map, powder_map, slice_map, sqe_at
 from .model import ASR_CHOICES, ForceConstants, commensurate_qpoints
+from .modes import Modes, calculate_modes, degenerate_sets, group_velocities
+from .paths import seekpath_points
 from .phonopy_io import load_phonopy
+from .spectra import bin_lines
+from .structure_factor import (
+    coherent_structure_factors,
+    incoherent_structure_factors,
+    one_phonon_weights,
+)
 
-__all__ = ["PhononCrystal", "DipoleSum", "ForceConstants", "ASR_CHOICES",
-           "commensurate_qpoints", "load_phonopy"]
+__all__ = ["PhononCrystal", "DipoleSum", "ForceConstants", "ASR_CHOICES", "commensurate_qpoints",
+           "load_phonopy", "Modes", "calculate_modes", "degenerate_sets", "group_velocities",
+           "debye_waller", "monkhorst_pack", "symmetrise_tensors", "coherent_structure_factors",
+           "incoherent_structure_factors", "one_phonon_weights", "bin_lines", "sqe_at",
+           "path_map", "slice_map", "powder_map", "PowderResult", "fibonacci_sphere", "KINDS",
+           "PhononDOS", "phonon_dos", "mode_gradients", "seekpath_points"]
