@@ -66,3 +66,29 @@ def nacl_model(nacl_dir):
     from latdyn.phonons import load_phonopy
 
     return load_phonopy(nacl_dir / "phonopy_nacl.yaml")
+
+
+@pytest.fixture(scope="session")
+def nacl_distorted(nacl_sym, tmp_path_factory) -> Path:
+    """The symmetric NaCl force constants on a non-centrosymmetric arrangement of the atoms
+    (Cl shifted by (0.03, 0.05, 0.02)): not a physical crystal, but a model with the same
+    force constants in which the phases exp(iQ.r_k) of the structure factor matter."""
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    d = yaml.safe_load(nacl_sym.read_text())
+    shift = np.array([0.03, 0.05, 0.02])
+    for block in ("unit_cell", "primitive_cell"):
+        for p in d[block]["points"]:
+            if p["symbol"] == "Cl":
+                p["coordinates"] = (np.array(p["coordinates"]) + shift).tolist()
+    uc = d["unit_cell"]
+    atoms = PhonopyAtoms(symbols=[p["symbol"] for p in uc["points"]], cell=uc["lattice"],
+                         scaled_positions=[p["coordinates"] for p in uc["points"]],
+                         masses=[p["mass"] for p in uc["points"]])
+    ph = Phonopy(atoms, supercell_matrix=d["supercell_matrix"], primitive_matrix="P")
+    for p, pos in zip(d["supercell"]["points"], ph.supercell.scaled_positions, strict=True):
+        p["coordinates"] = pos.tolist()
+    dst = tmp_path_factory.mktemp("nacl_distorted")
+    (dst / "phonopy.yaml").write_text(yaml.safe_dump(d))
+    return dst / "phonopy.yaml"

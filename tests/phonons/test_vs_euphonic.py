@@ -108,3 +108,26 @@ def test_powder_map_matches_euphonic(polar, mesh_modes, temperature):
         pos, w = sqe_lines(ld, q_frac, temperature, dw=ld_dw)
         mine = bin_lines(pos, w, bins).mean(axis=0) * 1e3
         assert np.max(np.abs(mine - ref)) < 1e-4 * np.max(ref)
+
+
+def test_non_centrosymmetric_structure_factors_match_euphonic(nacl_distorted):
+    """Phase conventions (exp(iQ.r_k), e* and the sign of q in D(q)) checked where they matter."""
+    eu, ld = _pair(nacl_distorted)
+    em = eu.calculate_qpoint_phonon_modes(Q_RANDOM, asr="reciprocal", n_threads=1)
+    lm = calculate_modes(ld, Q_RANDOM)
+    ref_e = em.frequencies.to("meV").magnitude
+    assert np.max(np.abs(lm.energies - ref_e) / np.maximum(np.abs(ref_e), 1.0)) < 1e-6
+    ref = em.calculate_structure_factor().structure_factors.to("mbarn").magnitude
+    mine = coherent_structure_factors(lm, per="atom") * 1e3
+    sets = degenerate_sets(lm.energies)
+    a, b = _group_sums(ref, sets), _group_sums(mine, sets)
+    assert np.max(np.abs(a - b)) < 1e-5 * a.max()
+    # sensitivity: the opposite phase convention exp(-iQ.r_k) gives other numbers here
+    c = ld.crystal
+    amp = c.b_coh.real / np.sqrt(c.masses) * np.exp(-1j * (lm.q_cart @ c.r_cart.T))
+    qe = np.einsum("qmka,qa->qmk", lm.eigenvectors.conj(), lm.q_cart)
+    wrong = np.abs(np.einsum("qmk,qk->qm", qe, amp)) ** 2
+    wrong = _group_sums(np.where(lm.energies > 0.01, wrong / np.abs(lm.energies), 0.0), sets)
+    right = _group_sums(np.where(lm.energies > 0.01, np.abs(np.einsum(
+        "qmk,qk->qm", qe, amp.conj())) ** 2 / np.abs(lm.energies), 0.0), sets)
+    assert np.max(np.abs(wrong - right)) > 1e-2 * right.max()
