@@ -35,8 +35,9 @@ def _rel(a, b):
     return np.max(np.abs(a - b)) / np.max(np.abs(b))
 
 
-@pytest.mark.parametrize("window, step", [(12, 1), (9, 4)])
-def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step):
+@pytest.mark.parametrize("window, step, accelerator", [(12, 1, "numpy"), (9, 4, "numpy"),
+                                                       (9, 4, "auto")])
+def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accelerator):
     positions, cell, symbols, velocities = two_species_walk
     path = tmp_path / "walk.traj"
     _write_traj(path, positions, cell, symbols, velocities)
@@ -45,7 +46,8 @@ def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step):
 
     traj = open_trajectory(path, dt=dt_ps)
     ours = compute_correlations(traj, qset.q, window=window, origin_step=step,
-                                incoherent=True, currents=True, chunk_size=7)
+                                incoherent=True, currents=True, chunk_size=7,
+                                accelerator=accelerator)
 
     dyn_traj = dynasor.Trajectory(str(path), trajectory_format="ase",
                                   atomic_indices="read_from_trajectory")

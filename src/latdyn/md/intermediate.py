@@ -104,7 +104,8 @@ def _species_order(traj: Trajectory) -> tuple[np.ndarray, list[slice], tuple[int
 
 def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: int = 1,
                          incoherent: bool = True, currents: bool = False, chunk_size: int = 50,
-                         threads: int = 2, backend: str = "numpy", start: int = 0,
+                         threads: int = 2, backend: str = "numpy", accelerator: str = "auto",
+                         start: int = 0,
                          stop: int | None = None, progress: bool | None = None
                          ) -> CorrelationResult:
     """Partial F_coh(q, t), F_inc(q, t) and (optionally) current correlations of a trajectory.
@@ -118,7 +119,8 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     incoherent: also compute the self part F_s (its cost grows as window / origin_step).
     currents: also compute C_L and C_T (the trajectory must carry velocities).
     chunk_size: frames read and transformed at a time (memory ~ 16 B x n_q x n_atoms x chunk).
-    threads, backend: see :class:`~latdyn.md.phases.PhaseKernel`.
+    threads, backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the optional
+        numba kernel is used when numba is importable, numpy otherwise).
     start, stop: frame range to use.
     progress: show a progress bar (None: only on a terminal).
     """
@@ -132,7 +134,8 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     if currents and not traj.has_velocities:
         raise InputError("current correlations need velocities, which the trajectory lacks",
                          file=traj.source, field="velocities")
-    kernel = PhaseKernel(q_points, traj.cell, threads=threads, backend=backend)
+    kernel = PhaseKernel(q_points, traj.cell, threads=threads, backend=backend,
+                         accelerator=accelerator)
     order, slices, counts = _species_order(traj)
     species = traj.species
     n_s, n_lags = len(species), window + 1

@@ -62,11 +62,14 @@ class PhaseKernel:
     ----------
     q_points: (n_q, 3) Cartesian wave vectors, 1/angstrom.
     cell: 3x3 box, rows are cell vectors, angstrom.
-    threads: number of threads over q-point blocks (default: 2).
+    threads: number of threads (default: 2).
     backend: 'numpy' or 'cupy'.
+    accelerator: 'auto' (the compiled numba kernel of :mod:`latdyn.md._numba_kernel` for
+        lattice q-points when numba is importable, numpy otherwise), 'numba' or 'numpy'.
     """
 
-    def __init__(self, q_points, cell, threads: int = 2, backend: str = "numpy"):
+    def __init__(self, q_points, cell, threads: int = 2, backend: str = "numpy",
+                 accelerator: str = "auto"):
         self.q = np.asarray(q_points, dtype=float)
         if self.q.ndim != 2 or self.q.shape[1] != 3 or not np.all(np.isfinite(self.q)):
             raise InputError("q-points must be a finite (n, 3) array", field="q_points",
@@ -79,6 +82,18 @@ class PhaseKernel:
         self.xp = array_module(backend)
         self._buffers: dict[str, object] = {}
         self._pool: ThreadPoolExecutor | None = None
+        if accelerator not in ("auto", "numba", "numpy"):
+            raise InputError("unknown accelerator; use 'auto', 'numba' or 'numpy'",
+                             field="accelerator", value=accelerator)
+        self._compiled = None
+        if accelerator != "numpy" and self.on_lattice and self.xp is np:
+            from . import _numba_kernel
+
+            self._compiled = _numba_kernel.load()
+        if accelerator == "numba" and self._compiled is None:
+            raise DependencyError("the compiled kernel needs numba (pip install numba) and "
+                                  "q-points on the box reciprocal lattice with the numpy backend",
+                                  field="accelerator", value=accelerator)
         self._needed = [set(np.unique(self.hkl[:, a]).tolist()) for a in range(3)]
 
     @property
@@ -117,10 +132,19 @@ class PhaseKernel:
         pos = np.asarray(positions, dtype=float)
         nf, na = pos.shape[:2]
         xp = self.xp
-        indicator = np.zeros((na, len(slices)), dtype=complex)
-        for k, sl in enumerate(slices):
-            indicator[sl, k] = 1.0
-        indicator = xp.asarray(indicator)
+        if self._compiled is not None:
+            return self._evaluate_compiled(pos, slices, keep_phases)
+        starts_of = np.array([sl.start for sl in slices])
+        if np.any(np.diff(starts_of) <= 0) or starts_of[0] != 0 or slices[-1].stop != na:
+            raise InputError("species slices must tile the atoms in order", field="slices",
+                             value=[(sl.start, sl.stop) for sl in slices])
+        if xp is np:
+            summer = starts_of          # np.add.reduceat: no BLAS threads inside our threads
+        else:
+            summer = np.zeros((na, len(slices)), dtype=complex)
+            for k, sl in enumerate(slices):
+                summer[sl, k] = 1.0
+            summer = xp.asarray(summer)
         rho = xp.empty((len(slices), self.n_q, nf), dtype=complex)
         out = self._buffer("out", (self.n_q, nf * na)) if keep_phases else None
         flat = pos.reshape(-1, 3)
@@ -136,10 +160,10 @@ class PhaseKernel:
                 pts = xp.asarray(flat[a:b])
                 target = out[:, a:b] if keep_phases else None
                 if self.on_lattice:
-                    self._lattice_block(self._power_tables(pts, worker), target, indicator,
+                    self._lattice_block(self._power_tables(pts, worker), target, summer,
                                         rho[:, :, f0:f1], worker)
                 else:
-                    self._direct_block(pts, target, indicator, rho[:, :, f0:f1])
+                    self._direct_block(pts, target, summer, rho[:, :, f0:f1])
 
         if n_workers == 1:
             work(0)
@@ -147,6 +171,24 @@ class PhaseKernel:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads)
             list(self._pool.map(work, range(n_workers)))
+        return rho, (out.reshape(self.n_q, nf, na) if keep_phases else None)
+
+    def _evaluate_compiled(self, pos: np.ndarray, slices: list[slice], keep_phases: bool):
+        import numba
+
+        nf, na = pos.shape[:2]
+        s = pos @ self.inv_cell
+        bounds = np.array([sl.start for sl in slices] + [slices[-1].stop], dtype=np.int64)
+        rho = np.empty((len(slices), self.n_q, nf), dtype=complex)
+        out = self._buffer("out", (self.n_q, nf * na)) if keep_phases else \
+            np.empty((1, 1), dtype=complex)
+        n_max = np.abs(self.hkl).max(axis=0).astype(np.int64)
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            self._compiled(s, bounds, self.hkl.astype(np.int64), n_max, keep_phases, out, rho)
+        finally:
+            numba.set_num_threads(previous)
         return rho, (out.reshape(self.n_q, nf, na) if keep_phases else None)
 
     def phases(self, positions) -> np.ndarray:
@@ -182,7 +224,13 @@ class PhaseKernel:
             tables.append((table, rows))
         return tables
 
-    def _lattice_block(self, tables, out, indicator, rho, worker: int) -> None:
+    def _species_sums(self, e2d, summer):
+        """Sums of (..., n_atoms) rows over the species slices -> (..., n_species)."""
+        if self.xp is np:
+            return np.add.reduceat(e2d, summer, axis=-1)
+        return e2d @ summer
+
+    def _lattice_block(self, tables, out, summer, rho, worker: int) -> None:
         xp = self.xp
         (t1, r1), (t2, r2), (t3, r3) = tables
         n_frames = rho.shape[2]
@@ -192,16 +240,16 @@ class PhaseKernel:
             xp.multiply(t1[r1[h]], t2[r2[k]], out=row)
             if l:
                 row *= t3[r3[l]]
-            rho[:, i, :] = (row.reshape(n_frames, -1) @ indicator).T
+            rho[:, i, :] = self._species_sums(row.reshape(n_frames, -1), summer).T
 
-    def _direct_block(self, pts, out, indicator, rho) -> None:
+    def _direct_block(self, pts, out, summer, rho) -> None:
         xp = self.xp
         phase = xp.asarray(self.q) @ pts.T
         e = xp.cos(phase) + 1j * xp.sin(phase)
         if out is not None:
             out[...] = e
         n_frames = rho.shape[2]
-        rho[...] = (e.reshape(self.n_q * n_frames, -1) @ indicator).reshape(
+        rho[...] = self._species_sums(e.reshape(self.n_q * n_frames, -1), summer).reshape(
             self.n_q, n_frames, -1).transpose(2, 0, 1)
 
     def currents(self, e: np.ndarray, velocities, slices: list[slice]) -> np.ndarray:
