@@ -295,7 +295,7 @@ def _dos(args) -> int:
     fig2, ax2 = new_figure()
     ax2.plot(centres, res.neutron_weighted.values)
     ax2.set_xlabel("Energy (meV)")
-    ax2.set_ylabel("neutron-weighted g(E) (barn/meV)")
+    ax2.set_ylabel("neutron-weighted g(E) (mbarn/meV)")
     das = {"dos_total": res.total, "dos_neutron_weighted": res.neutron_weighted}
     das.update({f"dos_element_{k}": v for k, v in res.elements.items()})
     das.update({f"dos_site_{k}": v for k, v in res.sites.items()})

@@ -8,7 +8,8 @@ r"""Phonon densities of states on a Brillouin-zone mesh: total, partial, neutron
 so g integrates to 3N per cell and each partial g_k to 3 (sum_k g_k = g).  Per element, the
 partials of its sites are added.  The neutron-weighted DOS (what incoherent-approximation
 spectrometers measure up to Debye-Waller and thermal factors) is
-g_n(E) = sum_k (sigma_k / M_k) g_k(E) in barn/amu per meV, sigma_k = sigma_coh + sigma_inc
+g_n(E) = sum_k (sigma_k / M_k) g_k(E) in mbarn/meV (M_k the relative atomic mass,
+dimensionless), sigma_k = sigma_coh + sigma_inc
 (F. Mezei, the usual "neutron-weighted" convention; e.g. Taraskin and Elliott, PRB 55, 117 (1997)).
 
 Broadening: None (histogram), a fixed FWHM (meV) or a callable FWHM(E), or ``'adaptive'``:
@@ -39,7 +40,7 @@ class PhononDOS:
     """DOS results as DataArrays over ``E`` (bin edges, meV), per primitive cell and meV.
 
     ``total``; ``sites`` (one per atom of the cell, label 'Na1', ...); ``elements``;
-    ``neutron_weighted`` (barn/amu/meV).
+    ``neutron_weighted`` (mbarn/meV, M as relative atomic mass).
     """
 
     total: sc.DataArray
@@ -103,7 +104,8 @@ def phonon_dos(model: ForceConstants, mesh, energy_bins, *, broadening=None,
     nw = sum(sig[k] * site_vals[k] for k in range(c.n_atoms))
     return PhononDOS(total=from_numpy(total, mk, unit="1/meV", name="g(E)"), sites=sites,
                      elements=elements,
-                     neutron_weighted=from_numpy(nw, mk, unit="barn/meV", name="g_n(E)"))
+                     neutron_weighted=from_numpy(nw * 1e3, mk, unit="mbarn/meV",
+                                                 name="g_n(E)"))
 
 
 class _PerLine:

@@ -131,7 +131,8 @@ def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
 
     ``points``: consecutive (h, k, l) corners (a list of lists, a None entry breaks the path);
     ``npts`` points in total spread by length.  Coordinates: ``q`` (path length, 1/A),
-    ``E`` (bin edges, meV), ``h``, ``k``, ``l`` along ``q``.  Values: barn/meV per atom/cell.
+    ``E`` (bin edges, meV), ``h``, ``k``, ``l`` along ``q``.  Values: mbarn/meV (scipp
+    prints the equal unit barn/eV) per atom/cell.
     LO-TO splitting at Gamma uses the direction along the path.
     """
     q, dist = _sample_path(model, points, npts)
@@ -139,8 +140,7 @@ def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
     dirs = _path_directions(q, model.crystal.reciprocal)
     values = sqe_at(model, q, edges, temperature, dw=dw, broadening=broadening, kind=kind,
                     per=per, directions=dirs if model.dipole is not None else None)
-    unit = "barn/meV"
-    da = from_numpy(values, {"q": _strict(dist), "E": edges}, unit=unit,
+    da = from_numpy(values * 1e3, {"q": _strict(dist), "E": edges}, unit="mbarn/meV",
                     units={"q": "1/angstrom", "E": "meV"}, name=f"S(Q,E) {kind}")
     for i, name in enumerate("hkl"):
         da.coords[name] = sc.array(dims=["q"], values=q[:, i])
@@ -270,7 +270,7 @@ def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *
                per: str = "atom", chunk: int = DEFAULT_CHUNK, n_threads: int | None = None,
                progress: bool | None = None) -> PowderResult:
     """Powder-averaged S(|Q|, E) on |Q| bin centres of ``q_bins`` (edges, 1/A) and energy
-    bins (edges, meV), in barn/meV per atom (or cell): see the module docstring."""
+    bins (edges, meV), in mbarn/meV (= barn/eV) per atom (or cell): see the module docstring."""
     qe = check_edges(q_bins, "q_bins")
     if qe[0] < 0:
         raise InputError("|Q| bins must be >= 0", field="q_bins", value=qe[0])
@@ -293,5 +293,6 @@ def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *
             data = new
             if change < tolerance:
                 break
-    da = from_numpy(data, {"Q": qe, "E": edges}, unit="barn/meV", name=f"S(|Q|,E) {kind}")
+    da = from_numpy(data * 1e3, {"Q": qe, "E": edges}, unit="mbarn/meV",
+                    name=f"S(|Q|,E) {kind}")
     return PowderResult(da, n, change)

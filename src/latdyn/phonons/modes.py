@@ -155,15 +155,15 @@ def group_velocities(model: ForceConstants, modes: Modes, tol: float = 1e-3,
     e = modes.eigenvectors.reshape(len(modes.q_frac), n3, n3)              # (nq, mode, comp)
     proj = np.einsum("qmi,qaij,qnj->qamn", e.conj(), grad, e)              # (nq, 3, m, n)
     sets = degenerate_sets(modes.energies, tol)
-    out = np.empty((len(e), n3, 3))
-    for iq in range(len(e)):
-        for a in range(3):
-            diag = np.real(np.diagonal(proj[iq, a])).copy()
-            for sid in np.unique(sets[iq]):
-                idx = np.flatnonzero(sets[iq] == sid)
-                if len(idx) > 1:
-                    diag[idx] = np.linalg.eigvalsh(proj[iq, a][np.ix_(idx, idx)])
-            out[iq, :, a] = diag
+    out = np.real(np.diagonal(proj, axis1=2, axis2=3)).transpose(0, 2, 1).copy()   # (nq, m, 3)
+    multiple = np.zeros(sets.shape, dtype=bool)
+    multiple[:, 1:] |= sets[:, 1:] == sets[:, :-1]
+    multiple[:, :-1] |= sets[:, 1:] == sets[:, :-1]
+    for iq in np.flatnonzero(multiple.any(axis=1)):
+        for sid in np.unique(sets[iq][multiple[iq]]):
+            idx = np.flatnonzero(sets[iq] == sid)
+            for a in range(3):
+                out[iq, idx, a] = np.linalg.eigvalsh(proj[iq, a][np.ix_(idx, idx)])
     energies = modes.energies
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(energies[..., None] > 0, out / (2 * energies[..., None]), 0.0)
