@@ -113,8 +113,9 @@ class PhaseKernel:
 
     def close(self) -> None:
         """Stop the worker threads (also done when the kernel is garbage collected)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
+        pool = getattr(self, "_pool", None)     # absent when __init__ failed
+        if pool is not None:
+            pool.shutdown(wait=False)
             self._pool = None
 
     def __del__(self):
