@@ -67,3 +67,9 @@ def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accel
     # currents: dynasor works in angstrom/fs, latdyn in angstrom/ps
     assert _rel(ours.c_l.sum(axis=(0, 1)), ref.Clqt * 1e6) < 1e-8
     assert _rel(ours.c_t.sum(axis=(0, 1)), ref.Ctqt * 1e6) < 1e-8
+    # without currents the compiled kernel (when numba is there) fuses the self part
+    fused = compute_correlations(traj, qset.q, window=window, origin_step=step,
+                                 chunk_size=5, accelerator=accelerator)
+    assert _rel(fused.total_incoherent(), ref.Fqt_incoh) < 1e-8
+    assert _rel(fused.f_inc[1], ref.Fqt_incoh_O) < 1e-8
+    assert _rel(fused.total_coherent(), ref.Fqt_coh) < 1e-8

@@ -41,9 +41,18 @@ def load():
     if numba is None:
         return None
 
-    def kernel(s, bounds, hkl, n_max, keep, e_out, rho_out):
+    def kernel(s, bounds, hkl, n_max, keep, e_out, rho_out, self_part=None):
+        """self_part: None, or (origin_r, origin_i, lags, fs_acc) for the fused self part:
+        origin phases (slots, n_q, atoms) real and imaginary, lags (frames, slots) int64
+        (-1: no pair), fs_acc (n_groups, n_species, n_q, n_lags) float accumulators."""
         n_groups = max(1, min(numba.get_num_threads(), s.shape[0]))
-        rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, _COS_C, _SIN_C)
+        if self_part is None:
+            empty = np.zeros((0, 1, 1))
+            self_part = (empty, empty, np.zeros((s.shape[0], 0), dtype=np.int64),
+                         np.zeros((n_groups, 1, 1, 1)))
+        origin_r, origin_i, lags, fs_acc = self_part
+        rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, _COS_C, _SIN_C,
+                    origin_r, origin_i, lags, fs_acc)
 
     return kernel
 
@@ -84,11 +93,13 @@ if numba is not None:
                 ti[nm - n, j] = -i
 
     @numba.njit(parallel=True, fastmath=True, cache=True)
-    def rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, cos_c, sin_c):
+    def rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, cos_c, sin_c,
+                    origin_r, origin_i, lags, fs_acc):
         """s (frames, atoms, 3) fractional; bounds: species slice edges; hkl (n_q, 3) int;
         n_max (3,) int; rho_out (n_species, n_q, frames) complex, overwritten; e_out
         (n_q, frames * atoms) complex, written when keep; n_groups: frame groups (one per
-        thread); cos_c, sin_c: Taylor coefficients."""
+        thread); cos_c, sin_c: Taylor coefficients; origin_r, origin_i, lags, fs_acc: the fused
+        self part sum_j Re[e_j(q, t) e_j*(q, origin)] (see ``load``)."""
         n_frames, n_atoms = s.shape[0], s.shape[1]
         n_q = hkl.shape[0]
         n_s = bounds.shape[0] - 1
@@ -101,6 +112,9 @@ if numba is not None:
             t3r = np.empty((2 * nm + 1, BLOCK))
             t3i = np.empty((2 * nm + 1, BLOCK))
             col = np.empty(BLOCK)
+            sr = np.empty(BLOCK)
+            si = np.empty(BLOCK)
+            n_slots = lags.shape[1]
             for f in range(g, n_frames, n_groups):
                 for sp in range(n_s):
                     for iq in range(n_q):
@@ -123,7 +137,7 @@ if numba is not None:
                             l = hkl[iq, 2] + nm
                             acc_r = 0.0
                             acc_i = 0.0
-                            if keep:
+                            if keep or n_slots > 0:
                                 for j in range(count):
                                     ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
                                     ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
@@ -131,7 +145,20 @@ if numba is not None:
                                     ei = ar * t3i[l, j] + ai * t3r[l, j]
                                     acc_r += er
                                     acc_i += ei
-                                    e_out[iq, base + j] = complex(er, ei)
+                                    sr[j] = er
+                                    si[j] = ei
+                                if keep:
+                                    for j in range(count):
+                                        e_out[iq, base + j] = complex(sr[j], si[j])
+                                for o in range(n_slots):
+                                    lag = lags[f, o]
+                                    if lag < 0:
+                                        continue
+                                    dot = 0.0
+                                    for j in range(count):
+                                        dot += sr[j] * origin_r[o, iq, a0 + j] \
+                                            + si[j] * origin_i[o, iq, a0 + j]
+                                    fs_acc[g, sp, iq, lag] += dot
                             else:
                                 for j in range(count):
                                     ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]

@@ -40,7 +40,7 @@ import numpy as np
 
 from ..errors import InputError
 from .correlate import OriginCorrelator, StreamCorrelator
-from .phases import PhaseKernel
+from .phases import CompiledSelfPart, PhaseKernel
 from .progress import progress_bar
 from .trajectory import Trajectory
 
@@ -147,14 +147,23 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
         pairs += [(f"jl{a}", f"jl{b}", False) for a in range(n_s) for b in range(n_s)]
         pairs += [(f"jt{a}", f"jt{b}", False) for a in range(n_s) for b in range(n_s)]
     coherent = StreamCorrelator(n_lags, origin_step, pairs, block=max(n_lags, chunk_size))
-    self_part = OriginCorrelator(n_lags, origin_step, slices) if incoherent else None
+    fused = incoherent and not currents and kernel.compiled
+    self_part = None
+    if fused:
+        self_part = CompiledSelfPart(kernel, n_lags, origin_step, slices, traj.n_atoms,
+                                     chunk_size)
+    elif incoherent:
+        self_part = OriginCorrelator(n_lags, origin_step, slices)
     xp = kernel.xp
     total = None if traj.n_frames is None else (min(stop, traj.n_frames) if stop else traj.n_frames) - start
     try:
         with progress_bar(total, "correlations", progress) as bar:
             for chunk in traj.chunks(chunk_size, start, stop):
                 pos = chunk.positions[:, order]
-                rho, e = kernel.evaluate(pos, slices, keep_phases=incoherent or currents)
+                if fused:
+                    rho, e = self_part.push(pos, chunk.start - start), None
+                else:
+                    rho, e = kernel.evaluate(pos, slices, keep_phases=incoherent or currents)
                 signals = {names[a]: _host(xp, rho[a].T) for a in range(n_s)}
                 if currents:
                     j = kernel.currents(e, chunk.velocities[:, order], slices)   # (s, q, t, 3)
@@ -165,7 +174,7 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
                         signals[f"jl{a}"] = jl[a].T
                         signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)          # (t, q, 3)
                 coherent.push(signals)
-                if self_part is not None:
+                if self_part is not None and not fused:
                     self_part.push(_host(xp, e), chunk.start - start)
                 bar.update(chunk.n_frames)
     finally:
@@ -191,7 +200,8 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     f_coh = matrix("rho")
     f_inc = None
     if self_part is not None:
-        f_inc = np.stack([s[:, :n_lags] for s in self_part.sums]) / norm[None, None, :]
+        parts = self_part.sums() if fused else self_part.sums
+        f_inc = np.stack([s[:, :n_lags] for s in parts]) / norm[None, None, :]
     c_l = matrix("jl") if currents else None
     c_t = matrix("jt", 0.5) if currents else None
     return CorrelationResult(kernel.q.copy(), np.arange(n_lags) * traj.dt, species, counts,
