@@ -136,8 +136,9 @@ def _plan(args) -> int:
              if args.ei else float("nan")} for x, w in zip(e, fw, strict=True)]
     extra = {"instrument": inst.name}
     if inst.kind == "direct":
-        extra["elastic FWHM (meV)"] = inst.elastic_resolution(
-            args.ei, frequency=args.frequency, mode=args.mode, package=args.package)
+        kw = {"frequency": args.frequency, "mode": args.mode, "package": args.package}
+        extra["elastic FWHM (meV)"] = inst.elastic_resolution(args.ei, **kw)
+        extra["Ei in the same frame (RRM, meV)"] = [round(float(x), 4) for x in inst.multi_ei(args.ei, **kw)]
     if args.out is not None and inst.kind in ("direct", "indirect"):
         from ..report import Report, new_figure, plot_coverage
 

@@ -17,7 +17,9 @@ with variance :math:`(\Delta^2/6)(1-\gamma^4/10)/(1-\gamma^2/6)` for gamma < 1 a
 
 Disk chopper: a slot of width w at radius R crossing a beam of width b at rim speed
 u = omega R (2 omega R for a counter-rotating pair) transmits a trapezoid in time, the
-convolution of two boxes of widths w/u and b/u, with variance (w^2 + b^2) / (12 u^2).
+convolution of two boxes of widths w/u and b/u, with variance (w^2 + b^2) / (12 u^2).  A slot
+given as an opening angle theta passes in theta / omega (theta / 2 omega for a pair); without a
+beam width the beam is taken as wide as the slot (a triangle, variance w^2 / (6 u^2)).
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ import numpy as np
 from ..errors import InstrumentError
 from ..units import energy_to_velocity
 
-__all__ = ["FermiChopper", "DiskChopper"]
+__all__ = ["FermiChopper", "DiskChopper", "STRAIGHT_SLIT_MM"]
+
+#: Slit curvature radius (mm) above which a Fermi package counts as straight (transmits twice
+#: per turn).
+STRAIGHT_SLIT_MM = 1.0e5
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,12 @@ class FermiChopper:
     radius_mm: float
     curvature_mm: float
     max_frequency: float
+    package: str = ""
+
+    @property
+    def label(self) -> str:
+        """Chopper name with its package, e.g. 'Fermi A'."""
+        return f"{self.name} {self.package}".strip()
 
     def gamma(self, ei, frequency: float) -> np.ndarray:
         """Windsor's gamma (dimensionless) at incident energy ``ei`` (meV)."""
@@ -51,6 +63,15 @@ class FermiChopper:
         v = np.asarray(energy_to_velocity(np.asarray(ei, dtype=float)))
         s = 2.0 * omega * self.curvature_mm * 1e-3
         return (2.0 * r / delta) * np.abs(1.0 / s - 1.0 / v)
+
+    def period_s(self, frequency: float) -> float:
+        """Time between openings (s): half a turn for straight slits (both orientations
+        transmit), a full turn for curved slits."""
+        return (0.5 if self.curvature_mm >= STRAIGHT_SLIT_MM else 1.0) / frequency
+
+    def opening_fwhm_s(self, frequency: float) -> float:
+        """Opening FWHM (s) for an infinitely fast neutron (the burst time Delta)."""
+        return self.burst_fwhm_s(frequency)
 
     def burst_fwhm_s(self, frequency: float) -> float:
         """Opening FWHM Delta = p / (2 R omega) (s) for an infinitely fast neutron."""
@@ -68,7 +89,7 @@ class FermiChopper:
         g = np.asarray(self.gamma(ei, frequency), dtype=float)
         if np.any(g >= 4):
             raise InstrumentError(
-                f"Fermi chopper '{self.name}' at {frequency:g} Hz transmits no neutrons at this Ei "
+                f"Fermi chopper '{self.label}' at {frequency:g} Hz transmits no neutrons at this Ei "
                 f"(Windsor gamma = {float(np.max(g)):.3g} >= 4); choose another Ei, frequency or "
                 "package", field="ei", value=float(np.ravel(ei)[int(np.argmax(np.ravel(g)))]))
         d2 = self.burst_fwhm_s(frequency) ** 2
@@ -86,33 +107,69 @@ class FermiChopper:
 
 @dataclass(frozen=True)
 class DiskChopper:
-    """A disk chopper (single or counter-rotating pair). Lengths in mm, frequency in Hz."""
+    """A disk chopper (single or counter-rotating pair). Lengths in mm, frequency in Hz.
+
+    The slot is given either as a width ``slot_width_mm`` at ``radius_mm`` or as an opening
+    angle ``slot_angle_deg`` (then the radius is only needed with a beam width).  ``slots`` is
+    the number of equally spaced slots per disk (openings per turn).
+    """
 
     name: str
     distance_m: float
-    slot_width_mm: float
-    radius_mm: float
+    slot_width_mm: float | None
+    radius_mm: float | None
     double: bool
     max_frequency: float
     guide_width_mm: float | None = None
     frequency_ratio: float = 1.0
+    slot_angle_deg: float | None = None
+    slots: int = 1
+
+    def __post_init__(self):
+        if self.slot_angle_deg is None and (self.slot_width_mm is None or self.radius_mm is None):
+            raise InstrumentError("a disk chopper needs slot_width_mm and radius_mm, or "
+                                  "slot_angle_deg", field=f"chopper '{self.name}'")
+        if self.guide_width_mm is not None and self.radius_mm is None:
+            raise InstrumentError("a beam (guide) width needs the disk radius_mm",
+                                  field=f"chopper '{self.name}'")
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+    def angular_speed(self, frequency: float) -> float:
+        """Relative angular speed of slot and beam (rad/s): omega, doubled for a pair."""
+        return 2.0 * np.pi * frequency * (2.0 if self.double else 1.0)
 
     def rim_speed(self, frequency: float) -> float:
-        """Relative speed of slot edges and beam (m/s): omega R, doubled for a pair."""
-        return 2.0 * np.pi * frequency * self.radius_mm * 1e-3 * (2.0 if self.double else 1.0)
+        """Relative speed of slot edges and beam (m/s) at the radius: omega R (2 omega R for a pair)."""
+        if self.radius_mm is None:
+            raise InstrumentError("rim speed needs the disk radius", field=f"chopper '{self.name}'")
+        return self.angular_speed(frequency) * self.radius_mm * 1e-3
+
+    def _times_s(self, frequency: float) -> tuple[float, float]:
+        """Passage times (s) of the slot and of the beam width at the slot edge speed."""
+        if self.slot_angle_deg is not None:
+            t_slot = np.radians(self.slot_angle_deg) / self.angular_speed(frequency)
+        else:
+            t_slot = self.slot_width_mm * 1e-3 / self.rim_speed(frequency)
+        t_beam = t_slot if self.guide_width_mm is None else \
+            self.guide_width_mm * 1e-3 / self.rim_speed(frequency)
+        return t_slot, t_beam
 
     def opening_fwhm_s(self, frequency: float) -> float:
         """FWHM of the transmitted time trapezoid, max(w, b) / u (s)."""
-        b = self.guide_width_mm if self.guide_width_mm is not None else self.slot_width_mm
-        return max(self.slot_width_mm, b) * 1e-3 / self.rim_speed(frequency)
+        return max(self._times_s(frequency))
+
+    def period_s(self, frequency: float) -> float:
+        """Time between openings (s): 1 / (f * slots)."""
+        return 1.0 / (frequency * self.slots)
 
     def variance_s2(self, ei, frequency: float) -> np.ndarray:
         """Variance (s^2) of the transmitted time distribution, (w^2 + b^2) / (12 u^2)."""
         self.check_frequency(frequency)
-        b = self.guide_width_mm if self.guide_width_mm is not None else self.slot_width_mm
-        u = self.rim_speed(frequency)
-        var = ((self.slot_width_mm * 1e-3) ** 2 + (b * 1e-3) ** 2) / (12.0 * u**2)
-        return np.full(np.shape(ei), var)
+        t_slot, t_beam = self._times_s(frequency)
+        return np.full(np.shape(ei), (t_slot**2 + t_beam**2) / 12.0)
 
     def transmission(self, ei, frequency: float) -> np.ndarray:
         """Time-averaged opening per pulse relative to 1 ms (a flux trend, not absolute)."""

@@ -14,11 +14,20 @@ The reduction assumes tau = w = 0, so the measured energy transfer E = E_i - E_f
 .. math::  \delta E = \frac{2E_f v_f}{x_2}\,\tau + \Big(\frac{2E_f v_f L_1}{x_2} + 2E_i v_i\Big) w
            + \frac{2E_f}{x_2}\,\delta x_2 ,
 
-(L_1 moderator-sample, x_2 sample-detector, delta x_2 the detector depth spread, variance
-d^2/16 for a tube of diameter d).  For one chopper at x_0 this reduces to Windsor's
+(L_1 moderator-sample, x_2 sample-detector, delta x_2 the spread of the absorption point in the
+detector: d^2/16 for a tube of diameter d in the weak-absorption limit, the 3He absorption
+profile of :mod:`latdyn.instruments.detector` when the file gives the filling pressure, or a
+published flight-path FWHM ``detector.path_fwhm`` that lumps sample size and detector depth).
+For one chopper at x_0 this reduces to Windsor's
 :math:`\sigma_E^2 = (m/x_0)^2[(v_i^3 + v_f^3 x_1/x_2)^2\sigma_m^2
 + (v_i^3 + v_f^3(x_0+x_1)/x_2)^2\sigma_c^2]`.
 The FWHM is 2 sqrt(2 ln 2) sigma_E.
+
+Repetition-rate multiplication (:meth:`DirectGeometry.multi_ei`): with the chopper phases set
+for one Ei, a neutron of inverse speed u = 1/v emitted at time e passes chopper j (distance d_j,
+period T_j, half opening h_j) if |e + d_j u - d_j u_ref - n_j T_j| <= h_j for some integer n_j;
+the emission time e lies within the moderator pulse (any e for a continuous source).  Every u
+for which one e satisfies all choppers is transmitted in the same source frame.
 """
 
 from __future__ import annotations
@@ -33,8 +42,14 @@ from ..units import energy_to_velocity
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
 from .choppers import DiskChopper, FermiChopper
+from .detector import PathSpread, TubeDetector
 
-__all__ = ["DirectGeometry"]
+__all__ = ["DirectGeometry", "Frequency"]
+
+#: A chopper frequency setting: None (the file's default), one number (Hz, the resolution
+#: frequency that every chopper follows with its ``frequency_ratio``) or a mapping
+#: chopper name -> Hz.
+Frequency = float | Mapping[str, float] | None
 
 
 class DirectGeometry(InstrumentBase):
@@ -55,9 +70,18 @@ class DirectGeometry(InstrumentBase):
         det = node.child("detector")
         self.two_theta_min = det.number("two_theta_min", allow_zero=True)
         self.two_theta_max = det.number("two_theta_max")
-        self.detector_depth = det.number("depth", 0.0, allow_zero=True)
+        diameter = det.number("diameter", None, allow_zero=True)
+        self.detector_depth = diameter if diameter is not None else \
+            det.number("depth", 0.0, allow_zero=True)
+        path_fwhm = det.number("path_fwhm", None, allow_zero=True)
+        if path_fwhm is not None:
+            self.detector = PathSpread(path_fwhm)
+        else:
+            self.detector = TubeDetector(self.detector_depth, det.number("pressure_atm", None),
+                                         det.number("temperature", 293.15))
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
+        self.source_frequency = node.child("moderator").number("repetition_rate", None)
         self.default_frequency = node.number("default_frequency")
         self.modes = [str(m) for m in node.raw("modes", [])]
         self.default_mode = node.text("default_mode", self.modes[0] if self.modes else None)
@@ -69,7 +93,7 @@ class DirectGeometry(InstrumentBase):
             if kind not in ("fermi", "disk"):
                 raise InstrumentError("chopper type must be 'fermi' or 'disk'", file=node.file,
                                       field=c.path + ".type", value=kind)
-            d = c.number("distance")
+            d = c.number("distance", allow_zero=True)
             if d >= self.moderator_sample:
                 raise InstrumentError("chopper must sit between moderator and sample",
                                       file=node.file, field=c.path + ".distance", value=d)
@@ -83,8 +107,10 @@ class DirectGeometry(InstrumentBase):
                 self.choppers(mode=mode, package=package)
 
     # --- settings ---------------------------------------------------------------------------
-    def choppers(self, mode: str | None = None, package: str | None = None) -> list:
-        """The resolution-defining choppers for a mode (disk slot set) and Fermi package."""
+    def choppers(self, mode: str | None = None, package: str | None = None,
+                 every: bool = False) -> list:
+        """The resolution-defining choppers (all of the file's choppers with ``every``) for a
+        mode (disk slot set) and Fermi package."""
         mode = self.default_mode if mode is None else mode
         if self.modes and mode not in self.modes:
             raise InstrumentError(f"unknown mode; choose one of {self.modes}", file=self.file,
@@ -92,7 +118,7 @@ class DirectGeometry(InstrumentBase):
         package = self.default_package if package is None else package
         out = []
         for c in self._chopper_nodes:
-            if not bool(c.raw("shapes_resolution", True)):
+            if not (every or bool(c.raw("shapes_resolution", True))):
                 continue
             name = c.text("name")
             if c.text("type") == "fermi":
@@ -101,21 +127,39 @@ class DirectGeometry(InstrumentBase):
                     raise InstrumentError(f"unknown Fermi package; choose one of {self.packages}",
                                           file=self.file, field="package", value=package)
                 p = pk.child(package)
-                out.append(FermiChopper(f"{name} {package}", c.number("distance"),
+                out.append(FermiChopper(name, c.number("distance", allow_zero=True),
                                         p.number("slit_width_mm"), p.number("radius_mm"),
-                                        p.number("curvature_mm"), c.number("max_frequency")))
+                                        p.number("curvature_mm"), c.number("max_frequency"),
+                                        package))
             else:
-                out.append(DiskChopper(name, c.number("distance"), _per_mode(c, "slot_width_mm", mode),
-                                       c.number("radius_mm"), bool(c.raw("double", False)),
-                                       c.number("max_frequency"), c.number("guide_width_mm", None),
-                                       _per_mode(c, "frequency_ratio", mode, 1.0)))
+                by_angle = c.has("slot_angle_deg")
+                slots = c.number("slots", 1.0)
+                if slots != int(slots):
+                    raise InstrumentError("slots must be a whole number", file=self.file,
+                                          field=c.path + ".slots", value=slots)
+                out.append(DiskChopper(
+                    name, c.number("distance", allow_zero=True),
+                    None if by_angle else _per_mode(c, "slot_width_mm", mode),
+                    c.number("radius_mm", None if by_angle else ...), bool(c.raw("double", False)),
+                    c.number("max_frequency"), c.number("guide_width_mm", None),
+                    _per_mode(c, "frequency_ratio", mode, 1.0),
+                    _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots)))
         return out
 
-    def _frequency(self, chopper, frequency: float | None) -> float:
-        f = self.default_frequency if frequency is None else float(frequency)
-        if not np.isfinite(f) or f <= 0:
-            raise InstrumentError("chopper frequency must be positive", file=self.file,
-                                  field="frequency", value=frequency)
+    def _frequency(self, chopper, frequency) -> float:
+        """Frequency (Hz) of one chopper: a mapping chopper name -> Hz sets choppers one by
+        one (the others run at the default frequency times their ratio); a number sets the
+        resolution frequency that every chopper follows with its ``frequency_ratio``."""
+        if isinstance(frequency, Mapping):
+            unknown = set(frequency) - {c.text("name") for c in self._chopper_nodes}
+            if unknown:
+                raise InstrumentError("frequency given for an unknown chopper", file=self.file,
+                                      field="frequency", value=sorted(unknown)[0])
+            if chopper.name in frequency:
+                f = _positive_frequency(frequency[chopper.name], self.file)
+                return f
+            return self.default_frequency * getattr(chopper, "frequency_ratio", 1.0)
+        f = self.default_frequency if frequency is None else _positive_frequency(frequency, self.file)
         return f * getattr(chopper, "frequency_ratio", 1.0)
 
     def check_ei(self, ei: float) -> float:
@@ -144,12 +188,13 @@ class DirectGeometry(InstrumentBase):
                                   "resolution choppers", file=self.file, field="choppers")
         return np.linalg.inv(p)
 
-    def resolution_sigma(self, energy_transfer, ei: float, frequency: float | None = None,
+    def resolution_sigma(self, energy_transfer, ei: float, frequency: Frequency = None,
                          mode: str | None = None, package: str | None = None) -> np.ndarray:
         """Standard deviation (meV) of the energy resolution at each energy transfer (meV).
 
         ``frequency`` (Hz) is the resolution chopper frequency (the instrument default if
-        None); ``mode`` picks a disk slot set, ``package`` a Fermi chopper package.  Raises
+        None) or a mapping chopper name -> Hz; ``mode`` picks a disk slot set, ``package`` a
+        Fermi chopper package.  Raises
         InstrumentError for an Ei the instrument or its chopper setting cannot deliver and
         InputError for an energy transfer at or above Ei.
         """
@@ -167,10 +212,10 @@ class DirectGeometry(InstrumentBase):
         a_tau = 2.0 * ef * v_f / x2
         a_w = 2.0 * ef * v_f * self.moderator_sample / x2 + 2.0 * ei * v_i
         var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1]
-        var = var + (2.0 * ef / x2) ** 2 * self.detector_depth**2 / 16.0
+        var = var + (2.0 * ef / x2) ** 2 * self.detector.path_variance(ef)
         return np.sqrt(var)
 
-    def resolution(self, energy_transfer, ei: float, frequency: float | None = None,
+    def resolution(self, energy_transfer, ei: float, frequency: Frequency = None,
                    mode: str | None = None, package: str | None = None) -> np.ndarray:
         """Energy resolution FWHM (meV) at each energy transfer (meV); FWHM = 2.3548 sigma."""
         return FWHM_PER_SIGMA * self.resolution_sigma(energy_transfer, ei, frequency, mode, package)
@@ -179,17 +224,17 @@ class DirectGeometry(InstrumentBase):
         """FWHM (meV) of the elastic line at incident energy ``ei`` (meV)."""
         return float(self.resolution(0.0, ei, **settings))
 
-    def time_widths(self, ei: float, frequency: float | None = None, mode: str | None = None,
+    def time_widths(self, ei: float, frequency: Frequency = None, mode: str | None = None,
                     package: str | None = None) -> dict[str, float]:
         """FWHM (microseconds, Gaussian-equivalent) of the moderator pulse and each chopper."""
         ei = self.check_ei(ei)
         out = {"moderator": float(self.moderator.pulse_fwhm_us(ei))}
         for ch in self.choppers(mode, package):
             var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
-            out[ch.name] = FWHM_PER_SIGMA * np.sqrt(var) * 1e6
+            out[ch.label] = FWHM_PER_SIGMA * np.sqrt(var) * 1e6
         return out
 
-    def relative_flux(self, ei, frequency: float | None = None, mode: str | None = None,
+    def relative_flux(self, ei, frequency: Frequency = None, mode: str | None = None,
                       package: str | None = None) -> np.ndarray:
         """Flux trend at the sample (arbitrary units): phi(lambda) * delta-lambda * T_Fermi.
 
@@ -211,6 +256,61 @@ class DirectGeometry(InstrumentBase):
             out[i] = float(self.moderator.relative_flux(e)) * band * t
         return out if np.ndim(ei) else float(out[0])
 
+    def multi_ei(self, ei: float, frequency: Frequency = None, mode: str | None = None,
+                 package: str | None = None, band: tuple[float, float] | None = None,
+                 ) -> np.ndarray:
+        """Incident energies (meV) transmitted in the same source frame (repetition-rate
+        multiplication) when the chopper phases are set for ``ei``.
+
+        Every modelled chopper (resolution and others in the file) must be open; band or
+        frame-overlap choppers that the file does not list would remove further energies.
+        ``band``: (Ei_min, Ei_max) to keep (default: the instrument's Ei range).  Returns the
+        centres of the transmitted bands, sorted, ``ei`` included.
+        """
+        ei = self.check_ei(ei)
+        lo_e, hi_e = (self.ei_min, self.ei_max) if band is None else map(float, band)
+        if not (0 < lo_e < hi_e):
+            raise InputError("band must be (Ei_min, Ei_max) with 0 < Ei_min < Ei_max", field="band",
+                             value=band)
+        chops = self.choppers(mode, package, every=True)
+        freqs = [self._frequency(c, frequency) for c in chops]
+        for c, f in zip(chops, freqs, strict=True):
+            c.check_frequency(f)
+        per = np.array([c.period_s(f) for c, f in zip(chops, freqs, strict=True)])
+        half = 0.5 * np.array([c.opening_fwhm_s(f) for c, f in zip(chops, freqs, strict=True)])
+        d = np.array([c.distance_m for c in chops])
+        u_ref = 1.0 / float(energy_to_velocity(ei))
+        u_lo = 1.0 / float(energy_to_velocity(hi_e))
+        u_hi = 1.0 / float(energy_to_velocity(lo_e))
+        step = float(np.min(half) / d.max()) / 4.0
+        n = int(np.ceil((u_hi - u_lo) / step)) + 1
+        if n > 4_000_000:
+            raise InputError("band too wide for the chopper openings; give a narrower band",
+                             field="band", value=(lo_e, hi_e))
+        u = np.linspace(u_lo, u_hi, n)
+        if self.moderator.continuous:
+            # the first chopper defines the emission: its opening n=0 fixes the window of e
+            j0 = int(np.argmin(d))
+            lo = d[j0] * (u_ref - u) - half[j0]
+            hi = d[j0] * (u_ref - u) + half[j0]
+            others = [j for j in range(len(chops)) if j != j0]
+        else:
+            pulse = self.moderator.pulse_fwhm_us(_energy_of_u(u)) * 1e-6
+            lo, hi = -0.5 * pulse, 0.5 * pulse
+            others = list(range(len(chops)))
+        for j in others:
+            centre = d[j] * (u_ref - u)               # e that meets opening n = 0 at its centre
+            k = np.round((0.5 * (lo + hi) - centre) / per[j])
+            c = centre + k * per[j]
+            lo, hi = np.maximum(lo, c - half[j]), np.minimum(hi, c + half[j])
+        ok = hi >= lo
+        if not ok.any():
+            return np.array([ei])
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
+        centres = [0.5 * (u[a] + u[b - 1]) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        out = np.array(sorted(_energy_of_u(np.array(centres))))
+        return out
+
     def coverage(self, ei: float, energy=None, n: int = 401) -> Coverage:
         """Accessible (|Q|, E) at incident energy ``ei`` (meV) over the detector angles."""
         ei = self.check_ei(ei)
@@ -221,6 +321,25 @@ class DirectGeometry(InstrumentBase):
                 "L2 (m)": self.sample_detector,
                 "Ei range (meV)": f"{self.ei_min:g}-{self.ei_max:g}",
                 "2theta (deg)": f"{self.two_theta_min:g}-{self.two_theta_max:g}"}
+
+
+def _energy_of_u(u: np.ndarray) -> np.ndarray:
+    """Energy (meV) of a neutron of inverse speed u (s/m)."""
+    from ..units import velocity_to_energy
+
+    return np.asarray(velocity_to_energy(1.0 / np.asarray(u, dtype=float)))
+
+
+def _positive_frequency(value, file) -> float:
+    try:
+        f = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InstrumentError("chopper frequency must be a number", file=file, field="frequency",
+                              value=value) from exc
+    if not np.isfinite(f) or f <= 0:
+        raise InstrumentError("chopper frequency must be positive", file=file, field="frequency",
+                              value=value)
+    return f
 
 
 def _per_mode(node: Node, key: str, mode: str | None, default=...) -> float:
