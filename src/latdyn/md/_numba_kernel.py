@@ -25,6 +25,10 @@ __all__ = ["load"]
 
 #: Atoms per table block (2 x 3 x (2 n_max + 1) x BLOCK doubles stay in L2 for n_max ~ 30).
 BLOCK = 256
+#: Atoms per block when the self part is fused (its origin data per block stays in L2).
+SELF_BLOCK = 64
+#: Consecutive frames that reuse one atom block's origin data.
+FRAME_GROUP = 8
 _COS_C = np.array([(-1.0) ** k / math.factorial(2 * k) for k in range(8)])
 _SIN_C = np.array([(-1.0) ** k / math.factorial(2 * k + 1) for k in range(8)])
 _TWO_PI_8 = 2.0 * math.pi / 8.0
@@ -51,8 +55,9 @@ def load():
             self_part = (empty, empty, np.zeros((s.shape[0], 0), dtype=np.int64),
                          np.zeros((n_groups, 1, 1, 1)))
         origin_r, origin_i, lags, fs_acc = self_part
+        blk = SELF_BLOCK if lags.shape[1] else BLOCK
         rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, _COS_C, _SIN_C,
-                    origin_r, origin_i, lags, fs_acc)
+                    origin_r, origin_i, lags, fs_acc, blk)
 
     return kernel
 
@@ -94,75 +99,82 @@ if numba is not None:
 
     @numba.njit(parallel=True, fastmath=True, cache=True)
     def rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, cos_c, sin_c,
-                    origin_r, origin_i, lags, fs_acc):
+                    origin_r, origin_i, lags, fs_acc, blk):
         """s (frames, atoms, 3) fractional; bounds: species slice edges; hkl (n_q, 3) int;
         n_max (3,) int; rho_out (n_species, n_q, frames) complex, overwritten; e_out
         (n_q, frames * atoms) complex, written when keep; n_groups: frame groups (one per
         thread); cos_c, sin_c: Taylor coefficients; origin_r, origin_i, lags, fs_acc: the fused
-        self part sum_j Re[e_j(q, t) e_j*(q, origin)] (see ``load``)."""
+        self part sum_j Re[e_j(q, t) e_j*(q, origin)] (see ``load``); blk: atoms per block."""
         n_frames, n_atoms = s.shape[0], s.shape[1]
         n_q = hkl.shape[0]
         n_s = bounds.shape[0] - 1
         nm = max(1, max(n_max[0], max(n_max[1], n_max[2])))   # rows -1, 0, 1 always exist
         for g in numba.prange(n_groups):
-            t1r = np.empty((2 * nm + 1, BLOCK))
-            t1i = np.empty((2 * nm + 1, BLOCK))
-            t2r = np.empty((2 * nm + 1, BLOCK))
-            t2i = np.empty((2 * nm + 1, BLOCK))
-            t3r = np.empty((2 * nm + 1, BLOCK))
-            t3i = np.empty((2 * nm + 1, BLOCK))
-            col = np.empty(BLOCK)
-            sr = np.empty(BLOCK)
-            si = np.empty(BLOCK)
+            t1r = np.empty((2 * nm + 1, blk))
+            t1i = np.empty((2 * nm + 1, blk))
+            t2r = np.empty((2 * nm + 1, blk))
+            t2i = np.empty((2 * nm + 1, blk))
+            t3r = np.empty((2 * nm + 1, blk))
+            t3i = np.empty((2 * nm + 1, blk))
+            col = np.empty(blk)
+            sr = np.empty(blk)
+            si = np.empty(blk)
             n_slots = lags.shape[1]
-            for f in range(g, n_frames, n_groups):
-                for sp in range(n_s):
-                    for iq in range(n_q):
-                        rho_out[sp, iq, f] = 0.0
-                    for a0 in range(bounds[sp], bounds[sp + 1], BLOCK):
-                        count = min(BLOCK, bounds[sp + 1] - a0)
-                        for j in range(count):
-                            col[j] = s[f, a0 + j, 0]
-                        _base(col, t1r, t1i, nm, n_max[0], count, cos_c, sin_c)
-                        for j in range(count):
-                            col[j] = s[f, a0 + j, 1]
-                        _base(col, t2r, t2i, nm, n_max[1], count, cos_c, sin_c)
-                        for j in range(count):
-                            col[j] = s[f, a0 + j, 2]
-                        _base(col, t3r, t3i, nm, n_max[2], count, cos_c, sin_c)
-                        base = f * n_atoms + a0
+            fa = g * n_frames // n_groups
+            fb = (g + 1) * n_frames // n_groups
+            # groups of consecutive frames share each atom block's origin data (cache reuse)
+            for f0 in range(fa, fb, FRAME_GROUP):
+                f1 = min(f0 + FRAME_GROUP, fb)
+                for f in range(f0, f1):
+                    for sp in range(n_s):
                         for iq in range(n_q):
-                            h = hkl[iq, 0] + nm
-                            k = hkl[iq, 1] + nm
-                            l = hkl[iq, 2] + nm
-                            acc_r = 0.0
-                            acc_i = 0.0
-                            if keep or n_slots > 0:
-                                for j in range(count):
-                                    ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
-                                    ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
-                                    er = ar * t3r[l, j] - ai * t3i[l, j]
-                                    ei = ar * t3i[l, j] + ai * t3r[l, j]
-                                    acc_r += er
-                                    acc_i += ei
-                                    sr[j] = er
-                                    si[j] = ei
-                                if keep:
+                            rho_out[sp, iq, f] = 0.0
+                for sp in range(n_s):
+                    for a0 in range(bounds[sp], bounds[sp + 1], blk):
+                        count = min(blk, bounds[sp + 1] - a0)
+                        for f in range(f0, f1):
+                            for j in range(count):
+                                col[j] = s[f, a0 + j, 0]
+                            _base(col, t1r, t1i, nm, n_max[0], count, cos_c, sin_c)
+                            for j in range(count):
+                                col[j] = s[f, a0 + j, 1]
+                            _base(col, t2r, t2i, nm, n_max[1], count, cos_c, sin_c)
+                            for j in range(count):
+                                col[j] = s[f, a0 + j, 2]
+                            _base(col, t3r, t3i, nm, n_max[2], count, cos_c, sin_c)
+                            base = f * n_atoms + a0
+                            for iq in range(n_q):
+                                h = hkl[iq, 0] + nm
+                                k = hkl[iq, 1] + nm
+                                l = hkl[iq, 2] + nm
+                                acc_r = 0.0
+                                acc_i = 0.0
+                                if keep or n_slots > 0:
                                     for j in range(count):
-                                        e_out[iq, base + j] = complex(sr[j], si[j])
-                                for o in range(n_slots):
-                                    lag = lags[f, o]
-                                    if lag < 0:
-                                        continue
-                                    dot = 0.0
+                                        ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
+                                        ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
+                                        er = ar * t3r[l, j] - ai * t3i[l, j]
+                                        ei = ar * t3i[l, j] + ai * t3r[l, j]
+                                        acc_r += er
+                                        acc_i += ei
+                                        sr[j] = er
+                                        si[j] = ei
+                                    if keep:
+                                        for j in range(count):
+                                            e_out[iq, base + j] = complex(sr[j], si[j])
+                                    for o in range(n_slots):
+                                        lag = lags[f, o]
+                                        if lag < 0:
+                                            continue
+                                        dot = 0.0
+                                        for j in range(count):
+                                            dot += sr[j] * origin_r[o, iq, a0 + j] \
+                                                + si[j] * origin_i[o, iq, a0 + j]
+                                        fs_acc[g, sp, iq, lag] += dot
+                                else:
                                     for j in range(count):
-                                        dot += sr[j] * origin_r[o, iq, a0 + j] \
-                                            + si[j] * origin_i[o, iq, a0 + j]
-                                    fs_acc[g, sp, iq, lag] += dot
-                            else:
-                                for j in range(count):
-                                    ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
-                                    ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
-                                    acc_r += ar * t3r[l, j] - ai * t3i[l, j]
-                                    acc_i += ar * t3i[l, j] + ai * t3r[l, j]
-                            rho_out[sp, iq, f] += complex(acc_r, acc_i)
+                                        ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
+                                        ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
+                                        acc_r += ar * t3r[l, j] - ai * t3i[l, j]
+                                        acc_i += ar * t3i[l, j] + ai * t3r[l, j]
+                                rho_out[sp, iq, f] += complex(acc_r, acc_i)
