@@ -9,6 +9,7 @@ degenerate set so that they do not depend on the basis chosen there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -63,15 +64,22 @@ def _n_threads(n_threads: int | None) -> int:
                       else os.cpu_count() or 1, 8))
 
 
-def _diagonalise(d: np.ndarray, vectors: bool, pool: ThreadPoolExecutor | None):
-    """Batched Hermitian diagonalisation, split over threads (LAPACK releases the GIL)."""
-    fn = np.linalg.eigh if vectors else np.linalg.eigvalsh
-    if pool is None or len(d) < 64:
-        return fn(d)
-    parts = list(pool.map(fn, np.array_split(d, pool._max_workers * 2)))
+def _blas_single_thread():
+    """Context that limits BLAS to one thread (threadpoolctl, when installed): the work is
+    split over our own threads instead, which avoids oversubscription on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _solve(model: ForceConstants, q: np.ndarray, dirs, vectors: bool):
+    """Dynamical matrices and their eigen-decomposition for one block of q."""
+    d = model.dynamical_matrices(q, dirs)
     if vectors:
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-    return np.concatenate(parts)
+        return np.linalg.eigh(d)
+    return np.linalg.eigvalsh(d), None
 
 
 def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
@@ -87,7 +95,8 @@ def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
         :meth:`ForceConstants.dynamical_matrices`).
     weights: (nq,) weights (normalised to sum 1); default equal.
     chunk: q-points per batch (memory ~ chunk * (3N)^2 * 16 bytes * 3).
-    n_threads: threads for the diagonalisation (default: available cores, at most 8).
+    n_threads: threads, each building and diagonalising its share of a chunk (default: the
+        available cores, at most 8); BLAS runs single-threaded meanwhile (threadpoolctl).
     progress: show a tqdm bar (default: on a terminal when there are several chunks).
     """
     q = check_qpoints(q_frac, model.source)
@@ -116,15 +125,22 @@ def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
             from tqdm import tqdm
 
             it = tqdm(starts, desc="phonon modes", unit="chunk")
-        for s in it:
-            sl = slice(s, min(s + chunk, nq))
-            d = model.dynamical_matrices(q[sl], None if dirs is None else dirs[sl])
-            if eigenvectors:
-                ev, v = _diagonalise(d, True, pool)
-                vecs[sl] = v.transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
-            else:
-                ev = _diagonalise(d, False, pool)
-            energies[sl] = np.sign(ev) * np.sqrt(np.abs(ev))
+        with _blas_single_thread():
+            for s in it:
+                stop = min(s + chunk, nq)
+                # each thread builds and diagonalises its own block of q (numpy and LAPACK
+                # release the GIL)
+                bounds = np.linspace(s, stop, (threads if stop - s >= 64 * threads else 1) + 1)
+                blocks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                strict=True)]
+                args = [(model, q[b], None if dirs is None else dirs[b], eigenvectors)
+                        for b in blocks]
+                results = (pool.map(lambda a: _solve(*a), args) if pool is not None
+                           else map(lambda a: _solve(*a), args))
+                for b, (ev, v) in zip(blocks, results, strict=True):
+                    energies[b] = np.sign(ev) * np.sqrt(np.abs(ev))
+                    if eigenvectors:
+                        vecs[b] = v.transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
     finally:
         if pool is not None:
             pool.shutdown()
