@@ -125,13 +125,14 @@ def _command(args) -> str:
         f"latdyn md {args.md_command} {args.trajectory}"
 
 
-def _report(title: str, args, traj):
+def _report(title: str, args, traj, n_frames: int | None):
     from ..report import Report
 
     rep = Report(title, command=_command(args))
     rep.add_input(args.trajectory)
     rep.add_text("Trajectory", f"{traj.n_atoms} atoms ({', '.join(traj.species)}), box volume "
-                 f"{traj.volume:.6g} A^3, {traj.frame_count()} frames {traj.dt:.6g} ps apart.")
+                 f"{traj.volume:.6g} A^3, {n_frames if n_frames is not None else 'all'} frames used, "
+                 f"{traj.dt:.6g} ps apart.")
     return rep
 
 
@@ -172,7 +173,7 @@ def run_sqw(args) -> int:
         if "F_inc" in dg:
             row[f"F_inc(t={res.time[mid]:.3g} ps)"] = dg["F_inc"].values[i, mid]
         rows.append(row)
-    rep = _report("MD dynamic structure factor", args, traj)
+    rep = _report("MD dynamic structure factor", args, traj, res.settings["frames"])
     rep.add_text("Method", f"{len(qset.q)} q-points ({qset.kind}), window {args.window} frames, "
                  f"origins every {args.origin_step} frames, weighting {args.weighting}. "
                  + resolution_note(res, args.time_window))
@@ -212,7 +213,7 @@ def run_msd(args) -> int:
     h5 = save_results(out / "md_msd.h5", dg)
     rows = [{"species": s, "D (A^2/ps)": d, "error": e, "D (1e-5 cm^2/s)": d * 10.0,
              "error (1e-5 cm^2/s)": e * 10.0} for s, (d, e) in fits.items()]
-    rep = _report("MD mean-square displacement", args, traj)
+    rep = _report("MD mean-square displacement", args, traj, None)
     fig, ax = new_figure()
     lo, hi = args.fit_range or (0.2 * res.time[-1], 0.8 * res.time[-1])
     for k, s in enumerate(res.species):
@@ -265,7 +266,7 @@ def run_vanhove(args) -> int:
             p = res.g_self[a, k] * shell
             rows.append({"species": s, "t (ps)": t, "fraction within r_max": p.sum(),
                          "<r^2> (A^2)": float(np.sum(p * res.r**2) / max(p.sum(), 1e-300))})
-    rep = _report("MD van Hove functions", args, traj)
+    rep = _report("MD van Hove functions", args, traj, None)
     fig, ax = new_figure()
     for a, s in enumerate(sp):
         for k, t in enumerate(res.time):
@@ -317,7 +318,7 @@ def run_dos(args) -> int:
     d_e = energy[1] - energy[0]
     rows = [{"species": s, "<E> (meV)": float(np.sum(energy * g[a]) * d_e),
              "<v^2> (A^2/ps^2)": res.vacf[a, 0]} for a, s in enumerate(res.species)]
-    rep = _report("MD vibrational density of states", args, traj)
+    rep = _report("MD vibrational density of states", args, traj, None)
     fig, ax = new_figure()
     for name, arr in arrays.items():
         if name.startswith("g_"):
