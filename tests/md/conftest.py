@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared reference data not found at {path}")
-    return path
 
 
 def _random_walk(n_frames: int, n_atoms: int, box: float, step_sigma: float, seed: int = 0):
