@@ -12,6 +12,8 @@ from a Poisson law, and divided back by C k_f/k_i so the output is S(Q,E) in the
 with variances from the counts (var = max(N, 1) / (C k_f/k_i)^2).  Points outside the
 instrument's (|Q|, E) coverage are masked (scipp mask ``outside_coverage``, values 0).
 The result is a scipp DataArray (dims Q, E) that latdyn's readers, cuts and fits accept.
+The variances are those of the observed counts, as in reduced data; fit low-count data with
+:func:`latdyn.simulate.fit_poisson` (Poisson likelihood), not with these variances alone.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import scipp as sc
 
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
-from .convolve import convolve_gaussian_variable
+from ..instruments.base import FWHM_PER_SIGMA
+from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
 
 __all__ = ["resolution_fwhm", "simulate_sqe", "virtual_qens"]
 
@@ -59,15 +62,17 @@ def _kf_over_ki(instrument, energy: np.ndarray, ei: float | None) -> np.ndarray:
 def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = None,
                  counts_scale: float = 1e4, elastic: Callable | None = None,
                  lines: Callable | None = None, seed: int | None = None, noise: bool = True,
-                 chunk_size: int = 256, **settings) -> sc.DataArray:
+                 chunk_size: int = 256, progress: bool | None = None, **settings) -> sc.DataArray:
     """Simulate a measured S(Q,E) on the grid (q, energy) with the instrument's resolution.
 
     model(q, e) -> smooth S (1/meV) for one |Q| (1/angstrom) over energies e (meV), or None;
     elastic(q) -> area of an elastic delta line; lines(q) -> (positions, areas) of sharp
     modes (e.g. one-phonon branches), never sampled on a grid; counts_scale C: expected counts per unit S
     (sets the noise level); seed: random seed for the Poisson draw; noise=False returns the
-    expected (noise-free) values with Poisson variances.  Returns a DataArray with dims
-    (Q, E), unit 1/meV, variances and a mask ``outside_coverage``.
+    expected (noise-free) values with Poisson variances.  ``chunk_size``: energy channels per
+    block of resolution kernels (memory ~ chunk_size x fine grid); ``progress``: a progress
+    bar (None: only on a terminal).  Returns a DataArray with dims (Q, E), unit 1/meV,
+    variances and a mask ``outside_coverage``.
     """
     q = np.atleast_1d(np.asarray(q, dtype=float))
     e = np.asarray(energy, dtype=float)
@@ -75,6 +80,8 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
         raise InputError("counts_scale must be positive", field="counts_scale", value=counts_scale)
     if np.any(q <= 0) or np.any(~np.isfinite(q)):
         raise InputError("|Q| must be positive", field="q", value=float(q.min()))
+    if e.ndim != 1 or e.size < 2 or np.any(~np.isfinite(e)):
+        raise InputError("energy must be a finite 1-D grid of at least two points", field="energy")
     rng = np.random.default_rng(seed)
     if instrument.kind == "direct":
         inside_e = e < instrument.check_ei(ei)
@@ -86,28 +93,20 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
         inside_e = np.ones(e.shape, bool)
         cov = None
     e_ok = e[inside_e]
+    expected = _expected(model, instrument, q, e_ok, ei, elastic, lines, chunk_size, progress,
+                         settings)
+    if np.any(expected < 0):
+        raise InputError("model gives negative intensity", field="model", value=float(expected.min()))
+    factor = counts_scale * _kf_over_ki(instrument, e_ok, ei)[None, :]
+    mu = expected * factor
+    counts = rng.poisson(mu).astype(float) if noise else mu
     values = np.zeros((q.size, e.size))
     variances = np.zeros_like(values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values[:, inside_e] = np.where(factor > 0, counts / factor, 0.0)
+        variances[:, inside_e] = np.where(factor > 0, np.maximum(counts, 1.0) / factor**2, 0.0)
     mask = np.ones_like(values, dtype=bool)
-    kk = _kf_over_ki(instrument, e_ok, ei)
     for i, qi in enumerate(q):
-        fwhm = resolution_fwhm(instrument, e_ok, ei=ei, q=qi if instrument.kind == "triple_axis"
-                               else None, **settings)
-        amp = 0.0 if elastic is None else float(elastic(qi))
-        fn = None if model is None else (lambda x, qi=qi: model(qi, x))
-        expected = convolve_gaussian_variable(fn, e_ok, fwhm, amp,
-                                              None if lines is None else lines(qi),
-                                              chunk_size=chunk_size)
-        if np.any(expected < 0):
-            raise InputError("model gives negative intensity", field="model", value=float(expected.min()))
-        factor = counts_scale * kk
-        mu = expected * factor
-        counts = rng.poisson(mu).astype(float) if noise else mu
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vals = np.where(factor > 0, counts / factor, 0.0)
-            var = np.where(factor > 0, np.maximum(counts, 1.0) / factor**2, 0.0)
-        values[i, inside_e] = vals
-        variances[i, inside_e] = var
         inside = cov.contains(np.full(e_ok.shape, qi), e_ok) if cov is not None else np.ones(e_ok.shape, bool)
         mask[i, inside_e] = ~inside
     values[mask] = 0.0
@@ -117,9 +116,57 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
     return da
 
 
+def _progress(enabled: bool | None, total: int, desc: str):
+    """A tqdm wrapper for an iterable of ``total`` items (None: shown only on a terminal)."""
+    if enabled is False or total < 2:
+        return None
+    from tqdm.auto import tqdm
+
+    return lambda it: tqdm(it, total=total, desc=desc, leave=False, disable=None if enabled is None
+                           else not enabled)
+
+
+def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress, settings):
+    """Noise-free broadened S (n_q, n_e): one set of kernels for all |Q| where the resolution
+    does not depend on |Q| (TOF), one per |Q| on a triple-axis machine."""
+    out = np.zeros((q.size, e.size))
+    if e.size == 0:
+        return out
+    if instrument.kind == "triple_axis":
+        bar = _progress(progress, q.size, f"simulating {instrument.name}")
+        rows = bar(range(q.size)) if bar is not None else range(q.size)
+        for i in rows:
+            fwhm = resolution_fwhm(instrument, e, q=float(q[i]), **settings)
+            fn = None if model is None else (lambda x, qi=float(q[i]): model(qi, x))
+            out[i] = convolve_gaussian_variable(
+                fn, e, fwhm, 0.0 if elastic is None else float(elastic(q[i])),
+                None if lines is None else lines(q[i]), chunk_size=chunk_size)
+        return out
+    fwhm = np.broadcast_to(np.asarray(resolution_fwhm(instrument, e, ei=ei, **settings), float), e.shape)
+    if np.any(~np.isfinite(fwhm)) or np.any(fwhm <= 0):
+        raise InputError("resolution FWHM must be positive", field="fwhm", value=float(np.min(fwhm)))
+    sigma = fwhm / FWHM_PER_SIGMA
+    for i, qi in enumerate(q):
+        out[i] = sharp_lines(e, sigma, 0.0 if elastic is None else float(elastic(qi)),
+                             None if lines is None else lines(qi))
+    if model is not None:
+        fine = fine_grid(e, sigma)
+        sampled = np.empty((q.size, fine.size))
+        for i, qi in enumerate(q):
+            s = np.asarray(model(float(qi), fine), dtype=float)
+            if s.shape != fine.shape or np.any(~np.isfinite(s)):
+                raise InputError("model must return finite values on the energy grid", field="model",
+                                 value=float(qi))
+            sampled[i] = s
+        n_chunks = -(-e.size // max(int(chunk_size), 1))
+        out += convolve_sampled(sampled, fine, e, sigma, chunk_size,
+                                _progress(progress, n_chunks, f"simulating {instrument.name}"))
+    return out
+
+
 def virtual_qens(model: Callable, instrument, q, energy=None, *, counts_scale: float = 1e4,
                  elastic: Callable | None = None, seed: int | None = None,
-                 ei: float | None = None) -> sc.DataArray:
+                 ei: float | None = None, progress: bool | None = None) -> sc.DataArray:
     """A QENS data set: per-|Q| spectra of ``model`` broadened by the instrument resolution.
 
     On an indirect machine ``energy`` defaults to its energy window (201 points).  The
@@ -132,7 +179,7 @@ def virtual_qens(model: Callable, instrument, q, energy=None, *, counts_scale: f
                              field="energy")
         energy = np.linspace(instrument.e_min, instrument.e_max, 201)
     da = simulate_sqe(model, instrument, q, energy, ei=ei, counts_scale=counts_scale,
-                      elastic=elastic, seed=seed)
+                      elastic=elastic, seed=seed, progress=progress)
     e = np.asarray(energy, dtype=float)
     fw = resolution_fwhm(instrument, e, ei=ei) if instrument.kind != "triple_axis" else None
     if fw is not None:
