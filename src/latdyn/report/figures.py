@@ -66,9 +66,9 @@ def plot_sqe(da, ax=None, log: bool = False, vmin: float | None = None,
     y = _edges(np.asarray(da.coords[ydim].values), data.shape[0])
     positive = data[np.isfinite(data) & (data > 0)]
     if log and positive.size:
-        lo = vmin if vmin is not None else max(positive.min(), positive.max() * 1e-4)
+        lo = vmin if vmin is not None else max(positive.min(), positive.max() * 1e-3)
         norm = LogNorm(vmin=lo, vmax=vmax if vmax is not None else positive.max())
-        data = np.where(data > 0, data, np.nan)
+        data = np.where(np.isfinite(data), np.clip(data, lo, None), np.nan)
     else:
         norm = Normalize(vmin=vmin, vmax=vmax)
     mesh = ax.pcolormesh(x, y, data, cmap=SQE_CMAP, norm=norm, shading="flat")
