@@ -13,6 +13,8 @@ from pathlib import Path
 
 from ..report import Report
 from .context import DemoContext
+from .ins import step_dos_thermo, step_ins_overdamping
+from .phonons import step_phonons
 from .plan import step_coverage, step_cross_sections
 from .qens import step_qens_real_water, step_qens_virtual
 
@@ -23,6 +25,9 @@ STEPS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("instrument coverage and resolution", step_coverage),
     ("virtual QENS experiments and their analysis", step_qens_virtual),
     ("QENS of real water data (IN5)", step_qens_real_water),
+    ("phonon forward model of NaCl", step_phonons),
+    ("INS: damping and overdamping versus temperature", step_ins_overdamping),
+    ("DOS and heat capacity", step_dos_thermo),
 ]
 
 

@@ -195,7 +195,8 @@ def _initial(model: PhononPeakModel, e, y, sigma_res, e0, gamma, start) -> dict[
         init["elastic_area"] = (max(el, 1e-9 * total), 0.0, np.inf)
     if model.quasielastic:
         init["qe_area"] = (0.1 * total, 0.0, np.inf)
-        init["qe_hwhm"] = (2 * width0, 1e-3 * width0, 50 * max(abs(e[0]), abs(e[-1])))
+        # a Lorentzian broader than the energy window cannot be told from the background
+        init["qe_hwhm"] = (2 * width0, 1e-3 * width0, max(abs(e[0]), abs(e[-1])))
     for i in range(1, model.n_dho + 1):
         e0i = float(e0[i - 1])
         gi = float(gamma[i - 1]) if gamma is not None else 0.2 * e0i
@@ -341,12 +342,19 @@ class PhononSeries:
 
 
 def fit_temperature_series(spectra: list[sc.DataArray] | sc.DataArray, temperatures, resolution, *,
-                           progress: bool | None = None, **kwargs) -> PhononSeries:
+                           progress: bool | None = None, multistart: bool = True,
+                           **kwargs) -> PhononSeries:
     """Fit spectra at increasing temperatures in turn, each started from the previous result.
 
     ``spectra``: a list of 1-D spectra, or a DataArray with dims ('T', 'E') (then
     ``temperatures`` may be None to use its 'T' coordinate).  Other keywords go to
     :func:`fit_phonon_peaks` (n_dho, e0, gamma, fixed, group_velocity, ...).
+
+    ``multistart``: besides the previous temperature's result, also start from the data-driven
+    guess and from an overdamped guess (every Gamma = 1.5 E0), and keep the lowest chi^2.  An
+    underdamped start cannot always reach the overdamped minimum across a transition where a
+    quasi-elastic line appears (the two shapes trade intensity), so warm starts alone can lock
+    a series into the wrong branch.
     """
     from tqdm.auto import tqdm
 
@@ -366,8 +374,30 @@ def fit_temperature_series(spectra: list[sc.DataArray] | sc.DataArray, temperatu
     order = np.argsort(temps)
     for k in tqdm(order, desc="fitting temperatures", disable=None if progress is None else not progress,
                   leave=False):
-        f = fit_phonon_peaks(spectra[k], temps[k], resolution, start=start, **kwargs)
+        candidates = [start]
+        if multistart:
+            candidates.append(None)
+            if start is not None:
+                candidates.append(_overdamped_start(start))
+        tried = []
+        for s in candidates:
+            try:
+                tried.append(fit_phonon_peaks(spectra[k], temps[k], resolution, start=s, **kwargs))
+            except FitError:
+                if s is candidates[-1] and not tried:
+                    raise
+        ok = [f for f in tried if f.success] or tried
+        f = min(ok, key=lambda fit: fit.chi2)
         fits.append(f)
         if f.success:
             start = f.values
     return PhononSeries(fits)
+
+
+def _overdamped_start(values: dict[str, float]) -> dict[str, float]:
+    """A copy of ``values`` with every DHO damping set to 1.5 times its energy."""
+    out = dict(values)
+    for name, v in values.items():
+        if name.endswith("_E0"):
+            out[name.replace("_E0", "_gamma")] = 1.5 * v
+    return out
