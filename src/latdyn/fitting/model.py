@@ -203,17 +203,26 @@ class FitSetup:
 
     def tie_eisf(self, spec: str, component: str, immobile: bool = False,
                  init: dict | None = None) -> FitSetup:
-        """Elastic fraction A_el / (A_el + A_c) = EISF(Q) of a geometry model; I(Q) free per group."""
+        """Elastic fraction A_el / (A_el + A_c) = EISF(Q) of a geometry model; I(Q) free per group.
+
+        Only the lengths of the model (and the immobile fraction) are fitted: its rates do not
+        change the EISF.  The width of ``component`` keeps its own rule (free, shared or tied)."""
         from ..qens.geometry import get_geometry_model
 
         gm = get_geometry_model(spec)
         amp = f"{component}_amplitude"
         self._check(amp)
         self._check("elastic_amplitude")
-        glob = self._geometry_globals(gm, init, immobile)
+        # only the lengths shape the EISF; a rate or time would be a parameter without effect
+        shape = {p for p, u in zip(gm.params, gm.units, strict=True) if u in ("A", "A^2")}
+        glob = {k: v for k, v in self._geometry_globals(gm, init, immobile).items()
+                if k == "immobile" or k[5:] in shape}
+        held = {p: float((init or {}).get(p, g)) for p, g in zip(gm.params, gm.guess, strict=True)
+                if p not in shape}
 
-        def eisf(Q, g, gm=gm):
-            return gm.eisf(Q, immobile=g.get("immobile", 0.0), **{p: g[f"eisf_{p}"] for p in gm.params})
+        def eisf(Q, g, gm=gm, held=held):
+            return gm.eisf(Q, immobile=g.get("immobile", 0.0),
+                           **({p: g[f"eisf_{p}"] for p in gm.params if p not in held} | held))
 
         perq = {"intensity": (1.0, 0.0, np.inf)}
         self.rules["elastic_amplitude"] = Rule(
@@ -252,6 +261,52 @@ class FitSetup:
         self.rules["elastic_amplitude"] = Rule("derived", function=lambda Q, g: g["intensity"]
                                                * terms(Q, g)[0][:, 0], globals=glob, perq=perq,
                                                description=f"intensity * EISF of {gm.name}")
+        self.geometry = gm
+        return self
+
+    def tie_translation(self, component: str, diffusion: str, geometry: str, immobile: bool = False,
+                        init: dict | None = None) -> FitSetup:
+        r"""Translation x localised motion: the product of two independent motions in time.
+
+        If a particle diffuses (HWHM Gamma_t(Q) of a diffusion model) and, independently, moves
+        within a molecule (geometry model: A_k(Q), Gamma_k), the intermediate scattering
+        function is the product I_t(Q,t) I_loc(Q,t), so S is the convolution of both laws:
+
+            S(Q, E) = sum_k A_k(Q) L(E; Gamma_t(Q) + Gamma_k),
+
+        the elastic term of the localised motion (k = 0, the EISF) broadened into L(Gamma_t).
+        With ``sphere-rotation`` this is the model of water of Teixeira, Bellissent-Funel,
+        Chen & Dianoux, Phys. Rev. A 31, 1913 (1985) (jump diffusion x isotropic rotation);
+        Bee (1988) sec. 6.6.  ``<component>_amplitude`` = I(Q) A_k(Q) (I free per group),
+        ``<component>_hwhm`` = Gamma_t(Q) + Gamma_k(Q); diffusion parameters are global
+        (``<component>_D``, ...), geometry parameters ``eisf_<name>``.  The elastic line of the
+        model, if any, stays free per group (an immobile or container contribution).
+        """
+        from ..qens.diffusion import get_diffusion_model
+        from ..qens.geometry import get_geometry_model
+
+        dm = get_diffusion_model(diffusion)
+        gm = get_geometry_model(geometry)
+        for n in (f"{component}_amplitude", f"{component}_hwhm"):
+            self._check(n)
+        init = init or {}
+        glob = {f"{component}_{p}": (float(init.get(p, g)), 1e-8, np.inf)
+                for p, g in zip(dm.params, dm.guess, strict=True)}
+        glob |= self._geometry_globals(gm, init, immobile)
+        perq = {"intensity": (1.0, 0.0, np.inf)}
+
+        def terms(Q, g, gm=gm, dm=dm, c=component):
+            A, G = gm.terms(Q, immobile=g.get("immobile", 0.0), **{p: g[f"eisf_{p}"] for p in gm.params})
+            gt = dm.hwhm(Q, **{p: g[f"{c}_{p}"] for p in dm.params})
+            return A, G + np.asarray(gt, dtype=float)[:, None]
+
+        self.rules[f"{component}_amplitude"] = Rule(
+            "derived", function=lambda Q, g: g["intensity"][:, None] * terms(Q, g)[0], globals=glob,
+            perq=perq, description=f"intensity * A_k of {gm.name} (translation x {gm.name})")
+        self.rules[f"{component}_hwhm"] = Rule(
+            "derived", function=lambda Q, g: terms(Q, g)[1], globals=glob,
+            description=f"Gamma_t of {dm.name} + Gamma_k of {gm.name}")
+        self.diffusion = getattr(self, "diffusion", {}) | {component: dm}
         self.geometry = gm
         return self
 

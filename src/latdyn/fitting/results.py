@@ -22,10 +22,32 @@ from ..data.atomic import atomic_path, write_text_atomic
 __all__ = ["GroupResult", "FitResult"]
 
 
+def elastic_fraction(arrays: dict[str, np.ndarray]) -> np.ndarray | None:
+    """A_el / (A_el + sum of all quasi-elastic amplitudes) per group (the measured EISF)."""
+    if "elastic_amplitude" not in arrays:
+        return None
+    el = np.asarray(arrays["elastic_amplitude"], dtype=float)
+    qe = sum(np.asarray(v, dtype=float).reshape(el.size, -1).sum(axis=1) for k, v in arrays.items()
+             if k.endswith("_amplitude") and k != "elastic_amplitude")
+    tot = el + qe
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tot > 0, el / np.where(tot > 0, tot, 1.0), np.nan)
+
+
+def _with_extras(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    out = dict(arrays)
+    ef = elastic_fraction(arrays)
+    if ef is not None and any(k.endswith("_amplitude") and k != "elastic_amplitude" for k in arrays):
+        out["elastic_fraction"] = ef
+    return out
+
+
 def _propagate(prob, out) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Model-parameter arrays and their standard errors from the fit covariance."""
+    """Model-parameter arrays (plus the elastic fraction) and their standard errors.
+
+    sigma_f^2 = g^T C g with g = df/dp by forward differences (step 1e-6 |p|)."""
     vals = out.params.valuesdict()
-    base = prob.arrays(vals)
+    base = _with_extras(prob.arrays(vals))
     err = {k: np.full(np.shape(v), np.nan) for k, v in base.items()}
     if out.covar is None:
         return base, err
@@ -36,7 +58,7 @@ def _propagate(prob, out) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
         h = 1e-6 * max(abs(v), 1e-6)
         up = dict(vals)
         up[n] = v + h
-        a = prob.arrays(up)
+        a = _with_extras(prob.arrays(up))
         for k in base:
             grads[k].append((np.asarray(a[k]) - np.asarray(base[k])) / h)
     C = np.asarray(out.covar)
@@ -153,11 +175,6 @@ class FitResult:
                     suffix = "" if v.size == 1 else f"_{j + 1}"
                     row[f"{k}{suffix}"] = float(v[j])
                     row[f"{k}{suffix}_err"] = float(e[j])
-            if "elastic_amplitude" in g.values:
-                qe = sum(np.sum(g.values[k]) for k in g.values if k.endswith("_amplitude")
-                         and k != "elastic_amplitude")
-                tot = float(g.values["elastic_amplitude"]) + float(qe)
-                row["elastic_fraction"] = float(g.values["elastic_amplitude"]) / tot if tot > 0 else np.nan
             rows.append(row)
         return rows
 
@@ -252,4 +269,15 @@ def _derived(setup, r: FitResult) -> dict[str, tuple[float, float]]:
                 out[f"{gm.name}_{p}_{u.replace('/', '_per_').replace('^', '')}"] = pv[k]
         if "immobile" in pv:
             out["immobile_fraction"] = pv["immobile"]
+        keys = [f"eisf_{p}" for p in gm.params]
+        if all(k in pv for k in keys):
+            vals = {p: pv[k][0] for p, k in zip(gm.params, keys, strict=True)}
+            for q, v in gm.derived(**vals).items():
+                grad = np.zeros(len(names))
+                for p, k in zip(gm.params, keys, strict=True):
+                    if k in names:
+                        up = dict(vals)
+                        up[p] += 1e-7 * abs(vals[p])
+                        grad[names.index(k)] = (gm.derived(**up)[q] - v) / (1e-7 * abs(vals[p]))
+                out[f"{gm.name}_{q}"] = (v, float(np.sqrt(max(grad @ C @ grad, 0.0))))
     return out

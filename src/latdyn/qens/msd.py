@@ -21,7 +21,7 @@ import scipp as sc
 
 from ..errors import InputError
 
-__all__ = ["MSD_CONVENTIONS", "convert_msd", "elastic_msd"]
+__all__ = ["MSD_CONVENTIONS", "convert_msd", "elastic_msd", "bin_temperature"]
 
 #: value in each convention per <u^2> (A^2).
 MSD_CONVENTIONS = {"u2": 1.0, "ux2": 1.0 / 3.0, "r2": 2.0}
@@ -36,15 +36,56 @@ def convert_msd(value, source: str = "u2", target: str = "r2"):
     return np.asarray(value, dtype=float) * MSD_CONVENTIONS[target] / MSD_CONVENTIONS[source]
 
 
+def bin_temperature(scan: sc.DataArray, width: float, source: str | None = None) -> sc.DataArray:
+    """Average an elastic scan (dims 'T', 'Q') over temperature bins of ``width`` K.
+
+    Bins start at the lowest temperature; each output row is the plain mean of the n rows in
+    its bin, I = (1/n) sum I_i, sigma^2 = (1/n^2) sum sigma_i^2, at the mean temperature.
+    Empty bins are dropped.  Used to reduce a continuous ramp (thousands of short runs) to a
+    readable MSD(T) curve.
+    """
+    if not isinstance(scan, sc.DataArray) or "T" not in scan.dims:
+        raise InputError("elastic scan must be a DataArray with a 'T' dimension", file=source,
+                         field="dims", value=getattr(scan, "dims", type(scan).__name__))
+    if not (np.isfinite(width) and width > 0):
+        raise InputError("temperature bin width must be positive (K)", file=source, field="t_bin",
+                         value=width)
+    da = scan.transpose(["T", *[d for d in scan.dims if d != "T"]])
+    T = np.asarray(da.coords["T"].values, dtype=float)
+    idx = np.floor((T - T.min()) / width + 1e-9).astype(int)
+    keep = np.unique(idx)
+    vals = np.asarray(da.values, dtype=float)
+    var = None if da.variances is None else np.asarray(da.variances, dtype=float)
+    out_v, out_var, out_t = [], [], []
+    for k in keep:
+        rows = idx == k
+        n = rows.sum()
+        out_t.append(T[rows].mean())
+        out_v.append(vals[rows].mean(axis=0))
+        if var is not None:
+            out_var.append(var[rows].sum(axis=0) / n**2)
+    dims = list(da.dims)
+    data = sc.array(dims=dims, values=np.array(out_v), unit=da.unit,
+                    variances=np.array(out_var) if var is not None else None)
+    coords = {"T": sc.array(dims=["T"], values=np.array(out_t), unit=da.coords["T"].unit)}
+    for name, c in da.coords.items():
+        if name != "T" and "T" not in c.dims:
+            coords[name] = c.copy()
+    return sc.DataArray(data, coords=coords, name=da.name)
+
+
 def elastic_msd(scan: sc.DataArray, q_range: tuple[float, float] | None = None,
                 reference: str = "lowest", validity: float = 1.0, convention: str = "u2",
+                reference_range: tuple[float, float] | None = None,
                 source: str | None = None) -> sc.DataArray:
     r"""<u^2>(T) from an elastic scan with dims ('T', 'Q') (either order) and variances.
 
-    Each Q column is normalised to its value at the lowest temperature (``reference='lowest'``)
-    or left as it is (``'none'``: the intercept absorbs the scale).  For each T a weighted
-    straight line ln I = c - (Q^2 / 3) <u^2> is fitted over ``q_range`` (1/A, default all Q),
-    with weights from the propagated variances.
+    Each Q column is normalised to its value at the lowest temperature (``reference='lowest'``;
+    with ``reference_range`` (K) to the weighted mean of the rows inside that range, which
+    lowers the noise of the reference) or left as it is (``'none'``: the intercept absorbs the
+    scale).  For each T a weighted straight line ln I = c - (Q^2 / 3) <u^2> is fitted over
+    ``q_range`` (1/A, default all Q), with weights from the propagated variances.  The MSD is
+    then relative to the reference temperature: <u^2>(T) - <u^2>(T_ref).
 
     Returns a DataArray over T: the MSD in the requested ``convention`` (A^2, with variances),
     coords ``intercept`` and ``valid`` (True where Q_max^2 <u^2> / 3 <= ``validity``).
@@ -66,14 +107,26 @@ def elastic_msd(scan: sc.DataArray, q_range: tuple[float, float] | None = None,
         raise InputError("fewer than two Q groups inside the Q range", file=source, field="q_range",
                          value=q_range)
     if reference == "lowest":
-        i0 = int(np.argmin(T))
-        ref, ref_var = I[i0], var[i0]
+        if reference_range is None:
+            rows = np.zeros(T.size, bool)
+            rows[int(np.argmin(T))] = True
+        else:
+            rows = (T >= reference_range[0]) & (T <= reference_range[1])
+            if not rows.any():
+                raise InputError("no temperature inside the reference range", file=source,
+                                 field="reference_range", value=reference_range)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(var[rows] > 0, 1.0 / var[rows], 0.0)
+            wsum = w.sum(axis=0)
+            ref = np.where(wsum > 0, (w * I[rows]).sum(axis=0) / np.where(wsum > 0, wsum, 1), I[rows].mean(0))
+            ref_var = np.where(wsum > 0, 1.0 / np.where(wsum > 0, wsum, 1), np.inf)
         if np.any(ref[sel] <= 0):
             raise InputError("reference (lowest-T) intensity is not positive", file=source,
                              field="Q", value=Q[sel][ref[sel] <= 0][0])
         y = I / ref
         y_var = var / ref**2 + (I**2) * ref_var / ref**4
-        y_var[i0] = var[i0] / ref**2  # the reference row is exactly 1 up to its own noise
+        if rows.sum() == 1:
+            y_var[rows] = var[rows] / ref**2  # the reference row is exactly 1 up to its own noise
     elif reference == "none":
         y, y_var = I, var
     else:
