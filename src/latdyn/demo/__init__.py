@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ..report import Report
 from .context import DemoContext
+from .diffraction import step_diffraction
 from .ins import step_dos_thermo, step_ins_overdamping
+from .md import step_md
 from .phonons import step_phonons
 from .plan import step_coverage, step_cross_sections
 from .qens import step_qens_real_water, step_qens_virtual
@@ -28,6 +30,8 @@ STEPS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("phonon forward model of NaCl", step_phonons),
     ("INS: damping and overdamping versus temperature", step_ins_overdamping),
     ("DOS and heat capacity", step_dos_thermo),
+    ("diffraction, PDF and maximum-entropy density", step_diffraction),
+    ("MD correlation functions", step_md),
 ]
 
 
