@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     a = s.add_parser("arrhenius", help="fit y = A exp(-Ea / kT) to a table of T, y (, error)")
     a.add_argument("file", help="text table: columns T (K), y, optional error; '#' comments")
-    a.add_argument("-o", "--output", help="folder for report.html and arrhenius.csv")
+    a.add_argument("-o", "--out", "--output", dest="output", help="folder for report.html and arrhenius.csv")
     add_json_flag(a)
     a.set_defaults(func=run_arrhenius)
 
