@@ -30,7 +30,8 @@ def main() -> int:
         })
     with OUT.open("w", newline="") as fh:
         fh.write("# Sears 1992 neutron scattering lengths and cross sections (Neutron News 3, 26),\n")
-        fh.write(f"# exported from NCrystal {NCrystal.__version__} atomDB (Apache-2.0) by tools/make_sears_table.py.\n")
+        fh.write(f"# exported from NCrystal {NCrystal.__version__} atomDB (Apache-2.0) "
+                 "by tools/make_sears_table.py.\n")
         fh.write("# b_coh in fm (real part), cross sections in barn, sigma_abs at 2200 m/s (1.798 A).\n")
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()

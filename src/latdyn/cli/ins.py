@@ -54,7 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--instrument", help="instrument of the latdyn library (e.g. MARI), with --ei")
     f.add_argument("--ei", type=float, help="incident energy (meV) for --instrument")
     f.add_argument("--vg", help="group velocities (m/s) per DHO for mean free paths, comma separated")
-    f.add_argument("-o", "--out", "--output", dest="output", required=True, help="output folder (fits.csv, report.html)")
+    f.add_argument("-o", "--out", "--output", dest="output", required=True,
+                   help="output folder (fits.csv, report.html)")
     add_json_flag(f)
     f.set_defaults(func=run_fit)
 
@@ -69,7 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="inelastic range (meV): EMIN above the elastic line, EMAX above the cut-off")
     d.add_argument("--n-max", type=int, default=10, help="highest phonon order (default 10)")
     d.add_argument("--T-range", default="10:600:10", help="temperatures for Cv, S, F (K) a:b:step")
-    d.add_argument("-o", "--out", "--output", dest="output", required=True, help="output folder (dos.csv, thermo.csv, report)")
+    d.add_argument("-o", "--out", "--output", dest="output", required=True,
+                   help="output folder (dos.csv, thermo.csv, report)")
     add_json_flag(d)
     d.set_defaults(func=run_dos)
 
@@ -78,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--T-range", default="10:600:10", help="temperatures (K) as a:b:step or a,b,c")
     t.add_argument("--atoms", type=float, default=1.0, help="atoms per formula unit (default 1)")
     t.add_argument("--compare", help="second DOS file: entropy difference S(file) - S(compare)")
-    t.add_argument("-o", "--out", "--output", dest="output", required=True, help="output folder (thermo.csv, report.html)")
+    t.add_argument("-o", "--out", "--output", dest="output", required=True,
+                   help="output folder (thermo.csv, report.html)")
     add_json_flag(t)
     t.set_defaults(func=run_thermo)
     p.set_defaults(func=lambda a: p.print_help() or 2)
