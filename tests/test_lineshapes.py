@@ -94,3 +94,15 @@ def test_integral2_second_derivative():
 def test_bad_input(call):
     with pytest.raises(InputError):
         call()
+
+
+@pytest.mark.parametrize("E0,g", [(1.0, 0.1), (0.5, 0.5), (0.3, 1.2)])
+def test_dho_symmetric_area_and_detailed_balance(E0, g):
+    """(E0/2) D(E)/E: unit area for any damping; with T it is (E0 / 2kT) [n+1] D(E)."""
+    area = _area(lambda e: ls.dho_symmetric(e, E0, g), 0.0)
+    assert area == pytest.approx(1.0, rel=1e-8)
+    e = np.array([-2.0, -0.3, 1e-9, 0.4, 2.5])
+    T = 80.0
+    np.testing.assert_allclose(ls.dho_symmetric(e, E0, g, T=T),
+                               E0 / (2 * KB_MEV_PER_K * T) * ls.dho(e, E0, g, T=T), rtol=1e-9)
+    assert ls.dho_symmetric(0.0, E0, g) == pytest.approx(2 * g / (np.pi * E0**2), rel=1e-14)

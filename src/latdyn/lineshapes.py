@@ -12,7 +12,8 @@ width at half maximum (HWHM, meV) and accepts an optional centre (meV):
                 JQSRT 17, 233 (1977) for its width)
 - pseudo-Voigt: eta L + (1 - eta) G with one common HWHM
 - DHO:          damped harmonic oscillator (Fak & Dorner, Physica B 234-236, 1107 (1997))
-                D(E) = (1/pi) 4 Gamma E E_0 / ((E^2 - E_0^2)^2 + 4 E^2 Gamma^2)
+                D(E) = (1/pi) 4 Gamma E E_0 / ((E^2 - E_0^2)^2 + 4 E^2 Gamma^2), and its
+                unit-area symmetric form (E_0/2) D(E)/E (:func:`dho_symmetric`)
 
 Detailed balance on request (``T`` in K): a classical (symmetric) line S_cl(E) becomes
 S(E) = B(E) S_cl(E) with B(E) = (E / k_B T) / (1 - exp(-E / k_B T)) (:func:`latdyn.units.bose_correction`),
@@ -43,6 +44,7 @@ __all__ = [
     "voigt_hwhm",
     "pseudo_voigt",
     "dho",
+    "dho_symmetric",
     "dho_peak_energy",
     "detailed_balance",
     "gaussian_integral2",
@@ -211,6 +213,22 @@ def dho(E, E0, hwhm, T=None):
     kt = KB_MEV_PER_K * np.asarray(T, dtype=float)
     # [n(E)+1] E = k_B T * B(E)
     return _scalar_or_array(ratio * kt * bose_correction(e, T))
+
+
+def dho_symmetric(E, E0, hwhm, T=None):
+    r"""Unit-area symmetric (classical) damped harmonic oscillator.
+
+    S_cl(E) = (E_0 / 2) D(E) / E = (2 / pi) Gamma E_0^2 / ((E^2 - E_0^2)^2 + 4 E^2 Gamma^2),
+    with D of :func:`dho`; even in E, area 1 for any damping (int D(E)/E dE = 2 / E_0, the
+    static susceptibility).  With ``T`` multiplied by B(E), which gives
+    (E_0 / 2 k_B T) [n(E) + 1] D(E): the detailed-balanced DHO with the area of its classical
+    limit.  This is the 'dho' component of :mod:`latdyn.fitting` models.  Returns 1/meV.
+    """
+    e = _energy(E)
+    e0 = _width(E0, "E0")
+    g = _width(hwhm, "hwhm")
+    v = (2.0 / np.pi) * g * e0 * e0 / ((e * e - e0 * e0) ** 2 + 4.0 * e * e * g * g)
+    return _scalar_or_array(_apply_db(v, e, T))
 
 
 def dho_peak_energy(E0, hwhm):

@@ -41,3 +41,29 @@ def test_bad_scan():
         elastic_msd(_scan(np.array([0, 0.1]), Q), q_range=(5, 6))
     with pytest.raises(InputError, match="convention"):
         elastic_msd(_scan(np.array([0, 0.1]), Q), convention="msd6")
+
+
+def test_bin_temperature_and_reference_range():
+    from latdyn.qens import bin_temperature
+
+    u2 = np.linspace(0.0, 0.3, 40)
+    Q = np.linspace(0.5, 1.5, 8)
+    scan = _scan(u2, Q, rel_err=2e-3, seed=4)  # T from 10 to 300 K
+    b = bin_temperature(scan, 30.0)
+    T = scan.coords["T"].values
+    idx = np.floor((T - T.min()) / 30.0 + 1e-9).astype(int)
+    assert b.sizes["T"] == np.unique(idx).size
+    rows = idx == 0
+    np.testing.assert_allclose(b.values[0], scan.values[rows].mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(b.variances[0], scan.variances[rows].sum(axis=0) / rows.sum() ** 2, rtol=1e-14)
+    assert b.coords["T"].values[0] == pytest.approx(T[rows].mean())
+    # normalising to the mean of the lowest rows: MSD relative to their mean <u^2>
+    res = elastic_msd(scan, reference_range=(0.0, 40.0))
+    ref_rows = T <= 40.0
+    shift = u2[ref_rows].mean()
+    err = np.sqrt(res.variances)
+    assert np.all(np.abs(res.values - (u2 - shift)) < 4 * err + 1e-4)
+    with pytest.raises(InputError, match="reference range"):
+        elastic_msd(scan, reference_range=(500.0, 600.0))
+    with pytest.raises(InputError, match="bin width"):
+        bin_temperature(scan, 0.0)

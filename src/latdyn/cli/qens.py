@@ -473,8 +473,10 @@ def _fits_figure(result, max_groups: int = 24):
     n = len(groups)
     ncol = min(4, n)
     nrow = int(np.ceil(n / ncol))
-    fig = plt.figure(figsize=(3.2 * ncol, 3.0 * nrow), dpi=100, constrained_layout=True)
-    outer = fig.add_gridspec(nrow, ncol)
+    fig = plt.figure(figsize=(3.2 * ncol, 3.0 * nrow), dpi=100)
+    # a fixed grid (constrained layout is slow with many panels): fit over residuals per group
+    outer = fig.add_gridspec(nrow, ncol, left=0.06, right=0.99, bottom=0.6 / (3.0 * nrow),
+                             top=1 - 0.35 / (3.0 * nrow), wspace=0.3, hspace=0.45)
     for k, g in enumerate(groups):
         sub = outer[k // ncol, k % ncol].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.0)
         ax = fig.add_subplot(sub[0])

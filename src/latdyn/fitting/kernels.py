@@ -40,10 +40,17 @@ _SQRT2PI = np.sqrt(2 * np.pi)
 
 
 def poles(kind: str, p: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Pole list [(c, p), ...] of a 'lorentzian' or 'dho' line; arrays broadcast over groups."""
+    """Pole list [(c, p), ...] of a 'lorentzian', 'dho' (the odd D(E)) or 'dho_even' line.
+
+    'dho_even' is the unit-area symmetric DHO (E_0/2) D(E)/E of
+    :func:`latdyn.lineshapes.dho_symmetric`; arrays broadcast over groups."""
     if kind == "lorentzian":
         g = np.asarray(p["hwhm"], dtype=float)
         return [(np.ones_like(g, dtype=complex), np.asarray(p.get("center", 0.0)) - 1j * g)]
+    if kind == "dho_even":
+        # (E_0 / 2) D(E) / E: D's poles with c -> (E_0 / 2) c / p (the 1/E terms cancel)
+        e0 = np.asarray(p["E0"], dtype=float)
+        return [(0.5 * e0 * c / pk, pk) for c, pk in poles("dho", p)]
     if kind == "dho":
         e0 = np.asarray(p["E0"], dtype=float)
         g = np.asarray(p["hwhm"], dtype=float)

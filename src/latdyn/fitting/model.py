@@ -5,11 +5,14 @@ the offset s of each group, plus a background:
 
     M(Q, E) = A_el(Q) R(E - s) + sum_i R (x) [B(E) A_i f_i](E - s) + b_0 + b_1 (E - s)
 
-f_i are unit-area lines of :mod:`latdyn.lineshapes` ('lorentzian', 'gaussian', 'dho'; a
-component may be a series of terms, e.g. the rotational expansion of a geometry model) and
-B(E) the detailed-balance factor applied when a temperature is given (none on the elastic
-line, B(0) = 1).  Model parameters are named ``<component>_<param>`` (``elastic_amplitude``,
-``L1_hwhm``, ``shift``, ``bg0``); each is an array over Q groups.
+f_i are unit-area symmetric lines of :mod:`latdyn.lineshapes` ('lorentzian', 'gaussian',
+'dho' = :func:`~latdyn.lineshapes.dho_symmetric`; a component may be a series of terms, e.g.
+the rotational expansion of a geometry model) and B(E) the detailed-balance factor applied
+when a temperature is given (none on the elastic line, B(0) = 1).  For the DHO, B(E) times the
+symmetric line is (E_0 / 2 k_B T) [n(E) + 1] D(E) with D the response of
+:func:`~latdyn.lineshapes.dho` (Fak & Dorner 1997), so A is the area of the classical line.
+Model parameters are named ``<component>_<param>`` (``elastic_amplitude``, ``L1_hwhm``,
+``shift``, ``bg0``); each is an array over Q groups.
 
 How each model parameter is obtained is a :class:`Rule`: free per group ('perq'), one value
 shared by all groups ('shared'), fixed, or derived from global and per-group fit parameters
@@ -31,6 +34,10 @@ __all__ = ["Component", "SpectrumModel", "Rule", "FitSetup", "qens_model"]
 
 _LINE_PARAMS = {"lorentzian": ("amplitude", "hwhm"), "gaussian": ("amplitude", "hwhm", "center"),
                 "dho": ("amplitude", "E0", "hwhm")}
+#: kernel of each component kind: a 'dho' component is the unit-area symmetric DHO
+#: (E_0/2) D(E)/E (:func:`latdyn.lineshapes.dho_symmetric`), which B(E) turns into
+#: (E_0 / 2 k_B T) [n(E) + 1] D(E), the detailed-balanced damped oscillator.
+_KERNEL = {"dho": "dho_even"}
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class SpectrumModel:
             B, dB = db_factor(ep, self.temperature), db_factor_derivative(ep, self.temperature)
         for c in self.components:
             kw = {k.split("_", 1)[1]: p[k] for k in c.param_names if not k.endswith("_amplitude")}
-            val, mom = res.line(c.kind, p[f"{c.name}_amplitude"], kw, shift)
+            val, mom = res.line(_KERNEL.get(c.kind, c.kind), p[f"{c.name}_amplitude"], kw, shift)
             if self.temperature is not None:
                 val = B * val - dB * mom
             out[c.name] = val
