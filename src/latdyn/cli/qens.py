@@ -243,6 +243,7 @@ def _headline(a) -> dict:
     if a.global_result is not None:
         g = a.global_result
         out["global_chi2_red"] = g.redchi
+        out["global_message"] = "; ".join(g.messages)
         for k, (v, e) in g.derived.items():
             out[k] = v
             out[f"{k}_err"] = e
@@ -425,7 +426,8 @@ def _report(a, out: Path, inputs, model: str, instrument) -> Path:
                      + f". chi2_red = {g.redchi:.4g}, {g.nvarys} parameters, {g.ndata} points, "
                      f"AIC {g.aic:.6g}, BIC {g.bic:.6g}."
                      + (" Uncertainties from the MCMC posterior." if g.messages and "MCMC" in g.messages[0]
-                        else " Uncertainties from the covariance (J^T J)^-1, not scaled by chi2_red."))
+                        else " Uncertainties from the covariance (J^T J)^-1, not scaled by chi2_red.")
+                     + " Optimiser: " + "; ".join(g.messages) + ".")
         if g.derived:
             rep.add_parameters("Physics from the global fit", {k: (v, e, _derived_unit(k))
                                                                for k, (v, e) in g.derived.items()})

@@ -334,15 +334,27 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
 def _run_mcmc(prob: _Problem, out, opts: dict):
     import lmfit
 
-    kw = {"steps": 1000, "burn": 300, "thin": 5, "nwalkers": max(2 * out.nvarys + 2, 20),
-          "is_weighted": True, "progress": False}
+    steps = int(opts.get("steps", 1000))
+    kw = {"steps": steps, "burn": min(300, steps // 3), "thin": max(1, min(5, steps // 200)),
+          "nwalkers": max(2 * out.nvarys + 2, 20), "is_weighted": True, "progress": False}
     kw.update({k: v for k, v in opts.items() if k != "seed"})
+    if kw["burn"] >= kw["steps"] or (kw["steps"] - kw["burn"]) // kw["thin"] < 10:
+        raise InputError("MCMC needs more steps than burn-in, with at least 10 kept samples",
+                         field="mcmc", value={k: kw[k] for k in ("steps", "burn", "thin")})
     if "seed" in opts:
         kw["seed"] = opts["seed"]
+    import contextlib
+    import io
+
     mini = lmfit.Minimizer(prob.residual, out.params)
-    res = mini.minimize(method="emcee", **kw)
+    talk = io.StringIO()  # lmfit prints emcee's autocorrelation warning: keep stdout clean (--json)
+    with contextlib.redirect_stdout(talk):
+        res = mini.minimize(method="emcee", **kw)
     res.success = out.success
     res.message = f"{out.message}; MCMC posterior ({kw['steps']} steps, {kw['nwalkers']} walkers)"
+    if "autocorrelation" in talk.getvalue():
+        res.message += ("; chain shorter than 50 autocorrelation times: run more steps before "
+                        "trusting the posterior widths")
     names = [n for n in res.var_names]
     chain = res.flatchain[names].to_numpy()
     res.covar = np.cov(chain, rowvar=False)
