@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from latdyn import lineshapes as ls
-from latdyn.data import make_sqe, make_spectrum
+from latdyn.data import make_spectrum, make_sqe
 from latdyn.fitting import FitSetup, MeasuredResolution, fit, qens_model
 from latdyn.fitting.fit import _Problem
 
