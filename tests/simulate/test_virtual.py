@@ -21,6 +21,7 @@ from latdyn.simulate import (
     simulate_sqe,
     virtual_qens,
 )
+from latdyn.units import KB_MEV_PER_K
 
 
 def test_lorentzian_convolution_is_voigt():
@@ -121,10 +122,13 @@ def test_virtual_ins_round_trip():
     ei, e0, gamma, area, bg = 3.134, 1.5, 0.05, 1.0, 0.05
     e = np.linspace(0.9, 2.1, 121)
     resolution = _gaussian_resolution(float(a.resolution(e0, ei=ei)))
-    setup = FitSetup(SpectrumModel((Component("ph", "dho"),), elastic=False, background="flat"))
-    setup.set("ph_E0", 1.45, 0.5, 3.0).set("ph_hwhm", 0.08, 1e-4, 1.0).set("ph_amplitude", 0.8, 0, 10)
+    setup = FitSetup(SpectrumModel((Component("ph", "dho"),), elastic=False, background="flat",
+                                   temperature=2.0))
+    setup.set("ph_E0", 1.45, 0.5, 3.0).set("ph_hwhm", 0.08, 1e-4, 1.0).set("ph_amplitude", 0.2, 0, 10)
     setup.fix("shift", 0.0)
-    truth = {"ph_amplitude": area, "ph_E0": e0, "ph_hwhm": gamma, "bg0": bg}
+    # the fitting 'dho' is the unit-area classical DHO times B(E): amplitude = area 2 k_B T / E0
+    amplitude = area * 2.0 * KB_MEV_PER_K * 2.0 / e0
+    truth = {"ph_amplitude": amplitude, "ph_E0": e0, "ph_hwhm": gamma, "bg0": bg}
     poisson, neyman = [], []
     for seed in SEEDS:
         da = simulate_sqe(lambda q, x: area * dho(x, e0, gamma, 2.0) + bg, a, [1.5], e, ei=ei,
