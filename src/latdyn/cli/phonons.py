@@ -37,6 +37,13 @@ def register(subparsers) -> None:
         sp.add_argument("--asr", choices=["realspace", "reciprocal", "none"], default="realspace",
                         help="acoustic sum rule (default: realspace)")
         sp.add_argument("--no-nac", action="store_true", help="ignore Born charges")
+        sp.add_argument("--crystal", metavar="CIF",
+                        help="take each atom's species (isotopes) from this CIF's crystal")
+        sp.add_argument("--dask", action="store_true",
+                        help="run the chunks of q as Dask tasks (needs latdyn[dask])")
+        sp.add_argument("--backend", choices=["numpy", "cupy", "auto"], default="numpy",
+                        help="array module of the dynamical matrices and eigh: numpy "
+                        "(default), cupy (CUDA GPU, needs latdyn[gpu]) or auto")
         add_json_flag(sp)
 
     def thermal(sp, out_default):
@@ -62,6 +69,8 @@ def register(subparsers) -> None:
     d.add_argument("--emin", type=float, default=None)
     d.add_argument("--emax", type=float, default=None)
     d.add_argument("--ebins", type=int, default=200)
+    d.add_argument("--q-fwhm", type=float, default=None,
+                   help="Gaussian FWHM along the path in 1/angstrom")
     d.set_defaults(func=_dispersion)
 
     s = sub.add_parser("slice", help="constant-energy single-crystal slice")
@@ -88,6 +97,7 @@ def register(subparsers) -> None:
     w.add_argument("--tolerance", type=float, default=None,
                    help="double the directions until the map changes by less than this")
     w.add_argument("--max-npts", type=int, default=6400)
+    w.add_argument("--q-fwhm", type=float, default=None, help="Gaussian FWHM in |Q|, 1/angstrom")
     w.set_defaults(func=_powder)
 
     g = sub.add_parser("dos", help="density of states (total, partial, neutron-weighted)")
@@ -121,9 +131,19 @@ def _load(args):
             raise InputError("isotope must be EL=ISO, e.g. H=D", field="--isotope", value=item)
         el, iso = item.split("=", 1)
         isotopes[el.strip()] = iso.strip()
+    crystal = None
+    if args.crystal:
+        from ..structure import Crystal
+
+        crystal = Crystal.from_cif(args.crystal)
     return load_phonopy(args.phonopy_yaml, force_constants=args.fc, born=args.born,
                         isotopes=isotopes or None, asr=None if args.asr == "none" else args.asr,
-                        nac=not args.no_nac)
+                        nac=not args.no_nac, crystal=crystal)
+
+
+def _run_kw(args) -> dict:
+    """executor and backend keywords of the --dask and --backend flags."""
+    return {"executor": "dask" if args.dask else None, "backend": args.backend}
 
 
 def _dw(model, args):
@@ -131,7 +151,7 @@ def _dw(model, args):
 
     if args.dw_mesh <= 0:
         return None
-    return debye_waller(model, args.temperature, args.dw_mesh)
+    return debye_waller(model, args.temperature, args.dw_mesh, **_run_kw(args))
 
 
 def _energy_range(model, emin, emax):
@@ -156,11 +176,12 @@ def _write_h5(da, path: Path) -> None:
 
 
 def _report(title, args, model, das, figs, out: Path, rows=None):
+    from ..phonons.backend import resolve_backend
     from ..report import Report
 
     rep = Report(title)
     rep.add_input(model.source)
-    for extra in (args.fc, args.born):
+    for extra in (args.fc, args.born, args.crystal):
         if extra:
             rep.add_input(extra)
     c = model.crystal
@@ -168,7 +189,8 @@ def _report(title, args, model, das, figs, out: Path, rows=None):
     rep.add_text("Model", f"{c.n_atoms} atoms per cell ({', '.join(c.symbols)}), "
                  f"{model.n_cells} cells in the Fourier table, dipole-dipole Ewald sum: "
                  f"{'yes' if model.dipole is not None else 'no'}, acoustic sum rule: {model.asr}. "
-                 f"Scattering lengths: Sears 1992. {credit}")
+                 f"Scattering lengths: Sears 1992. Computed with {resolve_backend(args.backend)} "
+                 f"({'Dask tasks' if args.dask else 'threads'}). {credit}")
     if rows:
         rep.add_table("Results", rows)
     for name, fig, caption in figs:
@@ -186,7 +208,7 @@ def _modes(args) -> int:
 
     model = _load(args)
     q = np.array([_triple(t, "--q") for t in args.q])
-    modes = calculate_modes(model, q, eigenvectors=False, progress=False)
+    modes = calculate_modes(model, q, eigenvectors=False, progress=False, **_run_kw(args))
     rows = []
     for iq in range(len(q)):
         for nu, e in enumerate(modes.energies[iq]):
@@ -209,7 +231,7 @@ def _dispersion(args) -> int:
     emin, emax = _energy_range(model, args.emin, args.emax)
     da = path_map(model, points, np.linspace(emin, emax, args.ebins + 1), args.temperature,
                   npts=args.npts, labels=labels, dw=_dw(model, args), broadening=args.fwhm,
-                  kind=args.kind)
+                  q_broadening=args.q_fwhm, kind=args.kind, **_run_kw(args))
     fig, ax = plot_sqe(da, log=True, title=f"{args.kind} S(Q,E), {args.temperature:g} K")
     out = Path(args.out)
     report = _report("Phonon dispersion S(Q,E)", args, model, {"sqe_path": da},
@@ -229,7 +251,7 @@ def _slice(args) -> int:
     da = slice_map(model, _triple(args.origin, "--origin"), _triple(args.u, "--u"),
                    _triple(args.v, "--v"), (r[0], r[1]), (r[2], r[3]), args.energy,
                    args.temperature, nu=args.n, nv=args.n, dw=_dw(model, args),
-                   broadening=args.fwhm, kind=args.kind)
+                   broadening=args.fwhm, kind=args.kind, **_run_kw(args))
     fig, ax = plot_sqe(da, title=f"{args.energy[0]:g}-{args.energy[1]:g} meV")
     out = Path(args.out)
     report = _report("Single-crystal slice", args, model, {"slice": da},
@@ -250,7 +272,8 @@ def _powder(args) -> int:
     res = powder_map(model, np.linspace(0.0, args.qmax, args.qbins + 1),
                      np.linspace(emin, emax, args.ebins + 1), args.temperature, npts=args.npts,
                      tolerance=args.tolerance, max_npts=args.max_npts, dw=_dw(model, args),
-                     broadening=args.fwhm, kind=args.kind)
+                     broadening=args.fwhm, q_broadening=args.q_fwhm, kind=args.kind,
+                     **_run_kw(args))
     fig, ax = plot_sqe(res.data, log=True, title=f"powder {args.kind}, {args.temperature:g} K")
     out = Path(args.out)
     rows = [{"quantity": "directions per sphere", "value": res.npts},
@@ -280,7 +303,7 @@ def _dos(args) -> int:
     top = calculate_modes(model, np.random.default_rng(0).random((64, 3)), eigenvectors=False,
                           progress=False).energies.max()
     edges = np.linspace(0.0, 1.2 * top, args.ebins + 1)
-    res = phonon_dos(model, args.mesh, edges, broadening=fwhm)
+    res = phonon_dos(model, args.mesh, edges, broadening=fwhm, **_run_kw(args))
     de = np.diff(edges)
     rows = [{"curve": "total", "integral": float(np.sum(res.total.values * de))}]
     rows += [{"curve": k, "integral": float(np.sum(v.values * de))} for k, v in res.elements.items()]

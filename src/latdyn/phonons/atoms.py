@@ -1,4 +1,13 @@
-"""The crystal seen by the phonon code: lattice, sites, masses and scattering data per site."""
+"""The crystal seen by the phonon code: lattice, sites, masses and scattering data per site,
+and its two-way bridge to the shared :class:`latdyn.structure.Crystal` used by diffraction.
+
+A phonon cell lists every atom (no symmetry): :meth:`PhononCrystal.to_crystal` makes a P1
+``Crystal`` whose sites are those atoms with the same species (isotopes included, so the
+scattering lengths of ``latdyn.scattering`` follow) and, when Debye-Waller tensors are given,
+the anisotropic displacement parameters U = 2 W that the phonons predict;
+:meth:`PhononCrystal.from_crystal` goes the other way, and :func:`species_from_crystal` finds
+the species of each phonon atom in a Crystal (e.g. read from the CIF of a deuterated sample).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..scattering import Nuclide, nuclide
+from ..scattering import Nuclide, nuclide, parse_nuclide_symbol
 
-__all__ = ["PhononCrystal"]
+__all__ = ["PhononCrystal", "species_from_crystal", "site_labels"]
 
 
 @dataclass(frozen=True)
@@ -127,3 +136,122 @@ class PhononCrystal:
     def to_reduced_q(self, q_cart) -> np.ndarray:
         """Reduced (h, k, l) from Cartesian Q (1/A)."""
         return np.asarray(q_cart, dtype=float) @ self.cell.T / (2 * np.pi)
+
+    # --- the shared Crystal -------------------------------------------------------------------
+    def to_crystal(self, dw=None, *, title: str = ""):
+        r"""This cell as a :class:`latdyn.structure.Crystal` (space group P1, one site per atom).
+
+        Sites are labelled as in the DOS ('Na1', 'Cl1', ...), with the species of this cell
+        (isotope symbols kept, so the Crystal's scattering lengths and masses come from
+        ``latdyn.scattering`` like here).  ``dw``: Debye-Waller exponent tensors W_k (N, 3, 3)
+        in angstrom^2 from :func:`latdyn.phonons.debye_waller` (Cartesian, this cell's frame);
+        the sites then carry the anisotropic displacement parameters U_k = 2 W_k (Squires
+        sec. 3.8: exp(-Q^T W Q) on the amplitude is the crystallographic
+        exp(-Q^T U Q / 2)), converted to the CIF convention
+        U_cif = N^-1 A^-1 U A^-T N^-1 (A: lattice vectors as columns, N = diag|a*_i|;
+        Grosse-Kunstleve and Adams, J. Appl. Cryst. 35, 477 (2002)), so diffraction structure
+        factors of the Crystal include the phonon Debye-Waller factors.  The Crystal's masses
+        are the table masses of its species (a force-constant file may carry slightly
+        different ones).
+        """
+        from ..structure import Crystal, Lattice, Site
+
+        lattice = Lattice.from_matrix(self.cell)
+        u_cif = None
+        if dw is not None:
+            w = np.asarray(dw, dtype=float)
+            if w.shape != (self.n_atoms, 3, 3) or not np.all(np.isfinite(w)):
+                raise InputError(f"Debye-Waller tensors must be finite, ({self.n_atoms}, 3, 3)",
+                                 field="dw", value=w.shape)
+            a_inv = np.linalg.inv(self.cell.T)
+            n_inv = np.diag(1.0 / np.linalg.norm(np.linalg.inv(self.cell).T, axis=1))
+            u_cif = n_inv @ a_inv @ (2.0 * w) @ a_inv.T @ n_inv
+            u_cif = 0.5 * (u_cif + u_cif.transpose(0, 2, 1))
+        sites = [Site(label, sym, tuple(self.positions[k]), 1.0, None,
+                      None if u_cif is None else u_cif[k])
+                 for k, (label, sym) in enumerate(zip(site_labels(self.symbols), self.symbols,
+                                                      strict=True))]
+        formula = "".join(f"{el}{self.symbols.count(el)}" for el in self.elements)
+        return Crystal(lattice, sites, title=title or formula)
+
+    @classmethod
+    def from_crystal(cls, crystal, masses=None, *, table: str = "sears") -> PhononCrystal:
+        """The phonon cell of a :class:`latdyn.structure.Crystal`: every atom of its unit cell
+        (symmetry-expanded), species as given (isotopes honoured), masses from the table
+        unless ``masses`` (amu, one per atom) are given.  The lattice keeps the orientation
+        given to ``Lattice.from_matrix`` (force constants are Cartesian tensors).  Partially
+        occupied sites are refused: a harmonic model needs every site filled.
+        """
+        atoms = crystal.atoms
+        partial = np.flatnonzero(atoms.occupancy < 1.0 - 1e-6)
+        if partial.size:
+            k = int(partial[0])
+            raise InputError("a phonon model needs fully occupied sites", file=crystal.source,
+                             field=f"{atoms.label[k]}.occupancy", value=float(atoms.occupancy[k]))
+        return cls.build(crystal.lattice.input_matrix, atoms.frac, [str(s) for s in atoms.species],
+                         masses, table=table, source=crystal.source)
+
+
+def site_labels(symbols) -> list[str]:
+    """'Na1', 'Na2', 'Cl1', ...: the symbol and a running number per symbol."""
+    count: dict[str, int] = {}
+    out = []
+    for s in symbols:
+        count[s] = count.get(s, 0) + 1
+        out.append(f"{s}{count[s]}")
+    return out
+
+
+def _same_cell(lattice, cell: np.ndarray, rtol: float = 1e-4, atol_deg: float = 1e-2) -> bool:
+    """Whether a Lattice and a row matrix have the same six parameters."""
+    lengths = np.linalg.norm(cell, axis=1)
+    ang = [np.degrees(np.arccos(np.clip(cell[j] @ cell[k] / (lengths[j] * lengths[k]), -1, 1)))
+           for j, k in ((1, 2), (0, 2), (0, 1))]
+    return bool(np.allclose(lattice.abc, lengths, rtol=rtol)
+                and np.allclose(lattice.angles, ang, atol=atol_deg))
+
+
+def species_from_crystal(crystal, cells, r_cart, symbols, *, tolerance: float = 0.01,
+                         source=None) -> list[str]:
+    """Species (nuclide symbols) of the Crystal atom at the place of each phonon atom.
+
+    ``cells``: candidate frames of the force-constant calculation, (3, 3) row matrices in its
+    Cartesian frame (e.g. phonopy's unit cell and primitive cell); the first whose lattice
+    parameters equal the Crystal's is used, and positions are compared as fractional
+    coordinates of that cell (so the two frames may differ by a rotation).  ``r_cart``: (N, 3)
+    Cartesian positions of the phonon atoms (angstrom); ``symbols``: their elements.
+    An atom matches when it lies within ``tolerance`` angstrom of a Crystal atom (modulo the
+    lattice) of the same element.  InputError when no cell fits, an atom has no partner or the
+    elements differ.
+    """
+    lattice = crystal.lattice
+    frame = next((np.asarray(c, dtype=float) for c in cells if _same_cell(lattice, np.asarray(c))),
+                 None)
+    if frame is None:
+        raise InputError("the Crystal's cell matches neither the unit cell nor the primitive cell "
+                         "of the force constants", file=crystal.source, field="lattice",
+                         value=tuple(round(v, 5) for v in lattice.parameters))
+    atoms = crystal.atoms
+    partial = np.flatnonzero(atoms.occupancy < 1.0 - 1e-6)
+    if partial.size:
+        k = int(partial[0])
+        raise InputError("a phonon model needs fully occupied sites", file=crystal.source,
+                         field=f"{atoms.label[k]}.occupancy", value=float(atoms.occupancy[k]))
+    frac = np.asarray(r_cart, dtype=float) @ np.linalg.inv(frame)
+    out = []
+    for k, (x, sym) in enumerate(zip(frac, symbols, strict=True)):
+        d = atoms.frac - x
+        d -= np.rint(d)
+        dist = np.linalg.norm(d @ lattice.matrix, axis=1)
+        j = int(np.argmin(dist))
+        if dist[j] > tolerance:
+            raise InputError(f"atom {k} ({sym}) of the force constants has no atom of the Crystal "
+                             f"within {tolerance} angstrom", file=crystal.source, field="sites",
+                             value=np.round(x % 1.0, 5).tolist())
+        species = str(atoms.species[j])
+        if parse_nuclide_symbol(species)[0] != parse_nuclide_symbol(sym)[0]:
+            raise InputError(f"atom {k} is {sym} in the force constants but {species} in the "
+                             "Crystal", file=crystal.source if source is None else source,
+                             field=f"{atoms.label[j]}.species", value=species)
+        out.append(species)
+    return out

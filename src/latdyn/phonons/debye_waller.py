@@ -65,12 +65,14 @@ def symmetrise_tensors(crystal, tensors: np.ndarray, symprec: float = 1e-5) -> n
 
 def debye_waller(model: ForceConstants | None, temperature: float, mesh=None, *,
                  modes: Modes | None = None, energy_min: float = 0.01,
-                 symmetrise: bool = True, chunk: int | None = None) -> np.ndarray:
+                 symmetrise: bool = True, chunk: int | None = None,
+                 executor: str | None = None, backend: str = "numpy") -> np.ndarray:
     """Debye-Waller exponent tensors W_k (N, 3, 3), angstrom^2, at ``temperature`` (K).
 
     Give either ``mesh`` (e.g. 12 or (12, 12, 12); the modes are computed from ``model``) or
     precomputed ``modes`` with eigenvectors (their weights are used).  T = 0 gives the
-    zero-point motion (coth -> 1).
+    zero-point motion (coth -> 1).  ``chunk``, ``executor``, ``backend``: how the mesh modes
+    are computed (:func:`latdyn.phonons.calculate_modes`).
     """
     t = float(temperature)
     if not np.isfinite(t) or t < 0:
@@ -78,8 +80,8 @@ def debye_waller(model: ForceConstants | None, temperature: float, mesh=None, *,
     if modes is None:
         if model is None or mesh is None:
             raise InputError("give a force-constant model and a mesh, or modes", field="mesh")
-        kw = {} if chunk is None else {"chunk": chunk}
-        modes = calculate_modes(model, monkhorst_pack(mesh), **kw)
+        modes = calculate_modes(model, monkhorst_pack(mesh), chunk=chunk, executor=executor,
+                                backend=backend)
     if modes.eigenvectors is None:
         raise InputError("Debye-Waller factors need eigenvectors", field="modes")
     e = modes.energies

@@ -27,6 +27,7 @@ import scipp as sc
 
 from ..data import from_numpy
 from ..errors import InputError
+from .atoms import site_labels
 from .debye_waller import monkhorst_pack
 from .model import ForceConstants
 from .modes import Modes, calculate_modes
@@ -64,16 +65,18 @@ def mode_gradients(model: ForceConstants, modes: Modes, step: float = 1e-4) -> n
 
 def phonon_dos(model: ForceConstants, mesh, energy_bins, *, broadening=None,
                adaptive_scale: float = 1.0, adaptive_min: float = 0.01,
-               shift: bool = True, chunk: int | None = None) -> PhononDOS:
+               shift: bool = True, chunk: int | None = None, executor: str | None = None,
+               backend: str = "numpy") -> PhononDOS:
     """Total, partial (site, element) and neutron-weighted DOS on an MP mesh (see module doc).
 
     ``mesh``: n or (n1, n2, n3); ``shift``: offset the mesh by half a step (avoids Gamma).
     Modes outside the energy bins are lost from the integrals: choose bins that cover them.
+    ``chunk``, ``executor``, ``backend``: how the mesh modes are computed
+    (:func:`latdyn.phonons.calculate_modes`).
     """
     edges = check_edges(energy_bins)
     q = monkhorst_pack(mesh, shift=shift)
-    kw = {} if chunk is None else {"chunk": chunk}
-    modes = calculate_modes(model, q, **kw)
+    modes = calculate_modes(model, q, chunk=chunk, executor=executor, backend=backend)
     c = model.crystal
     e = modes.energies
     if isinstance(broadening, str):
@@ -92,7 +95,7 @@ def phonon_dos(model: ForceConstants, mesh, energy_bins, *, broadening=None,
     total = bin_lines(e, weights, edges, spread).sum(axis=0)
     site_vals = [bin_lines(e, weights * ev2[..., k], edges, spread).sum(axis=0)
                  for k in range(c.n_atoms)]
-    labels = _site_labels(c.symbols)
+    labels = site_labels(c.symbols)
     mk = {"E": edges}
     sites = {lab: from_numpy(v, mk, unit="1/meV", name=f"g {lab}(E)")
              for lab, v in zip(labels, site_vals, strict=True)}
@@ -116,12 +119,3 @@ class _PerLine:
 
     def __call__(self, positions: np.ndarray) -> np.ndarray:
         return self.widths
-
-
-def _site_labels(symbols) -> list[str]:
-    count: dict[str, int] = {}
-    out = []
-    for s in symbols:
-        count[s] = count.get(s, 0) + 1
-        out.append(f"{s}{count[s]}")
-    return out

@@ -170,51 +170,63 @@ class DipoleSum:
         dfrac = self.positions[:, None, :] - self.positions[None, :, :]
         key = np.round(dfrac - np.floor(dfrac + 1e-8), 6) % 1.0
         uniq, inv = np.unique(key.reshape(-1, 3), axis=0, return_inverse=True)
-        self._cls = inv.reshape(self.n_atoms, self.n_atoms)
-        self._dr = dfrac @ self.cell                                           # (N, N, 3)
-        self._pg = np.exp(1j * (self.gvecs @ (uniq @ self.cell).T))            # (nG, ncls)
+        pg = np.exp(1j * (self.gvecs @ (uniq @ self.cell).T))                  # (nG, ncls)
+        self._arrays = {"numpy": {
+            "cls": inv.reshape(self.n_atoms, self.n_atoms), "dr": dfrac @ self.cell,
+            "pg_re": np.ascontiguousarray(pg.real), "pg_im": np.ascontiguousarray(pg.imag),
+            "gvecs": self.gvecs, "recip": self.recip, "dielectric": self.dielectric,
+            "nine": np.array(_NINE)}}
 
-    def _reciprocal(self, q_frac: np.ndarray, inv_sqrt_mass: np.ndarray,
-                    drop_zero: bool = True) -> np.ndarray:
+    def _device_arrays(self, xp) -> dict:
+        """The q-independent arrays of :meth:`_reciprocal` in array module ``xp`` (cached)."""
+        if not hasattr(self, "_arrays"):
+            self._pair_classes()
+        key = xp.__name__
+        if key not in self._arrays:
+            self._arrays[key] = {k: xp.asarray(v) for k, v in self._arrays["numpy"].items()}
+        return self._arrays[key]
+
+    def _reciprocal(self, q_frac, inv_sqrt_mass: np.ndarray, drop_zero: bool = True, xp=np):
         r"""sum_G w(K) (Z_k^T K)(Z_k'^T K)^T e^{iK.(r_k - r_k')}, (nq, 3N, 3N), mass-weighted.
 
         Split e^{iK.dr} = e^{iq.dr} e^{iG.dr}: the G-sum S_c(q) = sum_G w(K) K K^T e^{iG.dr_c}
         over the classes c of pair vectors is one real-by-complex matrix product with the
         q-independent phases e^{iG.dr_c}; Born charges and masses enter per pair afterwards.
+        ``q_frac`` and the result are arrays of the array module ``xp`` (numpy or CuPy).
         """
-        if not hasattr(self, "_cls"):
-            self._pair_classes()
+        t = self._device_arrays(xp)
         n = self.n_atoms
         nq = len(q_frac)
-        qc = q_frac @ self.recip
-        k = qc[:, None, :] + self.gvecs[None]                                  # (nq, nG, 3)
-        kek = np.einsum("qga,qga->qg", k @ self.dielectric, k)
+        qc = q_frac @ t["recip"]
+        k = qc[:, None, :] + t["gvecs"][None]                                  # (nq, nG, 3)
+        kek = xp.einsum("qga,qga->qg", k @ t["dielectric"], k)
         zero = kek < 1e-12
-        safe = np.where(zero, 1.0, kek)
-        w = np.exp(-safe / (4 * self.lam**2)) / safe
+        safe = xp.where(zero, 1.0, kek)
+        w = xp.exp(-safe / (4 * self.lam**2)) / safe
         if drop_zero:
             w[zero] = 0.0
         w *= 4 * np.pi * self.factor / self.volume
-        kk = np.empty((nq, 6, k.shape[1]))
+        kk = xp.empty((nq, 6, k.shape[1]))
         for m, (a, b) in enumerate(_SIX):
-            np.multiply(k[..., a], k[..., b], out=kk[:, m])
+            xp.multiply(k[..., a], k[..., b], out=kk[:, m])
             kk[:, m] *= w
         kk = kk.reshape(nq * 6, -1)
-        s = np.empty((nq * 6, self._pg.shape[1]), dtype=complex)
-        s.real = kk @ self._pg.real
-        s.imag = kk @ self._pg.imag
-        s = s.reshape(nq, 6, -1)[:, :, self._cls]                              # (nq, 6, N, N)
-        s *= np.exp(1j * np.einsum("qa,ija->qij", qc, self._dr))[:, None]
-        s9 = s[:, _NINE].reshape(nq, 9, n * n).transpose(2, 1, 0)              # (N^2, 9, nq)
+        s = xp.empty((nq * 6, t["pg_re"].shape[1]), dtype=complex)
+        s.real = kk @ t["pg_re"]
+        s.imag = kk @ t["pg_im"]
+        s = s.reshape(nq, 6, -1)[:, :, t["cls"]]                               # (nq, 6, N, N)
+        s *= xp.exp(1j * xp.einsum("qa,ija->qij", qc, t["dr"]))[:, None]
+        s9 = s[:, t["nine"]].reshape(nq, 9, n * n).transpose(2, 1, 0)          # (N^2, 9, nq)
         zz = np.einsum("ica,jdb->ijabcd", self.born * inv_sqrt_mass[:, None, None],
                        self.born * inv_sqrt_mass[:, None, None]).reshape(n * n, 9, 9)
-        d = np.matmul(zz, s9)                                                  # (N^2, 9, nq)
+        d = xp.matmul(xp.asarray(zz), s9)                                      # (N^2, 9, nq)
         d = d.reshape(n, n, 3, 3, nq).transpose(4, 0, 2, 1, 3)
         return d.reshape(nq, 3 * n, 3 * n)
 
-    def reciprocal(self, q_frac: np.ndarray, inv_sqrt_mass: np.ndarray) -> np.ndarray:
-        """Mass-weighted reciprocal part, (nq, 3N, 3N) complex, eV/(A^2 amu); q reduced."""
-        return self._reciprocal(np.asarray(q_frac, dtype=float), inv_sqrt_mass)
+    def reciprocal(self, q_frac, inv_sqrt_mass: np.ndarray, *, xp=np):
+        """Mass-weighted reciprocal part, (nq, 3N, 3N) complex, eV/(A^2 amu); q reduced, an
+        array of the array module ``xp`` like the result."""
+        return self._reciprocal(xp.asarray(q_frac, dtype=float), inv_sqrt_mass, xp=xp)
 
     def real_space_blocks(self) -> tuple[np.ndarray, np.ndarray]:
         """Cells (nR, 3) and blocks (nR, 3N, 3N) in eV/A^2 of the real-space and q=0 terms.

@@ -21,7 +21,6 @@ the N used and the last change are returned.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +28,10 @@ import scipp as sc
 
 from ..data import from_numpy
 from ..errors import InputError
+from .backend import DASK_CHUNK, array_module, check_executor, run_tasks
 from .model import ForceConstants, check_qpoints
 from .modes import DEFAULT_CHUNK, calculate_modes
-from .spectra import Broadening, bin_lines, check_edges
+from .spectra import Broadening, bin_lines, broaden_axis, cell_edges, check_edges
 from .structure_factor import (
     coherent_structure_factors,
     incoherent_structure_factors,
@@ -69,13 +69,14 @@ def _structure_factors(modes, dw, kind: str, per: str):
 
 def sqe_lines(model: ForceConstants, q_frac, temperature: float, *, dw=None,
               kind: str = "coherent", per: str = "atom", directions=None,
-              n_threads: int | None = None):
+              n_threads: int | None = None, backend: str = "numpy"):
     """Line positions and weights at reduced Q: (positions (nq, 2*3N), weights (nq, 2*3N)).
 
-    Creation lines at +E_nu with F (n+1), annihilation at -E_nu with F n.
+    Creation lines at +E_nu with F (n+1), annihilation at -E_nu with F n.  ``backend``: the
+    array module of the dynamical matrices and eigh (:mod:`latdyn.phonons.backend`).
     """
     modes = calculate_modes(model, q_frac, directions=directions, n_threads=n_threads,
-                            progress=False)
+                            progress=False, backend=backend)
     f = _structure_factors(modes, dw, kind, per)
     up, down = one_phonon_weights(modes.energies, temperature)
     pos = np.concatenate([modes.energies, -modes.energies], axis=1)
@@ -83,31 +84,51 @@ def sqe_lines(model: ForceConstants, q_frac, temperature: float, *, dw=None,
     return pos, wts
 
 
+def _sqe_chunk(model, q, dirs, start, stop, edges, temperature, dw, broadening, kind, per,
+               n_threads, backend):
+    """Binned S(Q, E) of q[start:stop] (one task of :func:`sqe_at`)."""
+    pos, wts = sqe_lines(model, q[start:stop], temperature, dw=dw, kind=kind, per=per,
+                         directions=None if dirs is None else dirs[start:stop],
+                         n_threads=n_threads, backend=backend)
+    return bin_lines(pos, wts, edges, broadening)
+
+
+def _plan(executor: str | None, chunk: int | None, n_threads: int | None):
+    """(executor name, q-points per chunk, threads per chunk) for the map functions."""
+    kind = check_executor(executor)
+    if chunk is None:
+        chunk = DASK_CHUNK if kind == "dask" else DEFAULT_CHUNK
+    if int(chunk) < 1:
+        raise InputError("chunk must be a positive number of q-points", field="chunk", value=chunk)
+    return kind, int(chunk), (1 if kind == "dask" else n_threads)
+
+
 def sqe_at(model: ForceConstants, q_frac, energy_bins, temperature: float, *, dw=None,
            broadening: Broadening = None, kind: str = "coherent", per: str = "atom",
-           chunk: int = DEFAULT_CHUNK, directions=None, n_threads: int | None = None,
-           progress: bool | None = None) -> np.ndarray:
+           chunk: int | None = None, directions=None, n_threads: int | None = None,
+           progress: bool | None = None, executor: str | None = None,
+           backend: str = "numpy") -> np.ndarray:
     """S(Q, E) at reduced Q-points binned in energy: (nq, nE) in barn/meV (per atom or cell).
 
     ``dw``: Debye-Waller tensors (N, 3, 3) A^2 or None; ``broadening``: None, FWHM (meV) or a
-    callable FWHM(E).  Memory is bounded by ``chunk`` q-points at a time.
+    callable FWHM(E).  Memory is bounded by ``chunk`` q-points at a time; ``executor``
+    ('dask': one task per chunk) and ``backend`` ('numpy', 'cupy', 'auto') as in
+    :mod:`latdyn.phonons.backend`.
     """
     q = check_qpoints(q_frac, model.source)
     edges = check_edges(energy_bins)
+    array_module(backend)                 # a missing CuPy fails here, not inside a task
+    ex, chunk, threads = _plan(executor, chunk, n_threads)
     out = np.empty((len(q), len(edges) - 1))
     dirs = None if directions is None else np.asarray(directions, dtype=float)
-    starts = range(0, len(q), chunk)
-    show = (sys.stderr.isatty() and len(starts) > 1) if progress is None else progress
-    it = starts
-    if show:
-        from tqdm import tqdm
+    bounds = [(s, min(s + chunk, len(q))) for s in range(0, len(q), chunk)]
 
-        it = tqdm(starts, desc="S(Q,E)", unit="chunk")
-    for s in it:
-        sl = slice(s, s + chunk)
-        pos, wts = sqe_lines(model, q[sl], temperature, dw=dw, kind=kind, per=per,
-                             directions=None if dirs is None else dirs[sl], n_threads=n_threads)
-        out[sl] = bin_lines(pos, wts, edges, broadening)
+    def collect(i, part):
+        out[slice(*bounds[i])] = part
+
+    run_tasks(_sqe_chunk, [(a, b, edges, temperature, dw, broadening, kind, per, threads,
+                            backend) for a, b in bounds],
+              ex, shared=(model, q, dirs), collect=collect, progress=progress, desc="S(Q,E)")
     return out
 
 
@@ -126,7 +147,8 @@ def _path_directions(q_frac: np.ndarray, recip: np.ndarray) -> np.ndarray:
 
 def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
              npts: int = 200, labels=None, dw=None, broadening: Broadening = None,
-             kind: str = "coherent", per: str = "atom") -> sc.DataArray:
+             q_broadening: Broadening = None, kind: str = "coherent", per: str = "atom",
+             executor: str | None = None, backend: str = "numpy") -> sc.DataArray:
     """S(Q, E) along straight segments through reduced points (K, 3) -> DataArray ('q', 'E').
 
     ``points``: consecutive (h, k, l) corners (a list of lists, a None entry breaks the path);
@@ -134,13 +156,25 @@ def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
     ``E`` (bin edges, meV), ``h``, ``k``, ``l`` along ``q``.  Values: mbarn/meV (scipp
     prints the equal unit barn/eV) per atom/cell.
     LO-TO splitting at Gamma uses the direction along the path.
+    ``broadening``: energy FWHM (meV) or callable FWHM(E).  ``q_broadening``: Gaussian
+    FWHM (1/A) along the path, fixed or a callable FWHM(|Q|) of the |Q| of each point; each
+    point stands for the stretch of path half-way to its neighbours and the broadening
+    conserves the area over the path length (:func:`latdyn.phonons.spectra.broaden_axis`).
+    It convolves along the path only (the resolution component along the cut) and mixes the
+    two sides of a corner, as a cut with a finite Q bin does.
+    ``executor``, ``backend``: see :mod:`latdyn.phonons.backend`.
     """
     q, dist = _sample_path(model, points, npts)
     edges = check_edges(energy_bins)
     dirs = _path_directions(q, model.crystal.reciprocal)
     values = sqe_at(model, q, edges, temperature, dw=dw, broadening=broadening, kind=kind,
-                    per=per, directions=dirs if model.dipole is not None else None)
-    da = from_numpy(values * 1e3, {"q": _strict(dist), "E": edges}, unit="mbarn/meV",
+                    per=per, directions=dirs if model.dipole is not None else None,
+                    executor=executor, backend=backend)
+    x = _strict(dist)
+    if q_broadening is not None:
+        q_abs = np.linalg.norm(model.crystal.to_cartesian_q(q), axis=1)
+        values = broaden_axis(values, cell_edges(x), q_broadening, positions=x, fwhm_at=q_abs)
+    da = from_numpy(values * 1e3, {"q": x, "E": edges}, unit="mbarn/meV",
                     units={"q": "1/angstrom", "E": "meV"}, name=f"S(Q,E) {kind}")
     for i, name in enumerate("hkl"):
         da.coords[name] = sc.array(dims=["q"], values=q[:, i])
@@ -203,11 +237,13 @@ def _sample_path(model: ForceConstants, points, npts: int):
 def slice_map(model: ForceConstants, origin, u, v, u_range, v_range, energy_window,
               temperature: float, *, nu: int = 60, nv: int = 60, dw=None,
               broadening: Broadening = None, kind: str = "coherent",
-              per: str = "atom") -> sc.DataArray:
+              per: str = "atom", executor: str | None = None,
+              backend: str = "numpy") -> sc.DataArray:
     """Constant-energy single-crystal slice: S integrated over ``energy_window`` (E_lo, E_hi)
     meV in the plane Q = origin + x u + y v (reduced vectors), x in u_range, y in v_range.
 
     DataArray ('x', 'y') in barn per atom/cell; coordinates in r.l.u. along u and v.
+    ``executor``, ``backend``: see :mod:`latdyn.phonons.backend`.
     """
     o, uu, vv = (np.asarray(a, dtype=float) for a in (origin, u, v))
     if any(a.shape != (3,) for a in (o, uu, vv)):
@@ -221,7 +257,8 @@ def slice_map(model: ForceConstants, origin, u, v, u_range, v_range, energy_wind
     xx, yy = np.meshgrid(x, y, indexing="ij")
     q = o + xx.reshape(-1, 1) * uu + yy.reshape(-1, 1) * vv
     values = sqe_at(model, q, np.array([e_lo, e_hi]), temperature, dw=dw,
-                    broadening=broadening, kind=kind, per=per)[:, 0] * (e_hi - e_lo)
+                    broadening=broadening, kind=kind, per=per, executor=executor,
+                    backend=backend)[:, 0] * (e_hi - e_lo)
     return from_numpy(values.reshape(len(x), len(y)), {"x": x, "y": y}, unit="barn",
                       units={"x": "dimensionless", "y": "dimensionless"},
                       name=f"S(Q) {kind} {e_lo:g}-{e_hi:g} meV")
@@ -237,57 +274,76 @@ class PowderResult:
     change: float | None
 
 
-def _powder_once(model, q_abs, edges, temperature, npts, dw, broadening, kind, per, chunk,
-                 n_threads, progress):
-    dirs = fibonacci_sphere(npts)
-    to_frac = model.crystal.cell.T / (2 * np.pi)
-    out = np.zeros((len(q_abs), len(edges) - 1))
-    iterator = range(len(q_abs))
-    if progress:
-        from tqdm import tqdm
+def _powder_chunk(model, dirs, q_abs, start, stop, edges, temperature, dw, broadening, kind,
+                  per, n_threads, backend):
+    """Spherical averages of S(|Q| n, E) over the directions ``dirs`` for the |Q| shells
+    q_abs[start:stop] (one task of the powder map): (stop - start, nE)."""
+    shells = q_abs[start:stop]
+    npts = len(dirs)
+    q_cart = (shells[:, None, None] * dirs[None]).reshape(-1, 3)
+    q_frac = model.crystal.to_reduced_q(q_cart)
+    pos, wts = sqe_lines(model, q_frac, temperature, dw=dw, kind=kind, per=per,
+                         n_threads=n_threads, backend=backend)
+    binned = bin_lines(pos, wts, edges, broadening)
+    return binned.reshape(len(shells), npts, -1).mean(axis=1)
 
-        iterator = tqdm(iterator, desc=f"powder |Q| ({npts} dirs)", unit="|Q|")
-    # group several |Q| shells per chunk of q-points
+
+def _powder_once(model, q_abs, edges, temperature, npts, dw, broadening, kind, per, chunk,
+                 n_threads, progress, executor, backend):
+    dirs = fibonacci_sphere(npts)
+    out = np.zeros((len(q_abs), len(edges) - 1))
+    # several |Q| shells per chunk of q-points
     per_chunk = max(1, chunk // npts)
-    for s in range(0, len(q_abs), per_chunk):
-        shells = q_abs[s:s + per_chunk]
-        q_cart = (shells[:, None, None] * dirs[None]).reshape(-1, 3)
-        q_frac = q_cart @ to_frac.T
-        pos, wts = sqe_lines(model, q_frac, temperature, dw=dw, kind=kind, per=per,
-                             n_threads=n_threads)
-        binned = bin_lines(pos, wts, edges, broadening)
-        out[s:s + per_chunk] = binned.reshape(len(shells), npts, -1).mean(axis=1)
-        if progress:
-            iterator.update(len(shells))
-    if progress:
-        iterator.close()
+    bounds = [(s, min(s + per_chunk, len(q_abs))) for s in range(0, len(q_abs), per_chunk)]
+
+    def collect(i, part):
+        out[slice(*bounds[i])] = part
+
+    run_tasks(_powder_chunk, [(a, b, edges, temperature, dw, broadening, kind, per, n_threads,
+                               backend) for a, b in bounds],
+              executor, shared=(model, dirs, q_abs), collect=collect, progress=progress,
+              desc=f"powder |Q| ({npts} dirs)")
     return out
 
 
 def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *,
                npts: int = 200, tolerance: float | None = None, max_npts: int = 12800,
-               dw=None, broadening: Broadening = None, kind: str = "coherent",
-               per: str = "atom", chunk: int = DEFAULT_CHUNK, n_threads: int | None = None,
-               progress: bool | None = None) -> PowderResult:
+               dw=None, broadening: Broadening = None, q_broadening: Broadening = None,
+               kind: str = "coherent", per: str = "atom", chunk: int | None = None,
+               n_threads: int | None = None, progress: bool | None = None,
+               executor: str | None = None, backend: str = "numpy") -> PowderResult:
     """Powder-averaged S(|Q|, E) on |Q| bin centres of ``q_bins`` (edges, 1/A) and energy
-    bins (edges, meV), in mbarn/meV (= barn/eV) per atom (or cell): see the module docstring."""
+    bins (edges, meV), in mbarn/meV (= barn/eV) per atom (or cell): see the module docstring.
+
+    ``broadening``: energy FWHM (meV) or callable FWHM(E).  ``q_broadening``: Gaussian FWHM in
+    |Q| (1/A), fixed or a callable FWHM(|Q|), applied to every map (the convergence test
+    compares broadened maps); the area over |Q| is kept
+    (:func:`latdyn.phonons.spectra.broaden_axis`).  ``chunk``: q-points (|Q| shells x
+    directions) per batch; ``executor`` ('dask': one task per batch of shells) and
+    ``backend`` ('numpy', 'cupy', 'auto'): see :mod:`latdyn.phonons.backend`.
+    """
     qe = check_edges(q_bins, "q_bins")
     if qe[0] < 0:
         raise InputError("|Q| bins must be >= 0", field="q_bins", value=qe[0])
     edges = check_edges(energy_bins)
+    array_module(backend)
+    ex, chunk, threads = _plan(executor, chunk, n_threads)
     q_abs = 0.5 * (qe[1:] + qe[:-1])
-    show = sys.stderr.isatty() if progress is None else progress
     n = int(npts)
-    data = _powder_once(model, q_abs, edges, temperature, n, dw, broadening, kind, per, chunk,
-                        n_threads, show)
+
+    def once(n_dirs):
+        values = _powder_once(model, q_abs, edges, temperature, n_dirs, dw, broadening, kind,
+                              per, chunk, threads, progress, ex, backend)
+        return broaden_axis(values, qe, q_broadening)
+
+    data = once(n)
     change = None
     if tolerance is not None:
         if not tolerance > 0:
             raise InputError("tolerance must be positive", field="tolerance", value=tolerance)
         while n * 2 <= max_npts:
             n *= 2
-            new = _powder_once(model, q_abs, edges, temperature, n, dw, broadening, kind, per,
-                               chunk, n_threads, show)
+            new = once(n)
             norm = np.abs(new).sum()
             change = float(np.abs(new - data).sum() / norm) if norm > 0 else 0.0
             data = new

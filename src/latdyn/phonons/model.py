@@ -24,6 +24,8 @@ cells); the reciprocal Ewald part is a Gram product over precomputed G-vectors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..errors import InputError
@@ -40,6 +42,17 @@ __all__ = ["ForceConstants", "commensurate_qpoints", "ASR_CHOICES"]
 #: CASTEP/Euphonic scheme; with a large non-analytic term it leaves the LA branch a small gap
 #: near Gamma), None (as read).
 ASR_CHOICES = ("reciprocal", "realspace", None)
+
+
+@dataclass
+class _Tables:
+    """q-independent arrays of D(q) = phi0 + cos(theta) @ s_plus + i sin(theta) @ s_minus,
+    theta = 2 pi q.R over the cells R of ``cells_half`` (meV^2, mass-weighted)."""
+
+    phi0: object
+    cells_half: object
+    s_plus: object
+    s_minus: object
 
 
 def commensurate_qpoints(supercell_matrix) -> np.ndarray:
@@ -183,21 +196,31 @@ class ForceConstants:
         weight = FC_TO_MEV2 * np.outer(inv_sqrt_m, inv_sqrt_m)
         blocks = blocks * weight
         zero = int(np.flatnonzero(np.all(cells == 0, axis=1))[0])
-        self._phi0 = blocks[zero].astype(complex)
         half = _positive_half(cells)
         neg = np.array([_index_of(cells, -c) for c in cells[half]], dtype=int)
-        self._cells_half = cells[half].astype(float)
-        self._s_plus = (blocks[half] + blocks[neg]).reshape(len(neg), n3 * n3)
-        self._s_minus = (blocks[half] - blocks[neg]).reshape(len(neg), n3 * n3)
         self._inv_sqrt_m = 1.0 / np.sqrt(self.crystal.masses)
+        self._tables = {"numpy": _Tables(
+            phi0=blocks[zero].astype(complex), cells_half=cells[half].astype(float),
+            s_plus=(blocks[half] + blocks[neg]).reshape(len(neg), n3 * n3),
+            s_minus=(blocks[half] - blocks[neg]).reshape(len(neg), n3 * n3))}
         if self.asr == "reciprocal":
-            self._phi0 = self._phi0 + _reciprocal_asr(self._raw_dynmat(np.zeros((1, 3)))[0],
-                                                      self.crystal.masses)
+            host = self._tables["numpy"]
+            host.phi0 = host.phi0 + _reciprocal_asr(self._raw_dynmat(np.zeros((1, 3)))[0],
+                                                    self.crystal.masses)
 
     @property
     def n_cells(self) -> int:
         """Cells in the Fourier table (R and -R counted once)."""
-        return len(self._cells_half) * 2 + 1
+        return len(self._tables["numpy"].cells_half) * 2 + 1
+
+    def _device_tables(self, xp) -> _Tables:
+        """The q-independent table as arrays of module ``xp`` (copied to the device once)."""
+        key = xp.__name__
+        if key not in self._tables:
+            host = self._tables["numpy"]
+            self._tables[key] = _Tables(**{f: xp.asarray(getattr(host, f))
+                                           for f in _Tables.__dataclass_fields__})
+        return self._tables[key]
 
     @property
     def n_gvectors(self) -> int:
@@ -205,30 +228,32 @@ class ForceConstants:
         return 0 if self.dipole is None else len(self.dipole.gvecs)
 
     # --- per q ----------------------------------------------------------------------------------
-    def _raw_dynmat(self, q_frac: np.ndarray) -> np.ndarray:
+    def _raw_dynmat(self, q_frac, xp=np):
+        """D(q) without the LO-TO term, (nq, 3N, 3N) complex meV^2, as arrays of ``xp``."""
         n3 = 3 * self.crystal.n_atoms
-        theta = (2 * np.pi) * (q_frac @ self._cells_half.T)
-        re = np.cos(theta) @ self._s_plus
-        im = np.sin(theta) @ self._s_minus
-        d = np.empty((len(q_frac), n3 * n3), dtype=complex)
-        d.real = re
-        d.imag = im
-        d = d.reshape(len(q_frac), n3, n3)
-        d += self._phi0
+        t = self._device_tables(xp)
+        q = xp.asarray(q_frac, dtype=float)
+        theta = (2 * np.pi) * (q @ t.cells_half.T)
+        d = xp.empty((len(q), n3 * n3), dtype=complex)
+        d.real = xp.cos(theta) @ t.s_plus
+        d.imag = xp.sin(theta) @ t.s_minus
+        d = d.reshape(len(q), n3, n3)
+        d += t.phi0
         if self.dipole is not None:
-            q_red = q_frac - np.rint(q_frac)
-            d += FC_TO_MEV2 * self.dipole.reciprocal(q_red, self._inv_sqrt_m)
+            q_red = q - xp.rint(q)
+            d += FC_TO_MEV2 * self.dipole.reciprocal(q_red, self._inv_sqrt_m, xp=xp)
         return d
 
-    def dynamical_matrices(self, q_frac, directions=None) -> np.ndarray:
+    def dynamical_matrices(self, q_frac, directions=None, *, xp=np):
         """Mass-weighted dynamical matrices D(q) in meV^2 (eigenvalues are (hbar omega)^2).
 
         q_frac: (nq, 3) reduced wave vectors.  directions: optional (nq, 3) Cartesian
         directions used at Gamma for the non-analytic (LO-TO) term; rows of zeros or q away
-        from Gamma ignore it.  Returns (nq, 3N, 3N) complex, Hermitian.
+        from Gamma ignore it.  Returns (nq, 3N, 3N) complex, Hermitian, as an array of the
+        array module ``xp`` (numpy, or CuPy: see :mod:`latdyn.phonons.backend`).
         """
         q = check_qpoints(q_frac, self.source)
-        d = self._raw_dynmat(q)
+        d = self._raw_dynmat(q, xp)
         if self.dipole is not None and directions is not None:
             dirs = np.asarray(directions, dtype=float)
             if dirs.shape != q.shape:
@@ -237,16 +262,17 @@ class ForceConstants:
             at_gamma = np.all(np.abs(q - np.rint(q)) < 1e-10, axis=1) & np.any(dirs != 0, axis=1)
             w = FC_TO_MEV2 * np.outer(np.repeat(self._inv_sqrt_m, 3), np.repeat(self._inv_sqrt_m, 3))
             for iq in np.flatnonzero(at_gamma):
-                d[iq] += w * self.dipole.nonanalytic(dirs[iq])
+                d[int(iq)] += xp.asarray(w * self.dipole.nonanalytic(dirs[iq]))
         return d
 
     def dynamical_matrix_gradient(self, q_frac, step: float = 1e-4) -> np.ndarray:
         """dD/dQ_cart by central differences, (nq, 3, 3N, 3N) complex, meV^2 angstrom."""
         q = check_qpoints(q_frac, self.source)
         out = np.empty((len(q), 3) + (3 * self.crystal.n_atoms,) * 2, dtype=complex)
-        to_frac = self.crystal.cell.T / (2 * np.pi)
+        # reduced step of a Cartesian step along axis a: h_i = step (a_i)_a / 2 pi
+        dq_frac = self.crystal.to_reduced_q(np.eye(3) * step)
         for a in range(3):
-            dq = to_frac[:, a] * step
+            dq = dq_frac[a]
             out[:, a] = (self._raw_dynmat(q + dq) - self._raw_dynmat(q - dq)) / (2 * step)
         return out
 

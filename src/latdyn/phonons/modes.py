@@ -9,9 +9,7 @@ degenerate set so that they do not depend on the basis chosen there.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -20,9 +18,11 @@ import numpy as np
 from ..errors import InputError
 from ..units import HBAR_MEV_PS
 from .atoms import PhononCrystal
+from .backend import DASK_CHUNK, array_module, blas_single_thread, check_executor, run_tasks, to_host
 from .model import ForceConstants, check_qpoints
 
-__all__ = ["Modes", "calculate_modes", "degenerate_sets", "DEFAULT_CHUNK"]
+__all__ = ["Modes", "calculate_modes", "degenerate_sets", "group_velocities", "DEFAULT_CHUNK",
+           "SPLIT_DIRECTION"]
 
 #: q-points per chunk: bounds memory (chunk x (3N)^2 complex numbers live at once).
 DEFAULT_CHUNK = 2000
@@ -64,27 +64,43 @@ def _n_threads(n_threads: int | None) -> int:
                       else os.cpu_count() or 1, 8))
 
 
-def _blas_single_thread():
-    """Context that limits BLAS to one thread (threadpoolctl, when installed): the work is
-    split over our own threads instead, which avoids oversubscription on a busy machine."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def _solve(model: ForceConstants, q: np.ndarray, dirs, vectors: bool):
-    """Dynamical matrices and their eigen-decomposition for one block of q."""
-    d = model.dynamical_matrices(q, dirs)
+def _solve(model: ForceConstants, q: np.ndarray, dirs, vectors: bool, xp=np):
+    """Dynamical matrices and their eigen-decomposition for one block of q, on the host."""
+    d = model.dynamical_matrices(q, dirs, xp=xp)
     if vectors:
-        return np.linalg.eigh(d)
-    return np.linalg.eigvalsh(d), None
+        ev, v = xp.linalg.eigh(d)
+        return to_host(xp, ev), to_host(xp, v)
+    return to_host(xp, xp.linalg.eigvalsh(d)), None
+
+
+def _modes_chunk(model: ForceConstants, q: np.ndarray, dirs, start: int, stop: int,
+                 vectors: bool, backend: str, threads: int, pool):
+    """Energies (stop-start, 3N) meV and eigenvectors (stop-start, 3N, N, 3) of q[start:stop].
+
+    With numpy and several threads each thread builds and diagonalises its own block of q
+    (numpy and LAPACK release the GIL); with CuPy the chunk is one batch on the GPU.
+    """
+    xp = array_module(backend)
+    n3 = 3 * model.crystal.n_atoms
+    nb = threads if (xp is np and pool is not None and stop - start >= 64 * threads) else 1
+    bounds = np.linspace(start, stop, nb + 1)
+    blocks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    args = [(model, q[b], None if dirs is None else dirs[b], vectors, xp) for b in blocks]
+    results = pool.map(lambda a: _solve(*a), args) if nb > 1 else map(lambda a: _solve(*a), args)
+    energies = np.empty((stop - start, n3))
+    vecs = np.empty((stop - start, n3, n3 // 3, 3), dtype=complex) if vectors else None
+    for b, (ev, v) in zip(blocks, results, strict=True):
+        local = slice(b.start - start, b.stop - start)
+        energies[local] = np.sign(ev) * np.sqrt(np.abs(ev))
+        if vectors:
+            vecs[local] = v.transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
+    return energies, vecs
 
 
 def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
-                    directions=None, weights=None, chunk: int = DEFAULT_CHUNK,
-                    n_threads: int | None = None, progress: bool | None = None) -> Modes:
+                    directions=None, weights=None, chunk: int | None = None,
+                    n_threads: int | None = None, progress: bool | None = None,
+                    executor: str | None = None, backend: str = "numpy") -> Modes:
     """Frequencies (and eigenvectors) at reduced q-points, batched over chunks of q.
 
     Parameters
@@ -94,14 +110,26 @@ def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
     directions: (nq, 3) Cartesian directions for the LO-TO term at Gamma (see
         :meth:`ForceConstants.dynamical_matrices`).
     weights: (nq,) weights (normalised to sum 1); default equal.
-    chunk: q-points per batch (memory ~ chunk * (3N)^2 * 16 bytes * 3).
+    chunk: q-points per batch (memory ~ chunk * (3N)^2 * 16 bytes * 3); default
+        :data:`DEFAULT_CHUNK`, or :data:`~latdyn.phonons.backend.DASK_CHUNK` per Dask task.
     n_threads: threads, each building and diagonalising its share of a chunk (default: the
         available cores, at most 8); BLAS runs single-threaded meanwhile (threadpoolctl).
-    progress: show a tqdm bar (default: on a terminal when there are several chunks).
+        With Dask, each task runs in one thread and Dask's scheduler provides the parallelism.
+    progress: show a progress bar (default: on a terminal when there are several chunks).
+    executor: None/'threads' or 'dask' (one task per chunk, extra ``latdyn[dask]``).
+    backend: 'numpy', 'cupy' (dynamical matrices and eigh on a CUDA GPU, extra
+        ``latdyn[gpu]``) or 'auto' (CuPy when usable, numpy otherwise); see
+        :mod:`latdyn.phonons.backend`.  Results are numpy arrays in every case.
     """
     q = check_qpoints(q_frac, model.source)
-    if chunk < 1:
+    kind = check_executor(executor)
+    xp = array_module(backend)             # raises DependencyError early if CuPy is missing
+    name = "numpy" if xp is np else "cupy"
+    if chunk is None:
+        chunk = DASK_CHUNK if kind == "dask" else DEFAULT_CHUNK
+    if int(chunk) < 1:
         raise InputError("chunk must be a positive number of q-points", field="chunk", value=chunk)
+    chunk = int(chunk)
     nq = len(q)
     n3 = 3 * model.crystal.n_atoms
     if weights is None:
@@ -113,34 +141,26 @@ def calculate_modes(model: ForceConstants, q_frac, *, eigenvectors: bool = True,
                              field="weights", value=w.shape)
         w = w / w.sum()
     dirs = None if directions is None else np.asarray(directions, dtype=float)
+    if dirs is not None and dirs.shape != q.shape:
+        raise InputError("directions must have the shape of the q-points", field="directions",
+                         value=dirs.shape)
+    bounds = [(s, min(s + chunk, nq)) for s in range(0, nq, chunk)]
     energies = np.empty((nq, n3))
     vecs = np.empty((nq, n3, n3 // 3, 3), dtype=complex) if eigenvectors else None
-    starts = range(0, nq, chunk)
-    show = (sys.stderr.isatty() and len(starts) > 1) if progress is None else progress
-    threads = _n_threads(n_threads)
+
+    def collect(i, part):
+        sl = slice(*bounds[i])
+        energies[sl] = part[0]
+        if eigenvectors:
+            vecs[sl] = part[1]
+
+    threads = _n_threads(n_threads) if (kind == "threads" and xp is np) else 1
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
     try:
-        it = starts
-        if show:
-            from tqdm import tqdm
-
-            it = tqdm(starts, desc="phonon modes", unit="chunk")
-        with _blas_single_thread():
-            for s in it:
-                stop = min(s + chunk, nq)
-                # each thread builds and diagonalises its own block of q (numpy and LAPACK
-                # release the GIL)
-                bounds = np.linspace(s, stop, (threads if stop - s >= 64 * threads else 1) + 1)
-                blocks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:],
-                                                                strict=True)]
-                args = [(model, q[b], None if dirs is None else dirs[b], eigenvectors)
-                        for b in blocks]
-                results = (pool.map(lambda a: _solve(*a), args) if pool is not None
-                           else map(lambda a: _solve(*a), args))
-                for b, (ev, v) in zip(blocks, results, strict=True):
-                    energies[b] = np.sign(ev) * np.sqrt(np.abs(ev))
-                    if eigenvectors:
-                        vecs[b] = v.transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
+        with blas_single_thread():
+            run_tasks(_modes_chunk, [(a, b, eigenvectors, name, threads, pool) for a, b in bounds],
+                      kind, shared=(model, q, dirs), collect=collect, progress=progress,
+                      desc="phonon modes")
     finally:
         if pool is not None:
             pool.shutdown()
@@ -156,30 +176,70 @@ def degenerate_sets(energies: np.ndarray, tol: float = 1e-3) -> np.ndarray:
     return np.cumsum(new, axis=1) - 1
 
 
+#: Direction (reduced, reciprocal-lattice coordinates) along which the velocity operator is
+#: diagonalised inside degenerate sets: generic, so that it splits the set, and fixed to the
+#: crystal, so that velocities turn with the crystal.
+SPLIT_DIRECTION = (1.0, 2.0, 3.0)
+
+
+def _velocity_rows(model: ForceConstants, modes: Modes, start: int, stop: int, tol: float,
+                   step: float, direction: np.ndarray) -> np.ndarray:
+    """dE/dq (meV angstrom) of the modes at q-points start..stop, (stop - start, 3N, 3)."""
+    q = modes.q_frac[start:stop]
+    n3 = modes.n_modes
+    grad = model.dynamical_matrix_gradient(q, step=step)                  # (nq, 3, n3, n3)
+    e = modes.eigenvectors[start:stop].reshape(len(q), n3, n3)            # (nq, mode, comp)
+    # <e_m| dD/dq_a |e_n> for all pairs: e* G e^T, batched over q and the three axes
+    proj = np.conj(e)[:, None] @ grad @ e.transpose(0, 2, 1)[:, None]      # (nq, 3, m, n)
+    out = np.real(np.diagonal(proj, axis1=2, axis2=3)).transpose(0, 2, 1).copy()   # (nq, m, 3)
+    sets = degenerate_sets(modes.energies[start:stop], tol)
+    rows = np.repeat(np.arange(len(q)), n3)
+    sizes = np.zeros((len(q), n3), dtype=int)
+    np.add.at(sizes, (rows, sets.ravel()), 1)
+    first = np.ones(sets.shape, dtype=bool)
+    first[:, 1:] = sets[:, 1:] != sets[:, :-1]
+    iq, m0 = np.nonzero(first)
+    size = sizes[iq, sets[iq, m0]]
+    # degenerate set of s modes: one basis for all three components, the eigenvectors U of
+    # the s x s block of the velocity operator along ``direction``; v_a = diag(U^H V_a U).
+    # All sets of one size are done in one batched eigh.
+    for s_ in np.unique(size[size > 1]):
+        pick = size == s_
+        qi = iq[pick]
+        idx = m0[pick][:, None] + np.arange(s_)                               # (ns, s)
+        blocks = proj[qi[:, None, None], :, idx[:, :, None], idx[:, None, :]]  # (ns, s, s, 3)
+        blocks = blocks.transpose(0, 3, 1, 2)                                 # (ns, 3, s, s)
+        _, u = np.linalg.eigh(np.einsum("a,nabc->nbc", direction, blocks))
+        rotated = np.conj(u.transpose(0, 2, 1))[:, None] @ blocks @ u[:, None]
+        out[qi[:, None], idx, :] = np.real(np.diagonal(rotated, axis1=2, axis2=3)).transpose(0, 2, 1)
+    return out
+
+
 def group_velocities(model: ForceConstants, modes: Modes, tol: float = 1e-3,
-                     step: float = 1e-4) -> np.ndarray:
+                     step: float = 1e-4, chunk: int = DEFAULT_CHUNK) -> np.ndarray:
     r"""Group velocities v = grad_q omega, (nq, 3N, 3) in angstrom/ps (1 A/ps = 100 m/s).
 
-    v_nu,a = Re <e_nu| dD/dq_a |e_nu> / (2 hbar E_nu) with dD/dq by central differences
-    (``step`` 1/A); inside each degenerate set (energies within ``tol`` meV) the derivative
-    is diagonalised along each axis first.  Modes with E <= 0 get zero velocity.
+    v_nu,a = Re <e_nu| dD/dq_a |e_nu> / (2 hbar E_nu) (Hellmann-Feynman) with dD/dq by
+    central differences (``step`` 1/A, Cartesian axes).  Inside a degenerate set (energies
+    within ``tol`` meV) the eigenvectors are arbitrary; the set is first rotated to the basis
+    that diagonalises the velocity operator along the generic direction
+    :data:`SPLIT_DIRECTION` of the crystal (degenerate perturbation theory, as phonopy does with
+    a fixed direction), and all three components are taken in that basis.  So each mode's
+    velocity is a consistent vector, the velocities turn with the crystal, and v . d are the
+    slopes of the bands that leave the degeneracy along d.  Modes with E <= 0 get zero
+    velocity.  Work runs over ``chunk`` q-points at a time.
     """
     if modes.eigenvectors is None:
         raise InputError("group velocities need eigenvectors", field="eigenvectors")
-    n3 = modes.n_modes
-    grad = model.dynamical_matrix_gradient(modes.q_frac, step=step)        # (nq, 3, n3, n3)
-    e = modes.eigenvectors.reshape(len(modes.q_frac), n3, n3)              # (nq, mode, comp)
-    proj = np.einsum("qmi,qaij,qnj->qamn", e.conj(), grad, e)              # (nq, 3, m, n)
-    sets = degenerate_sets(modes.energies, tol)
-    out = np.real(np.diagonal(proj, axis1=2, axis2=3)).transpose(0, 2, 1).copy()   # (nq, m, 3)
-    multiple = np.zeros(sets.shape, dtype=bool)
-    multiple[:, 1:] |= sets[:, 1:] == sets[:, :-1]
-    multiple[:, :-1] |= sets[:, 1:] == sets[:, :-1]
-    for iq in np.flatnonzero(multiple.any(axis=1)):
-        for sid in np.unique(sets[iq][multiple[iq]]):
-            idx = np.flatnonzero(sets[iq] == sid)
-            for a in range(3):
-                out[iq, idx, a] = np.linalg.eigvalsh(proj[iq, a][np.ix_(idx, idx)])
+    if int(chunk) < 1:
+        raise InputError("chunk must be a positive number of q-points", field="chunk", value=chunk)
+    direction = modes.crystal.to_cartesian_q(np.asarray(SPLIT_DIRECTION))
+    direction = direction / np.linalg.norm(direction)
+    nq = len(modes.q_frac)
+    out = np.empty((nq, modes.n_modes, 3))
+    for s in range(0, nq, int(chunk)):
+        stop = min(s + int(chunk), nq)
+        out[s:stop] = _velocity_rows(model, modes, s, stop, tol, step, direction)
     energies = modes.energies
     with np.errstate(divide="ignore", invalid="ignore"):
         v = np.where(energies[..., None] > 0, out / (2 * energies[..., None]), 0.0)

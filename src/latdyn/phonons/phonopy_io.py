@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, FormatError, InputError
-from .atoms import PhononCrystal
+from .atoms import PhononCrystal, species_from_crystal
 from .model import ForceConstants
 
 __all__ = ["load_phonopy"]
@@ -168,7 +168,8 @@ def _nac_from_yaml(data: dict):
 def load_phonopy(path, force_constants=None, born=None, *,
                  isotopes: Mapping[str, str] | Sequence[str] | None = None,
                  table: str = "sears", asr: str | None = "realspace", nac: bool = True,
-                 ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0) -> ForceConstants:
+                 ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0,
+                 crystal=None) -> ForceConstants:
     """Load a phonopy calculation into a :class:`ForceConstants` model.
 
     Parameters
@@ -179,6 +180,11 @@ def load_phonopy(path, force_constants=None, born=None, *,
     born: BORN file (default: the yaml's Born charges, else BORN next to the yaml).
     isotopes: element -> isotope mapping ({'H': 'D'}) or one symbol per primitive site;
         isotope masses and scattering lengths replace those of the element.
+    crystal: a :class:`latdyn.structure.Crystal` (e.g. ``Crystal.from_cif`` of the sample)
+        whose species replace those of the file, atom by atom (found by position, see
+        :func:`latdyn.phonons.atoms.species_from_crystal`): an isotope there ('D', '7Li')
+        sets that atom's mass and scattering lengths.  Its cell must be the unit cell or the
+        primitive cell of the calculation.  Give either ``isotopes`` or ``crystal``.
     table: scattering-length table for latdyn.scattering.nuclide ('sears' or 'rauch').
     asr: acoustic sum rule ('reciprocal', 'realspace' or None).
     nac: include the dipole-dipole (Ewald, Gonze-Lee) term when Born charges are present.
@@ -274,13 +280,19 @@ def load_phonopy(path, force_constants=None, born=None, *,
                               f"has {len(prim)}", file=born or ypath, field="born",
                               value=born_arr.shape)
         dielectric = np.asarray(dielectric, dtype=float).reshape(3, 3)
-    crystal = PhononCrystal.build(prim.cell, prim.scaled_positions, list(prim.symbols),
-                                  prim.masses, isotopes=isotopes, table=table, source=str(ypath))
+    if crystal is not None:
+        if isotopes is not None:
+            raise InputError("give isotopes or a Crystal with isotope species, not both",
+                             file=ypath, field="isotopes", value=isotopes)
+        isotopes = species_from_crystal(crystal, [lattice, prim.cell], prim.positions,
+                                        list(prim.symbols), source=getattr(crystal, "source", None))
+    pcrystal = PhononCrystal.build(prim.cell, prim.scaled_positions, list(prim.symbols),
+                                   prim.masses, isotopes=isotopes, table=table, source=str(ypath))
     svecs, multi = prim.get_smallest_vectors()
     s2p_prim = np.array([int(np.flatnonzero(p2s == s)[0]) for s in prim.s2p_map])
     sc_pos_prim = sc.positions @ np.linalg.inv(prim.cell)
     return ForceConstants.from_supercell(
-        crystal, _prim_supercell_matrix(sc.cell, prim.cell), fc, s2p_prim, sc_pos_prim,
+        pcrystal, _prim_supercell_matrix(sc.cell, prim.cell), fc, s2p_prim, sc_pos_prim,
         svecs, multi, born=born_arr, dielectric=dielectric, nac_factor=factor, asr=asr,
         ewald_tolerance=ewald_tolerance, lambda_scale=lambda_scale, source=str(ypath))
 

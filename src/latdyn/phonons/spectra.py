@@ -14,6 +14,10 @@ energy transfer of the line), integrated exactly over each bin:
         \sigma = \frac{\mathrm{FWHM}}{2\sqrt{2\ln 2}}
 
 so the result is an intensity density (per meV) whose integral equals the summed weights.
+
+Maps are broadened in |Q| the same way (:func:`broaden_axis`): each |Q| cell of a map is
+spread as a unit-area Gaussian of fixed FWHM or FWHM(|Q|) (1/angstrom) over the cells of
+the axis, so the area of the map over |Q| is kept.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from scipy.special import erf
 
 from ..errors import InputError
 
-__all__ = ["bin_lines", "check_edges", "Broadening"]
+__all__ = ["bin_lines", "check_edges", "Broadening", "broaden_axis", "cell_edges"]
 
 Broadening = float | Callable[[np.ndarray], np.ndarray] | None
 
@@ -41,7 +45,8 @@ def check_edges(edges, name: str = "energy_bins") -> np.ndarray:
     return e
 
 
-def _widths(broadening: Broadening, positions: np.ndarray) -> np.ndarray | None:
+def _widths(broadening: Broadening, positions: np.ndarray, field: str = "broadening",
+            unit: str = "meV") -> np.ndarray | None:
     if broadening is None:
         return None
     if callable(broadening):
@@ -52,22 +57,24 @@ def _widths(broadening: Broadening, positions: np.ndarray) -> np.ndarray | None:
         fwhm = np.full(positions.shape, float(broadening))
     if not np.all(np.isfinite(fwhm)) or np.any(fwhm <= 0):
         bad = fwhm[~(np.isfinite(fwhm) & (fwhm > 0))]
-        raise InputError("broadening FWHM must be positive and finite (meV)",
-                         field="broadening", value=float(bad.ravel()[0]))
+        raise InputError(f"broadening FWHM must be positive and finite ({unit})",
+                         field=field, value=float(bad.ravel()[0]))
     return fwhm * _FWHM_TO_SIGMA
 
 
 def bin_lines(positions: np.ndarray, weights: np.ndarray, edges: np.ndarray,
-              broadening: Broadening = None) -> np.ndarray:
+              broadening: Broadening = None, *, field: str = "broadening",
+              unit: str = "meV") -> np.ndarray:
     """Spread lines at ``positions`` (nq, m) with ``weights`` (nq, m) onto bins: (nq, nbins),
-    per meV.  ``broadening``: None (histogram), FWHM in meV, or a callable FWHM(E)."""
+    per unit of the axis.  ``broadening``: None (histogram), FWHM (in ``unit``), or a
+    callable FWHM(position); ``field`` names it in error messages."""
     pos = np.asarray(positions, dtype=float)
     wts = np.asarray(weights, dtype=float)
     edges = check_edges(edges)
     nq = pos.shape[0]
     nb = len(edges) - 1
     width = np.diff(edges)
-    sigma = _widths(broadening, pos)
+    sigma = _widths(broadening, pos, field, unit)
     out = np.zeros((nq, nb))
     if sigma is None:
         idx = np.searchsorted(edges, pos, side="right") - 1
@@ -75,7 +82,7 @@ def bin_lines(positions: np.ndarray, weights: np.ndarray, edges: np.ndarray,
         rows = np.broadcast_to(np.arange(nq)[:, None], pos.shape)
         np.add.at(out, (rows[ok], idx[ok]), wts[ok])
         return out / width
-    # Gaussian: only edges within 8 sigma of a line matter; erf of all edges, chunked
+    # Gaussian: erf of all edges, chunked over rows to bound memory
     step = max(1, int(4_000_000 // max(pos.shape[1] * (nb + 1), 1)))
     for s in range(0, nq, step):
         p = pos[s:s + step, :, None]
@@ -83,3 +90,48 @@ def bin_lines(positions: np.ndarray, weights: np.ndarray, edges: np.ndarray,
         cdf = 0.5 * erf((edges[None, None, :] - p) / (np.sqrt(2.0) * sg))
         out[s:s + step] = np.einsum("qm,qmb->qb", wts[s:s + step], np.diff(cdf, axis=-1))
     return out / width
+
+
+def cell_edges(x) -> np.ndarray:
+    """Edges of the cells around sample points x (strictly increasing): midpoints between
+    neighbours, the first and last samples closing the outer cells."""
+    x = check_edges(x, "positions")
+    return np.concatenate([x[:1], 0.5 * (x[1:] + x[:-1]), x[-1:]])
+
+
+def broaden_axis(values, edges, broadening: Broadening, *, positions=None, fwhm_at=None,
+                 field: str = "q_broadening", unit: str = "1/angstrom") -> np.ndarray:
+    r"""Gaussian broadening of a map (nx, ny) along its first axis, conserving area.
+
+    Sample i stands for the cell [edges_i, edges_i+1] (width Delta_i) and carries the area
+    S_i Delta_i; it is spread as a unit-area Gaussian centred on ``positions[i]`` (default:
+    the cell centres) whose FWHM is fixed or ``broadening(fwhm_at[i])`` (``fwhm_at`` defaults
+    to the positions, e.g. |Q| in 1/A), integrated exactly over every cell:
+
+    .. math:: S'_j = rac{1}{\Delta_j}\sum_i S_i \Delta_i rac12\left[
+        \mathrm{erf}rac{e_{j+1}-x_i}{\sqrt2\sigma_i} - \mathrm{erf}rac{e_j-x_i}{\sqrt2\sigma_i}
+ight]
+
+    so sum_j S'_j Delta_j = sum_i S_i Delta_i except for the Gaussian tails that leave the
+    range (the map has no information beyond it).  ``broadening`` None returns the values.
+    """
+    v = np.asarray(values, dtype=float)
+    e = check_edges(edges, field)
+    if v.ndim != 2 or v.shape[0] != len(e) - 1:
+        raise InputError(f"values must be (n, m) with n = {len(e) - 1} cells along the axis",
+                         field=field, value=v.shape)
+    if broadening is None:
+        return v.copy()
+    width = np.diff(e)
+    x = 0.5 * (e[1:] + e[:-1]) if positions is None else np.asarray(positions, dtype=float)
+    at = x if fwhm_at is None else np.asarray(fwhm_at, dtype=float)
+    if x.shape != width.shape or at.shape != width.shape:
+        raise InputError("one position per cell is needed", field=field, value=x.shape)
+    if callable(broadening):
+        fwhm = np.broadcast_to(np.asarray(broadening(at), dtype=float), x.shape)
+    else:
+        fwhm = np.full(x.shape, float(broadening))
+    lines = np.broadcast_to(x, (v.shape[1], len(x)))
+    out = bin_lines(lines, (v * width[:, None]).T, e,
+                    lambda p: np.broadcast_to(fwhm, p.shape), field=field, unit=unit)
+    return out.T
