@@ -63,10 +63,7 @@ def step_ins_overdamping(ctx: DemoContext) -> str:
     no_qe = fit_temperature_series(spectra, temps, amateras,
                                    model=PhononPeakModel(1, quasielastic=False), **kw)
 
-    def bic(f):
-        return f.chi2 + f.n_varied * np.log(f.n_points)
-
-    chosen = [a if bic(a) < bic(b) else b for a, b in zip(with_qe.fits, no_qe.fits, strict=True)]
+    chosen = [a if a.bic < b.bic else b for a, b in zip(with_qe.fits, no_qe.fits, strict=True)]
     rows = []
     for T, f, a, b in zip(temps, chosen, with_qe.fits, no_qe.fits, strict=True):
         truth = phonon_truth(T)
@@ -76,7 +73,7 @@ def step_ins_overdamping(ctx: DemoContext) -> str:
                      "E0 err": s["dho1_E0"], "Γ input": truth["gamma"], "Γ fit": v["dho1_gamma"],
                      "Γ err": s["dho1_gamma"], "overdamped": d.get("overdamped", ""),
                      "lifetime (ps)": d.get("lifetime_ps", np.nan),
-                     "QE line (BIC)": "yes" if f is a else "no", "ΔBIC (no QE − QE)": bic(b) - bic(a),
+                     "QE line (BIC)": "yes" if f is a else "no", "ΔBIC (no QE − QE)": b.bic - a.bic,
                      "QE HWHM fit": v.get("qe_hwhm", np.nan), "QE HWHM input": truth["qe_hwhm"]
                      if truth["qe_area"] > 0 else np.nan, "χ²_red": f.reduced_chi2})
     ctx.report.add_heading("6. INS: phonon damping and overdamping versus temperature")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import fitstats
 from ..data.atomic import atomic_path, write_text_atomic
 
 __all__ = ["GroupResult", "FitResult"]
@@ -121,15 +122,15 @@ class FitResult:
 
     @property
     def redchi(self) -> float:
-        return self.chi2 / max(self.ndata - self.nvarys, 1)
+        return fitstats.reduced_chi2(self.chi2, self.ndata, self.nvarys)
 
     @property
     def aic(self) -> float:
-        return self.chi2 + 2 * self.nvarys
+        return fitstats.aic(self.chi2, self.nvarys)
 
     @property
     def bic(self) -> float:
-        return self.chi2 + self.nvarys * np.log(max(self.ndata, 1))
+        return fitstats.bic(self.chi2, self.ndata, self.nvarys)
 
     @property
     def values(self) -> dict[str, float]:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
+from .. import fitstats
 from ..data.atomic import write_text_atomic
 from ..errors import FitError, InputError
 from ..fitting.kernels import poles
@@ -133,15 +134,15 @@ class PhononFit:
 
     @property
     def reduced_chi2(self) -> float:
-        return self.chi2 / max(self.n_points - self.n_varied, 1)
+        return fitstats.reduced_chi2(self.chi2, self.n_points, self.n_varied)
 
     @property
     def aic(self) -> float:
-        return self.chi2 + 2 * self.n_varied
+        return fitstats.aic(self.chi2, self.n_varied)
 
     @property
     def bic(self) -> float:
-        return self.chi2 + self.n_varied * np.log(self.n_points)
+        return fitstats.bic(self.chi2, self.n_points, self.n_varied)
 
     def row(self) -> dict[str, Any]:
         """A flat table row: T, every parameter and its error, chi^2_red, per-DHO derived values."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import least_squares
 
+from .. import fitstats
 from ..errors import FitError, InputError
 from .diffusion import get_diffusion_model
 from .geometry import get_geometry_model
@@ -48,15 +49,15 @@ class CurveFit:
 
     @property
     def redchi(self) -> float:
-        return self.chi2 / max(self.ndata - self.nvarys, 1)
+        return fitstats.reduced_chi2(self.chi2, self.ndata, self.nvarys)
 
     @property
     def aic(self) -> float:
-        return self.chi2 + 2 * self.nvarys
+        return fitstats.aic(self.chi2, self.nvarys)
 
     @property
     def bic(self) -> float:
-        return self.chi2 + self.nvarys * np.log(max(self.ndata, 1))
+        return fitstats.bic(self.chi2, self.ndata, self.nvarys)
 
     @property
     def params(self) -> dict[str, tuple[float, float]]:
