@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from scipy.spatial.transform import Rotation
 
 
 @pytest.fixture(scope="session")
@@ -92,3 +93,182 @@ def nacl_distorted(nacl_sym, tmp_path_factory) -> Path:
     dst = tmp_path_factory.mktemp("nacl_distorted")
     (dst / "phonopy.yaml").write_text(yaml.safe_dump(d))
     return dst / "phonopy.yaml"
+
+
+# --- a strict stand-in for CuPy -----------------------------------------------------------------
+
+class _DeviceArray(np.lib.mixins.NDArrayOperatorsMixin):
+    """An array that stands for GPU memory.  As with CuPy: operations that mix it with host
+    numpy arrays raise TypeError, and so does any implicit conversion to numpy (storing it
+    into a numpy array, np.asarray); only ``asnumpy`` brings it back.  So a missing
+    host-to-device or device-to-host transfer in the array-module code fails here as it would
+    on a GPU."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self._a = a
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("implicit conversion of a device array to numpy (use asnumpy)")
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out", ())
+        _refuse_host(inputs + tuple(out))
+        if out:
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        res = getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+        return out[0] if out else _device(res)
+
+    def __array_function__(self, func, types, args, kwargs):
+        _refuse_host(args)
+        _refuse_host(tuple(kwargs.values()))
+        return _device(func(*_plain_all(args), **{k: _plain_all(v) for k, v in kwargs.items()}))
+
+    def __getitem__(self, index):
+        _refuse_host(index if isinstance(index, tuple) else (index,))
+        return _device(self._a[_plain_all(index)])
+
+    def __setitem__(self, index, value):
+        _refuse_host((index if isinstance(index, tuple) else (index,)) + (value,))
+        self._a[_plain_all(index)] = _plain(value)
+
+    def __len__(self) -> int:
+        return len(self._a)
+
+    shape = property(lambda self: self._a.shape)
+    ndim = property(lambda self: self._a.ndim)
+    dtype = property(lambda self: self._a.dtype)
+    T = property(lambda self: _DeviceArray(self._a.T))
+
+    @property
+    def real(self):
+        return _DeviceArray(self._a.real)
+
+    @real.setter
+    def real(self, value):
+        _refuse_host((value,))
+        self._a.real = _plain(value)
+
+    @property
+    def imag(self):
+        return _DeviceArray(self._a.imag)
+
+    @imag.setter
+    def imag(self, value):
+        _refuse_host((value,))
+        self._a.imag = _plain(value)
+
+    def reshape(self, *shape):
+        return _DeviceArray(self._a.reshape(*shape))
+
+    def transpose(self, *axes):
+        return _DeviceArray(self._a.transpose(*axes))
+
+    def conj(self):
+        return _DeviceArray(self._a.conj())
+
+
+def _plain(x):
+    return x._a if isinstance(x, _DeviceArray) else x
+
+
+def _plain_all(x):
+    if isinstance(x, tuple | list):
+        return type(x)(_plain_all(v) for v in x)
+    return _plain(x)
+
+
+def _device(x):
+    if isinstance(x, np.ndarray):
+        return _DeviceArray(x)
+    if isinstance(x, tuple):
+        return tuple(_device(v) for v in x)
+    return x
+
+
+def _refuse_host(items):
+    for x in items:
+        if isinstance(x, tuple | list):
+            _refuse_host(x)
+        elif isinstance(x, np.ndarray):
+            raise TypeError(f"a host numpy array {x.shape} was passed to a device operation")
+
+
+def make_fake_cupy(device_count=1):
+    """A module named 'cupy' whose arrays are :class:`_DeviceArray`: functions refuse host arrays,
+    ``asarray`` moves to the 'device', ``asnumpy`` back; ``cuda.runtime.getDeviceCount``
+    returns ``device_count`` (or raises it when it is an exception)."""
+    import types
+
+    mod = types.ModuleType("cupy")
+
+    def wrap(func):
+        def call(*args, **kwargs):
+            _refuse_host(args)
+            _refuse_host(tuple(kwargs.values()))
+            return _device(func(*_plain_all(args), **{k: _plain_all(v) for k, v in kwargs.items()}))
+        return call
+
+    def count():
+        if isinstance(device_count, Exception):
+            raise device_count
+        return device_count
+
+    mod.asarray = lambda a, dtype=None: _DeviceArray(np.array(_plain(a), dtype=dtype))
+    mod.asnumpy = lambda a: np.array(_plain(a))
+    mod.empty = lambda shape, dtype=float: _DeviceArray(np.empty(shape, dtype=dtype))
+    mod.linalg = types.SimpleNamespace(eigh=wrap(lambda a: tuple(np.linalg.eigh(a))),
+                                       eigvalsh=wrap(np.linalg.eigvalsh))
+    mod.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=count))
+    mod.__getattr__ = lambda name: wrap(getattr(np, name))
+    return mod
+
+
+@pytest.fixture
+def install_fake_cupy(monkeypatch):
+    """A function that installs a strict CuPy stand-in as ``cupy`` for one test:
+    ``install_fake_cupy(device_count=1)`` (an exception instance: the device query raises it)."""
+    import sys
+
+    def install(device_count=1):
+        mod = make_fake_cupy(device_count)
+        monkeypatch.setitem(sys.modules, "cupy", mod)
+        return mod
+
+    return install
+
+
+@pytest.fixture
+def fake_cupy(install_fake_cupy):
+    """The strict CuPy stand-in with one 'device', installed as ``cupy`` for one test."""
+    return install_fake_cupy()
+
+
+# --- the NaCl model in a rotated Cartesian frame ---------------------------------------------------
+
+#: A generic rotation (Euler angles zyx 0.3, 0.7, -0.4 rad): the rotated cell is not symmetric,
+#: so code that confuses the lattice matrix with its transpose gives other numbers.
+ROTATION = Rotation.from_euler("zyx", [0.3, 0.7, -0.4]).as_matrix()
+
+
+def rotate_model(model, rot):
+    """The same crystal turned by ``rot`` (3x3 orthogonal): cell rows, force-constant blocks,
+    Born charges and dielectric tensor rotated as Cartesian vectors and tensors."""
+    from latdyn.phonons import DipoleSum, ForceConstants, PhononCrystal
+
+    c = model.crystal
+    turned = PhononCrystal(cell=c.cell @ rot.T, positions=c.positions, symbols=c.symbols,
+                           masses=c.masses, nuclides=c.nuclides)
+    n = c.n_atoms
+    blocks = model.short_blocks.reshape(-1, n, 3, n, 3)
+    blocks = np.einsum("ab,rkbld,cd->rkalc", rot, blocks, rot).reshape(model.short_blocks.shape)
+    dipole = None
+    if model.dipole is not None:
+        d = model.dipole
+        dipole = DipoleSum(turned.cell, turned.positions, np.einsum("ab,kbc,dc->kad", rot, d.born, rot),
+                           rot @ d.dielectric @ rot.T, d.factor)
+    return ForceConstants(turned, model.short_cells, blocks, dipole=dipole, asr=model.asr)
+
+
+@pytest.fixture(scope="session")
+def nacl_rotated(nacl_model):
+    return rotate_model(nacl_model, ROTATION)
