@@ -7,8 +7,8 @@ import pytest
 
 from latdyn.cli.main import main
 from latdyn.errors import InputError
-from latdyn.phonons.maps import path_map, slice_map
-from latdyn.phonons.spectra import bin_lines
+from latdyn.phonons.maps import path_map, powder_map, slice_map
+from latdyn.phonons.spectra import bin_lines, broaden_axis
 
 
 def test_histogram_and_gaussian_conserve_area():
@@ -64,3 +64,78 @@ def test_cli_dispersion_and_slice(nacl_dir, tmp_path):
     assert main(["phonons", "slice", str(nacl_dir / "phonopy_nacl.yaml"), "--out", str(out2),
                  "--energy", "5", "10", "--n", "6", "--dw-mesh", "0", "--json"]) == 0
     assert (out2 / "slice.h5").is_file() and (out2 / "report.html").is_file()
+
+
+# --- broadening in |Q| --------------------------------------------------------------------------
+
+def _kept_fraction(centres, sigma, lo, hi):
+    """Part of a unit Gaussian at each centre that stays inside [lo, hi]."""
+    from scipy.special import erf
+
+    s = np.sqrt(2.0) * sigma
+    return 0.5 * (erf((hi - centres) / s) - erf((lo - centres) / s))
+
+
+def test_q_broadening_conserves_area_and_follows_fwhm():
+    rng = np.random.default_rng(1)
+    edges = np.sort(rng.uniform(0.0, 10.0, 61))                  # non-uniform cells
+    width = np.diff(edges)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    values = rng.uniform(0.0, 1.0, (60, 7))
+    fwhm = lambda q: 0.05 + 0.04 * q                              # noqa: E731 - FWHM(|Q|)
+    out = broaden_axis(values, edges, fwhm)
+    sigma = fwhm(centres) / (2 * np.sqrt(2 * np.log(2)))
+    kept = _kept_fraction(centres, sigma, edges[0], edges[-1])
+    expected = ((values * width[:, None]) * kept[:, None]).sum(axis=0)
+    assert np.allclose((out * width[:, None]).sum(axis=0), expected, rtol=1e-12)
+    assert not np.allclose(out, values)
+    assert np.array_equal(broaden_axis(values, edges, None), values)
+    # one narrow cell at 5 1/A on a fine grid: the profile has the FWHM the callable gives
+    fine = np.linspace(3.0, 7.0, 4001)
+    spike = np.zeros((4000, 1))
+    spike[2000] = 1.0
+    prof = broaden_axis(spike, fine, fwhm)[:, 0]
+    x = 0.5 * (fine[1:] + fine[:-1])
+    half = x[prof >= prof.max() / 2]
+    assert half[-1] - half[0] == pytest.approx(fwhm(5.0005), abs=2e-3)
+
+
+def test_bad_q_broadening_names_its_field():
+    with pytest.raises(InputError, match=r"1/angstrom.*q_broadening"):
+        broaden_axis(np.ones((3, 2)), [0.0, 1.0, 2.0, 3.0], lambda q: -q)
+    with pytest.raises(InputError, match="q_broadening"):
+        broaden_axis(np.ones((2, 2)), [0.0, 1.0, 2.0, 3.0], 0.1)
+
+
+def test_powder_map_q_broadening_keeps_the_area(nacl_model):
+    q_bins = np.linspace(0.5, 4.5, 17)
+    e_bins = np.linspace(-10.0, 30.0, 21)
+    kw = dict(npts=20, broadening=1.0, progress=False)
+    sharp = powder_map(nacl_model, q_bins, e_bins, 100.0, **kw).data.values
+    fwhm = 0.3
+    broad = powder_map(nacl_model, q_bins, e_bins, 100.0, q_broadening=fwhm, **kw).data.values
+    width = np.diff(q_bins)[:, None]
+    centres = 0.5 * (q_bins[1:] + q_bins[:-1])
+    kept = _kept_fraction(centres, fwhm / (2 * np.sqrt(2 * np.log(2))), q_bins[0], q_bins[-1])
+    assert np.allclose((broad * width).sum(axis=0), (sharp * width * kept[:, None]).sum(axis=0),
+                       rtol=1e-10)
+    assert np.abs(broad - sharp).max() > 0.05 * sharp.max()       # it did broaden
+
+
+def test_path_map_q_broadening_keeps_the_area(nacl_model):
+    # |Q| (2.2 to 3.1 1/A) differs from the path length, and both ends carry intensity
+    path = [[2, 0, 0], [2, 1, 0], [2, 2, 0], [1, 1, 1]]
+    e_bins = np.linspace(-5.0, 30.0, 36)
+    sharp = path_map(nacl_model, path, e_bins, 300.0, npts=60, broadening=1.0)
+    fwhm = lambda q: 0.1 + 0.05 * q                                # noqa: E731 - FWHM(|Q|)
+    broad = path_map(nacl_model, path, e_bins, 300.0, npts=60, broadening=1.0, q_broadening=fwhm)
+    x = sharp.coords["q"].values
+    hkl = np.stack([sharp.coords[c].values for c in "hkl"], axis=1)
+    q_abs = np.linalg.norm(hkl @ nacl_model.crystal.reciprocal, axis=1)
+    cells = np.concatenate([x[:1], 0.5 * (x[1:] + x[:-1]), x[-1:]])
+    width = np.diff(cells)[:, None]
+    sigma = fwhm(q_abs) / (2 * np.sqrt(2 * np.log(2)))
+    kept = _kept_fraction(x, sigma, x[0], x[-1])
+    assert np.allclose((broad.values * width).sum(axis=0),
+                       (sharp.values * width * kept[:, None]).sum(axis=0), rtol=1e-10)
+    assert np.abs(broad.values - sharp.values).max() > 0.05 * sharp.values.max()
