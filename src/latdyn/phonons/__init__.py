@@ -1,7 +1,9 @@
 """Phonons from force constants: dynamical matrices (with the Gonze-Lee dipole sum), modes,
-one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, maps, powder averages, DOS."""
+one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, maps, powder averages, DOS;
+optional Dask execution and a CuPy array module (:mod:`latdyn.phonons.backend`)."""
 
-from .atoms import PhononCrystal
+from .atoms import PhononCrystal, species_from_crystal
+from .backend import BACKENDS, EXECUTORS, array_module, resolve_backend
 from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
 from .dos import PhononDOS, mode_gradients, phonon_dos
 from .ewald import DipoleSum
@@ -10,14 +12,16 @@ from .model import ASR_CHOICES, ForceConstants, commensurate_qpoints
 from .modes import Modes, calculate_modes, degenerate_sets, group_velocities
 from .paths import seekpath_points
 from .phonopy_io import load_phonopy
-from .spectra import bin_lines
+from .spectra import bin_lines, broaden_axis
 from .structure_factor import (
     coherent_structure_factors,
     incoherent_structure_factors,
     one_phonon_weights,
 )
 
-__all__ = ["PhononCrystal", "DipoleSum", "ForceConstants", "ASR_CHOICES", "commensurate_qpoints",
+__all__ = ["PhononCrystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
+           "resolve_backend", "broaden_axis", "DipoleSum", "ForceConstants", "ASR_CHOICES",
+           "commensurate_qpoints",
            "load_phonopy", "Modes", "calculate_modes", "degenerate_sets", "group_velocities",
            "debye_waller", "monkhorst_pack", "symmetrise_tensors", "coherent_structure_factors",
            "incoherent_structure_factors", "one_phonon_weights", "bin_lines", "sqe_at",
