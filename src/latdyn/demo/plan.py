@@ -9,6 +9,8 @@ from .context import DemoContext
 
 #: Materials of the seed review: superionic thermoelectrics, solid electrolytes,
 #: plastic-crystal barocalorics, halide perovskites.
+#: A typical incident energy (meV) per direct-geometry instrument for the resolution table.
+TYPICAL_EI = {"AMATERAS": 3.134, "LET": 3.7, "CNCS": 3.32, "TOFTOF": 3.27, "MARI": 100.0, "MERLIN": 60.0}
 MATERIALS = ("Ag8SnSe6", "Cu2Se", "Li6PS5Cl", "7Li3N", "NH4I", "ND4I", "CsPbBr3", "(CH3)2C(CH2OH)2")
 
 
@@ -76,7 +78,7 @@ def step_coverage(ctx: DemoContext) -> str:
     for name in list_instruments():
         inst = load_instrument(name)
         if inst.kind == "direct":
-            ei = 3.134 if name in ("AMATERAS", "LET", "CNCS", "TOFTOF") else 25.0
+            ei = TYPICAL_EI.get(name, 25.0)
             try:
                 fw = float(inst.resolution([0.0], ei=ei)[0])
             except Exception as exc:  # a setting the choppers cannot deliver is shown, not hidden
