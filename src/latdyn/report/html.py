@@ -38,7 +38,7 @@ def file_sha256(path: str | Path) -> str:
 def _fmt(v: Any) -> str:
     if isinstance(v, float) or type(v).__name__.startswith("float"):
         f = float(v)
-        return html.escape(f"{f:.6g}") if math.isfinite(f) else html.escape(str(f))
+        return html.escape(f"{f:.6g}") if math.isfinite(f) else "—"
     return html.escape(str(v))
 
 
@@ -132,7 +132,8 @@ class Report:
             head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
             body = "".join("<tr>" + "".join(f"<td>{_fmt(r.get(c, ''))}</td>" for c in cols)
                            + "</tr>" for r in rows)
-            return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            return (f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
+                    f"<tbody>{body}</tbody></table></div>")
         raise ValueError(kind)
 
     def to_html(self) -> str:
@@ -187,7 +188,8 @@ main{max-width:980px;margin:0 auto;padding:1.5rem 2rem;background:#fff}
 h1{font-size:1.7rem;border-bottom:2px solid #2a6f97;padding-bottom:.3rem}
 h2{font-size:1.3rem;color:#2a6f97;margin-top:2rem}
 h3{font-size:1.05rem;margin-top:1.2rem}
-table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
+.table-wrap{overflow-x:auto;max-width:100%}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}
 th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
 th{background:#eef3f7}
 table.prov th,table.prov td{text-align:left}
