@@ -36,7 +36,7 @@ from ..errors import InstrumentError
 from ..units import energy_to_wavelength
 
 __all__ = ["HE3_ABSORPTION_BARN", "HE3_REFERENCE_WAVELENGTH", "TubeDetector", "PathSpread",
-           "depth_variance"]
+           "depth_variance", "tube_efficiency"]
 
 #: Absorption cross-section of 3He at 2200 m/s (barn), Sears 1992 (periodictable).
 HE3_ABSORPTION_BARN = 5333.0
@@ -86,6 +86,25 @@ def depth_variance(radius_m: float, mu_per_m) -> np.ndarray:
     return var if np.ndim(mu_per_m) else var[:1].reshape(())
 
 
+def tube_efficiency(radius_m: float, mu_per_m) -> np.ndarray:
+    r"""Detection probability of a tube of radius R (m) illuminated uniformly across its width.
+
+    .. math::  \eta = \frac{1}{2R}\int_{-R}^{R} \big(1 - e^{-2\mu\sqrt{R^2 - y^2}}\big)\,dy
+
+    (neutrons crossing at impact parameter y travel the chord 2 sqrt(R^2 - y^2) in the gas; the
+    wall is taken as transparent).  ``mu_per_m``: absorption coefficient (1/m), scalar or array.
+    Limits: eta -> pi mu R / 2 for mu R << 1 (mean chord pi R / 2) and eta -> 1 for mu R >> 1.
+    """
+    mu = np.atleast_1d(np.asarray(mu_per_m, dtype=float))
+    if radius_m <= 0 or np.any(mu < 0) or np.any(~np.isfinite(mu)):
+        raise InstrumentError("tube radius and absorption coefficient must be positive",
+                              field="detector", value=(radius_m, float(np.min(mu))))
+    # y = R sin(theta), dy = R cos(theta) dtheta; nodes on [0, pi/2] by symmetry
+    chords = 2.0 * radius_m * _COS
+    eta = (-np.expm1(-mu[:, None] * chords[None, :]) * _W[None, :]).sum(axis=1) / _W.sum()
+    return eta if np.ndim(mu_per_m) else eta[:1].reshape(())
+
+
 @dataclass(frozen=True)
 class TubeDetector:
     """A 3He tube of inner diameter ``diameter_m`` at ``pressure_atm`` and ``temperature_k``.
@@ -107,6 +126,17 @@ class TubeDetector:
         lam = np.asarray(energy_to_wavelength(e))
         return n * HE3_ABSORPTION_BARN * 1e-28 * lam / HE3_REFERENCE_WAVELENGTH
 
+    def efficiency(self, energy) -> np.ndarray:
+        """Detection probability at neutron energy ``energy`` (meV), :func:`tube_efficiency`;
+        1 where the filling pressure is not given (efficiency not modelled)."""
+        e = np.asarray(energy, dtype=float)
+        if self.pressure_atm is None or self.diameter_m == 0:
+            return np.ones_like(e)
+        flat = np.ravel(e)
+        uniq, inv = np.unique(flat, return_inverse=True)
+        eta = tube_efficiency(0.5 * self.diameter_m, self.absorption_coefficient(uniq))
+        return np.asarray(eta)[inv].reshape(e.shape)
+
     def path_variance(self, energy) -> np.ndarray:
         """Variance (m^2) of the flight path inside the tube at final energy ``energy`` (meV)."""
         e = np.asarray(energy, dtype=float)
@@ -127,6 +157,10 @@ class PathSpread:
     variance (FWHM / 2.3548)^2 whatever the energy."""
 
     fwhm_m: float
+
+    def efficiency(self, energy) -> np.ndarray:
+        """Detection probability: not modelled for a lumped path spread (1 at every energy)."""
+        return np.ones(np.shape(energy))
 
     def path_variance(self, energy) -> np.ndarray:
         """Variance (m^2) of the sample-detector path, independent of ``energy`` (meV)."""
