@@ -83,6 +83,11 @@ class FermiChopper:
         rg = np.sqrt(g)
         return np.where(g < 1, 1 - g**2 / 6, np.where(g < 4, rg * (rg - 2) ** 2 * (rg + 4) / 6, 0.0))
 
+    def window_area_s(self, ei, frequency: float) -> np.ndarray:
+        """Time integral (s) of the transmission window for one opening, Delta T(gamma)
+        (Windsor: the triangle of FWHM Delta has area Delta; T is relative to the optimum)."""
+        return self.burst_fwhm_s(frequency) * self.transmission(ei, frequency)
+
     def variance_s2(self, ei, frequency: float) -> np.ndarray:
         """Variance (s^2) of the transmitted time distribution; InstrumentError if gamma >= 4."""
         self.check_frequency(frequency)
@@ -170,6 +175,12 @@ class DiskChopper:
         self.check_frequency(frequency)
         t_slot, t_beam = self._times_s(frequency)
         return np.full(np.shape(ei), (t_slot**2 + t_beam**2) / 12.0)
+
+    def window_area_s(self, ei, frequency: float) -> np.ndarray:
+        """Time integral (s) of the unit-peak trapezoid, max(w, b) / u (a box of the slot
+        passage time convolved with the beam passage time, normalised to unit peak)."""
+        self.check_frequency(frequency)
+        return np.full(np.shape(ei), max(self._times_s(frequency)))
 
     def transmission(self, ei, frequency: float) -> np.ndarray:
         """Time-averaged opening per pulse relative to 1 ms (a flux trend, not absolute)."""

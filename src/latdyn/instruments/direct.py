@@ -23,6 +23,20 @@ For one chopper at x_0 this reduces to Windsor's
 + (v_i^3 + v_f^3(x_0+x_1)/x_2)^2\sigma_c^2]`.
 The FWHM is 2 sqrt(2 ln 2) sigma_E.
 
+Flux (:meth:`DirectGeometry.relative_flux`, :meth:`DirectGeometry.flux_at_sample`): neutrons of
+a smooth spectrum phi_lambda (time-averaged, per angstrom) reach the sample through the chopper
+windows T_j (unit peak; Gaussians of the variances above, scaled to the true window areas
+a_j: Delta T(gamma) for a Fermi chopper, max(w, b)/u for a disk) at the rate
+
+.. math::  \Phi = \phi_\lambda\,\frac{h}{m_n}\int\!\!\int p(\tau)\prod_j T_j(\tau + d_j w)
+           \,d\tau\,dw = \phi_\lambda\,\frac{h}{m_n}\,\frac{\sqrt{2\pi}}{\sigma_m\sqrt{\det P}}
+           \prod_j \frac{a_j}{\sqrt{2\pi}\sigma_j}
+
+for a pulsed source (p the normalised pulse, so the band does not depend on the pulse length:
+one chopper passes Delta lambda = a / (alpha d), alpha = m_n/h); a continuous source gives
+2 pi / sqrt(det P) per opening times the openings per second of the first chopper.  Absolute
+values come from published fluxes (:mod:`latdyn.instruments.flux`).
+
 Repetition-rate multiplication (:meth:`DirectGeometry.multi_ei`): with the chopper phases set
 for one Ei, a neutron of inverse speed u = 1/v emitted at time e passes chopper j (distance d_j,
 period T_j, half opening h_j) if |e + d_j u - d_j u_ref - n_j T_j| <= h_j for some integer n_j;
@@ -35,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from scipy import constants as C
 
 from ..errors import InputError, InstrumentError
 from ..kinematics import Coverage, coverage_direct
@@ -43,6 +58,8 @@ from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
 from .choppers import DiskChopper, FermiChopper
 from .detector import PathSpread, TubeDetector
+from .flux import FluxPoint, interpolate_log, read_flux_points
+from .solid_angle import DetectorCoverage
 
 __all__ = ["DirectGeometry", "Frequency"]
 
@@ -79,6 +96,8 @@ class DirectGeometry(InstrumentBase):
         else:
             self.detector = TubeDetector(self.detector_depth, det.number("pressure_atm", None),
                                          det.number("temperature", 293.15))
+        self.banks = DetectorCoverage.from_node(det, "banks", self.sample_detector)
+        self.flux_points, self.flux_missing = read_flux_points(node)
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
         self.source_frequency = node.child("moderator").number("repetition_rate", None)
@@ -105,6 +124,13 @@ class DirectGeometry(InstrumentBase):
         for mode in self.modes or [None]:
             for package in self.packages or [None]:
                 self.choppers(mode=mode, package=package)
+        for i, p in enumerate(self.flux_points):
+            if p.package is not None and p.package not in self.packages:
+                raise InstrumentError(f"unknown Fermi package; choose one of {self.packages}",
+                                      file=self.file, field=f"flux.points[{i}].package", value=p.package)
+            if p.mode is not None and p.mode not in self.modes:
+                raise InstrumentError(f"unknown mode; choose one of {self.modes}", file=self.file,
+                                      field=f"flux.points[{i}].mode", value=p.mode)
 
     # --- settings ---------------------------------------------------------------------------
     def choppers(self, mode: str | None = None, package: str | None = None,
@@ -175,18 +201,26 @@ class DirectGeometry(InstrumentBase):
         return ei
 
     # --- resolution -------------------------------------------------------------------------
-    def _covariance(self, ei: float, frequency, mode, package) -> np.ndarray:
+    def _precision(self, ei: float, frequency, mode, package) -> tuple[np.ndarray, float, float]:
+        """Precision matrix P of (tau, w), the moderator sigma (s; inf for a continuous
+        source) and the product of the window peak factors a_j / (sqrt(2 pi) sigma_j)."""
         sig_m = self.moderator.pulse_fwhm_us(ei) * 1e-6 / FWHM_PER_SIGMA
         p = np.zeros((2, 2))
         p[0, 0] = 0.0 if np.isinf(sig_m) else 1.0 / sig_m**2
+        peak = 1.0
         for ch in self.choppers(mode, package):
-            var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
+            f = self._frequency(ch, frequency)
+            var = float(ch.variance_s2(ei, f))
             a = np.array([1.0, ch.distance_m])
             p += np.outer(a, a) / var
+            peak *= float(ch.window_area_s(ei, f)) / np.sqrt(2.0 * np.pi * var)
         if abs(np.linalg.det(p)) <= 1e-12 * np.abs(p).max() ** 2:
             raise InstrumentError("the speed is not defined: a continuous source needs two "
                                   "resolution choppers", file=self.file, field="choppers")
-        return np.linalg.inv(p)
+        return p, float(sig_m), peak
+
+    def _covariance(self, ei: float, frequency, mode, package) -> np.ndarray:
+        return np.linalg.inv(self._precision(ei, frequency, mode, package)[0])
 
     def resolution_sigma(self, energy_transfer, ei: float, frequency: Frequency = None,
                          mode: str | None = None, package: str | None = None) -> np.ndarray:
@@ -236,25 +270,99 @@ class DirectGeometry(InstrumentBase):
 
     def relative_flux(self, ei, frequency: Frequency = None, mode: str | None = None,
                       package: str | None = None) -> np.ndarray:
-        """Flux trend at the sample (arbitrary units): phi(lambda) * delta-lambda * T_Fermi.
+        """Flux trend at the sample: phi(lambda) x the wavelength band (angstrom) the
+        choppers pass (see the module docstring).
 
-        phi is the moderator flux per unit wavelength (table in the file, 1 if none),
-        delta-lambda = lambda * v_i * sigma_w the wavelength band the choppers pass, and
-        T_Fermi Windsor's transmission factor.  Use it to compare settings of one instrument.
+        phi is the moderator flux per unit wavelength (table in the file, 1 if none).  For a
+        pulsed source the band is per source pulse and phi the time-averaged flux, so the
+        product is the monochromatic flux when phi is absolute; for a continuous source it is
+        multiplied by the openings per second of the first chopper.  Compare settings of one
+        instrument with it; absolute values: :meth:`flux_at_sample`.
         """
         ei_arr = np.atleast_1d(np.asarray(ei, dtype=float))
         out = np.empty_like(ei_arr)
+        h_over_m = C.h / C.m_n * 1e10                       # angstrom m / s
         for i, e in enumerate(ei_arr):
             e = self.check_ei(e)
-            cov = self._covariance(e, frequency, mode, package)
-            v = float(energy_to_velocity(e))
-            band = np.sqrt(cov[1, 1]) * v  # delta(1/v) * v = delta(lambda)/lambda
-            t = 1.0
-            for ch in self.choppers(mode, package):
-                if isinstance(ch, FermiChopper):
-                    t *= float(ch.transmission(e, self._frequency(ch, frequency)))
-            out[i] = float(self.moderator.relative_flux(e)) * band * t
+            p, sig_m, peak = self._precision(e, frequency, mode, package)
+            root_det = np.sqrt(np.linalg.det(p))
+            if np.isinf(sig_m):
+                first = min(self.choppers(mode, package), key=lambda c: c.distance_m)
+                rate = 1.0 / first.period_s(self._frequency(first, frequency))
+                band = 2.0 * np.pi / root_det * rate
+            else:
+                band = np.sqrt(2.0 * np.pi) / (sig_m * root_det)
+            out[i] = float(self.moderator.relative_flux(e)) * h_over_m * band * peak
         return out if np.ndim(ei) else float(out[0])
+
+    def _reference_frequency(self, point: FluxPoint) -> float | None:
+        """Chopper frequency (Hz) of a published flux point: the stated one; else, among the
+        frequencies (a grid up to the maximum) at which the Fermi choppers transmit at least
+        half their best transmission at that Ei (the settings facilities operate and quote),
+        the one whose elastic FWHM / Ei is closest to the quoted one; else the default."""
+        if point.frequency is not None:
+            return point.frequency
+        if point.fwhm_percent is None:
+            return None
+        chops = self.choppers(point.mode, point.package)
+        f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in chops)
+        rows = []
+        for f in np.linspace(f_max / 24.0, f_max, 47):
+            trans = 1.0
+            for c in chops:
+                if isinstance(c, FermiChopper):
+                    trans *= float(c.transmission(point.ei, self._frequency(c, float(f))))
+            if trans <= 0:
+                continue
+            try:
+                pct = 100.0 * self.elastic_resolution(point.ei, frequency=float(f), mode=point.mode,
+                                                       package=point.package) / point.ei
+            except InstrumentError:
+                continue
+            rows.append((float(f), trans, pct))
+        if not rows:
+            return None
+        best_t = max(t for _, t, _ in rows)
+        usable = [(f, pct) for f, t, pct in rows if t >= 0.5 * best_t]
+        return min(usable, key=lambda r: abs(np.log(r[1] / point.fwhm_percent)))[0]
+
+    def flux_at_sample(self, ei: float, frequency: Frequency = None, mode: str | None = None,
+                       package: str | None = None) -> float:
+        """Incident flux at the sample (n/cm^2/s, time-averaged) at ``ei`` (meV) and a setting.
+
+        Calibrated on the file's published fluxes (:mod:`latdyn.instruments.flux`) and
+        transferred with :meth:`relative_flux`.  InstrumentError naming ``flux.points`` when
+        the file has none: give the flux yourself (``flux=`` of the simulation functions).
+        """
+        ei = self.check_ei(ei)
+        if not self.flux_points:
+            why = self.flux_missing or "the instrument file has no 'flux' section"
+            raise InstrumentError(f"no published flux at the sample for {self.name} ({why}); give "
+                                  "flux= in n/cm^2/s or add flux.points to the instrument file",
+                                  file=self.file, field="flux.points")
+        package = self.default_package if package is None else package
+        mode = self.default_mode if mode is None else mode
+        same = [p for p in self.flux_points if (p.package in (None, package)) and (p.mode in (None, mode))]
+        points = same or self.flux_points
+        ratios = []
+        for p in points:
+            f_ref = self._reference_frequency(p)
+            ratios.append(p.flux / self.relative_flux(p.ei, frequency=f_ref, mode=p.mode or mode,
+                                                      package=p.package or package))
+        r = interpolate_log(ei, np.array([p.ei for p in points]), np.array(ratios))
+        return r * self.relative_flux(ei, frequency=frequency, mode=mode, package=package)
+
+    def detector_efficiency(self, energy) -> np.ndarray:
+        """Detection probability at final energy ``energy`` (meV) (1 where not modelled)."""
+        return self.detector.efficiency(energy)
+
+    def solid_angle(self) -> DetectorCoverage:
+        """The detector banks (solid angle per scattering angle); InstrumentError naming
+        ``detector.banks`` when the file does not describe them."""
+        if self.banks is None:
+            raise InstrumentError("the instrument file does not give the detector geometry needed "
+                                  "for solid angles", file=self.file, field="detector.banks")
+        return self.banks
 
     def multi_ei(self, ei: float, frequency: Frequency = None, mode: str | None = None,
                  package: str | None = None, band: tuple[float, float] | None = None,
