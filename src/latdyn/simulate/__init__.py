@@ -4,11 +4,17 @@
 DataArrays (dims Q, E; variances; a coverage mask) in the same layout as reduced data.
 ``fit_poisson`` wraps any least-squares fitter (e.g. :func:`latdyn.fitting.fit`) into a Poisson
 maximum-likelihood fit by iterative reweighting, so low-count points are not biased.
+``Sample`` and ``hours=`` turn the abstract noise level into the counts of a real sample
+(flux, time, formula units, cross section, solid angle, detector efficiency, self-shielding;
+:mod:`latdyn.simulate.counts`); ``elastic_count_rate`` plans a vanadium standard.
 """
 
 from .convolve import convolve_gaussian_variable
+from .counts import counts_factor, elastic_count_rate
 from .poisson import counts_per_unit, fit_poisson, pearson_variances
+from .sample import Sample, slab_attenuation
 from .virtual import resolution_fwhm, simulate_sqe, virtual_qens
 
 __all__ = ["convolve_gaussian_variable", "resolution_fwhm", "simulate_sqe", "virtual_qens",
-           "counts_per_unit", "pearson_variances", "fit_poisson"]
+           "counts_per_unit", "pearson_variances", "fit_poisson", "Sample", "slab_attenuation",
+           "counts_factor", "elastic_count_rate"]

@@ -1,16 +1,18 @@
 r"""The virtual experiment: model S(Q,E) -> coverage -> resolution -> counts -> Poisson noise.
 
 For each |Q| the model is broadened by the instrument's E-dependent resolution
-(:func:`convolve_gaussian_variable`), turned into expected counts
+(:func:`convolve_gaussian_variable`), turned into expected counts mu(Q, E) = F(Q, E) I(Q, E),
+drawn from a Poisson law, and divided back by F so the output is S(Q,E) in the model's units
+with variances from the counts (var = max(N, 1) / F^2).  The counts per unit S, F, are either
 
-.. math::  \mu(Q, E) = C\,\frac{k_f}{k_i}\,I(Q, E)
+* abstract, F = C k_f/k_i with C = ``counts_scale`` (the noise level of a unit S), or
+* those of a sample on the instrument (``sample=Sample(...)``, ``hours=``): F = flux x time x
+  formula units x sigma/4 pi x k_f/k_i x Delta E x Delta Omega(Q, E) x detector efficiency x
+  self-shielding (:mod:`latdyn.simulate.counts`; d^2 sigma / dOmega dE = N (sigma/4 pi)
+  (k_f/k_i) S(Q,E), Squires, *Introduction to the Theory of Thermal Neutron Scattering*).
 
-(the double-differential cross-section d^2 sigma / dOmega dE = (sigma/4 pi)(k_f/k_i) S(Q,E),
-Squires, *Introduction to the Theory of Thermal Neutron Scattering*, eq. 1.57, with C = counts
-per unit S per bin: flux x time x scatterers x sigma/4 pi x solid angle x bin width), drawn
-from a Poisson law, and divided back by C k_f/k_i so the output is S(Q,E) in the model's units
-with variances from the counts (var = max(N, 1) / (C k_f/k_i)^2).  Points outside the
-instrument's (|Q|, E) coverage are masked (scipp mask ``outside_coverage``, values 0).
+Points outside the instrument's (|Q|, E) coverage, or seen by no detector (gaps between banks),
+are masked (scipp mask ``outside_coverage``, values 0).
 The result is a scipp DataArray (dims Q, E) that latdyn's readers, cuts and fits accept.
 The variances are those of the observed counts, as in reduced data; fit low-count data with
 :func:`latdyn.simulate.fit_poisson` (Poisson likelihood), not with these variances alone.
@@ -27,6 +29,8 @@ from ..data import make_sqe
 from ..errors import InputError, InstrumentError
 from ..instruments.base import FWHM_PER_SIGMA
 from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
+from .counts import counts_factor
+from .sample import Sample
 
 __all__ = ["resolution_fwhm", "simulate_sqe", "virtual_qens"]
 
@@ -62,7 +66,10 @@ def _kf_over_ki(instrument, energy: np.ndarray, ei: float | None) -> np.ndarray:
 def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = None,
                  counts_scale: float = 1e4, elastic: Callable | None = None,
                  lines: Callable | None = None, seed: int | None = None, noise: bool = True,
-                 chunk_size: int = 256, progress: bool | None = None, **settings) -> sc.DataArray:
+                 chunk_size: int = 256, progress: bool | None = None, sample: Sample | None = None,
+                 hours: float | None = None, flux: float | None = None, cross_section="total",
+                 q_width: float | None = None, analyser_reflectivity: float | None = None,
+                 **settings) -> sc.DataArray:
     """Simulate a measured S(Q,E) on the grid (q, energy) with the instrument's resolution.
 
     model(q, e) -> smooth S (1/meV) for one |Q| (1/angstrom) over energies e (meV), or None;
@@ -71,13 +78,24 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
     (sets the noise level); seed: random seed for the Poisson draw; noise=False returns the
     expected (noise-free) values with Poisson variances.  ``chunk_size``: energy channels per
     block of resolution kernels (memory ~ chunk_size x fine grid); ``progress``: a progress
-    bar (None: only on a terminal).  Returns a DataArray with dims (Q, E), unit 1/meV,
-    variances and a mask ``outside_coverage``.
+    bar (None: only on a terminal).
+
+    Counts for a real sample instead of ``counts_scale``: ``sample`` (:class:`Sample`) and
+    ``hours`` (counting time), with ``flux`` (default: the instrument file's published flux),
+    ``cross_section`` (normalisation of the model S per formula unit: 'total', 'coherent',
+    'incoherent', 'absolute' or barn), ``q_width`` (|Q| bin width, default from the grid) and
+    ``analyser_reflectivity`` (indirect machines); see :func:`latdyn.simulate.counts_factor`.
+
+    Returns a DataArray with dims (Q, E), unit 1/meV, variances and a mask
+    ``outside_coverage``.
     """
     q = np.atleast_1d(np.asarray(q, dtype=float))
     e = np.asarray(energy, dtype=float)
     if not np.isfinite(counts_scale) or counts_scale <= 0:
         raise InputError("counts_scale must be positive", field="counts_scale", value=counts_scale)
+    if (sample is None) != (hours is None):
+        raise InputError("counts for a sample need both sample= and hours=",
+                         field="sample" if sample is None else "hours")
     if np.any(q <= 0) or np.any(~np.isfinite(q)):
         raise InputError("|Q| must be positive", field="q", value=float(q.min()))
     if e.ndim != 1 or e.size < 2 or np.any(~np.isfinite(e)):
@@ -97,7 +115,12 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
                          settings)
     if np.any(expected < 0):
         raise InputError("model gives negative intensity", field="model", value=float(expected.min()))
-    factor = counts_scale * _kf_over_ki(instrument, e_ok, ei)[None, :]
+    if sample is not None:
+        factor = counts_factor(instrument, q, e, sample=sample, hours=hours, ei=ei, flux=flux,
+                               cross_section=cross_section, q_width=q_width,
+                               analyser_reflectivity=analyser_reflectivity, **settings)[:, inside_e]
+    else:
+        factor = np.broadcast_to(counts_scale * _kf_over_ki(instrument, e_ok, ei)[None, :], expected.shape)
     mu = expected * factor
     counts = rng.poisson(mu).astype(float) if noise else mu
     values = np.zeros((q.size, e.size))
@@ -108,7 +131,7 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
     mask = np.ones_like(values, dtype=bool)
     for i, qi in enumerate(q):
         inside = cov.contains(np.full(e_ok.shape, qi), e_ok) if cov is not None else np.ones(e_ok.shape, bool)
-        mask[i, inside_e] = ~inside
+        mask[i, inside_e] = ~(inside & (factor[i] > 0))
     values[mask] = 0.0
     da = make_sqe(q, e, values, np.sqrt(variances), unit="1/meV",
                   name=f"simulated S(Q,E) on {instrument.name}")
@@ -166,9 +189,11 @@ def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress,
 
 def virtual_qens(model: Callable, instrument, q, energy=None, *, counts_scale: float = 1e4,
                  elastic: Callable | None = None, seed: int | None = None,
-                 ei: float | None = None, progress: bool | None = None) -> sc.DataArray:
+                 ei: float | None = None, progress: bool | None = None, **counting) -> sc.DataArray:
     """A QENS data set: per-|Q| spectra of ``model`` broadened by the instrument resolution.
 
+    ``counting``: ``sample``, ``hours``, ``flux``, ``cross_section``, ``q_width``,
+    ``analyser_reflectivity`` as in :func:`simulate_sqe` (counts for a real sample).
     On an indirect machine ``energy`` defaults to its energy window (201 points).  The
     returned DataArray also carries the resolution FWHM (meV) as coordinate ``resolution_fwhm``
     (dim E, from the elastic channel at each E) so a fit can use the same resolution.
@@ -178,8 +203,12 @@ def virtual_qens(model: Callable, instrument, q, energy=None, *, counts_scale: f
             raise InputError("give the energy grid for a direct-geometry QENS experiment",
                              field="energy")
         energy = np.linspace(instrument.e_min, instrument.e_max, 201)
+    allowed = {"sample", "hours", "flux", "cross_section", "q_width", "analyser_reflectivity"}
+    unknown = set(counting) - allowed
+    if unknown:
+        raise InputError(f"unknown argument; use one of {sorted(allowed)}", field=sorted(unknown)[0])
     da = simulate_sqe(model, instrument, q, energy, ei=ei, counts_scale=counts_scale,
-                      elastic=elastic, seed=seed, progress=progress)
+                      elastic=elastic, seed=seed, progress=progress, **counting)
     e = np.asarray(energy, dtype=float)
     fw = resolution_fwhm(instrument, e, ei=ei) if instrument.kind != "triple_axis" else None
     if fw is not None:
