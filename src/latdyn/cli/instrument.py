@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, InstrumentError
 from ..instruments import list_instruments, load_instrument
 from .output import add_json_flag, emit
 
@@ -41,6 +41,13 @@ def register(subparsers) -> None:
     pl = subparsers.add_parser("plan", help="plan an experiment: resolution and coverage plot")
     _res_args(pl)
     pl.add_argument("--out", type=Path, default=None, help="folder for the HTML report and figures")
+    pl.add_argument("--flux", type=float, default=None,
+                    help="flux at the sample (n/cm^2/s; indirect: n/cm^2/s/meV) if the library has none")
+    pl.add_argument("--vanadium-mass", type=float, default=1.0,
+                    help="mass (g) of the vanadium standard for the elastic count rate")
+    pl.add_argument("--vanadium-area", type=float, default=None,
+                    help="face area (cm^2) of the vanadium plate (self-shielding); none: thin limit")
+    pl.add_argument("--analyser-reflectivity", type=float, default=None, help="indirect machines")
     pl.set_defaults(func=_plan)
 
 
@@ -130,6 +137,25 @@ def _tas(args) -> int:
     return 0
 
 
+def _vanadium(inst, args) -> dict:
+    """Elastic count rate of a vanadium standard (counts/s over all detectors), or why not."""
+    from ..simulate import Sample, elastic_count_rate
+
+    label = f"vanadium elastic rate ({args.vanadium_mass:g} g, counts/s)"
+    kw = {"frequency": args.frequency, "mode": args.mode, "package": args.package} \
+        if inst.kind == "direct" else {"analyser_reflectivity": args.analyser_reflectivity}
+    try:
+        van = Sample("V", args.vanadium_mass, area_cm2=args.vanadium_area)
+        rate = elastic_count_rate(inst, van, ei=args.ei if inst.kind == "direct" else None,
+                                  flux=args.flux, cross_section="incoherent", **kw)
+    except InstrumentError as exc:
+        return {label: None, "vanadium rate not available": str(exc)}
+    out = {label: rate, "vanadium counts per hour": 3600.0 * rate}
+    if args.flux is None and inst.kind == "direct":
+        out["flux at sample (n/cm^2/s)"] = inst.flux_at_sample(args.ei, **kw)
+    return out
+
+
 def _plan(args) -> int:
     inst, e, fw = _energies_and_fwhm(args)
     rows = [{"E (meV)": float(x), "FWHM (meV)": float(w), "FWHM/Ei (%)": 100 * float(w) / args.ei
@@ -139,6 +165,8 @@ def _plan(args) -> int:
         kw = {"frequency": args.frequency, "mode": args.mode, "package": args.package}
         extra["elastic FWHM (meV)"] = inst.elastic_resolution(args.ei, **kw)
         extra["Ei in the same frame (RRM, meV)"] = [round(float(x), 4) for x in inst.multi_ei(args.ei, **kw)]
+    if inst.kind in ("direct", "indirect"):
+        extra.update(_vanadium(inst, args))
     if args.out is not None and inst.kind in ("direct", "indirect"):
         from ..report import Report, new_figure, plot_coverage
 
