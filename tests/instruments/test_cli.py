@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import scipp as sc
 
 from latdyn.cli.main import main
@@ -34,3 +35,37 @@ def test_simulate_writes_dataarray(tmp_path, capsys):
 def test_tas_table(capsys):
     assert main(["instrument", "tas", "TAS-COLD", "--q", "1.2", "--energy", "0", "1", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["rows"]) == 2
+
+
+def test_plan_prints_vanadium_rate(capsys):
+    """MARI has published fluxes: the plan gives the elastic rate of a vanadium standard, the
+    same as latdyn.simulate.elastic_count_rate; AMATERAS has none and says which field is missing."""
+    from latdyn.instruments import load_instrument
+    from latdyn.simulate import Sample, elastic_count_rate
+
+    assert main(["plan", "MARI", "--ei", "25", "--package", "S", "--frequency", "150",
+                 "--vanadium-mass", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rate = elastic_count_rate(load_instrument("MARI"), Sample("V", 5.0), ei=25.0, package="S",
+                              frequency=150.0)
+    assert out["vanadium elastic rate (5 g, counts/s)"] == pytest.approx(rate, rel=1e-9)
+    assert main(["plan", "AMATERAS", "--ei", "3.134", "--json"]) == 0
+    assert "flux.points" in json.loads(capsys.readouterr().out)["vanadium rate not available"]
+
+
+def test_simulate_sample_counts(tmp_path, capsys):
+    out = tmp_path / "van.h5"
+    args = ["simulate", "qens", "--instrument", "MERLIN", "--ei", "50", "--q", "1", "2", "3",
+            "--sample", "V", "--mass", "5", "--hours", "0.5", "--flux", "2e4", "--eisf", "1",
+            "--background", "0", "--cross-section", "incoherent", "--out", str(out), "--seed", "3",
+            "--json"]
+    assert main(args) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["total counts"] > 1000 and sc.io.load_hdf5(out).variances is not None
+    doubled = args[:args.index("--hours") + 1] + ["1.0"] + args[args.index("--hours") + 2:]
+    assert main(doubled) == 0
+    ratio = json.loads(capsys.readouterr().out)["total counts"] / res["total counts"]
+    assert ratio == pytest.approx(2.0, rel=0.05)          # Poisson noise only
+    assert main(["simulate", "qens", "--instrument", "MERLIN", "--ei", "50", "--sample", "V",
+                 "--out", str(out)]) == 2
+    assert "--mass" in capsys.readouterr().err
