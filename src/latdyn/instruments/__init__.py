@@ -7,6 +7,10 @@ Quick use::
     fwhm = amateras.resolution([0.0, 1.0, 2.0], ei=3.134)   # meV, FWHM
     cov = amateras.coverage(ei=3.134)                       # latdyn.kinematics.Coverage
 
+Counting: ``amateras.solid_angle()`` (detector banks, Omega per scattering angle),
+``mari.flux_at_sample(25.0, package="S")`` (n/cm^2/s, from published fluxes),
+``detector_efficiency(E_f)``; used by :mod:`latdyn.simulate.counts`.
+
 Every ``resolution`` returns the FWHM in meV (Gaussian-equivalent, 2.3548 sigma);
 ``resolution_sigma`` returns sigma.  Direct machines take ``ei=``, indirect ones ``ef=``
 (optional, checked against the analyser), triple-axis machines ``q=``.
@@ -14,15 +18,18 @@ Every ``resolution`` returns the FWHM in meV (Gaussian-equivalent, 2.3548 sigma)
 
 from .base import FWHM_PER_SIGMA, Moderator, fwhm_to_sigma, sigma_to_fwhm
 from .choppers import DiskChopper, FermiChopper
+from .detector import tube_efficiency
 from .diffractometer import CWDiffractometer, TOFDiffractometer, caglioti_uvw
 from .direct import DirectGeometry
+from .flux import FluxPoint
 from .indirect import IndirectGeometry
 from .library import LIBRARY, instrument_from_dict, list_instruments, load_instrument
+from .solid_angle import DetectorBank, DetectorCoverage
 from .tas import Lattice, TasAngles, TripleAxis
 
 __all__ = [
     "FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "DiskChopper", "FermiChopper",
     "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
     "TripleAxis", "Lattice", "TasAngles", "LIBRARY", "instrument_from_dict", "list_instruments",
-    "load_instrument",
+    "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
 ]

@@ -74,7 +74,8 @@ class DirectGeometry(InstrumentBase):
 
     Main methods: :meth:`resolution` (FWHM in meV at each energy transfer),
     :meth:`resolution_sigma`, :meth:`elastic_resolution`, :meth:`coverage`,
-    :meth:`relative_flux`, :meth:`time_widths`.
+    :meth:`relative_flux`, :meth:`flux_at_sample`, :meth:`solid_angle`,
+    :meth:`detector_efficiency`, :meth:`time_widths`.
     """
 
     kind = "direct"
