@@ -305,6 +305,12 @@ class DirectGeometry(InstrumentBase):
             return point.frequency
         if point.fwhm_percent is None:
             return None
+        cache = self.__dict__.setdefault("_reference_frequencies", {})
+        if point not in cache:
+            cache[point] = self._match_frequency(point)
+        return cache[point]
+
+    def _match_frequency(self, point: FluxPoint) -> float | None:
         chops = self.choppers(point.mode, point.package)
         f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in chops)
         rows = []
