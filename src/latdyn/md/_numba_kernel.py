@@ -1,81 +1,85 @@
-r"""Optional compiled kernel for rho(q, t) on box reciprocal-lattice q-points (numba).
+r"""Optional compiled kernels (numba) for densities, currents and the self part on box
+reciprocal-lattice q-points.
 
-numba is not a dependency of latdyn: :func:`load` returns None when it cannot be imported,
-and :class:`latdyn.md.phases.PhaseKernel` then uses its numpy kernel, which gives the same
-numbers to rounding.  The algorithm is the numpy one (phase separation
-exp(i q.r) = u1^h u2^k u3^l with u_a = exp(2 pi i s_a)), fused so that a block of atoms' power
-tables stays in the L2 cache and the inner loops over atoms vectorise:
+numba is not a dependency of latdyn (``pip install 'latdyn[fast]'``): :func:`load` returns
+None when it cannot be imported, and the numpy kernels of :mod:`latdyn.md.phases` and
+:mod:`latdyn.md.engine` take over with the same numbers to rounding.
+
+Phases.  For q = h b1 + k b2 + l b3 the phase of an atom at fractional coordinates s separates,
+exp(i q.r) = u1^h u2^k u3^l with u_a = exp(2 pi i s_a).  Per frame and block of atoms
+("lanes", contiguous in memory so the loops over them vectorise):
 
 - u_a from the fractional coordinate reduced to |s| <= 1/2: theta = 2 pi s / 8, Taylor series
   of cos and sin to order 15 (truncation below 1e-21), then three complex squarings (rounding
   ~1e-15);
 - powers u^n for |n| <= n_max by repeated multiplication (u^-n = conj(u^n));
-- per q-point two complex products per atom, summed per species.
+- per q-point two complex products per atom give e_j(q, t), summed per species into
+  rho(q, t) (and with the velocities into the currents j(q, t)) while the block is in cache.
 
-Frames are shared among numba's threads.
+What happens to e_j(q, t) next is the ``mode`` of :func:`sweep`:
+
+- ``MODE_RHO``: nothing else (densities and currents only);
+- ``MODE_DIRECT``: the self part by direct sums.  The phases of the block's time origins are
+  kept in a ring of ``n_slots`` slots (W // origin_step + 1 suffice for lags 0..W); each
+  target frame adds sum_j Re[e_j(q, t) e_j^*(q, t0)] to the sum of lag t - t0 for every
+  origin t0 in the ring (cost ~ (W + 1) / origin_step per atom, q-point and frame);
+- ``MODE_STORE``: e_j(q, t) is written to a buffer (the FFT self part of
+  :mod:`latdyn.md.engine`, or the phases themselves).
+
+:func:`accumulate_spectra` adds the frequency-domain products of the FFT self part (the
+derivation is in :mod:`latdyn.md.engine`).
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["load"]
+__all__ = ["load", "MODE_RHO", "MODE_DIRECT", "MODE_STORE"]
 
-#: Atoms per table block (2 x 3 x (2 n_max + 1) x BLOCK doubles stay in L2 for n_max ~ 30).
-BLOCK = 256
-#: Atoms per block when the self part is fused (its origin data per block stays in L2).
-SELF_BLOCK = 64
-#: Consecutive frames that reuse one atom block's origin data.
-FRAME_GROUP = 8
+MODE_RHO = 0
+MODE_DIRECT = 1
+MODE_STORE = 2
+#: Bit flags of the frames of a block.
+ORIGIN = 1
+TARGET = 2
+
 _COS_C = np.array([(-1.0) ** k / math.factorial(2 * k) for k in range(8)])
 _SIN_C = np.array([(-1.0) ** k / math.factorial(2 * k + 1) for k in range(8)])
 _TWO_PI_8 = 2.0 * math.pi / 8.0
 
 try:
     import numba
-except ImportError:  # numba is optional: the numpy kernel takes over
+except ImportError:  # numba is optional: the numpy kernels take over
     numba = None
 
 
 def load():
-    """The compiled kernel rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out), or None
+    """The compiled kernels as a namespace (``sweep``, ``accumulate_spectra``), or None
     without numba."""
     if numba is None:
         return None
-
-    def kernel(s, bounds, hkl, n_max, keep, e_out, rho_out, self_part=None):
-        """self_part: None, or (origin_r, origin_i, lags, fs_acc) for the fused self part:
-        origin phases (slots, n_q, atoms) real and imaginary, lags (frames, slots) int64
-        (-1: no pair), fs_acc (n_groups, n_species, n_q, n_lags) float accumulators."""
-        n_groups = max(1, min(numba.get_num_threads(), s.shape[0]))
-        if self_part is None:
-            empty = np.zeros((0, 1, 1))
-            self_part = (empty, empty, np.zeros((s.shape[0], 0), dtype=np.int64),
-                         np.zeros((n_groups, 1, 1, 1)))
-        origin_r, origin_i, lags, fs_acc = self_part
-        blk = SELF_BLOCK if lags.shape[1] else BLOCK
-        rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, _COS_C, _SIN_C,
-                    origin_r, origin_i, lags, fs_acc, blk)
-
-    return kernel
+    return SimpleNamespace(sweep=sweep, accumulate_spectra=accumulate_spectra)
 
 
 if numba is not None:
-    @numba.njit(fastmath=True, cache=True, nogil=True)
-    def _base(s_col, tr, ti, nm, n_max, count, cos_c, sin_c):
-        """Row nm + n of (tr, ti) <- Re, Im u^n for n = -n_max .. n_max."""
-        for j in range(count):
-            x = s_col[j]
-            x = (x - math.floor(x + 0.5)) * _TWO_PI_8
-            x2 = x * x
+    @numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
+    def _powers(x, tr, ti, nm, n_max, cos_c, sin_c):
+        """Rows nm + n of (tr, ti) <- Re, Im u^n, n = -n_max .. n_max, u = exp(2 pi i x) per
+        lane (x: one coordinate per lane)."""
+        lanes = tr.shape[1]
+        for j in range(lanes):
+            y = x[j]
+            y = (y - math.floor(y + 0.5)) * _TWO_PI_8
+            y2 = y * y
             c = cos_c[7]
             sn = sin_c[7]
             for m in range(6, -1, -1):
-                c = c * x2 + cos_c[m]
-                sn = sn * x2 + sin_c[m]
-            sn = sn * x
+                c = c * y2 + cos_c[m]
+                sn = sn * y2 + sin_c[m]
+            sn = sn * y
             for _ in range(3):
                 c, sn = c * c - sn * sn, 2.0 * c * sn
             tr[nm, j] = 1.0
@@ -85,7 +89,7 @@ if numba is not None:
             tr[nm - 1, j] = c
             ti[nm - 1, j] = -sn
         for n in range(2, n_max + 1):
-            for j in range(count):
+            for j in range(lanes):
                 pr = tr[nm + n - 1, j]
                 pi = ti[nm + n - 1, j]
                 ur = tr[nm + 1, j]
@@ -97,84 +101,226 @@ if numba is not None:
                 tr[nm - n, j] = r
                 ti[nm - n, j] = -i
 
-    @numba.njit(parallel=True, fastmath=True, cache=True)
-    def rho_lattice(s, bounds, hkl, n_max, keep, e_out, rho_out, n_groups, cos_c, sin_c,
-                    origin_r, origin_i, lags, fs_acc, blk):
-        """s (frames, atoms, 3) fractional; bounds: species slice edges; hkl (n_q, 3) int;
-        n_max (3,) int; rho_out (n_species, n_q, frames) complex, overwritten; e_out
-        (n_q, frames * atoms) complex, written when keep; n_groups: frame groups (one per
-        thread); cos_c, sin_c: Taylor coefficients; origin_r, origin_i, lags, fs_acc: the fused
-        self part sum_j Re[e_j(q, t) e_j*(q, origin)] (see ``load``); blk: atoms per block."""
-        n_frames, n_atoms = s.shape[0], s.shape[1]
+    @numba.njit(fastmath=True, cache=True, nogil=True, inline="always")
+    def _phase(t1r, t1i, t2r, t2i, t3r, t3i, h, k, l, zr, zi):
+        """zr, zi <- e_j = u1^h u2^k u3^l per lane (table rows h, k, l); returns sum_j e_j."""
+        acc_r = 0.0
+        acc_i = 0.0
+        for j in range(zr.shape[0]):
+            ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
+            ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
+            er = ar * t3r[l, j] - ai * t3i[l, j]
+            ei = ar * t3i[l, j] + ai * t3r[l, j]
+            zr[j] = er
+            zi[j] = ei
+            acc_r += er
+            acc_i += ei
+        return acc_r, acc_i
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _frame_rho(tab, hkl, nm, zr, zi, rho, sp, f):
+        t1r, t1i, t2r, t2i, t3r, t3i = tab
+        for iq in range(hkl.shape[0]):
+            sr, si = _phase(t1r, t1i, t2r, t2i, t3r, t3i, hkl[iq, 0] + nm, hkl[iq, 1] + nm,
+                            hkl[iq, 2] + nm, zr, zi)
+            rho[sp, iq, f, 0] += sr
+            rho[sp, iq, f, 1] += si
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _frame_currents(tab, hkl, nm, zr, zi, vc, cur, sp, f):
+        t1r, t1i, t2r, t2i, t3r, t3i = tab
+        for iq in range(hkl.shape[0]):
+            _phase(t1r, t1i, t2r, t2i, t3r, t3i, hkl[iq, 0] + nm, hkl[iq, 1] + nm,
+                   hkl[iq, 2] + nm, zr, zi)
+            for c in range(3):
+                jr = 0.0
+                ji = 0.0
+                for j in range(zr.shape[0]):
+                    jr += vc[c, j] * zr[j]
+                    ji += vc[c, j] * zi[j]
+                cur[sp, iq, f, c, 0] += jr
+                cur[sp, iq, f, c, 1] += ji
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _frame_store(tab, hkl, nm, zr, zi, rho, sp, f, count, store, row, pos, col0):
+        t1r, t1i, t2r, t2i, t3r, t3i = tab
+        for iq in range(hkl.shape[0]):
+            sr, si = _phase(t1r, t1i, t2r, t2i, t3r, t3i, hkl[iq, 0] + nm, hkl[iq, 1] + nm,
+                            hkl[iq, 2] + nm, zr, zi)
+            rho[sp, iq, f, 0] += sr
+            rho[sp, iq, f, 1] += si
+            for j in range(count):
+                store[iq, row, pos, col0 + j] = complex(zr[j], zi[j])
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _frame_direct(tab, hkl, nm, zr, zi, rho, sp, f, slot, ring_r, ring_i, n_act, act_slot,
+                      act_lag, fs):
+        t1r, t1i, t2r, t2i, t3r, t3i = tab
+        lanes = zr.shape[0]
+        for iq in range(hkl.shape[0]):
+            sr, si = _phase(t1r, t1i, t2r, t2i, t3r, t3i, hkl[iq, 0] + nm, hkl[iq, 1] + nm,
+                            hkl[iq, 2] + nm, zr, zi)
+            rho[sp, iq, f, 0] += sr
+            rho[sp, iq, f, 1] += si
+            if slot >= 0:
+                for j in range(lanes):
+                    ring_r[iq, slot, j] = zr[j]
+                    ring_i[iq, slot, j] = zi[j]
+            for m in range(n_act):
+                o = act_slot[m]
+                d = 0.0
+                for j in range(lanes):
+                    d += zr[j] * ring_r[iq, o, j] + zi[j] * ring_i[iq, o, j]
+                fs[sp, iq, act_lag[m]] += d
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def sweep(r, inv, atoms, vel, frame_idx, flags, blocks, b_lo, b_hi, hkl, n_max, mode, lanes,
+              rho, cur, f_out, fs, n_slots, store, store_row, store_pos, store_base):
+        """Run the atom blocks b_lo .. b_hi - 1 through every frame of a block of frames.
+
+        r (n_f, n_a, 3): Cartesian positions (angstrom) and inv the inverse of the box (rows
+        are cell vectors), so s = r inv; atoms (n_a,) int64: the atom behind each sorted
+        index (species contiguous); vel (n_f, n_a, 3) angstrom/ps, or zero frames for no
+        currents; frame_idx (n_f,) int64 frame numbers; flags (n_f,) uint8 (ORIGIN, TARGET);
+        blocks (n_b, 3) int64 rows (first sorted index, end, species) of at most ``lanes``
+        atoms; hkl (n_q, 3) int64; n_max (3,) int64 largest |h|, |k|, |l|.  Accumulates rho
+        (n_s, n_q, :, 2) (Re, Im) and cur (n_s, n_q, :, 3, 2) (when vel has frames) at frame
+        index f_out + f, and fs
+        (n_s, n_q, n_lags) (MODE_DIRECT: pairs of an ORIGIN frame and a later or equal TARGET
+        frame at most n_lags - 1 apart); MODE_STORE writes e_j to
+        store[q, store_row[f], store_pos[f], sorted index - store_base].
+        """
+        n_frames = r.shape[0]
         n_q = hkl.shape[0]
-        n_s = bounds.shape[0] - 1
-        nm = max(1, max(n_max[0], max(n_max[1], n_max[2])))   # rows -1, 0, 1 always exist
-        for g in numba.prange(n_groups):
-            t1r = np.empty((2 * nm + 1, blk))
-            t1i = np.empty((2 * nm + 1, blk))
-            t2r = np.empty((2 * nm + 1, blk))
-            t2i = np.empty((2 * nm + 1, blk))
-            t3r = np.empty((2 * nm + 1, blk))
-            t3i = np.empty((2 * nm + 1, blk))
-            col = np.empty(blk)
-            sr = np.empty(blk)
-            si = np.empty(blk)
-            n_slots = lags.shape[1]
-            fa = g * n_frames // n_groups
-            fb = (g + 1) * n_frames // n_groups
-            # groups of consecutive frames share each atom block's origin data (cache reuse)
-            for f0 in range(fa, fb, FRAME_GROUP):
-                f1 = min(f0 + FRAME_GROUP, fb)
-                for f in range(f0, f1):
-                    for sp in range(n_s):
-                        for iq in range(n_q):
-                            rho_out[sp, iq, f] = 0.0
-                for sp in range(n_s):
-                    for a0 in range(bounds[sp], bounds[sp + 1], blk):
-                        count = min(blk, bounds[sp + 1] - a0)
-                        for f in range(f0, f1):
-                            for j in range(count):
-                                col[j] = s[f, a0 + j, 0]
-                            _base(col, t1r, t1i, nm, n_max[0], count, cos_c, sin_c)
-                            for j in range(count):
-                                col[j] = s[f, a0 + j, 1]
-                            _base(col, t2r, t2i, nm, n_max[1], count, cos_c, sin_c)
-                            for j in range(count):
-                                col[j] = s[f, a0 + j, 2]
-                            _base(col, t3r, t3i, nm, n_max[2], count, cos_c, sin_c)
-                            base = f * n_atoms + a0
-                            for iq in range(n_q):
-                                h = hkl[iq, 0] + nm
-                                k = hkl[iq, 1] + nm
-                                l = hkl[iq, 2] + nm
-                                acc_r = 0.0
-                                acc_i = 0.0
-                                if keep or n_slots > 0:
-                                    for j in range(count):
-                                        ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
-                                        ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
-                                        er = ar * t3r[l, j] - ai * t3i[l, j]
-                                        ei = ar * t3i[l, j] + ai * t3r[l, j]
-                                        acc_r += er
-                                        acc_i += ei
-                                        sr[j] = er
-                                        si[j] = ei
-                                    if keep:
-                                        for j in range(count):
-                                            e_out[iq, base + j] = complex(sr[j], si[j])
-                                    for o in range(n_slots):
-                                        lag = lags[f, o]
-                                        if lag < 0:
-                                            continue
-                                        dot = 0.0
-                                        for j in range(count):
-                                            dot += sr[j] * origin_r[o, iq, a0 + j] \
-                                                + si[j] * origin_i[o, iq, a0 + j]
-                                        fs_acc[g, sp, iq, lag] += dot
-                                else:
-                                    for j in range(count):
-                                        ar = t1r[h, j] * t2r[k, j] - t1i[h, j] * t2i[k, j]
-                                        ai = t1r[h, j] * t2i[k, j] + t1i[h, j] * t2r[k, j]
-                                        acc_r += ar * t3r[l, j] - ai * t3i[l, j]
-                                        acc_i += ar * t3i[l, j] + ai * t3r[l, j]
-                                rho_out[sp, iq, f] += complex(acc_r, acc_i)
+        n_lags = fs.shape[2]
+        with_vel = vel.shape[0] > 0
+        nm = max(1, max(n_max[0], max(n_max[1], n_max[2])))     # rows -1, 0, 1 always exist
+        tab = (np.zeros((2 * nm + 1, lanes)), np.zeros((2 * nm + 1, lanes)),
+               np.zeros((2 * nm + 1, lanes)), np.zeros((2 * nm + 1, lanes)),
+               np.zeros((2 * nm + 1, lanes)), np.zeros((2 * nm + 1, lanes)))
+        frac = np.zeros((3, lanes))
+        zr = np.zeros(lanes)
+        zi = np.zeros(lanes)
+        vc = np.zeros((3, lanes))
+        ns = max(1, n_slots)
+        ring_r = np.zeros((n_q, ns, lanes))
+        ring_i = np.zeros((n_q, ns, lanes))
+        ring_f = np.full(ns, -1, dtype=np.int64)
+        act_slot = np.zeros(ns, dtype=np.int64)
+        act_lag = np.zeros(ns, dtype=np.int64)
+        for b in range(b_lo, b_hi):
+            a0 = blocks[b, 0]
+            count = blocks[b, 1] - a0
+            sp = blocks[b, 2]
+            ring_f[:] = -1
+            next_slot = 0
+            for f in range(n_frames):
+                for j in range(lanes):                  # padding lanes repeat the last atom
+                    a = atoms[a0 + min(j, count - 1)]
+                    x = r[f, a, 0]
+                    y = r[f, a, 1]
+                    z = r[f, a, 2]
+                    for c in range(3):
+                        frac[c, j] = x * inv[0, c] + y * inv[1, c] + z * inv[2, c]
+                _powers(frac[0], tab[0], tab[1], nm, n_max[0], _COS_C, _SIN_C)
+                _powers(frac[1], tab[2], tab[3], nm, n_max[1], _COS_C, _SIN_C)
+                _powers(frac[2], tab[4], tab[5], nm, n_max[2], _COS_C, _SIN_C)
+                for j in range(count, lanes):           # ... and contribute nothing
+                    for row in range(2 * nm + 1):
+                        tab[0][row, j] = 0.0
+                        tab[1][row, j] = 0.0
+                if mode == MODE_RHO:
+                    _frame_rho(tab, hkl, nm, zr, zi, rho, sp, f_out + f)
+                elif mode == MODE_STORE:
+                    _frame_store(tab, hkl, nm, zr, zi, rho, sp, f_out + f, count, store,
+                                 store_row[f],
+                                 store_pos[f], a0 - store_base)
+                else:
+                    slot = -1
+                    n_act = 0
+                    if flags[f] & ORIGIN:
+                        slot = next_slot
+                        next_slot = (next_slot + 1) % ns
+                        ring_f[slot] = frame_idx[f]
+                    if flags[f] & TARGET:
+                        for o in range(ns):
+                            if ring_f[o] >= 0:
+                                lag = frame_idx[f] - ring_f[o]
+                                if lag >= 0 and lag < n_lags:
+                                    act_slot[n_act] = o
+                                    act_lag[n_act] = lag
+                                    n_act += 1
+                    _frame_direct(tab, hkl, nm, zr, zi, rho, sp, f_out + f, slot, ring_r, ring_i,
+                                  n_act,
+                                  act_slot, act_lag, fs)
+                if with_vel:
+                    for j in range(lanes):
+                        a = atoms[a0 + min(j, count - 1)]
+                        for c in range(3):
+                            vc[c, j] = vel[f, a, c]
+                    _frame_currents(tab, hkl, nm, zr, zi, vc, cur, sp, f_out + f)
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def _masked(u, iq, g, step, out):
+        """out (n, cols) <- V, the DFT of the series masked to the origins (see below)."""
+        n, cols = u.shape[1], u.shape[2]
+        shift = n // step
+        for w in range(n):
+            for j in range(cols):
+                out[w, j] = 0.0
+        for p in range(step):
+            ph = np.exp(2j * np.pi * ((p * g) % step) / step) / step
+            for w in range(n):
+                src = (w - p * shift) % n
+                for j in range(cols):
+                    out[w, j] += ph * u[iq, src, j]
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def accumulate_spectra(u_cur, g_cur, u_prev, g_prev, has_prev, n_cols, step, p_out):
+        """p_out (n_q, n) += sum over columns of U_k conj(V_k) + (-1)^w U_k conj(V_{k-1}).
+
+        u_cur, u_prev (n_q, n, cols): DFTs (length n along axis 1) of the zero-padded phase
+        series of two consecutive segments (U_{k-1} in u_prev, used when has_prev); g_cur,
+        g_prev: frame numbers of their first points.  V is the DFT of the series masked to the
+        time origins (frame numbers divisible by ``step``, which divides n), from U by
+        V(w) = (1/step) sum_p exp(2 pi i p g / step) U(w - p n / step).
+        """
+        n_q, n, cols = u_cur.shape
+        v_cur = np.empty((n, cols), dtype=np.complex128)
+        v_prev = np.empty((n, cols), dtype=np.complex128)
+        for iq in range(n_q):
+            if step == 1:
+                for w in range(n):
+                    sign = 1.0 - 2.0 * (w & 1)
+                    acc_r = 0.0
+                    acc_i = 0.0
+                    for j in range(n_cols):
+                        u = u_cur[iq, w, j]
+                        acc_r += u.real * u.real + u.imag * u.imag
+                    if has_prev:
+                        for j in range(n_cols):
+                            u = u_cur[iq, w, j]
+                            v = u_prev[iq, w, j]
+                            acc_r += sign * (u.real * v.real + u.imag * v.imag)
+                            acc_i += sign * (u.imag * v.real - u.real * v.imag)
+                    p_out[iq, w] += complex(acc_r, acc_i)
+                continue
+            _masked(u_cur, iq, g_cur, step, v_cur)
+            if has_prev:
+                _masked(u_prev, iq, g_prev, step, v_prev)
+            for w in range(n):
+                sign = 1.0 - 2.0 * (w & 1)
+                acc_r = 0.0
+                acc_i = 0.0
+                for j in range(n_cols):
+                    u = u_cur[iq, w, j]
+                    v = v_cur[w, j]
+                    acc_r += u.real * v.real + u.imag * v.imag
+                    acc_i += u.imag * v.real - u.real * v.imag
+                if has_prev:
+                    for j in range(n_cols):
+                        u = u_cur[iq, w, j]
+                        v = v_prev[w, j]
+                        acc_r += sign * (u.real * v.real + u.imag * v.imag)
+                        acc_i += sign * (u.imag * v.real - u.real * v.imag)
+                p_out[iq, w] += complex(acc_r, acc_i)

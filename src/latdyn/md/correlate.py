@@ -12,9 +12,8 @@ trajectory are shorter, so every available pair is used; this is also dynasor's 
 :class:`StreamCorrelator` keeps at most ``n_lags - 1 + block`` frames of each signal and
 evaluates the sums with zero-padded FFTs (Wiener-Khinchin: the sum over origins of a masked
 signal is a cross-correlation), costing O(L log L) per frame block instead of O(L n_lags).
-:class:`OriginCorrelator` keeps only the signals at the open time origins and forms the
-products directly as matrix products; it suits per-atom signals (the self part F_s), where
-storing a window of frames would not fit in memory.
+It serves the VACF (:mod:`latdyn.md.dos`); the intermediate scattering functions use the
+block engine of :mod:`latdyn.md.engine`, which also sums per-atom signals (the self part).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import scipy.fft
 
-__all__ = ["StreamCorrelator", "OriginCorrelator", "origin_counts"]
+__all__ = ["StreamCorrelator", "origin_counts"]
 
 
 def origin_counts(n_frames: int, n_lags: int, origin_step: int) -> np.ndarray:
@@ -106,44 +105,3 @@ class StreamCorrelator:
         self._buffer = {k: [v] for k, v in keep.items()}
         self._start += ready
         self._length -= ready
-
-
-class OriginCorrelator:
-    """Accumulate sum_s sum_j Re[x_j*(s) x_j(s + tau)] per group of columns j, storing only
-    the open origins.
-
-    Signals are pushed as (k, time, j) arrays (k: independent channels such as q-points, j:
-    atoms).  ``groups`` are column slices (species); the result per group is (k, n_lags).
-    """
-
-    def __init__(self, n_lags: int, origin_step: int, groups: Sequence[slice]):
-        self.n_lags = int(n_lags)
-        self.step = int(origin_step)
-        self.groups = list(groups)
-        self._origins: list[tuple[int, np.ndarray]] = []
-        self.sums: list[np.ndarray] | None = None
-        self.n_frames = 0
-
-    def push(self, x: np.ndarray, start: int) -> None:
-        """Frames start .. start + x.shape[1] - 1 of the signal x (k, time, j)."""
-        n_t = x.shape[1]
-        if self.sums is None:
-            self.sums = [np.zeros((x.shape[0], self.n_lags)) for _ in self.groups]
-        first = -(-start // self.step) * self.step
-        for s in range(first, start + n_t, self.step):
-            self._origins.append((s, np.array(x[:, s - start, :])))
-        self._origins = [(s, o) for s, o in self._origins if s + self.n_lags > start]
-        if self._origins:
-            o_idx = np.array([s for s, _ in self._origins])
-            lag = (start + np.arange(n_t))[:, None] - o_idx[None, :]          # (time, origin)
-            valid = (lag >= 0) & (lag < self.n_lags)
-            origins = np.stack([o for _, o in self._origins], axis=1)          # (k, origin, j)
-            for g, sl in enumerate(self.groups):
-                prod = np.matmul(x[:, :, sl], np.conj(origins[:, :, sl]).transpose(0, 2, 1))
-                prod = prod.real                                               # (k, time, origin)
-                t_i, o_i = np.nonzero(valid)
-                np.add.at(self.sums[g].T, lag[t_i, o_i], prod[:, t_i, o_i].T)
-        self.n_frames = max(self.n_frames, start + n_t)
-
-    def counts(self) -> np.ndarray:
-        return origin_counts(self.n_frames, self.n_lags, self.step)

@@ -34,17 +34,20 @@ in (angstrom/ps)^2; for a classical system C_L(q, 0) = sum_alpha c_alpha k_B T /
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
-from .correlate import OriginCorrelator, StreamCorrelator
-from .phases import CompiledSelfPart, PhaseKernel
+from ..errors import DependencyError, InputError
+from .engine import Block, CorrelationEngine, EngineSettings, PartialSums
 from .progress import progress_bar
 from .trajectory import Trajectory
 
 __all__ = ["CorrelationResult", "compute_correlations"]
+
+#: Bytes of positions a block may hold when the block size is chosen automatically.
+BLOCK_BYTES = 256 << 20
 
 
 @dataclass
@@ -91,23 +94,33 @@ class CorrelationResult:
         return self.f_inc.sum(axis=0)
 
 
-def _species_order(traj: Trajectory) -> tuple[np.ndarray, list[slice], tuple[int, ...]]:
-    """Atom permutation grouping species contiguously, the slices, and the counts."""
-    order, slices, counts, start = [], [], [], 0
-    for idx in traj.indices().values():
-        order.append(idx)
-        slices.append(slice(start, start + idx.size))
-        counts.append(int(idx.size))
-        start += idx.size
-    return np.concatenate(order), slices, tuple(counts)
+def _species_order(traj: Trajectory) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Atom permutation grouping species contiguously (in ``traj.species`` order), and the
+    number of atoms of each species."""
+    idx = list(traj.indices().values())
+    return np.concatenate(idx), tuple(int(ix.size) for ix in idx)
+
+
+def block_size(chunk_size: int | None, n_lags: int, n_atoms: int, segment: int) -> int:
+    """Target frames per block: ``chunk_size`` when given, else a multiple of the FFT segment
+    between 2 and 8 windows whose positions (with the history) stay below BLOCK_BYTES."""
+    if chunk_size is not None:
+        if int(chunk_size) < 1:
+            raise InputError("chunk size must be at least 1 frame", field="chunk_size",
+                             value=chunk_size)
+        return int(chunk_size)
+    fit = BLOCK_BYTES // (24 * max(n_atoms, 1)) - n_lags
+    frames = max(2 * n_lags, min(8 * n_lags, fit))
+    return max(segment, frames // segment * segment)
 
 
 def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: int = 1,
-                         incoherent: bool = True, currents: bool = False, chunk_size: int = 50,
-                         threads: int = 2, backend: str = "numpy", accelerator: str = "auto",
-                         start: int = 0,
-                         stop: int | None = None, progress: bool | None = None
-                         ) -> CorrelationResult:
+                         incoherent: bool = True, currents: bool = False,
+                         chunk_size: int | None = None, threads: int = 2,
+                         backend: str = "numpy", accelerator: str = "auto",
+                         self_method: str = "auto", executor: str = "serial", scheduler=None,
+                         start: int = 0, stop: int | None = None,
+                         progress: bool | None = None) -> CorrelationResult:
     """Partial F_coh(q, t), F_inc(q, t) and (optionally) current correlations of a trajectory.
 
     Parameters
@@ -116,11 +129,22 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     q_points: (n_q, 3) Cartesian wave vectors, 1/angstrom (see :mod:`latdyn.md.qpoints`).
     window: largest lag in frames; lags 0 .. window are returned (time = lag * traj.dt, ps).
     origin_step: frames between time origins (1 uses every frame as an origin).
-    incoherent: also compute the self part F_s (its cost grows as window / origin_step).
+    incoherent: also compute the self part F_s.
     currents: also compute C_L and C_T (the trajectory must carry velocities).
-    chunk_size: frames read and transformed at a time (memory ~ 16 B x n_q x n_atoms x chunk).
-    threads, backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the optional
-        numba kernel is used when numba is importable, numpy otherwise).
+    chunk_size: target frames per block (None: 2 to 8 windows, positions below 256 MB); memory
+        is about 24 B x n_atoms x (chunk + window) for the positions plus small per-thread
+        buffers (:mod:`latdyn.md.engine`).
+    threads: worker threads (per block; with Dask, the number of local workers).
+    backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the compiled kernel
+        is used when numba is importable, ``pip install 'latdyn[fast]'``).
+    self_method: 'auto', 'fft' or 'direct' (compiled kernel only): how the self part is
+        summed (:mod:`latdyn.md.engine`); the results agree to rounding.
+    executor: 'serial' (stream the blocks here) or 'dask' (one task per block, partial sums
+        added; ``pip install 'latdyn[dask]'``).  Each Dask task reads its own frames, so a
+        distributed scheduler can spread a trajectory over machines that share the file.
+    scheduler: Dask scheduler for ``executor='dask'`` (a name such as 'threads' or
+        'processes', or a distributed Client); None uses the active distributed Client if
+        there is one, else local threads.
     start, stop: frame range to use.
     progress: show a progress bar (None: only on a terminal).
     """
@@ -134,82 +158,162 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     if currents and not traj.has_velocities:
         raise InputError("current correlations need velocities, which the trajectory lacks",
                          file=traj.source, field="velocities")
-    kernel = PhaseKernel(q_points, traj.cell, threads=threads, backend=backend,
-                         accelerator=accelerator)
-    order, slices, counts = _species_order(traj)
-    species = traj.species
-    n_s, n_lags = len(species), window + 1
-    names = [f"rho{a}" for a in range(n_s)]
-    pairs = [(names[a], names[b], False) for a in range(n_s) for b in range(n_s)]
-    if currents:
-        q_hat = kernel.q / np.where(np.linalg.norm(kernel.q, axis=1) > 0,
-                                    np.linalg.norm(kernel.q, axis=1), 1.0)[:, None]
-        pairs += [(f"jl{a}", f"jl{b}", False) for a in range(n_s) for b in range(n_s)]
-        pairs += [(f"jt{a}", f"jt{b}", False) for a in range(n_s) for b in range(n_s)]
-    coherent = StreamCorrelator(n_lags, origin_step, pairs, block=max(n_lags, chunk_size))
-    fused = incoherent and not currents and kernel.compiled
-    self_part = None
-    if fused:
-        self_part = CompiledSelfPart(kernel, n_lags, origin_step, slices, traj.n_atoms,
-                                     chunk_size)
-    elif incoherent:
-        self_part = OriginCorrelator(n_lags, origin_step, slices)
-    xp = kernel.xp
-    total = None if traj.n_frames is None else (min(stop, traj.n_frames) if stop else traj.n_frames) - start
+    if executor not in ("serial", "dask"):
+        raise InputError("unknown executor; use 'serial' or 'dask'", file=traj.source,
+                         field="executor", value=executor)
+    start = int(start)
+    if start < 0 or (stop is not None and int(stop) <= start):
+        raise InputError("need 0 <= start < stop", file=traj.source, field="start",
+                         value=(start, stop))
+    order, counts = _species_order(traj)
+    settings = EngineSettings(np.asarray(q_points, dtype=float), traj.cell, order, counts,
+                              window + 1,
+                              origin_step, bool(incoherent), bool(currents), backend,
+                              accelerator, int(threads), self_method)
+    engine = CorrelationEngine(settings)
+    size = block_size(chunk_size, window + 1, traj.n_atoms, engine.segment)
+    # phases of box-lattice q-points do not change when an atom is wrapped: skip unwrapping
+    unwrap = traj.unwrap and not engine.kernel.on_lattice
     try:
-        with progress_bar(total, "correlations", progress) as bar:
-            for chunk in traj.chunks(chunk_size, start, stop):
-                pos = chunk.positions[:, order]
-                if fused:
-                    rho, e = self_part.push(pos, chunk.start - start), None
-                else:
-                    rho, e = kernel.evaluate(pos, slices, keep_phases=incoherent or currents)
-                signals = {names[a]: _host(xp, rho[a].T) for a in range(n_s)}
-                if currents:
-                    j = kernel.currents(e, chunk.velocities[:, order], slices)   # (s, q, t, 3)
-                    j = _host(xp, j)
-                    jl = np.einsum("sqtc,qc->sqt", j, q_hat)
-                    jt = j - jl[..., None] * q_hat[None, :, None, :]
-                    for a in range(n_s):
-                        signals[f"jl{a}"] = jl[a].T
-                        signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)          # (t, q, 3)
-                coherent.push(signals)
-                if self_part is not None and not fused:
-                    self_part.push(_host(xp, e), chunk.start - start)
-                bar.update(chunk.n_frames)
+        if executor == "dask":
+            engine.close()
+            total = _run_dask(traj, settings, engine.kernel.on_lattice, size, start, stop,
+                              scheduler, progress)
+        else:
+            total = _run_serial(traj, engine, size, start, stop, unwrap, progress)
     finally:
-        kernel.close()
-    sums = coherent.finish()
-    n_frames = coherent.n_frames
+        engine.close()
+    return _result(traj, engine, total, counts, window, origin_step, start,
+                   {"self_method": engine.method, "executor": executor, "block_frames": size,
+                    "compiled": engine.compiled})
+
+
+def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSums:
+    """Stream blocks of ``size`` target frames; each block carries the time origins of the
+    window before it (positions only: nothing else is kept between blocks)."""
+    st = engine.settings
+    w = st.n_lags - 1
+    h_pos = np.zeros((0, traj.n_atoms, 3))
+    h_vel = np.zeros((0, traj.n_atoms, 3)) if st.currents else None
+    h_frames = np.zeros(0, dtype=np.int64)
+    total = None
+    n_total = None if traj.n_frames is None else \
+        (min(stop, traj.n_frames) if stop else traj.n_frames) - start
+    with progress_bar(n_total, "correlations", progress) as bar:
+        for chunk in traj.chunks(size, start, stop, unwrap=unwrap):
+            pos = np.concatenate([h_pos, chunk.positions]) if h_pos.size else chunk.positions
+            vel = None if h_vel is None else np.concatenate([h_vel, chunk.velocities])
+            frames = np.concatenate([h_frames, chunk.start - start + np.arange(chunk.n_frames)])
+            part = engine.process(Block(pos, vel, frames, h_frames.size))
+            total = part if total is None else total + part
+            keep = (frames % st.origin_step == 0) & (frames > frames[-1] - w)
+            h_pos, h_frames = pos[keep], frames[keep]
+            h_vel = None if vel is None else vel[keep]
+            bar.update(chunk.n_frames)
+    if total is None:
+        raise InputError("the trajectory has no frames in the range", file=traj.source,
+                         field="start", value=(start, stop))
+    return total
+
+
+def _block_task(traj: Trajectory, settings: EngineSettings, a: int, b: int, start: int
+                ) -> PartialSums:
+    """Partial sums of the target frames [a, b) (counted from ``start``): reads the frames
+    from a - W, keeps the time origins among those before a, and runs one block."""
+    w = settings.n_lags - 1
+    h0 = max(0, a - w)
+    chunks = list(traj.chunks(b - h0, start + h0, start + b, unwrap=False))
+    pos = np.concatenate([c.positions for c in chunks])
+    vel = np.concatenate([c.velocities for c in chunks]) if settings.currents else None
+    frames = h0 + np.arange(pos.shape[0])
+    if frames.size != b - h0:
+        raise InputError(f"expected frames {start + h0} to {start + b - 1}, read {frames.size}",
+                         file=traj.source, field=f"frame {start + h0 + frames.size}")
+    keep = (frames >= a) | (frames % settings.origin_step == 0)
+    n_history = int(np.sum(keep & (frames < a)))
+    engine = CorrelationEngine(settings)
+    try:
+        return engine.process(Block(pos[keep], None if vel is None else vel[keep], frames[keep],
+                                    n_history))
+    finally:
+        engine.close()
+
+
+def _run_dask(traj, settings, on_lattice, size, start, stop, scheduler, progress
+              ) -> PartialSums:
+    """One Dask task per block of ``size`` target frames; the partial sums are added in a tree."""
+    try:
+        import dask
+    except ImportError as exc:
+        raise DependencyError("executor='dask' needs dask: pip install 'latdyn[dask]'",
+                              field="executor", value="dask") from exc
+    if not on_lattice:
+        raise InputError("executor='dask' needs q-points on the reciprocal lattice of the box "
+                         "(off-lattice phases depend on where each task starts unwrapping)",
+                         file=traj.source, field="q_points")
+    n_all = traj.frame_count()
+    end = n_all if stop is None else min(int(stop), n_all)
+    if end <= start:
+        raise InputError("the trajectory has no frames in the range", file=traj.source,
+                         field="start", value=(start, stop))
+    threads = max(1, settings.threads)
+    task_settings = EngineSettings(**{**settings.__dict__, "threads": 1})
+    task = dask.delayed(_block_task, pure=True)
+    parts = [task(traj, task_settings, a, min(a + size, end - start), start)
+             for a in range(0, end - start, size)]
+    add = dask.delayed(operator.add, pure=True)
+    while len(parts) > 1:
+        parts = [add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    kwargs = {"scheduler": scheduler}
+    if scheduler is None:
+        kwargs = {"scheduler": "threads", "num_workers": threads}
+        try:
+            from distributed import default_client
+
+            default_client()
+            kwargs = {}                           # an active distributed Client takes the graph
+        except (ImportError, ValueError):
+            pass
+    show = progress if progress is not None else False
+    if show and kwargs.get("scheduler") is not None:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            (total,) = dask.compute(parts[0], **kwargs)
+    else:
+        (total,) = dask.compute(parts[0], **kwargs)
+    return total
+
+
+def _result(traj, engine, total: PartialSums, counts, window, origin_step, start, extra
+            ) -> CorrelationResult:
+    from .correlate import origin_counts
+
+    n_frames = total.n_frames
     if n_frames < 2:
         raise InputError("the trajectory needs at least two frames", file=traj.source,
                          field="frames", value=n_frames)
-    n_lags = min(n_lags, n_frames)
-    norm = coherent.counts()[:n_lags] * traj.n_atoms
+    n_s = len(counts)
+    n_lags = min(window + 1, n_frames)
+    norm = origin_counts(n_frames, n_lags, origin_step) * traj.n_atoms
+    sums = total.pairs
 
     def matrix(prefix: str, scale: float = 1.0) -> np.ndarray:
-        out = np.empty((n_s, n_s, kernel.n_q, n_lags))
+        out = np.empty((n_s, n_s, engine.n_q, n_lags))
         for a in range(n_s):
             for b in range(n_s):
-                c = sums[(f"{prefix}{a}", f"{prefix}{b}")]
-                if c.ndim == 3:                       # transverse: sum the Cartesian components
-                    c = c.sum(axis=2)
-                out[a, b] = (c[:n_lags] / norm[:, None]).T * scale
+                out[a, b] = sums[(f"{prefix}{a}", f"{prefix}{b}")][:, :n_lags] / norm * scale
         return 0.5 * (out + out.transpose(1, 0, 2, 3))
 
     f_coh = matrix("rho")
     f_inc = None
-    if self_part is not None:
-        parts = self_part.sums() if fused else self_part.sums
-        f_inc = np.stack([s[:, :n_lags] for s in parts]) / norm[None, None, :]
+    if total.self_sums is not None:
+        f_inc = total.self_sums[:, :, :n_lags] / norm
+    currents = engine.settings.currents
     c_l = matrix("jl") if currents else None
     c_t = matrix("jt", 0.5) if currents else None
-    return CorrelationResult(kernel.q.copy(), np.arange(n_lags) * traj.dt, species, counts,
-                             f_coh, f_inc, c_l, c_t, traj.source,
-                             {"window": window, "origin_step": origin_step, "dt_ps": traj.dt,
-                              "frames": n_frames, "first_frame": start})
-
-
-def _host(xp, a):
-    """A numpy array (copies from the GPU when the backend is CuPy)."""
-    return a if xp is np else xp.asnumpy(a)
+    settings = {"window": window, "origin_step": origin_step, "dt_ps": traj.dt,
+                "frames": n_frames, "first_frame": start, **extra}
+    return CorrelationResult(engine.q.copy(), np.arange(n_lags) * traj.dt, traj.species, counts,
+                             f_coh, f_inc, c_l, c_t, traj.source, settings)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import DependencyError, InputError
 
-__all__ = ["PhaseKernel", "CompiledSelfPart", "miller_indices", "array_module"]
+__all__ = ["PhaseKernel", "miller_indices", "array_module"]
 
 #: Largest distance of h, k, l from integers for a q-point to count as on the box lattice.
 MILLER_TOLERANCE = 1e-6
@@ -85,14 +85,16 @@ class PhaseKernel:
         if accelerator not in ("auto", "numba", "numpy"):
             raise InputError("unknown accelerator; use 'auto', 'numba' or 'numpy'",
                              field="accelerator", value=accelerator)
-        self._compiled = None
+        #: The compiled kernels (:func:`latdyn.md._numba_kernel.load`) or None.
+        self.compiled_kernels = None
         if accelerator != "numpy" and self.on_lattice and self.xp is np:
             from . import _numba_kernel
 
-            self._compiled = _numba_kernel.load()
-        if accelerator == "numba" and self._compiled is None:
-            raise DependencyError("the compiled kernel needs numba (pip install numba) and "
-                                  "q-points on the box reciprocal lattice with the numpy backend",
+            self.compiled_kernels = _numba_kernel.load()
+        if accelerator == "numba" and self.compiled_kernels is None:
+            raise DependencyError("the compiled kernel needs numba (pip install 'latdyn[fast]') "
+                                  "and q-points on the box reciprocal lattice with the numpy "
+                                  "backend",
                                   field="accelerator", value=accelerator)
         self._needed = [set(np.unique(self.hkl[:, a]).tolist()) for a in range(3)]
 
@@ -124,24 +126,22 @@ class PhaseKernel:
     @property
     def compiled(self) -> bool:
         """Whether the compiled (numba) kernel is in use."""
-        return self._compiled is not None
+        return self.compiled_kernels is not None
 
-    def evaluate(self, positions, slices: list[slice], keep_phases: bool = False,
-                 self_part=None):
+    def evaluate(self, positions, slices: list[slice], keep_phases: bool = False):
         """rho_alpha(q, t) for positions (n_frames, n_atoms, 3) angstrom whose species occupy
         the contiguous atom ``slices``: complex (n_species, n_q, n_frames); with
         ``keep_phases`` also e_j(q, t), complex (n_q, n_frames, n_atoms), else None.
 
         The phases array is a work buffer, overwritten by the next call.  Threads share the
-        frames; each works through blocks of about BLOCK_POINTS atom positions, and the species
-        sums are taken while a block's rows are still in cache.  ``self_part`` (compiled kernel
-        only) is the state of :class:`CompiledSelfPart`.
+        frames (numpy) or the atoms (compiled kernel); each works through blocks of atom
+        positions that stay in cache while the species sums are taken.
         """
         pos = np.asarray(positions, dtype=float)
         nf, na = pos.shape[:2]
         xp = self.xp
-        if self._compiled is not None:
-            return self._evaluate_compiled(pos, slices, keep_phases, self_part)
+        if self.compiled_kernels is not None:
+            return self._evaluate_compiled(pos, slices, keep_phases)
         starts_of = np.array([sl.start for sl in slices])
         if np.any(np.diff(starts_of) <= 0) or starts_of[0] != 0 or slices[-1].stop != na:
             raise InputError("species slices must tile the atoms in order", field="slices",
@@ -181,24 +181,43 @@ class PhaseKernel:
             list(self._pool.map(work, range(n_workers)))
         return rho, (out.reshape(self.n_q, nf, na) if keep_phases else None)
 
-    def _evaluate_compiled(self, pos: np.ndarray, slices: list[slice], keep_phases: bool,
-                           self_part=None):
-        import numba
+    def _evaluate_compiled(self, pos: np.ndarray, slices: list[slice], keep_phases: bool):
+        from ._numba_kernel import MODE_RHO, MODE_STORE
 
         nf, na = pos.shape[:2]
-        s = pos @ self.inv_cell
-        bounds = np.array([sl.start for sl in slices] + [slices[-1].stop], dtype=np.int64)
-        rho = np.empty((len(slices), self.n_q, nf), dtype=complex)
-        out = self._buffer("out", (self.n_q, nf * na)) if keep_phases else \
-            np.empty((1, 1), dtype=complex)
-        n_max = np.abs(self.hkl).max(axis=0).astype(np.int64)
-        previous = numba.get_num_threads()
-        numba.set_num_threads(min(self.threads, numba.config.NUMBA_NUM_THREADS))
-        try:
-            self._compiled(s, bounds, self.hkl.astype(np.int64), n_max, keep_phases, out, rho,
-                           self_part)
-        finally:
-            numba.set_num_threads(previous)
+        r = np.ascontiguousarray(pos)
+        lanes = 64
+        rows = []
+        for sp, sl in enumerate(slices):
+            for a0 in range(sl.start, sl.stop, lanes):
+                rows.append((a0, min(a0 + lanes, sl.stop), sp))
+        blocks = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        hkl = self.hkl.astype(np.int64)
+        n_max = np.abs(hkl).max(axis=0).astype(np.int64)
+        out = self._buffer("out", (self.n_q, 1, nf, na)) if keep_phases else \
+            np.zeros((1, 1, 1, 1), dtype=complex)
+        frames = np.arange(nf, dtype=np.int64)
+        n_tasks = max(1, min(self.threads, len(blocks)))
+
+        def work(t):
+            rho = np.zeros((len(slices), self.n_q, nf, 2))
+            lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
+            self.compiled_kernels.sweep(
+                r, self.inv_cell, np.arange(na, dtype=np.int64), np.zeros((0, na, 3)), frames,
+                np.zeros(nf, dtype=np.uint8), blocks, lo, hi, hkl, n_max,
+                MODE_STORE if keep_phases else MODE_RHO, lanes, rho,
+                np.zeros((1, 1, 1, 1, 1)), 0, np.zeros((1, 1, 1)), 0, out,
+                np.zeros(nf, dtype=np.int64), frames, 0)
+            return rho
+
+        if n_tasks == 1:
+            parts = [work(0)]
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads)
+            parts = list(self._pool.map(work, range(n_tasks)))
+        rho = sum(parts)
+        rho = rho[..., 0] + 1j * rho[..., 1]
         return rho, (out.reshape(self.n_q, nf, na) if keep_phases else None)
 
     def phases(self, positions) -> np.ndarray:
@@ -272,46 +291,3 @@ class PhaseKernel:
             j = xp.matmul(e[:, :, s].transpose(1, 0, 2), v[:, s, :].astype(complex))
             out.append(j.transpose(1, 0, 2))
         return xp.stack(out)
-
-
-class CompiledSelfPart:
-    r"""The self part sum_s sum_j Re[e_j(q, s + tau) e_j^*(q, s)] fused into the compiled kernel.
-
-    Keeps the phases of the open time origins (multiples of ``origin_step``) in a ring of
-    slots, so the per-atom phases of ordinary frames never reach memory.  Same sums as
-    :class:`latdyn.md.correlate.OriginCorrelator`; ``sums()`` gives (n_species, n_q, n_lags).
-    """
-
-    def __init__(self, kernel: PhaseKernel, n_lags: int, origin_step: int, slices: list[slice],
-                 n_atoms: int, chunk_size: int):
-        if not kernel.compiled:
-            raise InputError("the fused self part needs the compiled kernel", field="accelerator")
-        self.kernel, self.n_lags, self.step, self.slices = kernel, n_lags, origin_step, slices
-        n_slots = -(-n_lags // origin_step) + -(-chunk_size // origin_step) + 1
-        self.origin_r = np.zeros((n_slots, kernel.n_q, n_atoms))
-        self.origin_i = np.zeros((n_slots, kernel.n_q, n_atoms))
-        self.frame = np.full(n_slots, -1, dtype=np.int64)
-        self.acc = np.zeros((max(1, kernel.threads), len(slices), kernel.n_q, n_lags))
-        self.n_frames = 0
-
-    def push(self, positions: np.ndarray, start: int) -> np.ndarray:
-        """Frames start .. start + n - 1 (atoms sorted by species): returns rho like evaluate."""
-        n_f = positions.shape[0]
-        self.frame[(self.frame >= 0) & (self.frame + self.n_lags <= start)] = -1
-        first = -(-start // self.step) * self.step
-        for s in range(first, start + n_f, self.step):
-            slot = int(np.flatnonzero(self.frame < 0)[0])
-            e = self.kernel.evaluate(positions[s - start:s - start + 1], self.slices, True)[1]
-            self.origin_r[slot] = e[:, 0, :].real
-            self.origin_i[slot] = e[:, 0, :].imag
-            self.frame[slot] = s
-        lags = (start + np.arange(n_f))[:, None] - self.frame[None, :]
-        lags[(self.frame[None, :] < 0) | (lags < 0) | (lags >= self.n_lags)] = -1
-        rho, _ = self.kernel.evaluate(positions, self.slices, False,
-                                      (self.origin_r, self.origin_i, lags, self.acc))
-        self.n_frames = max(self.n_frames, start + n_f)
-        return rho
-
-    def sums(self) -> list[np.ndarray]:
-        total = self.acc.sum(axis=0)
-        return [total[a] for a in range(total.shape[0])]

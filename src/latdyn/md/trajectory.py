@@ -128,26 +128,31 @@ class Trajectory:
         return 2 * np.pi * np.linalg.inv(self.cell).T
 
     # --- iteration -------------------------------------------------------------------------
-    def chunks(self, chunk_size: int = 100, start: int = 0, stop: int | None = None
-               ) -> Iterator[Chunk]:
+    def chunks(self, chunk_size: int = 100, start: int = 0, stop: int | None = None,
+               unwrap: bool | None = None) -> Iterator[Chunk]:
         """Yield consecutive chunks of at most ``chunk_size`` frames in [start, stop).
 
-        Positions are unwrapped across chunk boundaries when ``unwrap`` is set.
+        Positions are unwrapped across chunk boundaries (starting from frame ``start``) when
+        ``unwrap`` is true (None: the trajectory's setting); otherwise they are as stored.
         """
         if chunk_size < 1:
             raise InputError("chunk size must be at least 1", file=self.source,
                              field="chunk_size", value=chunk_size)
+        unwrap = self.unwrap if unwrap is None else bool(unwrap)
         inv = np.linalg.inv(self.cell)
         previous = None
         for first, pos, vel in self._frames.blocks(chunk_size, start, stop, self):
-            if self.unwrap:
+            if unwrap:
                 pos, previous = _unwrap(pos, previous, inv, self.cell)
             yield Chunk(first, pos, vel)
 
     def frame_count(self) -> int:
         """Number of frames (reads the file once when the format does not store it)."""
         if self.n_frames is None:
-            self.n_frames = sum(c.n_frames for c in self.chunks(500))
+            count = getattr(self._frames, "count", None)
+            n = count() if count is not None else None
+            self.n_frames = n if n is not None else \
+                sum(c.n_frames for c in self.chunks(500, unwrap=False))
         return self.n_frames
 
 

@@ -1,0 +1,466 @@
+r"""The correlation engine: partial sums of F_coh, F_s and the current correlations for one
+block of frames.  Blocks are independent, so the sums of a trajectory are the sums of its
+blocks' partial sums, whichever process computes them (serially here, or as Dask tasks).
+
+Pairs and blocks.  The correlation sums run over pairs (t0, t) of a time origin t0 (a frame
+number divisible by ``origin_step``, counted from the first frame analysed) and a target
+frame t = t0 + tau, 0 <= tau <= W (W = n_lags - 1):
+
+.. math:: C_{ab}(\tau) = \sum_{t_0 \in O,\; t_0+\tau < N_f} \mathrm{Re}\left[a^*(t_0)\, b(t_0+\tau)\right]
+
+A :class:`Block` holds consecutive target frames [a, b) preceded by its history, the time
+origins in [a - W, a); it contributes every pair whose target lies in [a, b), so blocks that
+tile the trajectory count every pair exactly once.  Dividing by the number of origins N_tau
+(:func:`latdyn.md.correlate.origin_counts`) and by N gives the functions of
+:mod:`latdyn.md.intermediate` (dynasor's convention: windows near the end are shorter).
+
+Coherent part and currents: the block's densities rho_alpha(q, t) (and currents) are
+correlated by zero-padded FFTs over the block (Wiener-Khinchin), O(T log T) per q-point.
+
+Self part, sum_j Re[e_j^*(q, t0) e_j(q, t)] with e_j = exp(i q.r_j), two methods:
+
+- ``direct`` (compiled kernel only): the phases of the open origins stay in cache and each
+  target frame is multiplied with them, (W + 1) / origin_step products per atom, q-point
+  and frame.  Best when few origins are open (large ``origin_step``).
+- ``fft``: per atom, the phase series is cut into segments of L >= W frames, each zero-padded
+  to n = 2L and transformed once (U_k).  Pairs with a target in segment k have their origin in
+  segment k or k - 1; placing both on one axis of length n, the target series is U_k shifted
+  by L (a factor (-1)^w) and the origin series V_{k-1} + (-1)^w V_k, so
+
+  .. math:: \sum_{t} b(t)\, a^*(t - \tau) = \mathrm{IDFT}\Big[\sum_{j,k} U_k \bar V_k
+            + (-1)^w\, U_k \bar V_{k-1}\Big](\tau),\qquad 0 \le \tau \le W \le L
+
+  with no wrap-around (negative lags of U_k V_k^* land in bins > L).  V is the transform
+  of the series masked to the origins; with ``origin_step`` s dividing n it follows from U
+  without another transform, V(w) = (1/s) sum_p exp(2 pi i p g / s) U(w - p n / s) (g: frame
+  number of the segment's first point).  The spectra are summed over atoms and segments
+  before one inverse transform, so the cost is O(log L) per atom, q-point and frame,
+  independent of W and of the origin step.  This is the method for small origin steps.
+
+The method is chosen from a cost model (``self_method='auto'``); both give the same sums to
+rounding (~1e-15 relative).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+
+from ..errors import InputError
+from .phases import PhaseKernel
+
+__all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_sums",
+           "segment_length"]
+
+#: Bytes of origin phases the direct method keeps per thread (fits the L2 cache).
+RING_BYTES = 1 << 20
+#: Atoms per block of the compiled kernel without a ring (densities, currents).
+LANES_RHO = 64
+#: Atoms per block of the FFT self part (its segment buffers are n_q x 2L x lanes x 16 B).
+LANES_FFT = 16
+#: Atoms per block of the numpy kernel's self part.
+ATOMS_NUMPY = 8
+#: Cost of the direct method per open origin, relative to one FFT self part (per atom,
+#: q-point and frame), measured on the development machine (AVX-512, 2 cores).
+DIRECT_PER_ORIGIN = 1.0 / 28.0
+
+
+def segment_length(n_lags: int, origin_step: int) -> int:
+    """Segment length L of the FFT self part: L >= W = n_lags - 1 with the origin step
+    dividing n = 2L, preferring n a power of two, then 2^a 3^b 5^c (fast transforms)."""
+    w = max(int(n_lags) - 1, 1)
+    s = int(origin_step)
+    best, best_cost = w, math.inf
+    for length in range(w, 4 * w + 2 * s + 2):
+        n = 2 * length
+        if n % s:
+            continue
+        m, largest = n, 1
+        for p in range(2, n + 1):
+            while m % p == 0:
+                m //= p
+                largest = p
+            if m == 1:
+                break
+        penalty = 1.0 if largest == 2 else 1.35 if largest <= 5 else 1.6 if largest <= 13 else 2.5
+        cost = 2.0 * math.log2(n) * penalty
+        if cost < best_cost - 1e-12:
+            best, best_cost = length, cost
+    return best
+
+
+@dataclass
+class Block:
+    """Frames of one block: ``positions`` (n_f, N, 3) angstrom with the atoms in file order,
+    ``velocities`` (same shape, angstrom/ps) or None, ``frames`` (n_f,) frame numbers counted
+    from the first frame analysed, increasing; the first ``n_history`` frames are earlier time
+    origins (within W frames of the first target), the rest consecutive target frames."""
+
+    positions: np.ndarray
+    velocities: np.ndarray | None
+    frames: np.ndarray
+    n_history: int
+
+
+@dataclass
+class PartialSums:
+    """Unnormalised sums of one or more blocks: ``pairs`` maps (a, b) signal names to
+    (n_q, n_lags) arrays, ``self_sums`` (n_species, n_q, n_lags) or None, ``n_frames`` = 1 +
+    the largest target frame number.  Add two with ``+``."""
+
+    pairs: dict[tuple[str, str], np.ndarray]
+    self_sums: np.ndarray | None
+    n_frames: int
+
+    def __add__(self, other: PartialSums) -> PartialSums:
+        pairs = {k: v + other.pairs[k] for k, v in self.pairs.items()}
+        ss = None if self.self_sums is None else self.self_sums + other.self_sums
+        return PartialSums(pairs, ss, max(self.n_frames, other.n_frames))
+
+
+@dataclass
+class EngineSettings:
+    """Everything a :class:`CorrelationEngine` needs (small and picklable, for Dask workers):
+    ``order`` lists the atoms species by species (``counts`` atoms each)."""
+
+    q_points: np.ndarray
+    cell: np.ndarray
+    order: np.ndarray
+    counts: tuple[int, ...]
+    n_lags: int
+    origin_step: int
+    incoherent: bool = True
+    currents: bool = False
+    backend: str = "numpy"
+    accelerator: str = "auto"
+    threads: int = 2
+    self_method: str = "auto"
+    extra: dict = field(default_factory=dict)
+
+
+def pair_sums(signals: dict[str, np.ndarray], frames: np.ndarray, n_history: int,
+              origin_step: int, pairs, n_lags: int) -> dict[tuple[str, str], np.ndarray]:
+    """sum_t Re[a^*(t - tau) b(t)] over origins t - tau and targets t of a block.
+
+    ``signals`` map names to (n_f, ...) arrays on the block's frames; pairs are (a, b).  The
+    frames are laid on a dense time axis and correlated by FFTs of length >= T + W.
+    """
+    f0 = int(frames[0])
+    rel = np.asarray(frames, dtype=np.int64) - f0
+    length = int(rel[-1]) + 1
+    is_origin = (np.asarray(frames) % origin_step) == 0
+    is_target = np.arange(len(frames)) >= n_history
+    n_fft = scipy.fft.next_fast_len(length + n_lags - 1)
+    spec_o, spec_t = {}, {}
+
+    def dense(name, mask):
+        v = signals[name]
+        out = np.zeros((length,) + v.shape[1:], dtype=complex)
+        out[rel[mask]] = v[mask]
+        return scipy.fft.fft(out, n=n_fft, axis=0, workers=1)
+
+    out = {}
+    for a, b in pairs:
+        if a not in spec_o:
+            spec_o[a] = dense(a, is_origin)
+        if b not in spec_t:
+            spec_t[b] = dense(b, is_target)
+        c = scipy.fft.ifft(spec_t[b] * np.conj(spec_o[a]), axis=0, workers=1)[:n_lags].real
+        if c.ndim == 3:                                # vector signals: sum the components
+            c = c.sum(axis=2)
+        out[(a, b)] = c.T.copy()
+    return out
+
+
+class CorrelationEngine:
+    """Computes :class:`PartialSums` of blocks for a fixed set of q-points, box and settings."""
+
+    def __init__(self, settings: EngineSettings):
+        self.settings = st = settings
+        self.n_s = len(st.counts)
+        bounds = np.cumsum((0,) + tuple(st.counts))
+        self.slices = [slice(int(bounds[i]), int(bounds[i + 1])) for i in range(self.n_s)]
+        self.n_atoms = int(bounds[-1])
+        self.order = np.asarray(st.order, dtype=np.int64)
+        if self.order.shape != (self.n_atoms,):
+            raise InputError("the atom order must list every atom once", field="order",
+                             value=self.order.shape)
+        self.kernel = PhaseKernel(st.q_points, st.cell, threads=st.threads, backend=st.backend,
+                                  accelerator=st.accelerator)
+        self.compiled = self.kernel.compiled
+        self.q = self.kernel.q
+        self.n_q = self.kernel.n_q
+        self.n_lags = int(st.n_lags)
+        self.step = int(st.origin_step)
+        if st.self_method not in ("auto", "fft", "direct"):
+            raise InputError("unknown self-part method; use 'auto', 'fft' or 'direct'",
+                             field="self_method", value=st.self_method)
+        if st.self_method == "direct" and not self.compiled:
+            raise InputError("the direct self-part method needs the compiled kernel (numba, "
+                             "q-points on the box lattice, numpy backend)", field="self_method",
+                             value=st.self_method)
+        self.n_slots = (self.n_lags - 1) // self.step + 1
+        self.method = None
+        if st.incoherent:
+            if st.self_method == "auto":
+                direct = self.compiled and self.n_slots * DIRECT_PER_ORIGIN <= 1.0
+                self.method = "direct" if direct else "fft"
+            else:
+                self.method = st.self_method
+        self.segment = segment_length(self.n_lags, self.step)
+        names = [f"rho{a}" for a in range(self.n_s)]
+        self.pairs = [(names[a], names[b]) for a in range(self.n_s) for b in range(self.n_s)]
+        if st.currents:
+            norm = np.linalg.norm(self.q, axis=1)
+            self.q_hat = self.q / np.where(norm > 0, norm, 1.0)[:, None]
+            for p in ("jl", "jt"):
+                self.pairs += [(f"{p}{a}", f"{p}{b}") for a in range(self.n_s)
+                               for b in range(self.n_s)]
+        self._pool = None
+
+    # --- public -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the worker threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+        self.kernel.close()
+
+    def process(self, block: Block) -> PartialSums:
+        """Partial sums of the pairs whose target frame is in the block."""
+        frames = np.asarray(block.frames, dtype=np.int64)
+        n_f = frames.size
+        if block.n_history >= n_f:
+            raise InputError("a block needs at least one target frame", field="frames",
+                             value=n_f)
+        if self.settings.currents and block.velocities is None:
+            raise InputError("current correlations need velocities", field="velocities")
+        if self.compiled:
+            rho, cur, fs = self._compiled(block, frames)
+        else:
+            rho, cur, fs = self._numpy(block, frames)
+        signals = {f"rho{a}": rho[a].T for a in range(self.n_s)}          # (n_f, n_q)
+        if cur is not None:
+            jl = np.einsum("sqfc,qc->sqf", cur, self.q_hat)
+            jt = cur - jl[..., None] * self.q_hat[None, :, None, :]
+            for a in range(self.n_s):
+                signals[f"jl{a}"] = jl[a].T
+                signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)               # (n_f, n_q, 3)
+        sums = pair_sums(signals, frames, block.n_history, self.step, self.pairs, self.n_lags)
+        return PartialSums(sums, fs, int(frames[-1]) + 1)
+
+    # --- compiled kernel --------------------------------------------------------------------
+    def _blocks(self, lanes: int) -> np.ndarray:
+        rows = []
+        for sp, sl in enumerate(self.slices):
+            for a0 in range(sl.start, sl.stop, lanes):
+                rows.append((a0, min(a0 + lanes, sl.stop), sp))
+        return np.array(rows, dtype=np.int64).reshape(-1, 3)
+
+    def _map(self, fn, n_tasks: int):
+        if n_tasks <= 1 or self.settings.threads <= 1:
+            return [fn(i) for i in range(n_tasks)]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.settings.threads)
+        return list(self._pool.map(fn, range(n_tasks)))
+
+    def _compiled(self, block: Block, frames: np.ndarray):
+        from ._numba_kernel import MODE_DIRECT, MODE_RHO, ORIGIN, TARGET
+
+        ker = self.kernel.compiled_kernels
+        st = self.settings
+        r = np.ascontiguousarray(block.positions, dtype=float)
+        inv = self.kernel.inv_cell
+        n_f = frames.size
+        vel = (np.ascontiguousarray(block.velocities, dtype=float) if st.currents
+               else np.zeros((0, self.n_atoms, 3)))
+        flags = np.where(frames % self.step == 0, ORIGIN, 0).astype(np.uint8)
+        flags[block.n_history:] |= TARGET
+        hkl = self.kernel.hkl.astype(np.int64)
+        n_max = np.abs(hkl).max(axis=0).astype(np.int64)
+        n_threads = max(1, int(st.threads))
+        direct = self.method == "direct"
+        if self.method == "fft":
+            return self._compiled_fft(frames, r, inv, block.n_history, vel, flags, hkl, n_max)
+        if direct:
+            lanes = RING_BYTES // (16 * self.n_q * self.n_slots) // 8 * 8
+            lanes = int(min(LANES_RHO, max(8, lanes)))
+        else:
+            lanes = LANES_RHO
+        blocks = self._blocks(lanes)
+        n_tasks = min(n_threads, len(blocks))
+        empty = np.zeros((1, 1, 1, 1), dtype=complex)
+        no_idx = np.zeros(1, dtype=np.int64)
+
+        def run(t):
+            rho = np.zeros((self.n_s, self.n_q, n_f, 2))
+            cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
+            fs = np.zeros((self.n_s, self.n_q, self.n_lags if direct else 1))
+            lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
+            ker.sweep(r, inv, self.order, vel, frames, flags, blocks, lo, hi, hkl, n_max,
+                      MODE_DIRECT if direct else MODE_RHO, lanes, rho, cur, 0, fs,
+                      self.n_slots if direct else 0, empty, no_idx, no_idx, 0)
+            return rho, cur, fs
+
+        parts = self._map(run, n_tasks)
+        rho = sum(p[0] for p in parts)
+        rho = rho[..., 0] + 1j * rho[..., 1]
+        cur = None
+        if st.currents:
+            c = sum(p[1] for p in parts)
+            cur = c[..., 0] + 1j * c[..., 1]
+        fs = sum(p[2] for p in parts) if direct else None
+        return rho, cur, fs
+
+    def _compiled_fft(self, frames, r, inv, n_h, vel, flags, hkl, n_max):
+        from ._numba_kernel import MODE_STORE
+
+        ker = self.kernel.compiled_kernels
+        st = self.settings
+        n_f = frames.size
+        seg = self.segment
+        n = 2 * seg
+        first = int(frames[n_h])                       # first target frame
+        starts = list(range(n_h, n_f, seg))           # block indices of the segments' first frames
+        blocks = self._blocks(LANES_FFT)
+        n_threads = max(1, int(st.threads))
+        n_tasks = min(n_threads, len(blocks))
+        lanes = LANES_FFT
+        rows = np.zeros(n_f, dtype=np.int64)
+        pos = np.zeros(n_f, dtype=np.int64)
+        pos[:n_h] = frames[:n_h] - (first - seg)       # history in the segment before the first
+        pos[n_h:] = (frames[n_h:] - first) % seg
+        fs_dummy = np.zeros((1, 1, 1))
+
+        def run(t):
+            rho = np.zeros((self.n_s, self.n_q, n_f, 2))
+            cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
+            spectra = np.zeros((self.n_s, self.n_q, n), dtype=complex)
+            bufs = [np.zeros((self.n_q, 1, n, lanes), dtype=complex) for _ in range(2)]
+            lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
+            for b in range(lo, hi):
+                a0, a1, sp = (int(x) for x in blocks[b])
+                prev, g_prev, which = None, 0, 1      # the transform may share the buffer
+                if n_h:
+                    bufs[1][...] = 0.0
+                    ker.sweep(r[:n_h], inv, self.order, vel[:n_h] if st.currents else vel,
+                              frames[:n_h],
+                              flags[:n_h], blocks, b, b + 1, hkl, n_max, MODE_STORE, lanes,
+                              rho, cur, 0, fs_dummy, 0, bufs[1], rows, pos, a0)
+                    prev = scipy.fft.fft(bufs[1], axis=2, workers=1, overwrite_x=True)
+                    g_prev = first - seg
+                for k0 in starts:
+                    k1 = min(k0 + seg, n_f)
+                    which = 1 - which
+                    buf = bufs[which]
+                    buf[:, :, k1 - k0:, :] = 0.0           # padding (the rest is overwritten)
+                    ker.sweep(r[k0:k1], inv, self.order, vel[k0:k1] if st.currents else vel,
+                              frames[k0:k1],
+                              flags[k0:k1], blocks, b, b + 1, hkl, n_max, MODE_STORE, lanes,
+                              rho, cur, k0, fs_dummy, 0, buf, rows[k0:k1], pos[k0:k1], a0)
+                    u = scipy.fft.fft(buf, axis=2, workers=1, overwrite_x=True)
+                    g = int(frames[k0])
+                    ker.accumulate_spectra(u[:, 0], g, (u if prev is None else prev)[:, 0],
+                                           g_prev, prev is not None, a1 - a0, self.step,
+                                           spectra[sp])
+                    prev, g_prev = u, g
+            return rho, cur, spectra
+
+        parts = self._map(run, n_tasks)
+        rho = sum(p[0] for p in parts)
+        rho = rho[..., 0] + 1j * rho[..., 1]
+        cur = None
+        if st.currents:
+            c = sum(p[1] for p in parts)
+            cur = c[..., 0] + 1j * c[..., 1]
+        spectra = sum(p[2] for p in parts)
+        fs = scipy.fft.ifft(spectra, axis=-1, workers=1)[..., :self.n_lags].real
+        return rho, cur, np.ascontiguousarray(fs)
+
+    # --- numpy (and CuPy) kernel -----------------------------------------------------------
+    def _numpy(self, block: Block, frames: np.ndarray):
+        st = self.settings
+        kernel = self.kernel
+        xp = kernel.xp
+        pos = np.asarray(block.positions, dtype=float)[:, self.order]
+        n_f = frames.size
+        if not (st.incoherent or st.currents):
+            rho, _ = kernel.evaluate(pos, self.slices)
+            return _host(xp, rho), None, None
+        rho = xp.zeros((self.n_s, self.n_q, n_f), dtype=complex)
+        cur = xp.zeros((self.n_s, self.n_q, n_f, 3), dtype=complex) if st.currents else None
+        fft_self = _NumpySelf(self, frames, block.n_history) if st.incoherent else None
+        for sp, sl in enumerate(self.slices):
+            for a0 in range(sl.start, sl.stop, ATOMS_NUMPY):
+                a1 = min(a0 + ATOMS_NUMPY, sl.stop)
+                _, e = kernel.evaluate(pos[:, a0:a1], [slice(0, a1 - a0)], keep_phases=True)
+                rho[sp] += e.sum(axis=2)
+                if cur is not None:
+                    v = xp.asarray(np.asarray(block.velocities, dtype=float)[:, self.order[a0:a1]])
+                    cur[sp] += xp.einsum("qfa,fac->qfc", e, v)
+                if fft_self is not None:
+                    fft_self.add(e, sp)
+        fs = None if fft_self is None else fft_self.sums()
+        return _host(xp, rho), (None if cur is None else _host(xp, cur)), fs
+
+
+class _NumpySelf:
+    """The FFT self part of the module docstring with array operations (numpy or CuPy)."""
+
+    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int):
+        self.xp = xp = engine.kernel.xp
+        self.engine = engine
+        seg = engine.segment
+        self.n = n = 2 * seg
+        self.step = engine.step
+        first = int(frames[n_history])
+        n_f = frames.size
+        self.n_seg = -(-(n_f - n_history) // seg)
+        self.n_history = n_history
+        # rows: 0 = history segment [first - seg, first), 1.. = target segments
+        rows = np.empty(n_f, dtype=np.int64)
+        pos = np.empty(n_f, dtype=np.int64)
+        rows[:n_history] = 0
+        pos[:n_history] = frames[:n_history] - (first - seg)
+        rel = frames[n_history:] - first
+        rows[n_history:] = 1 + rel // seg
+        pos[n_history:] = rel % seg
+        self.rows, self.pos = xp.asarray(rows), xp.asarray(pos)
+        self.g = first - seg + seg * np.arange(self.n_seg + 1)            # first frame per row
+        self.spectra = xp.zeros((len(engine.slices), engine.n_q, n), dtype=complex)
+        w = np.arange(n)
+        self.sign = xp.asarray(1.0 - 2.0 * (w % 2))
+        s = self.step
+        ph = np.exp(2j * np.pi * ((np.arange(s)[None, :] * self.g[:, None]) % s) / s) / s
+        self.phase = xp.asarray(ph)                                         # (rows, s)
+
+    def add(self, e, sp: int) -> None:
+        """Phases e (n_q, n_f, n_atoms) of atoms of species sp."""
+        xp = self.xp
+        n_q, _, n_at = e.shape
+        u = xp.zeros((n_q, self.n_seg + 1, self.n, n_at), dtype=complex)
+        u[:, self.rows, self.pos, :] = e
+        u = xp.fft.fft(u, axis=2)
+        shift = self.n // self.step
+        v = xp.zeros_like(u)
+        for p in range(self.step):
+            v += self.phase[None, :, p, None, None] * xp.roll(u, p * shift, axis=2)
+        if self.n_history == 0:
+            v[:, 0] = 0.0
+        cur, vc, vp = u[:, 1:], v[:, 1:], v[:, :-1]
+        prod = cur * xp.conj(vc) + self.sign[None, None, :, None] * cur * xp.conj(vp)
+        self.spectra[sp] += prod.sum(axis=(1, 3))
+
+    def sums(self) -> np.ndarray:
+        xp = self.xp
+        fs = xp.fft.ifft(self.spectra, axis=-1)[..., :self.engine.n_lags].real
+        return _host(xp, fs)
+
+
+def _host(xp, a):
+    """A numpy array (copied from the GPU when the backend is CuPy)."""
+    return a if xp is np else xp.asnumpy(a)
