@@ -189,3 +189,22 @@ def test_cli_backend_cupy_without_cupy_exits_2(nacl_dir, monkeypatch, capsys):
     assert main(["phonons", "modes", str(nacl_dir / "phonopy_nacl.yaml"), "--q", "0.1,0,0",
                  "--backend", "auto", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["rows"]) == 24
+
+
+@needs_dask
+def test_cli_powder_with_dask_and_q_fwhm(nacl_dir, tmp_path, capsys):
+    import scipp as sc
+
+    from latdyn.phonons import load_phonopy
+
+    out = tmp_path / "pow"
+    assert main(["phonons", "powder", str(nacl_dir / "phonopy_nacl.yaml"), "--out", str(out),
+                 "--qmax", "4", "--qbins", "8", "--emin", "-10", "--emax", "30", "--ebins", "20",
+                 "--npts", "16", "--fwhm", "1", "--q-fwhm", "0.2", "--dw-mesh", "0", "--dask",
+                 "--json"]) == 0
+    capsys.readouterr()
+    got = sc.io.load_hdf5(out / "sqe_powder.h5").values
+    ref = powder_map(load_phonopy(nacl_dir / "phonopy_nacl.yaml"), np.linspace(0, 4, 9),
+                     np.linspace(-10, 30, 21), 300.0, npts=16, broadening=1.0, q_broadening=0.2,
+                     progress=False).data.values
+    assert np.allclose(got, ref, rtol=1e-10, atol=1e-12) and ref.max() > 0
