@@ -3,8 +3,12 @@ r"""Phonon modes at many q: batched diagonalisation, degenerate sets, group velo
 Eigenproblem (Dove 1993, eq. 8.21): D(q) e_nu = omega_nu^2 e_nu, eigenvectors normalised
 sum_k |e_k|^2 = 1, energies E_nu = hbar omega_nu in meV (negative for imaginary modes, i.e.
 sign(omega^2) sqrt(|omega^2|)).  Group velocities by the Hellmann-Feynman theorem,
-v_nu = (1/hbar) dE_nu/dq = <e_nu| dD/dq |e_nu> / (2 hbar E_nu), diagonalised inside every
-degenerate set so that they do not depend on the basis chosen there.
+v_nu = (1/hbar) dE_nu/dq = <e_nu| dD/dq |e_nu> / (2 hbar E_nu); inside every degenerate set
+the basis is the one that diagonalises the velocity operator along a generic direction fixed to
+the crystal, so that the velocities do not depend on the basis that eigh happened to return.
+
+Execution: chunks of q, in threads or as Dask tasks, with numpy or CuPy
+(:mod:`latdyn.phonons.backend`).
 """
 
 from __future__ import annotations
