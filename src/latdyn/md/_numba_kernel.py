@@ -37,11 +37,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-__all__ = ["load", "MODE_RHO", "MODE_DIRECT", "MODE_STORE"]
+__all__ = ["load", "MODE_RHO", "MODE_DIRECT", "MODE_STORE", "MODE_CURRENTS", "GROUP"]
 
 MODE_RHO = 0
 MODE_DIRECT = 1
 MODE_STORE = 2
+MODE_CURRENTS = 3
+#: Consecutive frames whose phases are formed together in :func:`sweep_direct` (each origin's
+#: phases then come from the L2 cache once per group instead of once per frame).
+GROUP = 4
 #: Bit flags of the frames of a block.
 ORIGIN = 1
 TARGET = 2
@@ -57,11 +61,12 @@ except ImportError:  # numba is optional: the numpy kernels take over
 
 
 def load():
-    """The compiled kernels as a namespace (``sweep``, ``accumulate_spectra``), or None
-    without numba."""
+    """The compiled kernels as a namespace (``sweep``, ``sweep_direct``,
+    ``accumulate_spectra``), or None without numba."""
     if numba is None:
         return None
-    return SimpleNamespace(sweep=sweep, accumulate_spectra=accumulate_spectra)
+    return SimpleNamespace(sweep=sweep, sweep_direct=sweep_direct,
+                           accumulate_spectra=accumulate_spectra)
 
 
 if numba is not None:
@@ -153,46 +158,21 @@ if numba is not None:
                 store[iq, row, pos, col0 + j] = complex(zr[j], zi[j])
 
     @numba.njit(fastmath=True, cache=True, nogil=True)
-    def _frame_direct(tab, hkl, nm, zr, zi, rho, sp, f, slot, ring_r, ring_i, n_act, act_slot,
-                      act_lag, fs):
-        t1r, t1i, t2r, t2i, t3r, t3i = tab
-        lanes = zr.shape[0]
-        for iq in range(hkl.shape[0]):
-            sr, si = _phase(t1r, t1i, t2r, t2i, t3r, t3i, hkl[iq, 0] + nm, hkl[iq, 1] + nm,
-                            hkl[iq, 2] + nm, zr, zi)
-            rho[sp, iq, f, 0] += sr
-            rho[sp, iq, f, 1] += si
-            if slot >= 0:
-                for j in range(lanes):
-                    ring_r[iq, slot, j] = zr[j]
-                    ring_i[iq, slot, j] = zi[j]
-            for m in range(n_act):
-                o = act_slot[m]
-                d = 0.0
-                for j in range(lanes):
-                    d += zr[j] * ring_r[iq, o, j] + zi[j] * ring_i[iq, o, j]
-                fs[sp, iq, act_lag[m]] += d
-
-    @numba.njit(fastmath=True, cache=True, nogil=True)
-    def sweep(r, inv, atoms, vel, frame_idx, flags, blocks, b_lo, b_hi, hkl, n_max, mode, lanes,
-              rho, cur, f_out, fs, n_slots, store, store_row, store_pos, store_base):
+    def sweep(r, inv, atoms, vel, blocks, b_lo, b_hi, hkl, n_max, mode, lanes, rho, cur, f_out,
+              store, store_row, store_pos, store_base):
         """Run the atom blocks b_lo .. b_hi - 1 through every frame of a block of frames.
 
         r (n_f, n_a, 3): Cartesian positions (angstrom) and inv the inverse of the box (rows
         are cell vectors), so s = r inv; atoms (n_a,) int64: the atom behind each sorted
         index (species contiguous); vel (n_f, n_a, 3) angstrom/ps, or zero frames for no
-        currents; frame_idx (n_f,) int64 frame numbers; flags (n_f,) uint8 (ORIGIN, TARGET);
-        blocks (n_b, 3) int64 rows (first sorted index, end, species) of at most ``lanes``
-        atoms; hkl (n_q, 3) int64; n_max (3,) int64 largest |h|, |k|, |l|.  Accumulates rho
-        (n_s, n_q, :, 2) (Re, Im) and cur (n_s, n_q, :, 3, 2) (when vel has frames) at frame
-        index f_out + f, and fs
-        (n_s, n_q, n_lags) (MODE_DIRECT: pairs of an ORIGIN frame and a later or equal TARGET
-        frame at most n_lags - 1 apart); MODE_STORE writes e_j to
-        store[q, store_row[f], store_pos[f], sorted index - store_base].
+        currents; blocks (n_b, 3) int64 rows (first sorted index, end, species) of at most
+        ``lanes`` atoms; hkl (n_q, 3) int64; n_max (3,) int64 largest |h|, |k|, |l|.
+        Accumulates rho (n_s, n_q, :, 2) (Re, Im; MODE_RHO and MODE_STORE) and cur (n_s, n_q,
+        :, 3, 2) (when vel has frames) at frame index f_out + f; MODE_STORE also writes e_j to
+        store[q, store_row[f], store_pos[f], sorted index - store_base], MODE_CURRENTS only
+        the currents.
         """
         n_frames = r.shape[0]
-        n_q = hkl.shape[0]
-        n_lags = fs.shape[2]
         with_vel = vel.shape[0] > 0
         nm = max(1, max(n_max[0], max(n_max[1], n_max[2])))     # rows -1, 0, 1 always exist
         tab = (np.zeros((2 * nm + 1, lanes)), np.zeros((2 * nm + 1, lanes)),
@@ -202,18 +182,10 @@ if numba is not None:
         zr = np.zeros(lanes)
         zi = np.zeros(lanes)
         vc = np.zeros((3, lanes))
-        ns = max(1, n_slots)
-        ring_r = np.zeros((n_q, ns, lanes))
-        ring_i = np.zeros((n_q, ns, lanes))
-        ring_f = np.full(ns, -1, dtype=np.int64)
-        act_slot = np.zeros(ns, dtype=np.int64)
-        act_lag = np.zeros(ns, dtype=np.int64)
         for b in range(b_lo, b_hi):
             a0 = blocks[b, 0]
             count = blocks[b, 1] - a0
             sp = blocks[b, 2]
-            ring_f[:] = -1
-            next_slot = 0
             for f in range(n_frames):
                 for j in range(lanes):                  # padding lanes repeat the last atom
                     a = atoms[a0 + min(j, count - 1)]
@@ -233,32 +205,108 @@ if numba is not None:
                     _frame_rho(tab, hkl, nm, zr, zi, rho, sp, f_out + f)
                 elif mode == MODE_STORE:
                     _frame_store(tab, hkl, nm, zr, zi, rho, sp, f_out + f, count, store,
-                                 store_row[f],
-                                 store_pos[f], a0 - store_base)
-                else:
-                    slot = -1
-                    n_act = 0
-                    if flags[f] & ORIGIN:
-                        slot = next_slot
-                        next_slot = (next_slot + 1) % ns
-                        ring_f[slot] = frame_idx[f]
-                    if flags[f] & TARGET:
-                        for o in range(ns):
-                            if ring_f[o] >= 0:
-                                lag = frame_idx[f] - ring_f[o]
-                                if lag >= 0 and lag < n_lags:
-                                    act_slot[n_act] = o
-                                    act_lag[n_act] = lag
-                                    n_act += 1
-                    _frame_direct(tab, hkl, nm, zr, zi, rho, sp, f_out + f, slot, ring_r, ring_i,
-                                  n_act,
-                                  act_slot, act_lag, fs)
+                                 store_row[f], store_pos[f], a0 - store_base)
                 if with_vel:
                     for j in range(lanes):
                         a = atoms[a0 + min(j, count - 1)]
                         for c in range(3):
                             vc[c, j] = vel[f, a, c]
                     _frame_currents(tab, hkl, nm, zr, zi, vc, cur, sp, f_out + f)
+
+    @numba.njit(fastmath=True, cache=True, nogil=True)
+    def sweep_direct(r, inv, atoms, frame_idx, flags, blocks, b_lo, b_hi, hkl, n_max, lanes, rho,
+                     fs, n_slots):
+        """Densities and the self part by direct sums (MODE_DIRECT of the module docstring).
+
+        Arguments as :func:`sweep`; frame_idx (n_f,) int64 frame numbers, flags (n_f,) uint8
+        (ORIGIN, TARGET); fs (n_s, n_q, n_lags) += sum_j Re[e_j(q, t) e_j^*(q, t0)] for every
+        ORIGIN frame t0 and TARGET frame t with 0 <= t - t0 < n_lags.  Frames are taken GROUP
+        at a time; the ring holds n_slots >= (n_lags - 2 + GROUP) // step + 1 origins.
+        """
+        n_frames = r.shape[0]
+        n_q = hkl.shape[0]
+        n_lags = fs.shape[2]
+        nm = max(1, max(n_max[0], max(n_max[1], n_max[2])))
+        rows = 2 * nm + 1
+        t1r = np.zeros((GROUP, rows, lanes))
+        t1i = np.zeros((GROUP, rows, lanes))
+        t2r = np.zeros((GROUP, rows, lanes))
+        t2i = np.zeros((GROUP, rows, lanes))
+        t3r = np.zeros((GROUP, rows, lanes))
+        t3i = np.zeros((GROUP, rows, lanes))
+        frac = np.zeros((3, lanes))
+        zr = np.zeros((GROUP, lanes))
+        zi = np.zeros((GROUP, lanes))
+        ns = max(1, n_slots)
+        ring_r = np.zeros((n_q, ns, lanes))
+        ring_i = np.zeros((n_q, ns, lanes))
+        ring_f = np.full(ns, -1, dtype=np.int64)
+        slot_of = np.zeros(GROUP, dtype=np.int64)
+        pair_g = np.zeros(GROUP * ns, dtype=np.int64)
+        pair_o = np.zeros(GROUP * ns, dtype=np.int64)
+        pair_lag = np.zeros(GROUP * ns, dtype=np.int64)
+        for b in range(b_lo, b_hi):
+            a0 = blocks[b, 0]
+            count = blocks[b, 1] - a0
+            sp = blocks[b, 2]
+            ring_f[:] = -1
+            next_slot = 0
+            for f0 in range(0, n_frames, GROUP):
+                n_g = min(GROUP, n_frames - f0)
+                for g in range(n_g):
+                    f = f0 + g
+                    for j in range(lanes):
+                        a = atoms[a0 + min(j, count - 1)]
+                        x = r[f, a, 0]
+                        y = r[f, a, 1]
+                        z = r[f, a, 2]
+                        for c in range(3):
+                            frac[c, j] = x * inv[0, c] + y * inv[1, c] + z * inv[2, c]
+                    _powers(frac[0], t1r[g], t1i[g], nm, n_max[0], _COS_C, _SIN_C)
+                    _powers(frac[1], t2r[g], t2i[g], nm, n_max[1], _COS_C, _SIN_C)
+                    _powers(frac[2], t3r[g], t3i[g], nm, n_max[2], _COS_C, _SIN_C)
+                    for j in range(count, lanes):
+                        for row in range(rows):
+                            t1r[g, row, j] = 0.0
+                            t1i[g, row, j] = 0.0
+                    slot_of[g] = -1
+                    if flags[f] & ORIGIN:
+                        slot_of[g] = next_slot
+                        ring_f[next_slot] = frame_idx[f]
+                        next_slot = (next_slot + 1) % ns
+                n_pairs = 0                       # pairs ordered by origin: its phases stay in L1
+                for o in range(ns):
+                    if ring_f[o] < 0:
+                        continue
+                    for g in range(n_g):
+                        if flags[f0 + g] & TARGET:
+                            lag = frame_idx[f0 + g] - ring_f[o]
+                            if lag >= 0 and lag < n_lags:
+                                pair_g[n_pairs] = g
+                                pair_o[n_pairs] = o
+                                pair_lag[n_pairs] = lag
+                                n_pairs += 1
+                for iq in range(n_q):
+                    h = hkl[iq, 0] + nm
+                    k = hkl[iq, 1] + nm
+                    l = hkl[iq, 2] + nm
+                    for g in range(n_g):
+                        sr, si = _phase(t1r[g], t1i[g], t2r[g], t2i[g], t3r[g], t3i[g], h, k, l,
+                                        zr[g], zi[g])
+                        rho[sp, iq, f0 + g, 0] += sr
+                        rho[sp, iq, f0 + g, 1] += si
+                        s = slot_of[g]
+                        if s >= 0:
+                            for j in range(lanes):
+                                ring_r[iq, s, j] = zr[g, j]
+                                ring_i[iq, s, j] = zi[g, j]
+                    for p in range(n_pairs):
+                        g = pair_g[p]
+                        o = pair_o[p]
+                        d = 0.0
+                        for j in range(lanes):
+                            d += zr[g, j] * ring_r[iq, o, j] + zi[g, j] * ring_i[iq, o, j]
+                        fs[sp, iq, pair_lag[p]] += d
 
     @numba.njit(fastmath=True, cache=True, nogil=True)
     def _masked(u, iq, g, step, out):

@@ -43,9 +43,12 @@ rounding (~1e-15 relative).
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.fft
@@ -268,8 +271,22 @@ class CorrelationEngine:
             self._pool = ThreadPoolExecutor(self.settings.threads)
         return list(self._pool.map(fn, range(n_tasks)))
 
+    @staticmethod
+    def _ranges(n_items: int, n_threads: int):
+        """A thread-safe source of item ranges (about 8 per thread, handed out in order), so
+        a thread slowed by other work takes fewer of them."""
+        per = max(1, n_items // (8 * n_threads))
+        counter, lock = itertools.count(), threading.Lock()
+
+        def take():
+            with lock:
+                lo = next(counter) * per
+            return (lo, min(lo + per, n_items)) if lo < n_items else None
+
+        return take
+
     def _compiled(self, block: Block, frames: np.ndarray):
-        from ._numba_kernel import MODE_DIRECT, MODE_RHO, ORIGIN, TARGET
+        from ._numba_kernel import GROUP, MODE_CURRENTS, MODE_RHO, ORIGIN, TARGET
 
         ker = self.kernel.compiled_kernels
         st = self.settings
@@ -282,28 +299,31 @@ class CorrelationEngine:
         flags[block.n_history:] |= TARGET
         hkl = self.kernel.hkl.astype(np.int64)
         n_max = np.abs(hkl).max(axis=0).astype(np.int64)
-        n_threads = max(1, int(st.threads))
-        direct = self.method == "direct"
         if self.method == "fft":
             return self._compiled_fft(frames, r, inv, block.n_history, vel, flags, hkl, n_max)
+        direct = self.method == "direct"
+        n_slots = (self.n_lags - 2 + GROUP) // self.step + 1
+        lanes = LANES_RHO
         if direct:
-            lanes = RING_BYTES // (16 * self.n_q * self.n_slots) // 8 * 8
-            lanes = int(min(LANES_RHO, max(8, lanes)))
-        else:
-            lanes = LANES_RHO
+            lanes = int(min(LANES_RHO, max(8, RING_BYTES // (16 * self.n_q * n_slots) // 8 * 8)))
         blocks = self._blocks(lanes)
-        n_tasks = min(n_threads, len(blocks))
+        n_tasks = min(max(1, int(st.threads)), len(blocks))
         empty = np.zeros((1, 1, 1, 1), dtype=complex)
         no_idx = np.zeros(1, dtype=np.int64)
+        take = self._ranges(len(blocks), n_tasks)
 
         def run(t):
             rho = np.zeros((self.n_s, self.n_q, n_f, 2))
             cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
-            fs = np.zeros((self.n_s, self.n_q, self.n_lags if direct else 1))
-            lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
-            ker.sweep(r, inv, self.order, vel, frames, flags, blocks, lo, hi, hkl, n_max,
-                      MODE_DIRECT if direct else MODE_RHO, lanes, rho, cur, 0, fs,
-                      self.n_slots if direct else 0, empty, no_idx, no_idx, 0)
+            fs = np.zeros((self.n_s, self.n_q, self.n_lags)) if direct else None
+            while (rng := take()) is not None:
+                if direct:
+                    ker.sweep_direct(r, inv, self.order, frames, flags, blocks, rng[0], rng[1],
+                                     hkl, n_max, lanes, rho, fs, n_slots)
+                if not direct or st.currents:
+                    ker.sweep(r, inv, self.order, vel, blocks, rng[0], rng[1], hkl, n_max,
+                              MODE_CURRENTS if direct else MODE_RHO, lanes, rho, cur, 0, empty,
+                              no_idx, no_idx, 0)
             return rho, cur, fs
 
         parts = self._map(run, n_tasks)
@@ -317,58 +337,32 @@ class CorrelationEngine:
         return rho, cur, fs
 
     def _compiled_fft(self, frames, r, inv, n_h, vel, flags, hkl, n_max):
-        from ._numba_kernel import MODE_STORE
-
-        ker = self.kernel.compiled_kernels
         st = self.settings
         n_f = frames.size
         seg = self.segment
-        n = 2 * seg
         first = int(frames[n_h])                       # first target frame
-        starts = list(range(n_h, n_f, seg))           # block indices of the segments' first frames
         blocks = self._blocks(LANES_FFT)
-        n_threads = max(1, int(st.threads))
-        n_tasks = min(n_threads, len(blocks))
-        lanes = LANES_FFT
-        rows = np.zeros(n_f, dtype=np.int64)
+        n_tasks = min(max(1, int(st.threads)), len(blocks))
         pos = np.zeros(n_f, dtype=np.int64)
         pos[:n_h] = frames[:n_h] - (first - seg)       # history in the segment before the first
         pos[n_h:] = (frames[n_h:] - first) % seg
-        fs_dummy = np.zeros((1, 1, 1))
+        job = SimpleNamespace(frames=frames, r=r, inv=inv, n_h=n_h, vel=vel, flags=flags,
+                              hkl=hkl, n_max=n_max, blocks=blocks, pos=pos, first=first,
+                              rows=np.zeros(n_f, dtype=np.int64),
+                              starts=list(range(n_h, n_f, seg)))
+        take = self._ranges(len(blocks), n_tasks)
 
         def run(t):
-            rho = np.zeros((self.n_s, self.n_q, n_f, 2))
-            cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
-            spectra = np.zeros((self.n_s, self.n_q, n), dtype=complex)
-            bufs = [np.zeros((self.n_q, 1, n, lanes), dtype=complex) for _ in range(2)]
-            lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
-            for b in range(lo, hi):
-                a0, a1, sp = (int(x) for x in blocks[b])
-                prev, g_prev, which = None, 0, 1      # the transform may share the buffer
-                if n_h:
-                    bufs[1][...] = 0.0
-                    ker.sweep(r[:n_h], inv, self.order, vel[:n_h] if st.currents else vel,
-                              frames[:n_h],
-                              flags[:n_h], blocks, b, b + 1, hkl, n_max, MODE_STORE, lanes,
-                              rho, cur, 0, fs_dummy, 0, bufs[1], rows, pos, a0)
-                    prev = scipy.fft.fft(bufs[1], axis=2, workers=1, overwrite_x=True)
-                    g_prev = first - seg
-                for k0 in starts:
-                    k1 = min(k0 + seg, n_f)
-                    which = 1 - which
-                    buf = bufs[which]
-                    buf[:, :, k1 - k0:, :] = 0.0           # padding (the rest is overwritten)
-                    ker.sweep(r[k0:k1], inv, self.order, vel[k0:k1] if st.currents else vel,
-                              frames[k0:k1],
-                              flags[k0:k1], blocks, b, b + 1, hkl, n_max, MODE_STORE, lanes,
-                              rho, cur, k0, fs_dummy, 0, buf, rows[k0:k1], pos[k0:k1], a0)
-                    u = scipy.fft.fft(buf, axis=2, workers=1, overwrite_x=True)
-                    g = int(frames[k0])
-                    ker.accumulate_spectra(u[:, 0], g, (u if prev is None else prev)[:, 0],
-                                           g_prev, prev is not None, a1 - a0, self.step,
-                                           spectra[sp])
-                    prev, g_prev = u, g
-            return rho, cur, spectra
+            out = SimpleNamespace(
+                rho=np.zeros((self.n_s, self.n_q, n_f, 2)),
+                cur=np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1)),
+                spectra=np.zeros((self.n_s, self.n_q, 2 * seg), dtype=complex),
+                bufs=[np.zeros((self.n_q, 1, 2 * seg, LANES_FFT), dtype=complex)
+                      for _ in range(2)])
+            while (rng := take()) is not None:
+                for b in range(*rng):
+                    self._fft_atoms(job, b, out)
+            return out.rho, out.cur, out.spectra
 
         parts = self._map(run, n_tasks)
         rho = sum(p[0] for p in parts)
@@ -380,6 +374,38 @@ class CorrelationEngine:
         spectra = sum(p[2] for p in parts)
         fs = scipy.fft.ifft(spectra, axis=-1, workers=1)[..., :self.n_lags].real
         return rho, cur, np.ascontiguousarray(fs)
+
+    def _fft_atoms(self, job, b: int, out) -> None:
+        """The FFT self part (and densities) of atom block b over the segments of a block of
+        frames: history segment first, then each target segment with its predecessor."""
+        from ._numba_kernel import MODE_STORE
+
+        ker = self.kernel.compiled_kernels
+        currents = self.settings.currents
+        seg = self.segment
+        n_f, n_h = job.frames.size, job.n_h
+        a0, a1, sp = (int(x) for x in job.blocks[b])
+
+        def phases(k0, k1, buf):
+            ker.sweep(job.r[k0:k1], job.inv, self.order, job.vel[k0:k1] if currents else job.vel,
+                      job.blocks, b, b + 1, job.hkl, job.n_max, MODE_STORE, LANES_FFT, out.rho,
+                      out.cur, k0, buf, job.rows[k0:k1], job.pos[k0:k1], a0)
+            return scipy.fft.fft(buf, axis=2, workers=1, overwrite_x=True)
+
+        prev, g_prev, which = None, 0, 1              # the transform may share its buffer
+        if n_h:
+            out.bufs[1][...] = 0.0
+            prev, g_prev = phases(0, n_h, out.bufs[1]), job.first - seg
+        for k0 in job.starts:
+            k1 = min(k0 + seg, n_f)
+            which = 1 - which
+            buf = out.bufs[which]
+            buf[:, :, k1 - k0:, :] = 0.0               # padding (the rest is overwritten)
+            u = phases(k0, k1, buf)
+            g = int(job.frames[k0])
+            ker.accumulate_spectra(u[:, 0], g, (u if prev is None else prev)[:, 0], g_prev,
+                                   prev is not None, a1 - a0, self.step, out.spectra[sp])
+            prev, g_prev = u, g
 
     # --- numpy (and CuPy) kernel -----------------------------------------------------------
     def _numpy(self, block: Block, frames: np.ndarray):

@@ -35,6 +35,7 @@ in (angstrom/ps)^2; for a classical system C_L(q, 0) = sum_alpha c_alpha k_B T /
 from __future__ import annotations
 
 import operator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,7 +201,7 @@ def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSum
     n_total = None if traj.n_frames is None else \
         (min(stop, traj.n_frames) if stop else traj.n_frames) - start
     with progress_bar(n_total, "correlations", progress) as bar:
-        for chunk in traj.chunks(size, start, stop, unwrap=unwrap):
+        for chunk in _read_ahead(traj.chunks(size, start, stop, unwrap=unwrap)):
             pos = np.concatenate([h_pos, chunk.positions]) if h_pos.size else chunk.positions
             vel = None if h_vel is None else np.concatenate([h_vel, chunk.velocities])
             frames = np.concatenate([h_frames, chunk.start - start + np.arange(chunk.n_frames)])
@@ -214,6 +215,19 @@ def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSum
         raise InputError("the trajectory has no frames in the range", file=traj.source,
                          field="start", value=(start, stop))
     return total
+
+
+_END = object()
+
+
+def _read_ahead(chunks):
+    """Yield the chunks, reading the next one in a background thread while the caller works
+    on the current one (file reading overlaps the compiled kernels, which release the GIL)."""
+    with ThreadPoolExecutor(1) as reader:
+        pending = reader.submit(next, chunks, _END)
+        while (chunk := pending.result()) is not _END:
+            pending = reader.submit(next, chunks, _END)
+            yield chunk
 
 
 def _block_task(traj: Trajectory, settings: EngineSettings, a: int, b: int, start: int

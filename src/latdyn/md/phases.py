@@ -203,11 +203,9 @@ class PhaseKernel:
             rho = np.zeros((len(slices), self.n_q, nf, 2))
             lo, hi = t * len(blocks) // n_tasks, (t + 1) * len(blocks) // n_tasks
             self.compiled_kernels.sweep(
-                r, self.inv_cell, np.arange(na, dtype=np.int64), np.zeros((0, na, 3)), frames,
-                np.zeros(nf, dtype=np.uint8), blocks, lo, hi, hkl, n_max,
-                MODE_STORE if keep_phases else MODE_RHO, lanes, rho,
-                np.zeros((1, 1, 1, 1, 1)), 0, np.zeros((1, 1, 1)), 0, out,
-                np.zeros(nf, dtype=np.int64), frames, 0)
+                r, self.inv_cell, np.arange(na, dtype=np.int64), np.zeros((0, na, 3)), blocks,
+                lo, hi, hkl, n_max, MODE_STORE if keep_phases else MODE_RHO, lanes, rho,
+                np.zeros((1, 1, 1, 1, 1)), 0, out, np.zeros(nf, dtype=np.int64), frames, 0)
             return rho
 
         if n_tasks == 1:

@@ -242,21 +242,28 @@ class _AseFrames:
             i += 1
 
     def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
-        pos, vel, first = [], [], start
+        n = traj.n_atoms
+        pos = np.empty((size, n, 3))
+        vel = np.empty((size, n, 3)) if traj.has_velocities else None
+        k, first = 0, start
         for i, atoms in self.iterate(start, stop):
-            _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), atoms.cell.array)
-            pos.append(atoms.positions)
-            if traj.has_velocities:
+            cell = atoms.cell.array
+            if len(atoms) != n or not np.array_equal(cell, traj.cell) or \
+                    not self.same_species(atoms, traj):
+                _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), cell)
+            pos[k] = atoms.positions
+            if vel is not None:
                 v = _ase_velocities(atoms)
                 if v is None:
                     raise FormatError(f"frame {i} has no velocities but frame 0 has",
                                       file=self.path, field=f"frame {i}")
-                vel.append(v)
-            if len(pos) == size:
-                yield first, np.asarray(pos), np.asarray(vel) if vel else None
-                pos, vel, first = [], [], i + 1
-        if pos:
-            yield first, np.asarray(pos), np.asarray(vel) if vel else None
+                vel[k] = v
+            k += 1
+            if k == size:
+                yield first, pos.copy(), None if vel is None else vel.copy()
+                k, first = 0, i + 1
+        if k:
+            yield first, pos[:k].copy(), None if vel is None else vel[:k].copy()
 
 
 def _ase_velocities(atoms) -> np.ndarray | None:
