@@ -37,6 +37,20 @@ def test_md_sqw(tmp_path, capsys, h5md_file):
     assert (out / "report.html").is_file() and (out / "figures" / "S_coh.png").is_file()
 
 
+def test_md_sqw_dask_and_methods_agree(tmp_path, capsys, h5md_file):
+    pytest.importorskip("dask", reason="--dask needs dask (latdyn[dask])")
+    base = ["md", "sqw", str(h5md_file), "--window", "8", "--q-max", "3", "--shells", "4",
+            "--max-per-shell", "3", "--chunk-size", "7"]
+    serial = _run(capsys, base + ["--self-method", "fft", "--out", str(tmp_path / "a")])
+    dask_ = _run(capsys, base + ["--dask", "--out", str(tmp_path / "b")])
+    assert serial["executor"] == "serial" and dask_["executor"] == "dask"
+    assert serial["self_method"] == "fft"
+    a = sc.io.load_hdf5(tmp_path / "a" / "md_sqw.h5")
+    b = sc.io.load_hdf5(tmp_path / "b" / "md_sqw.h5")
+    for key in ("F_coh", "F_inc", "S_coh"):
+        assert np.allclose(a[key].values, b[key].values, rtol=1e-11, atol=1e-13)
+
+
 def test_md_sqw_path(tmp_path, capsys, h5md_file):
     res = _run(capsys, ["md", "sqw", str(h5md_file), "--window", "5", "--path", "0,0,0;1,0,0",
                         "--supercell", "4,4,4", "--out", str(tmp_path / "p")])

@@ -83,8 +83,8 @@ def test_automatic_choice_follows_the_number_of_open_origins(walk):
     pytest.importorskip("numba", reason="the direct method needs the compiled kernel")
     pos, _, symbols, cell, q = walk
     traj = Trajectory.from_arrays(pos, cell, symbols, 0.01)
-    many = compute_correlations(traj, q, 30, 1, progress=False)            # 31 open origins
-    few = compute_correlations(traj, q, 30, 10, progress=False)            # 4 open origins
+    many = compute_correlations(traj, q, 60, 1, progress=False)            # 61 open origins
+    few = compute_correlations(traj, q, 60, 10, progress=False)            # 7 open origins
     assert many.settings["self_method"] == "fft"
     assert few.settings["self_method"] == "direct"
     assert many.settings["compiled"] and few.settings["compiled"]
@@ -181,3 +181,15 @@ def test_dask_refuses_off_lattice_q(walk):
     traj = Trajectory.from_arrays(pos, cell, symbols, 0.01)
     with pytest.raises(InputError, match="reciprocal lattice"):
         compute_correlations(traj, q + 0.01, 5, executor="dask")
+
+
+def test_cupy_backend_names_the_extra(walk):
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed; this checks the message when it is missing")
+    except ImportError:
+        pass
+    pos, _, symbols, cell, q = walk
+    traj = Trajectory.from_arrays(pos, cell, symbols, 0.01)
+    with pytest.raises(DependencyError, match=r"latdyn\[gpu\]"):
+        compute_correlations(traj, q, 5, backend="cupy")

@@ -42,7 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="window of the Fourier transform (docs/md.md)")
     sqw.add_argument("--temperature", type=float, default=None,
                      help="apply the quantum (detailed balance) correction at this T, K")
-    sqw.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    sqw.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                     help="array backend of the numpy kernel (cupy: latdyn[gpu])")
+    sqw.add_argument("--self-method", choices=("auto", "fft", "direct"), default="auto",
+                     help="how the self part is summed (docs/md.md); results agree to rounding")
+    sqw.add_argument("--dask", action="store_true",
+                     help="run the frame blocks as Dask tasks (latdyn[dask]); with a distributed "
+                          "Client active they go to its workers")
     sqw.set_defaults(func=run_sqw)
 
     vh = group.add_parser("vanhove", help="self and distinct van Hove functions G(r,t)")
@@ -83,7 +89,8 @@ def _common(p: argparse.ArgumentParser, window: bool = True) -> None:
                        help="largest time lag in frames (default 200)")
     p.add_argument("--origin-step", type=int, default=10 if not window else 1,
                    help="frames between time origins")
-    p.add_argument("--chunk-size", type=int, default=50, help="frames per chunk (memory knob)")
+    p.add_argument("--chunk-size", type=int, default=None,
+                   help="frames per chunk (memory knob; default: automatic)")
     p.add_argument("--threads", type=int, default=2, help="threads")
     p.add_argument("--out", default="md_out", help="output folder (default md_out)")
     add_json_flag(p)
@@ -158,7 +165,8 @@ def run_sqw(args) -> int:
     res = compute_correlations(traj, qset.q, args.window, args.origin_step,
                                incoherent=not args.no_incoherent, currents=args.currents,
                                chunk_size=args.chunk_size, threads=args.threads,
-                               backend=args.backend)
+                               backend=args.backend, self_method=args.self_method,
+                               executor="dask" if args.dask else "serial")
     dg = correlation_arrays(res, qset, args.weighting, window=args.time_window,
                             temperature=args.temperature)
     out = Path(args.out)
@@ -192,7 +200,8 @@ def run_sqw(args) -> int:
     html = rep.write(out / "report.html")
     emit(rows, as_json=args.json, title="MD S(Q) and F(Q,t)",
          extra={"results": str(h5), "report": str(html), "q_points": len(qset.q),
-                "frames": res.settings["frames"]})
+                "frames": res.settings["frames"], "self_method": res.settings["self_method"],
+                "executor": res.settings["executor"]})
     return 0
 
 
@@ -204,7 +213,7 @@ def run_msd(args) -> int:
     from ..report import new_figure
 
     traj = _open(args)
-    res = compute_msd(traj, args.window, args.origin_step, args.chunk_size)
+    res = compute_msd(traj, args.window, args.origin_step, args.chunk_size or 100)
     fits = fit_diffusion(res, tuple(args.fit_range) if args.fit_range else None, args.blocks)
     dg = sc.DataGroup({f"MSD_{s}": from_numpy(res.msd[k], {"t": res.time}, unit="angstrom**2",
                                               name=f"MSD_{s}", source=traj.source)
@@ -245,7 +254,7 @@ def run_vanhove(args) -> int:
     lags = _floats(args.lags, None, "--lags").ravel().astype(int)
     r_max = args.r_max if args.r_max is not None else max_pair_distance(traj.cell)
     res = compute_van_hove(traj, lags, r_max, args.bins, args.origin_step, args.max_origins,
-                           distinct=not args.no_distinct, chunk_size=args.chunk_size)
+                           distinct=not args.no_distinct, chunk_size=args.chunk_size or 100)
     sp = res.species
     arrays = {}
     for a, s in enumerate(sp):
@@ -299,7 +308,7 @@ def run_dos(args) -> int:
     from ..report import new_figure
 
     traj = _open(args)
-    res = compute_vacf(traj, args.window, args.origin_step, args.chunk_size)
+    res = compute_vacf(traj, args.window, args.origin_step, args.chunk_size or 100)
     energy, g, total = vibrational_dos(res, args.time_window)
     try:
         w = neutron_dos_weights(res.species)

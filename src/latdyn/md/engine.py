@@ -69,7 +69,7 @@ LANES_FFT = 16
 ATOMS_NUMPY = 8
 #: Cost of the direct method per open origin, relative to one FFT self part (per atom,
 #: q-point and frame), measured on the development machine (AVX-512, 2 cores).
-DIRECT_PER_ORIGIN = 1.0 / 28.0
+DIRECT_PER_ORIGIN = 1.0 / 45.0
 
 
 def segment_length(n_lags: int, origin_step: int) -> int:

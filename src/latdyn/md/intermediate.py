@@ -104,14 +104,16 @@ def _species_order(traj: Trajectory) -> tuple[np.ndarray, tuple[int, ...]]:
 
 def block_size(chunk_size: int | None, n_lags: int, n_atoms: int, segment: int) -> int:
     """Target frames per block: ``chunk_size`` when given, else a multiple of the FFT segment
-    between 2 and 8 windows whose positions (with the history) stay below BLOCK_BYTES."""
+    between 2 and 16 windows whose positions (with the history) stay below BLOCK_BYTES (the
+    history of each block, up to a window of time origins, is recomputed: longer blocks
+    amortise it)."""
     if chunk_size is not None:
         if int(chunk_size) < 1:
             raise InputError("chunk size must be at least 1 frame", field="chunk_size",
                              value=chunk_size)
         return int(chunk_size)
     fit = BLOCK_BYTES // (24 * max(n_atoms, 1)) - n_lags
-    frames = max(2 * n_lags, min(8 * n_lags, fit))
+    frames = max(2 * n_lags, min(16 * n_lags, fit))
     return max(segment, frames // segment * segment)
 
 
@@ -132,7 +134,7 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     origin_step: frames between time origins (1 uses every frame as an origin).
     incoherent: also compute the self part F_s.
     currents: also compute C_L and C_T (the trajectory must carry velocities).
-    chunk_size: target frames per block (None: 2 to 8 windows, positions below 256 MB); memory
+    chunk_size: target frames per block (None: 2 to 16 windows, positions below 256 MB); memory
         is about 24 B x n_atoms x (chunk + window) for the positions plus small per-thread
         buffers (:mod:`latdyn.md.engine`).
     threads: worker threads (per block; with Dask, the number of local workers).
