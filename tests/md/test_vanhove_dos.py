@@ -65,6 +65,52 @@ def test_distinct_van_hove_two_species_density_limit():
     assert np.allclose(res.g_distinct[1, 0, :, far], 100 / box**3, rtol=0.15)
 
 
+@pytest.mark.parametrize("r_max", [None, 2.0, 0.7])
+def test_cell_list_kernel_gives_the_all_pairs_histogram(r_max):
+    """Triclinic box, atoms outside it, two species: the compiled cell-list histogram equals
+    the numpy all-pairs one bin for bin."""
+    pytest.importorskip("numba", reason="the cell-list kernel needs numba (latdyn[fast])")
+    from latdyn.md.vanhove import max_pair_distance
+
+    rng = np.random.default_rng(0)
+    cell = np.array([[14.0, 0, 0], [3.0, 13.0, 0], [-2.0, 1.5, 15.0]])
+    pos = rng.uniform(-5, 25, (4, 300, 3))
+    traj = Trajectory.from_arrays(pos, cell, ["O"] * 180 + ["H"] * 120, dt=0.01)
+    r_max = max_pair_distance(cell) if r_max is None else r_max
+    a = compute_van_hove(traj, [0, 2], r_max, 40, origin_step=1, max_origins=2,
+                         accelerator="numpy")
+    b = compute_van_hove(traj, [0, 2], r_max, 40, origin_step=1, max_origins=2,
+                         accelerator="numba", threads=2)
+    assert a.g_distinct.sum() > 0
+    assert np.array_equal(a.g_distinct, b.g_distinct)
+    assert np.array_equal(a.g_self, b.g_self)
+
+
+def test_cell_grid_slabs_are_thick_enough():
+    from latdyn.md.vanhove import cell_grid
+
+    cell = np.array([[20.0, 0, 0], [8.0, 18.0, 0], [0, 0, 9.0]])
+    widths = [abs(np.linalg.det(cell)) / np.linalg.norm(np.cross(cell[(i + 1) % 3],
+                                                               cell[(i + 2) % 3]))
+              for i in range(3)]
+    n = cell_grid(cell, 4.0, 10_000)
+    assert np.all(np.asarray(widths) / n >= 4.0) and np.all(n >= 1)
+    assert np.prod(cell_grid(cell, 0.01, 10)) <= 80               # capped at ~8 N cells
+
+
+def test_compiled_van_hove_without_numba(monkeypatch):
+    from latdyn.errors import DependencyError
+    from latdyn.md import _numba_kernel
+
+    monkeypatch.setattr(_numba_kernel, "load", lambda: None)
+    traj = Trajectory.from_arrays(np.zeros((2, 2, 3)) + [[0, 0, 0], [1, 1, 1]], np.eye(3) * 10,
+                                  ["Ar", "Ar"], dt=0.1)
+    with pytest.raises(DependencyError, match=r"latdyn\[fast\]"):
+        compute_van_hove(traj, [0], 4.0, accelerator="numba")
+    res = compute_van_hove(traj, [0], 4.0, n_bins=4, origin_step=1)        # numpy fallback
+    assert res.g_distinct[0, 0, 0].sum() > 0
+
+
 def test_r_max_beyond_half_box_is_refused():
     traj = Trajectory.from_arrays(np.zeros((2, 1, 3)), np.eye(3) * 10, ["Ar"], dt=0.1)
     with pytest.raises(InputError, match="half the box"):

@@ -254,7 +254,8 @@ def run_vanhove(args) -> int:
     lags = _floats(args.lags, None, "--lags").ravel().astype(int)
     r_max = args.r_max if args.r_max is not None else max_pair_distance(traj.cell)
     res = compute_van_hove(traj, lags, r_max, args.bins, args.origin_step, args.max_origins,
-                           distinct=not args.no_distinct, chunk_size=args.chunk_size or 100)
+                           distinct=not args.no_distinct, chunk_size=args.chunk_size or 100,
+                           threads=args.threads)
     sp = res.species
     arrays = {}
     for a, s in enumerate(sp):

@@ -28,6 +28,12 @@ What happens to e_j(q, t) next is the ``mode`` of :func:`sweep`:
 
 :func:`accumulate_spectra` adds the frequency-domain products of the FFT self part (the
 derivation is in :mod:`latdyn.md.engine`).
+
+:func:`cell_list` and :func:`pair_histogram` histogram minimum-image pair distances for the
+distinct van Hove function (:mod:`latdyn.md.vanhove`) with a cell list: the box is cut into
+n_a >= 1 slabs along each cell vector, each at least r_max thick (perpendicular width / n_a),
+so a pair closer than r_max lies in the same or adjacent cells along every axis (also for
+triclinic boxes) and each atom meets O(density x r_max^3) candidates instead of N.
 """
 
 from __future__ import annotations
@@ -62,11 +68,12 @@ except ImportError:  # numba is optional: the numpy kernels take over
 
 def load():
     """The compiled kernels as a namespace (``sweep``, ``sweep_direct``,
-    ``accumulate_spectra``), or None without numba."""
+    ``accumulate_spectra``, ``cell_list``, ``pair_histogram``), or None without numba."""
     if numba is None:
         return None
     return SimpleNamespace(sweep=sweep, sweep_direct=sweep_direct,
-                           accumulate_spectra=accumulate_spectra)
+                           accumulate_spectra=accumulate_spectra, pair_histogram=pair_histogram,
+                           cell_list=cell_list)
 
 
 if numba is not None:
@@ -372,3 +379,82 @@ if numba is not None:
                         acc_r += sign * (u.real * v.real + u.imag * v.imag)
                         acc_i += sign * (u.imag * v.real - u.real * v.imag)
                 p_out[iq, w] += complex(acc_r, acc_i)
+
+    @numba.njit(cache=True, nogil=True)
+    def cell_list(s, n_cells):
+        """Sort atoms into cells: s (n, 3) fractional coordinates (any values; wrapped here),
+        n_cells (3,) int64.  Returns (cell index per atom, atoms sorted by cell, first position
+        of each cell in that order; length n_c + 1)."""
+        n = s.shape[0]
+        n_tot = n_cells[0] * n_cells[1] * n_cells[2]
+        cell = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            idx = 0
+            for a in range(3):
+                w = s[i, a] - math.floor(s[i, a])
+                c = min(int(w * n_cells[a]), n_cells[a] - 1)
+                idx = idx * n_cells[a] + c
+            cell[i] = idx
+        start = np.zeros(n_tot + 1, dtype=np.int64)
+        for i in range(n):
+            start[cell[i] + 1] += 1
+        for c in range(n_tot):
+            start[c + 1] += start[c]
+        fill = start[:-1].copy()
+        order = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            order[fill[cell[i]]] = i
+            fill[cell[i]] += 1
+        return cell, order, start
+
+    @numba.njit(fastmath=False, cache=True, nogil=True)
+    def pair_histogram(s0, s1, h, i_lo, i_hi, n_cells, cell0, order1, start1, species, n_s,
+                       r_max, n_bins, out):
+        """out (n_s, n_s, n_bins) += histogram of |min image(r1_j - r0_i)| < r_max over atoms
+        i in [i_lo, i_hi) of frame 0 and j != i of frame 1 (fractional coordinates s0, s1,
+        box h with rows the cell vectors; cell0 from :func:`cell_list` of s0, order1 and
+        start1 of s1); bins of width r_max / n_bins."""
+        width = r_max / n_bins
+        r2_max = r_max * r_max
+        nx, ny, nz = n_cells[0], n_cells[1], n_cells[2]
+        # neighbour offsets along each axis: -1, 0, 1, or every cell once when there are < 3
+        offs = np.empty((3, 3), dtype=np.int64)
+        n_off = np.empty(3, dtype=np.int64)
+        for a in range(3):
+            if n_cells[a] >= 3:
+                offs[a, 0], offs[a, 1], offs[a, 2] = -1, 0, 1
+                n_off[a] = 3
+            else:
+                for k in range(n_cells[a]):
+                    offs[a, k] = k
+                n_off[a] = n_cells[a]
+        for i in range(i_lo, i_hi):
+            c = cell0[i]
+            cz = c % nz
+            cy = (c // nz) % ny
+            cx = c // (ny * nz)
+            si = species[i]
+            for ix in range(n_off[0]):
+                gx = (cx + offs[0, ix]) % nx if nx >= 3 else offs[0, ix]
+                for iy in range(n_off[1]):
+                    gy = (cy + offs[1, iy]) % ny if ny >= 3 else offs[1, iy]
+                    for iz in range(n_off[2]):
+                        gz = (cz + offs[2, iz]) % nz if nz >= 3 else offs[2, iz]
+                        g = (gx * ny + gy) * nz + gz
+                        for p in range(start1[g], start1[g + 1]):
+                            j = order1[p]
+                            if j == i:
+                                continue
+                            d0 = s1[j, 0] - s0[i, 0]
+                            d1 = s1[j, 1] - s0[i, 1]
+                            d2 = s1[j, 2] - s0[i, 2]
+                            d0 -= np.round(d0)
+                            d1 -= np.round(d1)
+                            d2 -= np.round(d2)
+                            x = d0 * h[0, 0] + d1 * h[1, 0] + d2 * h[2, 0]
+                            y = d0 * h[0, 1] + d1 * h[1, 1] + d2 * h[2, 1]
+                            z = d0 * h[0, 2] + d1 * h[1, 2] + d2 * h[2, 2]
+                            r2 = x * x + y * y + z * z
+                            if r2 < r2_max:
+                                k = min(int(math.sqrt(r2) / width), n_bins - 1)
+                                out[si, species[j], k] += 1

@@ -16,17 +16,23 @@ both in 1/angstrom^3 (shell volumes (4 pi / 3)(r_2^3 - r_1^3) replace 4 pi r^2 d
 self part is normalised, integral 4 pi r^2 G_s dr = 1; the distinct part tends to the number
 density of beta, N_beta / V, at large r, and G_d,ab(r, 0) = rho_b g_ab(r).  The totals are
 G_s = sum_a c_a G_s,a and G_d = sum_ab c_a G_d,ab.  The self part uses unwrapped
-displacements; the distinct part uses minimum-image distances, valid up to half the smallest
-box width (r_max is checked against it).
+displacements; the distinct part uses minimum-image distances (fractional differences reduced
+to [-1/2, 1/2]), valid up to half the smallest box width (r_max is checked against it).
+
+The distinct part is the expensive one.  With numba (``latdyn[fast]``) it uses a cell list
+(:func:`latdyn.md._numba_kernel.pair_histogram`): O(N x density x r_max^3) pair distances per
+origin and lag, shared among threads; without it, a numpy fallback computes all N^2 distances
+in blocks of ``atom_block`` rows (same histogram).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import DependencyError, InputError
 from .progress import progress_bar
 from .trajectory import Trajectory
 
@@ -68,14 +74,27 @@ def max_pair_distance(cell) -> float:
 
 def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
                      origin_step: int = 10, max_origins: int = 50, distinct: bool = True,
-                     atom_block: int = 2048, chunk_size: int = 100, progress: bool | None = None
+                     atom_block: int = 2048, chunk_size: int = 100, threads: int = 2,
+                     accelerator: str = "auto", progress: bool | None = None
                      ) -> VanHoveResult:
     """G_s(r, t) and G_d(r, t) at the lags (frames) given, from up to ``max_origins`` time
     origins ``origin_step`` frames apart (module docstring).
 
-    The distinct part costs N^2 distances per origin and lag; ``atom_block`` bounds its memory
-    (atom_block x N distances at a time).
+    accelerator: 'auto' (cell-list kernel when numba is importable), 'numba' or 'numpy' (all
+    N^2 distances per origin and lag, ``atom_block`` x N at a time).  threads: workers of the
+    compiled kernel.
     """
+    if accelerator not in ("auto", "numba", "numpy"):
+        raise InputError("unknown accelerator; use 'auto', 'numba' or 'numpy'",
+                         file=traj.source, field="accelerator", value=accelerator)
+    kernels = None
+    if accelerator != "numpy":
+        from . import _numba_kernel
+
+        kernels = _numba_kernel.load()
+        if kernels is None and accelerator == "numba":
+            raise DependencyError("the compiled kernel needs numba: pip install 'latdyn[fast]'",
+                                  file=traj.source, field="accelerator", value=accelerator)
     lags = np.unique(np.asarray(lags, dtype=int))
     if lags.size == 0 or lags[0] < 0:
         raise InputError("lags must be non-negative frame counts", file=traj.source,
@@ -121,7 +140,10 @@ def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
             d_self = np.linalg.norm(r1 - r0, axis=1)
             for a in range(n_s):
                 h_self[a, li] += np.histogram(d_self[bounds[a]:bounds[a + 1]], edges)[0]
-            if distinct:
+            if distinct and kernels is not None:
+                _distinct_histogram_cells(kernels, r0, r1, traj.cell, inv, r_max, n_bins,
+                                          species_of, n_s, threads, h_dist[:, :, li])
+            elif distinct:
                 _distinct_histogram(r0, r1, traj.cell, inv, edges, species_of, n_s,
                                     atom_block, h_dist[:, :, li])
             bar.update()
@@ -134,6 +156,46 @@ def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
         g_dist = h_dist / (counts[:, None, None, None] * n_per_lag[None, None, :, None] * shell)
     return VanHoveResult(edges, lags * traj.dt, traj.species, tuple(int(c) for c in counts),
                          g_self, g_dist, traj.volume, len(used), traj.source)
+
+
+def cell_grid(cell, r_max: float, n_atoms: int) -> np.ndarray:
+    """Cells along each box vector: slabs at least r_max thick, at most ~8 N cells in all."""
+    h = np.asarray(cell, dtype=float)
+    vol = abs(np.linalg.det(h))
+    widths = np.array([vol / np.linalg.norm(np.cross(h[(i + 1) % 3], h[(i + 2) % 3]))
+                       for i in range(3)])
+    n = np.maximum(1, np.floor(widths / r_max)).astype(np.int64)
+    limit = 8 * max(n_atoms, 1)
+    if np.prod(n) > limit:
+        n = np.maximum(1, np.floor(n * (limit / np.prod(n)) ** (1 / 3))).astype(np.int64)
+    return n
+
+
+def _distinct_histogram_cells(kernels, r0, r1, cell, inv, r_max, n_bins, species_of, n_s,
+                              threads, out) -> None:
+    """The compiled cell-list version of :func:`_distinct_histogram` (adds to out)."""
+    s0 = np.ascontiguousarray(r0 @ inv)
+    s1 = np.ascontiguousarray(r1 @ inv)
+    n = s0.shape[0]
+    n_cells = cell_grid(cell, r_max, n)
+    cell0, _, _ = kernels.cell_list(s0, n_cells)
+    _, order1, start1 = kernels.cell_list(s1, n_cells)
+    species = np.ascontiguousarray(species_of, dtype=np.int64)
+    h = np.ascontiguousarray(cell, dtype=float)
+    n_tasks = max(1, min(int(threads), n // 256 + 1))
+
+    def work(t):
+        part = np.zeros((n_s, n_s, n_bins), dtype=np.int64)
+        kernels.pair_histogram(s0, s1, h, t * n // n_tasks, (t + 1) * n // n_tasks, n_cells,
+                               cell0, order1, start1, species, n_s, float(r_max), n_bins, part)
+        return part
+
+    if n_tasks == 1:
+        out += work(0)
+    else:
+        with ThreadPoolExecutor(n_tasks) as pool:
+            for part in pool.map(work, range(n_tasks)):
+                out += part
 
 
 def _distinct_histogram(r0, r1, cell, inv, edges, species_of, n_s, block, out) -> None:
