@@ -137,12 +137,28 @@ def test_dask_missing_names_the_extra(walk, monkeypatch):
         compute_correlations(traj, q, 5, executor="dask")
 
 
-@pytest.mark.parametrize("window, step", [(9, 1), (7, 3)])
-def test_dask_gives_the_serial_results(tmp_path, walk, window, step):
+def _write(tmp_path, kind, pos, vel, symbols, cell):
+    if kind == "h5md":
+        return write_h5md(tmp_path / "walk.h5", pos, cell, symbols, 0.01, vel)
+    import ase.io
+    from ase import Atoms
+    from ase.units import fs
+
+    frames = []
+    for x, v in zip(pos, vel, strict=True):
+        a = Atoms(symbols, positions=x, cell=cell, pbc=True)
+        a.set_velocities(v / (1e3 * fs))
+        frames.append(a)
+    path = tmp_path / "walk.extxyz"
+    ase.io.write(path, frames, format="extxyz")
+    return path
+
+
+@pytest.mark.parametrize("window, step, kind", [(9, 1, "h5md"), (7, 3, "extxyz")])
+def test_dask_gives_the_serial_results(tmp_path, walk, window, step, kind):
     pytest.importorskip("dask", reason="the Dask executor needs dask (latdyn[dask])")
     pos, vel, symbols, cell, q = walk
-    path = write_h5md(tmp_path / "walk.h5", pos, cell, symbols, 0.01, vel)
-    traj = open_trajectory(path)
+    traj = open_trajectory(_write(tmp_path, kind, pos, vel, symbols, cell), dt=0.01)
     serial = compute_correlations(traj, q, window, step, currents=True, chunk_size=6,
                                   progress=False)
     dask_ = compute_correlations(traj, q, window, step, currents=True, chunk_size=5,
@@ -157,6 +173,7 @@ def test_dask_gives_the_serial_results(tmp_path, walk, window, step):
     ref = compute_correlations(traj, q, window, step, start=4, stop=33, progress=False)
     assert part.settings["frames"] == 29
     assert np.max(np.abs(part.f_inc - ref.f_inc)) < 1e-12
+    assert np.max(np.abs(part.f_coh - ref.f_coh)) < 1e-12
 
 
 def test_dask_tasks_are_picklable_for_a_distributed_scheduler(tmp_path, walk):

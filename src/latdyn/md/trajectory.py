@@ -222,6 +222,16 @@ class _AseFrames:
             return tuple(self.species_map.get(int(n), str(n)) for n in atoms.numbers)
         return tuple(atoms.get_chemical_symbols())
 
+    def count(self) -> int | None:
+        """Number of frames (after frame_step) when the format knows it cheaply (ASE .traj)."""
+        if self.fmt != "traj":
+            return None
+        from ase.io.trajectory import Trajectory as AseTrajectory
+
+        with AseTrajectory(str(self.path)) as t:
+            n_raw = len(t)
+        return (n_raw + self.frame_step - 1) // self.frame_step
+
     def iterate(self, start: int = 0, stop: int | None = None):
         import ase.io
 
@@ -416,7 +426,8 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
 
 def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str | None = None,
                     frame_step: int = 1, unwrap: bool = True,
-                    species_map: Mapping[int, str] | None = None) -> Trajectory:
+                    species_map: Mapping[int, str] | None = None,
+                    reader: str = "auto") -> Trajectory:
     """Open a trajectory file; frames are read later, chunk by chunk.
 
     Parameters
@@ -428,6 +439,8 @@ def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str |
     frame_step: use every ``frame_step``-th frame.
     species_map: atom type -> element symbol, for LAMMPS dumps (types 1, 2, ...) and integer
         H5MD species.
+    reader: for extended XYZ, 'auto' (the native reader of :mod:`latdyn.md.extxyz` when it
+        handles the layout, else ASE), 'native' (refuse other layouts) or 'ase'.
     """
     p = Path(path)
     if not p.is_file():
@@ -442,6 +455,26 @@ def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str |
         fmt = _ASE_FORMATS.get(suffix)
         if fmt is None and "XDATCAR" in p.name.upper():
             fmt = "vasp-xdatcar"
+    if reader not in ("auto", "native", "ase"):
+        raise InputError("unknown reader; use 'auto', 'native' or 'ase'", file=p, field="reader",
+                         value=reader)
+    if fmt == "extxyz" and reader != "ase" and not species_map:
+        from .extxyz import ExtxyzFrames, probe
+
+        layout = probe(p)
+        if layout is not None:
+            cell = _check_cell(layout.cell, str(p), 0)
+            return Trajectory(str(p), layout.species, cell,
+                              _check_dt(None if dt is None else dt * frame_step, str(p)), None,
+                              layout.vel_kind is not None, unwrap,
+                              ExtxyzFrames(p, layout, int(frame_step)))
+    if reader == "native":
+        if fmt != "extxyz":
+            raise InputError("reader='native' reads extended XYZ files only", file=p,
+                             field="reader", value=reader)
+        raise FormatError("the native extended-XYZ reader needs a Lattice, the species in the "
+                          "first column and pos:R:3 (use reader='ase' for other layouts)",
+                          file=p, field="reader", value=reader)
     frames = _AseFrames(p, fmt, species_map, int(frame_step))
     try:
         _, first = next(frames.iterate(0, 1))
