@@ -35,9 +35,12 @@ def _rel(a, b):
     return np.max(np.abs(a - b)) / np.max(np.abs(b))
 
 
-@pytest.mark.parametrize("window, step, accelerator", [(12, 1, "numpy"), (9, 4, "numpy"),
-                                                       (9, 4, "auto")])
-def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accelerator):
+@pytest.mark.parametrize("window, step, accelerator, method", [
+    (12, 1, "numpy", "fft"), (9, 4, "numpy", "fft"), (12, 1, "auto", "fft"),
+    (9, 4, "auto", "direct")])
+def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accelerator, method):
+    if accelerator == "auto":
+        pytest.importorskip("numba", reason="the compiled kernel needs numba (latdyn[fast])")
     positions, cell, symbols, velocities = two_species_walk
     path = tmp_path / "walk.traj"
     _write_traj(path, positions, cell, symbols, velocities)
@@ -47,7 +50,7 @@ def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accel
     traj = open_trajectory(path, dt=dt_ps)
     ours = compute_correlations(traj, qset.q, window=window, origin_step=step,
                                 incoherent=True, currents=True, chunk_size=7,
-                                accelerator=accelerator)
+                                accelerator=accelerator, self_method=method)
 
     dyn_traj = dynasor.Trajectory(str(path), trajectory_format="ase",
                                   atomic_indices="read_from_trajectory")
@@ -67,7 +70,7 @@ def test_same_numbers_as_dynasor(tmp_path, two_species_walk, window, step, accel
     # currents: dynasor works in angstrom/fs, latdyn in angstrom/ps
     assert _rel(ours.c_l.sum(axis=(0, 1)), ref.Clqt * 1e6) < 1e-8
     assert _rel(ours.c_t.sum(axis=(0, 1)), ref.Ctqt * 1e6) < 1e-8
-    # without currents the compiled kernel (when numba is there) fuses the self part
+    # without currents, other block sizes and the automatic method
     fused = compute_correlations(traj, qset.q, window=window, origin_step=step,
                                  chunk_size=5, accelerator=accelerator)
     assert _rel(fused.total_incoherent(), ref.Fqt_incoh) < 1e-8

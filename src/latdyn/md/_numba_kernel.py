@@ -249,9 +249,8 @@ if numba is not None:
         ring_i = np.zeros((n_q, ns, lanes))
         ring_f = np.full(ns, -1, dtype=np.int64)
         slot_of = np.zeros(GROUP, dtype=np.int64)
-        pair_g = np.zeros(GROUP * ns, dtype=np.int64)
-        pair_o = np.zeros(GROUP * ns, dtype=np.int64)
-        pair_lag = np.zeros(GROUP * ns, dtype=np.int64)
+        act = np.zeros(ns, dtype=np.int64)
+        lag_go = np.full((GROUP, ns), -1, dtype=np.int64)
         for b in range(b_lo, b_hi):
             a0 = blocks[b, 0]
             count = blocks[b, 1] - a0
@@ -281,18 +280,21 @@ if numba is not None:
                         slot_of[g] = next_slot
                         ring_f[next_slot] = frame_idx[f]
                         next_slot = (next_slot + 1) % ns
-                n_pairs = 0                       # pairs ordered by origin: its phases stay in L1
+                n_act = 0                         # origins paired with a frame of the group
                 for o in range(ns):
                     if ring_f[o] < 0:
                         continue
+                    used = False
                     for g in range(n_g):
+                        lag_go[g, n_act] = -1
                         if flags[f0 + g] & TARGET:
                             lag = frame_idx[f0 + g] - ring_f[o]
                             if lag >= 0 and lag < n_lags:
-                                pair_g[n_pairs] = g
-                                pair_o[n_pairs] = o
-                                pair_lag[n_pairs] = lag
-                                n_pairs += 1
+                                lag_go[g, n_act] = lag
+                                used = True
+                    if used:
+                        act[n_act] = o
+                        n_act += 1
                 for iq in range(n_q):
                     h = hkl[iq, 0] + nm
                     k = hkl[iq, 1] + nm
@@ -307,13 +309,35 @@ if numba is not None:
                             for j in range(lanes):
                                 ring_r[iq, s, j] = zr[g, j]
                                 ring_i[iq, s, j] = zi[g, j]
-                    for p in range(n_pairs):
-                        g = pair_g[p]
-                        o = pair_o[p]
-                        d = 0.0
-                        for j in range(lanes):
-                            d += zr[g, j] * ring_r[iq, o, j] + zi[g, j] * ring_i[iq, o, j]
-                        fs[sp, iq, pair_lag[p]] += d
+                    # 2 frames x 2 origins per pass: each loaded value serves two products
+                    for g in range(0, n_g, 2):
+                        g2 = min(g + 1, n_g - 1)
+                        for a in range(0, n_act, 2):
+                            a2 = min(a + 1, n_act - 1)
+                            o1 = act[a]
+                            o2 = act[a2]
+                            d11 = 0.0
+                            d12 = 0.0
+                            d21 = 0.0
+                            d22 = 0.0
+                            for j in range(lanes):
+                                r1 = ring_r[iq, o1, j]
+                                i1 = ring_i[iq, o1, j]
+                                r2 = ring_r[iq, o2, j]
+                                i2 = ring_i[iq, o2, j]
+                                d11 += zr[g, j] * r1 + zi[g, j] * i1
+                                d12 += zr[g, j] * r2 + zi[g, j] * i2
+                                d21 += zr[g2, j] * r1 + zi[g2, j] * i1
+                                d22 += zr[g2, j] * r2 + zi[g2, j] * i2
+                            if lag_go[g, a] >= 0:
+                                fs[sp, iq, lag_go[g, a]] += d11
+                            if a2 > a and lag_go[g, a2] >= 0:
+                                fs[sp, iq, lag_go[g, a2]] += d12
+                            if g2 > g:
+                                if lag_go[g2, a] >= 0:
+                                    fs[sp, iq, lag_go[g2, a]] += d21
+                                if a2 > a and lag_go[g2, a2] >= 0:
+                                    fs[sp, iq, lag_go[g2, a2]] += d22
 
     @numba.njit(fastmath=True, cache=True, nogil=True)
     def _masked(u, iq, g, step, out):
