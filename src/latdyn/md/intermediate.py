@@ -102,19 +102,28 @@ def _species_order(traj: Trajectory) -> tuple[np.ndarray, tuple[int, ...]]:
     return np.concatenate(idx), tuple(int(ix.size) for ix in idx)
 
 
-def block_size(chunk_size: int | None, n_lags: int, n_atoms: int, segment: int) -> int:
-    """Target frames per block: ``chunk_size`` when given, else a multiple of the FFT segment
-    between 2 and 16 windows whose positions (with the history) stay below BLOCK_BYTES (the
-    history of each block, up to a window of time origins, is recomputed: longer blocks
-    amortise it)."""
+def block_size(chunk_size: int | None, n_lags: int, n_atoms: int, segment: int,
+               fft: bool, origin_step: int = 1) -> int:
+    """Target frames per block: ``chunk_size`` when given, else automatic.
+
+    Each block recomputes its history (the time origins of the window before it): with the
+    FFT self part that is a whole segment, so blocks are long (a multiple of the segment,
+    2 to 16 windows); otherwise it is W / origin_step + 1 frames, and blocks of 16 times that
+    (at least 64 frames and a window) keep it below 7 % while the first block, read before
+    any work can overlap the reading, stays short.  Positions (with the history) stay below
+    BLOCK_BYTES either way.
+    """
     if chunk_size is not None:
         if int(chunk_size) < 1:
             raise InputError("chunk size must be at least 1 frame", field="chunk_size",
                              value=chunk_size)
         return int(chunk_size)
-    fit = BLOCK_BYTES // (24 * max(n_atoms, 1)) - n_lags
-    frames = max(2 * n_lags, min(16 * n_lags, fit))
-    return max(segment, frames // segment * segment)
+    fit = max(1, BLOCK_BYTES // (24 * max(n_atoms, 1)) - n_lags)
+    if fft:
+        frames = max(2 * n_lags, min(16 * n_lags, fit))
+        return max(segment, frames // segment * segment)
+    history = (n_lags - 1) // origin_step + 1
+    return max(1, min(max(64, n_lags, 16 * history), max(fit, 2 * n_lags)))
 
 
 def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: int = 1,
@@ -134,9 +143,9 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     origin_step: frames between time origins (1 uses every frame as an origin).
     incoherent: also compute the self part F_s.
     currents: also compute C_L and C_T (the trajectory must carry velocities).
-    chunk_size: target frames per block (None: 2 to 16 windows, positions below 256 MB); memory
-        is about 24 B x n_atoms x (chunk + window) for the positions plus small per-thread
-        buffers (:mod:`latdyn.md.engine`).
+    chunk_size: target frames per block (None: automatic, see :func:`block_size`; positions
+        below 256 MB); memory is about 24 B x n_atoms x (chunk + window) for the positions plus
+        small per-thread buffers (:mod:`latdyn.md.engine`).
     threads: worker threads (per block; with Dask, the number of local workers).
     backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the compiled kernel
         is used when numba is importable, ``pip install 'latdyn[fast]'``).
@@ -174,7 +183,8 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
                               origin_step, bool(incoherent), bool(currents), backend,
                               accelerator, int(threads), self_method)
     engine = CorrelationEngine(settings)
-    size = block_size(chunk_size, window + 1, traj.n_atoms, engine.segment)
+    size = block_size(chunk_size, window + 1, traj.n_atoms, engine.segment,
+                      engine.method == "fft", origin_step)
     # phases of box-lattice q-points do not change when an atom is wrapped: skip unwrapping
     unwrap = traj.unwrap and not engine.kernel.on_lattice
     try:
