@@ -19,9 +19,10 @@ correlated by zero-padded FFTs over the block (Wiener-Khinchin), O(T log T) per 
 
 Self part, sum_j Re[e_j^*(q, t0) e_j(q, t)] with e_j = exp(i q.r_j), two methods:
 
-- ``direct`` (compiled kernel only): the phases of the open origins stay in cache and each
-  target frame is multiplied with them, (W + 1) / origin_step products per atom, q-point
-  and frame.  Best when few origins are open (large ``origin_step``).
+- ``direct``: the phases of the open origins stay in cache and each target frame is
+  multiplied with them, (W + 1) / origin_step products per atom, q-point and frame (the
+  numpy kernel forms them as batched matrix products).  Best when few origins are open
+  (large ``origin_step``).
 - ``fft``: per atom, the phase series is cut into segments of L >= W frames, each zero-padded
   to n = 2L and transformed once (U_k).  Pairs with a target in segment k have their origin in
   segment k or k - 1; placing both on one axis of length n, the target series is U_k shifted
@@ -47,7 +48,7 @@ import itertools
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -65,11 +66,19 @@ RING_BYTES = 1 << 20
 LANES_RHO = 64
 #: Atoms per block of the FFT self part (its segment buffers are n_q x 2L x lanes x 16 B).
 LANES_FFT = 16
-#: Atoms per block of the numpy kernel's self part.
+#: Atoms per block of the numpy kernel's self part (FFT method; the direct one takes 4x more).
 ATOMS_NUMPY = 8
-#: Cost of the direct method per open origin, relative to one FFT self part (per atom,
-#: q-point and frame), measured on the development machine (AVX-512, 2 cores).
+#: Target frames per matrix product of the numpy kernel's direct self part.
+TARGETS_NUMPY = 64
+#: Cost of the direct method per open origin, relative to the FFT self part (per atom, q-point
+#: and frame), measured on the development machine (AMD EPYC, AVX-512): at a window of 100
+#: frames the two cost the same at origin step 2 (51 open origins), direct is 2.5x faster at
+#: step 4 and FFT 3x faster at step 1.
 DIRECT_PER_ORIGIN = 1.0 / 45.0
+#: The same for the numpy kernel (batched matrix products against transforms): at a window of
+#: 100 frames direct takes 9 ns per atom, q-point and frame at step 20, 22 at step 2 and 39 at
+#: step 1, FFT 27 at step 1 and 33-44 at larger steps (two transforms).
+DIRECT_PER_ORIGIN_NUMPY = 1.0 / 80.0
 
 
 def segment_length(n_lags: int, origin_step: int) -> int:
@@ -142,7 +151,6 @@ class EngineSettings:
     accelerator: str = "auto"
     threads: int = 2
     self_method: str = "auto"
-    extra: dict = field(default_factory=dict)
 
 
 def pair_sums(signals: dict[str, np.ndarray], frames: np.ndarray, n_history: int,
@@ -202,15 +210,12 @@ class CorrelationEngine:
         if st.self_method not in ("auto", "fft", "direct"):
             raise InputError("unknown self-part method; use 'auto', 'fft' or 'direct'",
                              field="self_method", value=st.self_method)
-        if st.self_method == "direct" and not self.compiled:
-            raise InputError("the direct self-part method needs the compiled kernel (numba, "
-                             "q-points on the box lattice, numpy backend)", field="self_method",
-                             value=st.self_method)
         self.n_slots = (self.n_lags - 1) // self.step + 1
         self.method = None
         if st.incoherent:
             if st.self_method == "auto":
-                direct = self.compiled and self.n_slots * DIRECT_PER_ORIGIN <= 1.0
+                direct = self.n_slots * (DIRECT_PER_ORIGIN if self.compiled
+                                         else DIRECT_PER_ORIGIN_NUMPY) <= 1.0
                 self.method = "direct" if direct else "fft"
             else:
                 self.method = st.self_method
@@ -419,10 +424,14 @@ class CorrelationEngine:
             return _host(xp, rho), None, None
         rho = xp.zeros((self.n_s, self.n_q, n_f), dtype=complex)
         cur = xp.zeros((self.n_s, self.n_q, n_f, 3), dtype=complex) if st.currents else None
-        fft_self = _NumpySelf(self, frames, block.n_history) if st.incoherent else None
+        fft_self = None
+        if st.incoherent:
+            kind = _NumpyDirect if self.method == "direct" else _NumpySelf
+            fft_self = kind(self, frames, block.n_history)
+        per = ATOMS_NUMPY * (4 if self.method == "direct" else 1)
         for sp, sl in enumerate(self.slices):
-            for a0 in range(sl.start, sl.stop, ATOMS_NUMPY):
-                a1 = min(a0 + ATOMS_NUMPY, sl.stop)
+            for a0 in range(sl.start, sl.stop, per):
+                a1 = min(a0 + per, sl.stop)
                 _, e = kernel.evaluate(pos[:, a0:a1], [slice(0, a1 - a0)], keep_phases=True)
                 rho[sp] += e.sum(axis=2)
                 if cur is not None:
@@ -435,19 +444,20 @@ class CorrelationEngine:
 
 
 class _NumpySelf:
-    """The FFT self part of the module docstring with array operations (numpy or CuPy)."""
+    """The FFT self part of the module docstring with array operations (numpy or CuPy).
+
+    Rows of the segment array: 0 = the history segment [first - L, first), 1.. = the target
+    segments.  V, the transform of the series masked to the time origins, is a second
+    transform of the masked series (array code has no cheap frequency shift)."""
 
     def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int):
         self.xp = xp = engine.kernel.xp
         self.engine = engine
         seg = engine.segment
         self.n = n = 2 * seg
-        self.step = engine.step
         first = int(frames[n_history])
         n_f = frames.size
         self.n_seg = -(-(n_f - n_history) // seg)
-        self.n_history = n_history
-        # rows: 0 = history segment [first - seg, first), 1.. = target segments
         rows = np.empty(n_f, dtype=np.int64)
         pos = np.empty(n_f, dtype=np.int64)
         rows[:n_history] = 0
@@ -456,13 +466,11 @@ class _NumpySelf:
         rows[n_history:] = 1 + rel // seg
         pos[n_history:] = rel % seg
         self.rows, self.pos = xp.asarray(rows), xp.asarray(pos)
-        self.g = first - seg + seg * np.arange(self.n_seg + 1)            # first frame per row
+        mask = np.zeros((self.n_seg + 1, n))
+        mask[rows, pos] = frames % engine.step == 0
+        self.mask = None if mask[rows, pos].all() else xp.asarray(mask)[None, :, :, None]
         self.spectra = xp.zeros((len(engine.slices), engine.n_q, n), dtype=complex)
-        w = np.arange(n)
-        self.sign = xp.asarray(1.0 - 2.0 * (w % 2))
-        s = self.step
-        ph = np.exp(2j * np.pi * ((np.arange(s)[None, :] * self.g[:, None]) % s) / s) / s
-        self.phase = xp.asarray(ph)                                         # (rows, s)
+        self.sign = xp.asarray(1.0 - 2.0 * (np.arange(n) % 2))[None, None, :, None]
 
     def add(self, e, sp: int) -> None:
         """Phases e (n_q, n_f, n_atoms) of atoms of species sp."""
@@ -470,21 +478,59 @@ class _NumpySelf:
         n_q, _, n_at = e.shape
         u = xp.zeros((n_q, self.n_seg + 1, self.n, n_at), dtype=complex)
         u[:, self.rows, self.pos, :] = e
-        u = xp.fft.fft(u, axis=2)
-        shift = self.n // self.step
-        v = xp.zeros_like(u)
-        for p in range(self.step):
-            v += self.phase[None, :, p, None, None] * xp.roll(u, p * shift, axis=2)
-        if self.n_history == 0:
-            v[:, 0] = 0.0
-        cur, vc, vp = u[:, 1:], v[:, 1:], v[:, :-1]
-        prod = cur * xp.conj(vc) + self.sign[None, None, :, None] * cur * xp.conj(vp)
-        self.spectra[sp] += prod.sum(axis=(1, 3))
+        v = u if self.mask is None else u * self.mask
+        u = self._fft(u)
+        v = u if self.mask is None else self._fft(v)
+        v = xp.conj(v)
+        prod = v[:, 1:] + self.sign * v[:, :-1]              # conj(V_k) + (-1)^w conj(V_k-1)
+        self.spectra[sp] += xp.einsum("qrwa,qrwa->qw", u[:, 1:], prod)
+
+    def _fft(self, a):
+        if self.xp is np:
+            return scipy.fft.fft(a, axis=2, overwrite_x=True,
+                                 workers=max(1, self.engine.settings.threads))
+        return self.xp.fft.fft(a, axis=2)
 
     def sums(self) -> np.ndarray:
         xp = self.xp
         fs = xp.fft.ifft(self.spectra, axis=-1)[..., :self.engine.n_lags].real
         return _host(xp, fs)
+
+
+class _NumpyDirect:
+    """The direct self part with array operations: per group of TARGETS_NUMPY target frames, the
+    products of their phases with those of every origin in reach are one batched real matrix
+    product over the atoms ([Re e, Im e] . [Re e', Im e']), and a 0/1 matrix adds each product
+    to the sum of its lag."""
+
+    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int):
+        self.xp = xp = engine.kernel.xp
+        self.engine = engine
+        w = engine.n_lags - 1
+        origins = np.flatnonzero(frames % engine.step == 0)
+        self.groups = []
+        for t0 in range(n_history, frames.size, TARGETS_NUMPY):
+            t_sel = np.arange(t0, min(t0 + TARGETS_NUMPY, frames.size))
+            lo, hi = frames[t_sel[0]] - w, frames[t_sel[-1]]
+            o_sel = origins[(frames[origins] >= lo) & (frames[origins] <= hi)]
+            lag = frames[t_sel][:, None] - frames[o_sel][None, :]
+            valid = (lag >= 0) & (lag <= w)
+            onehot = np.zeros((int(valid.sum()), engine.n_lags))
+            onehot[np.arange(onehot.shape[0]), lag[valid]] = 1.0
+            self.groups.append((xp.asarray(t_sel), xp.asarray(o_sel), xp.asarray(valid),
+                                xp.asarray(onehot)))
+        self.sums_ = xp.zeros((len(engine.slices), engine.n_q, engine.n_lags))
+
+    def add(self, e, sp: int) -> None:
+        """Phases e (n_q, n_f, n_atoms) of atoms of species sp."""
+        xp = self.xp
+        er = xp.concatenate([e.real, e.imag], axis=2)                  # (n_q, n_f, 2 n_atoms)
+        for t_sel, o_sel, valid, onehot in self.groups:
+            g = xp.matmul(er[:, t_sel], er[:, o_sel].transpose(0, 2, 1))     # (n_q, n_t, n_o)
+            self.sums_[sp] += g[:, valid] @ onehot
+
+    def sums(self) -> np.ndarray:
+        return _host(self.xp, self.sums_)
 
 
 def _host(xp, a):

@@ -149,7 +149,7 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     threads: worker threads (per block; with Dask, the number of local workers).
     backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the compiled kernel
         is used when numba is importable, ``pip install 'latdyn[fast]'``).
-    self_method: 'auto', 'fft' or 'direct' (compiled kernel only): how the self part is
+    self_method: 'auto', 'fft' or 'direct': how the self part is
         summed (:mod:`latdyn.md.engine`); the results agree to rounding.
     executor: 'serial' (stream the blocks here) or 'dask' (one task per block, partial sums
         added; ``pip install 'latdyn[dask]'``).  Each Dask task reads its own frames, so a
