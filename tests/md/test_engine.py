@@ -83,10 +83,11 @@ def test_methods_and_blocks_give_the_brute_force_sums(walk, accelerator, method,
 def test_automatic_choice_follows_the_number_of_open_origins(walk, accelerator):
     pos, _, symbols, cell, q = walk
     traj = Trajectory.from_arrays(pos, cell, symbols, 0.01)
-    many = compute_correlations(traj, q, 60, 1, progress=False, accelerator=accelerator)
-    few = compute_correlations(traj, q, 60, 10, progress=False, accelerator=accelerator)
-    assert many.settings["self_method"] == "fft"                         # 61 open origins
-    assert few.settings["self_method"] == "direct"                       # 7 open origins
+    many = compute_correlations(traj, q, 100, 1, progress=False, accelerator=accelerator)
+    few = compute_correlations(traj, q, 100, 10, progress=False, accelerator=accelerator)
+    assert many.settings["self_method"] == "fft"                         # 101 open origins
+    assert few.settings["self_method"] == "direct"                       # 11 open origins
+    assert many.time.size == 41                                          # lags <= frames - 1
     assert many.settings["compiled"] == (accelerator == "auto" and HAVE_NUMBA)
 
 
