@@ -90,7 +90,8 @@ def _common(p: argparse.ArgumentParser, window: bool = True) -> None:
     p.add_argument("--origin-step", type=int, default=10 if not window else 1,
                    help="frames between time origins")
     p.add_argument("--chunk-size", type=int, default=None,
-                   help="frames per chunk (memory knob; default: automatic)")
+                   help="frames per chunk (memory knob; default: automatic for sqw, 100 "
+                        "otherwise)")
     p.add_argument("--threads", type=int, default=2, help="threads")
     p.add_argument("--out", default="md_out", help="output folder (default md_out)")
     add_json_flag(p)
