@@ -7,11 +7,14 @@ r"""Mean-square displacement per species and the self-diffusion coefficient with
 (Einstein relation; Allen and Tildesley, *Computer Simulation of Liquids*, 2nd ed., sec. 8.2),
 on unwrapped positions, in angstrom^2, averaged over time origins every ``origin_step``
 frames.  D (angstrom^2/ps; 1 A^2/ps = 1e-4 cm^2/s) is the slope of a straight-line fit over a
-lag range (by default 20 % to 80 % of the window) divided by 6.  Its standard error comes
-from blocking: the origins are split into ``n_blocks`` consecutive blocks, D is fitted in each,
-and sigma_D = std(D_block) / sqrt(n_blocks) (Flyvbjerg and Petersen, J. Chem. Phys. 91, 461
-(1989)), which accounts for the correlation between overlapping windows that a least-squares
-error on the averaged MSD would ignore.
+lag range (by default 20 % to 80 % of the window) divided by 6.  Its standard error: with at
+least ``MIN_ATOMS_FOR_GROUPS`` atoms of a species, the atoms are split into up to 16 interleaved
+groups, D is fitted to each group's MSD (averaged over all time origins, so the correlation
+between overlapping windows stays inside each group) and sigma_D = std(D_group) / sqrt(n_groups);
+the atoms of a species are statistically independent walkers to a good approximation, the time
+origins of one atom are not.  With fewer atoms the origins are split into ``n_blocks``
+consecutive blocks instead (Flyvbjerg and Petersen, J. Chem. Phys. 91, 461 (1989)); blocks of
+overlapping windows are correlated, so that error is a lower bound.
 
 In the Gaussian approximation the MSD also gives the self intermediate scattering function,
 F_s(Q, t) = exp(-Q^2 MSD(t) / 6).
@@ -27,7 +30,10 @@ from ..errors import InputError
 from .progress import progress_bar
 from .trajectory import Trajectory
 
-__all__ = ["MSDResult", "compute_msd", "fit_diffusion"]
+__all__ = ["MSDResult", "compute_msd", "fit_diffusion", "MIN_ATOMS_FOR_GROUPS"]
+
+#: Species with at least this many atoms get the atom-group error of D (module docstring).
+MIN_ATOMS_FOR_GROUPS = 8
 
 
 @dataclass
@@ -41,6 +47,7 @@ class MSDResult:
     origin_valid: np.ndarray       # (n_origins, n_t) whether the origin reaches this lag
     n_per_species: tuple[int, ...]
     source: str = ""
+    atom_msd: np.ndarray | None = None  # (n_atoms, n_t) per atom, atoms grouped by species
 
 
 def compute_msd(traj: Trajectory, window: int, origin_step: int = 1, chunk_size: int = 100,
@@ -59,6 +66,7 @@ def compute_msd(traj: Trajectory, window: int, origin_step: int = 1, chunk_size:
     bounds = np.cumsum([0] + [ix.size for ix in idx])
     species = traj.species
     open_origins: list[tuple[int, np.ndarray]] = []
+    atom_sums = np.zeros((order.size, n_lags))
     rows: dict[int, np.ndarray] = {}
     n_seen = 0
     with progress_bar(traj.n_frames, "MSD", progress) as bar:
@@ -75,6 +83,7 @@ def compute_msd(traj: Trajectory, window: int, origin_step: int = 1, chunk_size:
                 b = min(s + n_lags, c0 + chunk.n_frames)
                 d2 = np.sum((pos[a - c0:b - c0] - p) ** 2, axis=2)          # (lags, atoms)
                 rows[s][:, a - s:b - s] += np.add.reduceat(d2, bounds[:-1], axis=1).T
+                atom_sums[:, a - s:b - s] += d2.T
             n_seen = c0 + chunk.n_frames
             bar.update(chunk.n_frames)
     if n_seen < 2:
@@ -85,9 +94,11 @@ def compute_msd(traj: Trajectory, window: int, origin_step: int = 1, chunk_size:
     sums = np.stack([rows[s][:, :n_lags] for s in origins])
     valid = origins[:, None] + np.arange(n_lags)[None, :] < n_seen
     counts = np.array([ix.size for ix in idx])
-    msd = sums.sum(axis=0) / (valid.sum(axis=0)[None, :] * counts[:, None])
+    n_origins = valid.sum(axis=0)
+    msd = sums.sum(axis=0) / (n_origins[None, :] * counts[:, None])
+    atom_msd = atom_sums[:, :n_lags] / n_origins[None, :]
     return MSDResult(np.arange(n_lags) * traj.dt, species, msd, sums, valid,
-                     tuple(int(c) for c in counts), traj.source)
+                     tuple(int(c) for c in counts), traj.source, atom_msd)
 
 
 def _slope(t: np.ndarray, y: np.ndarray) -> float:
@@ -96,7 +107,10 @@ def _slope(t: np.ndarray, y: np.ndarray) -> float:
 
 def fit_diffusion(result: MSDResult, fit_range: tuple[float, float] | None = None,
                   n_blocks: int = 5) -> dict[str, tuple[float, float]]:
-    """D per species (angstrom^2/ps) with its blocking standard error: species -> (D, sigma_D).
+    """D per species (angstrom^2/ps) with its standard error: species -> (D, sigma_D).
+
+    The error comes from groups of atoms, or from blocks of time origins for species with few
+    atoms (module docstring).
 
     fit_range: (t_min, t_max) in ps; default 20 % to 80 % of the largest lag.
     """
@@ -114,10 +128,17 @@ def fit_diffusion(result: MSDResult, fit_range: tuple[float, float] | None = Non
                          field="n_blocks", value=n_blocks)
     blocks = np.array_split(usable, n_blocks)
     counts = np.asarray(result.n_per_species, dtype=float)
+    first = np.concatenate([[0], np.cumsum(result.n_per_species)])
     out = {}
     for k, sp in enumerate(result.species):
         d = _slope(t[sel], result.msd[k, sel]) / 6.0
-        d_blocks = [_slope(t[sel], result.origin_sums[b][:, k][:, sel].sum(axis=0)
-                           / (b.size * counts[k])) / 6.0 for b in blocks]
-        out[sp] = (d, float(np.std(d_blocks, ddof=1) / np.sqrt(n_blocks)))
+        n_k = result.n_per_species[k]
+        if result.atom_msd is not None and n_k >= MIN_ATOMS_FOR_GROUPS:
+            atoms = np.arange(first[k], first[k + 1])
+            groups = [atoms[g::min(n_k, 16)] for g in range(min(n_k, 16))]
+            d_parts = [_slope(t[sel], result.atom_msd[g][:, sel].mean(axis=0)) / 6.0 for g in groups]
+        else:
+            d_parts = [_slope(t[sel], result.origin_sums[b][:, k][:, sel].sum(axis=0)
+                              / (b.size * counts[k])) / 6.0 for b in blocks]
+        out[sp] = (d, float(np.std(d_parts, ddof=1) / np.sqrt(len(d_parts))))
     return out
