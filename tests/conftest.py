@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
@@ -10,14 +11,16 @@ import pytest
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO / ".." / "shared" / "data").resolve()
+#: ../shared/data next to the checkout, or wherever LATDYN_SHARED_DATA points.
+SHARED_DATA = Path(os.environ.get("LATDYN_SHARED_DATA", REPO / ".." / "shared" / "data")).resolve()
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Path to the reference data (../shared/data next to the checkout); skip when absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA} (clone next to ../shared)")
+        pytest.skip(f"reference data not found at {SHARED_DATA} (clone next to ../shared, or set "
+                    "LATDYN_SHARED_DATA)")
     return SHARED_DATA
 
 
