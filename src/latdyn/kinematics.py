@@ -3,7 +3,10 @@ r"""Scattering kinematics: |Q| from energies and angles, accessible (|Q|, E), Br
 Conventions: energy transfer E = E_i - E_f (meV, positive when the neutron loses energy),
 scattering angle 2theta in degrees, |Q| in 1/angstrom.  The law of cosines gives
 
-.. math::  Q^2 = k_i^2 + k_f^2 - 2 k_i k_f \cos 2\theta,\qquad k = \sqrt{E / 2.0721}
+.. math::  Q^2 = k_i^2 + k_f^2 - 2 k_i k_f \cos 2\theta = (k_i - k_f)^2 + 4 k_i k_f \sin^2\theta,
+           \qquad k = \sqrt{E / 2.0721}
+
+(the second form is evaluated: it has no cancellation near 2theta = 0).
 
 Direct geometry fixes E_i (E_f = E_i - E); indirect geometry fixes E_f (E_i = E_f + E).
 Bragg's law: lambda = 2 d sin(theta); for time of flight, t = DIFC d with
@@ -64,8 +67,9 @@ def _finite(x, unit: str, name: str) -> np.ndarray:
 def _q_from(ei: np.ndarray, ef: np.ndarray, two_theta: np.ndarray) -> np.ndarray:
     ki = np.sqrt(ei / E_PER_K2)
     kf = np.sqrt(ef / E_PER_K2)
-    q2 = ki**2 + kf**2 - 2.0 * ki * kf * np.cos(np.deg2rad(two_theta))
-    q = np.sqrt(np.clip(q2, 0.0, None))
+    # (k_i - k_f)^2 + 4 k_i k_f sin^2(theta) equals the law of cosines without its cancellation
+    q2 = (ki - kf) ** 2 + 4.0 * ki * kf * np.sin(np.deg2rad(two_theta) / 2.0) ** 2
+    q = np.sqrt(q2)
     return q.item() if q.ndim == 0 else q
 
 
@@ -171,8 +175,8 @@ def _coverage(geometry: str, fixed: float, tt_min: float, tt_max: float,
     with np.errstate(invalid="ignore"):
         ki = np.sqrt(ei / E_PER_K2)
         kf = np.sqrt(ef / E_PER_K2)
-        qmin = np.sqrt(np.clip(ki**2 + kf**2 - 2 * ki * kf * np.cos(np.deg2rad(tt_lo)), 0, None))
-        qmax = np.sqrt(np.clip(ki**2 + kf**2 - 2 * ki * kf * np.cos(np.deg2rad(tt_hi)), 0, None))
+        qmin = np.sqrt((ki - kf) ** 2 + 4 * ki * kf * np.sin(np.deg2rad(tt_lo) / 2) ** 2)
+        qmax = np.sqrt((ki - kf) ** 2 + 4 * ki * kf * np.sin(np.deg2rad(tt_hi) / 2) ** 2)
     return Coverage(e, np.where(ok, qmin, np.nan), np.where(ok, qmax, np.nan), geometry,
                     float(fixed), tt_lo, tt_hi)
 
