@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
+from .blocks import stack_blocks
 
 __all__ = ["ExtxyzLayout", "probe", "ExtxyzFrames"]
 
@@ -272,18 +273,5 @@ class ExtxyzFrames:
                 raw += step
 
     def blocks(self, size: int, start: int, stop: int | None, traj):
-        n = self.layout.n_atoms
-        with_vel = traj.has_velocities
-        pos = np.empty((size, n, 3))
-        vel = np.empty((size, n, 3)) if with_vel else None
-        k, first = 0, start
-        for i, p, v in self.iterate(start, stop, traj):
-            pos[k] = p
-            if with_vel:
-                vel[k] = v
-            k += 1
-            if k == size:
-                yield first, pos.copy(), None if vel is None else vel.copy()
-                k, first = 0, i + 1
-        if k:
-            yield first, pos[:k].copy(), None if vel is None else vel[:k].copy()
+        return stack_blocks(self.iterate(start, stop, traj), size, self.layout.n_atoms, start,
+                            traj.has_velocities)

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
+from .blocks import stack_blocks
 
 __all__ = ["Chunk", "Trajectory", "open_trajectory", "write_h5md"]
 
@@ -252,28 +253,24 @@ class _AseFrames:
             i += 1
 
     def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
+        return stack_blocks(self._checked_frames(start, stop, traj), size, traj.n_atoms, start,
+                            traj.has_velocities)
+
+    def _checked_frames(self, start: int, stop: int | None, traj: Trajectory):
+        """(index, positions, velocities or None) per frame, each checked against frame 0."""
         n = traj.n_atoms
-        pos = np.empty((size, n, 3))
-        vel = np.empty((size, n, 3)) if traj.has_velocities else None
-        k, first = 0, start
         for i, atoms in self.iterate(start, stop):
             cell = atoms.cell.array
             if len(atoms) != n or not np.array_equal(cell, traj.cell) or \
                     not self.same_species(atoms, traj):
                 _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), cell)
-            pos[k] = atoms.positions
-            if vel is not None:
+            v = None
+            if traj.has_velocities:
                 v = _ase_velocities(atoms)
                 if v is None:
                     raise FormatError(f"frame {i} has no velocities but frame 0 has",
                                       file=self.path, field=f"frame {i}")
-                vel[k] = v
-            k += 1
-            if k == size:
-                yield first, pos.copy(), None if vel is None else vel.copy()
-                k, first = 0, i + 1
-        if k:
-            yield first, pos[:k].copy(), None if vel is None else vel[:k].copy()
+            yield i, atoms.positions, v
 
 
 def _ase_velocities(atoms) -> np.ndarray | None:
