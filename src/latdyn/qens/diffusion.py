@@ -42,7 +42,8 @@ def _q(Q) -> np.ndarray:
     return q
 
 
-def _pos(x, name: str) -> float:
+def positive_scalar(x, name: str) -> float:
+    """float(x), which must be positive and finite (InputError naming ``name`` otherwise)."""
     v = float(x)
     if not (np.isfinite(v) and v > 0):
         raise InputError(f"{name} must be positive and finite", field=name, value=x)
@@ -51,26 +52,26 @@ def _pos(x, name: str) -> float:
 
 def fick(Q, D):
     """Fickian HWHM hbar D Q^2 (meV); D in A^2/ps, Q in 1/A."""
-    return HBAR_MEV_PS * _pos(D, "D") * _q(Q) ** 2
+    return HBAR_MEV_PS * positive_scalar(D, "D") * _q(Q) ** 2
 
 
 def chudley_elliott(Q, D, l):
     """Chudley-Elliott HWHM (hbar/tau)(1 - sin(Ql)/(Ql)) (meV), tau = l^2/(6D); D A^2/ps, l A."""
-    d, jl = _pos(D, "D"), _pos(l, "l")
+    d, jl = positive_scalar(D, "D"), positive_scalar(l, "l")
     tau = jl * jl / (6.0 * d)
     return HBAR_MEV_PS / tau * (1.0 - np.sinc(_q(Q) * jl / np.pi))
 
 
 def hall_ross(Q, D, l):
     """Hall-Ross HWHM (hbar/tau)(1 - exp(-Q^2 l^2/6)) (meV), tau = l^2/(6D); l the rms jump (A)."""
-    d, jl = _pos(D, "D"), _pos(l, "l")
+    d, jl = positive_scalar(D, "D"), positive_scalar(l, "l")
     tau = jl * jl / (6.0 * d)
     return -HBAR_MEV_PS / tau * np.expm1(-(_q(Q) * jl) ** 2 / 6.0)
 
 
 def singwi_sjolander(Q, D, tau):
     """Singwi-Sjolander HWHM hbar D Q^2 / (1 + D Q^2 tau) (meV); D A^2/ps, tau ps."""
-    d, t = _pos(D, "D"), _pos(tau, "tau")
+    d, t = positive_scalar(D, "D"), positive_scalar(tau, "tau")
     dq2 = d * _q(Q) ** 2
     return HBAR_MEV_PS * dq2 / (1.0 + dq2 * t)
 

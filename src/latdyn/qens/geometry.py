@@ -48,6 +48,7 @@ from scipy import optimize, special
 
 from ..errors import InputError
 from ..units import HBAR_MEV_PS
+from .diffusion import positive_scalar
 
 __all__ = ["GeometryModel", "get_geometry_model", "GEOMETRY_NAMES", "sphere_rotation", "circle",
            "two_site", "tetrahedral", "cube", "sphere_diffusion", "gaussian_eisf", "jump_terms",
@@ -61,13 +62,6 @@ def _q(Q) -> np.ndarray:
     if q.ndim != 1 or np.any(~np.isfinite(q) | (q < 0)):
         raise InputError("Q must be a 1-D array of finite non-negative values", field="Q", value=Q)
     return q
-
-
-def _pos(x, name: str) -> float:
-    v = float(x)
-    if not (np.isfinite(v) and v > 0):
-        raise InputError(f"{name} must be positive and finite", field=name, value=x)
-    return v
 
 
 def _j0(x):
@@ -86,7 +80,7 @@ def with_immobile(terms: Terms, p: float) -> Terms:
 
 def sphere_rotation(Q, a, D_r, l_max: int = 8) -> Terms:
     """Sears expansion: A_l = (2l+1) j_l(Qa)^2, Gamma_l = hbar l(l+1) D_r (meV), l = 0..l_max."""
-    q, a, dr = _q(Q), _pos(a, "radius"), _pos(D_r, "D_r")
+    q, a, dr = _q(Q), positive_scalar(a, "radius"), positive_scalar(D_r, "D_r")
     ls = np.arange(l_max + 1)
     A = (2 * ls + 1) * special.spherical_jn(ls[None, :], (q * a)[:, None]) ** 2
     G = np.broadcast_to(HBAR_MEV_PS * ls * (ls + 1) * dr, A.shape).copy()
@@ -95,7 +89,7 @@ def sphere_rotation(Q, a, D_r, l_max: int = 8) -> Terms:
 
 def circle(Q, r, tau, N: int = 3) -> Terms:
     """N-site jumps on a circle of radius r (A), residence time tau (ps) (Bee 1988 eq. 6.37)."""
-    q, r, tau = _q(Q), _pos(r, "radius"), _pos(tau, "tau")
+    q, r, tau = _q(Q), positive_scalar(r, "radius"), positive_scalar(tau, "tau")
     if int(N) < 2:
         raise InputError("a circle jump model needs N >= 2 sites", field="N", value=N)
     p = np.arange(1, N + 1)
@@ -108,7 +102,7 @@ def circle(Q, r, tau, N: int = 3) -> Terms:
 
 def two_site(Q, d, tau) -> Terms:
     """Two-site jumps: EISF (1 + j0(Qd))/2, A_1 = (1 - j0(Qd))/2, Gamma_1 = 2 hbar / tau."""
-    q, d, tau = _q(Q), _pos(d, "d"), _pos(tau, "tau")
+    q, d, tau = _q(Q), positive_scalar(d, "d"), positive_scalar(tau, "tau")
     j = _j0(q * d)
     A = np.stack([(1 + j) / 2, (1 - j) / 2], axis=1)
     G = np.zeros_like(A)
@@ -123,7 +117,7 @@ def tetrahedral(Q, d, tau, kind: str = "C3") -> Terms:
     """XH4 tetrahedral reorientations: EISF (1 + 3 j0(Qd))/4; Gamma_1 per ``kind`` (module doc)."""
     if kind not in _TETRA_RATE:
         raise InputError("tetrahedral kind must be C2, C3 or iso", field="kind", value=kind)
-    q, d, tau = _q(Q), _pos(d, "d"), _pos(tau, "tau")
+    q, d, tau = _q(Q), positive_scalar(d, "d"), positive_scalar(tau, "tau")
     j = _j0(q * d)
     A = np.stack([(1 + 3 * j) / 4, 3 * (1 - j) / 4], axis=1)
     G = np.zeros_like(A)
@@ -137,7 +131,7 @@ def cube(Q, a, tau) -> Terms:
     A_k = m_k / 8 sum_h K_h(k) j0(Q a sqrt(h)), h = 0..3 Hamming distances, Krawtchouk
     K_h(k) = [[1,3,3,1],[1,1,-1,-1],[1,-1,-1,1],[1,-3,3,-1]] and multiplicities m = (1,3,3,1).
     """
-    q, a, tau = _q(Q), _pos(a, "a"), _pos(tau, "tau")
+    q, a, tau = _q(Q), positive_scalar(a, "a"), positive_scalar(tau, "tau")
     jh = _j0(q[:, None] * a * np.sqrt(np.arange(4))[None, :])  # (nQ, 4)
     K = np.array([[1, 3, 3, 1], [1, 1, -1, -1], [1, -1, -1, 1], [1, -3, 3, -1]], dtype=float)
     m = np.array([1, 3, 3, 1], dtype=float)
@@ -165,7 +159,7 @@ def spherical_bessel_derivative_roots(l_max: int, n_roots: int) -> np.ndarray:
 
 def sphere_diffusion(Q, a, D, n: int = 6) -> Terms:
     """Volino-Dianoux diffusion in a sphere of radius a (A) with D (A^2/ps); l, n < ``n``."""
-    q, a, D = _q(Q), _pos(a, "radius"), _pos(D, "D")
+    q, a, D = _q(Q), positive_scalar(a, "radius"), positive_scalar(D, "D")
     x = spherical_bessel_derivative_roots(n - 1, n)  # (l, n)
     y = (q * a)[:, None, None]
     ls = np.arange(n)[None, :, None]
