@@ -332,12 +332,7 @@ class CorrelationEngine:
             return rho, cur, fs
 
         parts = self._map(run, n_tasks)
-        rho = sum(p[0] for p in parts)
-        rho = rho[..., 0] + 1j * rho[..., 1]
-        cur = None
-        if st.currents:
-            c = sum(p[1] for p in parts)
-            cur = c[..., 0] + 1j * c[..., 1]
+        rho, cur = _sum_rho_currents(parts, st.currents)
         fs = sum(p[2] for p in parts) if direct else None
         return rho, cur, fs
 
@@ -370,12 +365,7 @@ class CorrelationEngine:
             return out.rho, out.cur, out.spectra
 
         parts = self._map(run, n_tasks)
-        rho = sum(p[0] for p in parts)
-        rho = rho[..., 0] + 1j * rho[..., 1]
-        cur = None
-        if st.currents:
-            c = sum(p[1] for p in parts)
-            cur = c[..., 0] + 1j * c[..., 1]
+        rho, cur = _sum_rho_currents(parts, st.currents)
         spectra = sum(p[2] for p in parts)
         fs = scipy.fft.ifft(spectra, axis=-1, workers=1)[..., :self.n_lags].real
         return rho, cur, np.ascontiguousarray(fs)
@@ -536,3 +526,13 @@ class _NumpyDirect:
 def _host(xp, a):
     """A numpy array (copied from the GPU when the backend is CuPy)."""
     return a if xp is np else xp.asnumpy(a)
+
+
+def _sum_rho_currents(parts, currents: bool):
+    """Add the per-task (real, imaginary) rho and current sums and make them complex."""
+    rho = sum(p[0] for p in parts)
+    cur = None
+    if currents:
+        c = sum(p[1] for p in parts)
+        cur = c[..., 0] + 1j * c[..., 1]
+    return rho[..., 0] + 1j * rho[..., 1], cur
