@@ -145,8 +145,14 @@ def test_frequency_mapping_validation():
 
 
 def test_windsor_single_chopper_limit():
-    """One Fermi chopper + moderator: the covariance propagation equals Windsor's formula."""
-    m = load_instrument("MERLIN")
+    """One Fermi chopper + moderator: the covariance propagation equals Windsor's formula
+    (MERLIN without its aperture and with the weak-absorption detector depth)."""
+    data = read_yaml(LIBRARY / "merlin.yaml")
+    for key in ("aperture_distance", "aperture_width_mm"):
+        del data["choppers"][0][key]
+    data["detector"]["depth"] = data["detector"].pop("diameter")
+    del data["detector"]["pressure_atm"]
+    m = instrument_from_dict(data, "merlin-windsor.yaml")
     ei, e, f = 100.0, 30.0, 400.0
     (ch,) = m.choppers()
     var_c = float(ch.variance_s2(ei, f))

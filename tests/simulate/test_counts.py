@@ -24,12 +24,16 @@ def _merlin_omega():
 
 
 def test_vanadium_elastic_rate_by_hand():
-    """5 g of vanadium on MERLIN at Ei = 50 meV: rate = Phi N (sigma_inc / 4 pi) Omega
-    (no self-shielding, detector efficiency not modelled for MERLIN's file)."""
+    """5 g of vanadium on MERLIN at Ei = 50 meV: rate = Phi N (sigma_inc / 4 pi) Omega eta
+    (no self-shielding; eta: 1-inch tubes of 10 atm 3He at 293.15 K averaged over the chord)."""
     merlin = load_instrument("MERLIN")
     v = Sample("V", 5.0)
     n = 5.0 / 50.9415 * C.N_A                               # V molar mass 50.9415 g/mol
-    expected = MERLIN_FLUX * n * 5.08e-24 / (4 * np.pi) * _merlin_omega()
+    n_he = 10 * 101325 / (C.k * 293.15)                     # 3He atoms per m^3
+    mu = n_he * 5333e-28 * energy_to_wavelength(50.0) / 1.798   # 1/m, 1/v absorption
+    r = 0.0125
+    eta = integrate.quad(lambda b: 1 - np.exp(-2 * mu * np.sqrt(r * r - b * b)), -r, r)[0] / (2 * r)
+    expected = MERLIN_FLUX * n * 5.08e-24 / (4 * np.pi) * _merlin_omega() * eta
     rate = elastic_count_rate(merlin, v, ei=50.0, flux=MERLIN_FLUX, cross_section="incoherent")
     assert rate == pytest.approx(expected, rel=1e-3)
     # the same number from a simulated elastic line summed over every (|Q|, E) bin, one hour
@@ -58,8 +62,11 @@ def test_counts_linear_in_mass_and_time():
 def test_counts_carry_kf_over_ki():
     """Summed over |Q| bins that hold every detector, the counts per unit S at energy transfer
     E are Phi t N sigma/4pi Omega Delta E (k_f/k_i): the E = 25 meV column is sqrt(25/50) of the
-    elastic one (MERLIN: detector efficiency not modelled, no self-shielding)."""
-    merlin = load_instrument("MERLIN")
+    elastic one (MERLIN with the tube filling left out so the efficiency is 1; no
+    self-shielding)."""
+    data = read_yaml(LIBRARY / "merlin.yaml")
+    del data["detector"]["pressure_atm"]
+    merlin = instrument_from_dict(data, "merlin-unit-efficiency.yaml")
     q = np.linspace(0.02, 12.0, 600)
     e = np.array([-0.5, 0.0, 0.5, 24.5, 25.0, 25.5])
     f = counts_factor(merlin, q, e, sample=Sample("V", 1.0), hours=1.0, ei=50.0, flux=MERLIN_FLUX).sum(axis=0)

@@ -7,12 +7,12 @@ FWHM = 2 sqrt(2 ln 2) sigma = 2.3548 sigma.  Every public method says which one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InstrumentError
-from ..units import energy_to_wavelength
+from ..units import energy_to_velocity, energy_to_wavelength
 from ._yaml import Node
 
 __all__ = ["FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "InstrumentBase"]
@@ -38,9 +38,14 @@ class Moderator:
     The pulse width is given either as a table of FWHM (microseconds) against wavelength
     (angstrom), interpolated linearly (constant outside the table), or as a width proportional
     to wavelength, FWHM = c * lambda (the slowing-down regime of a hydrogenous moderator,
-    Carpenter and Loong, *Elements of Slow-Neutron Scattering*, CUP 2015, ch. 5).  A
-    continuous (reactor) source has no pulse: ``continuous: true``, and the first chopper
-    defines the emission time.
+    Carpenter and Loong, *Elements of Slow-Neutron Scattering*, CUP 2015, ch. 5).  Below the
+    shortest tabulated wavelength (epithermal neutrons, where powder Bragg peaks are too dense
+    to measure the pulse) an optional ``slowing_down`` model takes over: the modified chi^2
+    width of T. G. Perring's CHOP, sigma_t = (delta_0 + delta_G sqrt(E)) / (1.96 v) with
+    delta_0 (mm) and delta_G (mm meV^-1/2) from the file.  ``angle_deg`` is the angle between
+    the beam line and the moderator face normal (it couples the moderator to a Fermi chopper's
+    divergence term, see :mod:`latdyn.instruments.direct`).  A continuous (reactor) source has
+    no pulse: ``continuous: true``, and the first chopper defines the emission time.
     The optional flux table (wavelength, flux in the file's units) gives the flux trend.
     """
 
@@ -51,7 +56,8 @@ class Moderator:
     continuous: bool = False
     flux_wavelength: np.ndarray | None = None
     flux: np.ndarray | None = None
-    extra: dict = field(default_factory=dict)
+    slowing_down_mm: tuple[float, float] | None = None
+    angle_deg: float = 0.0
 
     @classmethod
     def from_node(cls, node: Node) -> Moderator:
@@ -77,16 +83,32 @@ class Moderator:
         if fl is not None:
             fwl = fl.array("wavelength")
             ff = fl.array("flux", length=fwl.size)
-        return cls(name, wl, fw, per_a, fwl, ff)
+        sd = node.child("slowing_down", None)
+        slowing = None
+        if sd is not None:
+            slowing = (sd.number("delta_0_mm"), sd.number("delta_g_mm", allow_zero=True))
+        angle = node.number("angle_deg", 0.0, allow_zero=True)
+        if not angle < 90.0:
+            raise InstrumentError("moderator angle must be below 90 degrees", file=node.file,
+                                  field=node.path + ".angle_deg", value=angle)
+        return cls(name, wl, fw, per_a, flux_wavelength=fwl, flux=ff, slowing_down_mm=slowing,
+                   angle_deg=angle)
 
     def pulse_fwhm_us(self, energy) -> np.ndarray:
         """Pulse FWHM (microseconds) at neutron energy ``energy`` (meV); inf for a reactor."""
         if self.continuous:
             return np.full(np.shape(energy), np.inf)
-        lam = np.asarray(energy_to_wavelength(np.asarray(energy, dtype=float)))
-        if self.wavelength is not None:
-            return np.interp(lam, self.wavelength, self.fwhm_us)
-        return self.fwhm_us_per_angstrom * lam
+        energy = np.asarray(energy, dtype=float)
+        lam = np.asarray(energy_to_wavelength(energy))
+        if self.wavelength is None:
+            return self.fwhm_us_per_angstrom * lam
+        width = np.interp(lam, self.wavelength, self.fwhm_us)
+        if self.slowing_down_mm is None:
+            return width
+        delta0, delta_g = self.slowing_down_mm
+        with np.errstate(divide="ignore"):
+            sigma_us = (delta0 + delta_g * np.sqrt(energy)) * 1e3 / (1.96 * energy_to_velocity(energy))
+        return np.where(lam < self.wavelength[0], FWHM_PER_SIGMA * sigma_us, width)
 
     def relative_flux(self, energy) -> np.ndarray:
         """Moderator flux per unit wavelength at ``energy`` (meV), in the table's units (1 if none)."""

@@ -15,6 +15,12 @@ with variance :math:`(\Delta^2/6)(1-\gamma^4/10)/(1-\gamma^2/6)` for gamma < 1 a
 1 <= gamma < 4, and transmission (relative to the optimum) :math:`1-\gamma^2/6` and
 :math:`\sqrt\gamma(\sqrt\gamma-2)^2(\sqrt\gamma+4)/6`; nothing passes for gamma >= 4.
 
+A Fermi chopper is also a rotating collimator: a neutron crossing it at an angle alpha to the
+beam axis is passed alpha / omega later.  With the beam-defining aperture (width, distance
+``aperture_distance`` before the chopper) and the sample width this gives the divergence
+("aperture") term of the time-of-flight resolution (Windsor 1981; T. G. Perring's CHOP), which
+:mod:`latdyn.instruments.direct` propagates.
+
 Disk chopper: a slot of width w at radius R crossing a beam of width b at rim speed
 u = omega R (2 omega R for a counter-rotating pair) transmits a trapezoid in time, the
 convolution of two boxes of widths w/u and b/u, with variance (w^2 + b^2) / (12 u^2).  A slot
@@ -49,6 +55,8 @@ class FermiChopper:
     curvature_mm: float
     max_frequency: float
     package: str = ""
+    aperture_distance_m: float | None = None
+    aperture_width_mm: float | None = None
 
     @property
     def label(self) -> str:
@@ -116,7 +124,9 @@ class DiskChopper:
 
     The slot is given either as a width ``slot_width_mm`` at ``radius_mm`` or as an opening
     angle ``slot_angle_deg`` (then the radius is only needed with a beam width).  ``slots`` is
-    the number of equally spaced slots per disk (openings per turn).
+    the number of equally spaced slots per disk (openings per turn).  ``fixed_frequency`` (Hz):
+    the disk keeps this speed whatever the resolution frequency (e.g. a pulse-shaping chopper
+    locked to the source); otherwise it follows it with ``frequency_ratio``.
     """
 
     name: str
@@ -129,6 +139,7 @@ class DiskChopper:
     frequency_ratio: float = 1.0
     slot_angle_deg: float | None = None
     slots: int = 1
+    fixed_frequency: float | None = None
 
     def __post_init__(self):
         if self.slot_angle_deg is None and (self.slot_width_mm is None or self.radius_mm is None):

@@ -18,6 +18,17 @@ The reduction assumes tau = w = 0, so the measured energy transfer E = E_i - E_f
 detector: d^2/16 for a tube of diameter d in the weak-absorption limit, the 3He absorption
 profile of :mod:`latdyn.instruments.detector` when the file gives the filling pressure, or a
 published flight-path FWHM ``detector.path_fwhm`` that lumps sample size and detector depth).
+
+Divergence through a Fermi chopper (the "aperture" term of Windsor and of Perring's CHOP): a
+neutron crossing the aperture (width W_a, a distance x_a before the chopper) at y_a and the
+sample (width W_s) at y_s flies at alpha = (y_s - y_a)/(x_a + x_1) to the axis; the rotating
+slits pass it alpha/omega later, and on a moderator whose face normal makes theta with the beam
+it starts y_m tan(theta)/v earlier (y_m its position on the face).  Two more coordinates
+(y_a, y_s), uniform across the widths (Gaussians of variance W^2/12), join (tau, w): the
+moderator row becomes (1, 0, tan(theta)/v dy_m/dy), the chopper row (1, d, -(1/omega)
+dalpha/dy), and the covariance of (tau, w) is the corresponding block of the inverse.  The
+term grows as 1/omega and matters for wide packages at low frequency (MARI A at 100 Hz: about
+a third of the elastic width).
 For one chopper at x_0 this reduces to Windsor's
 :math:`\sigma_E^2 = (m/x_0)^2[(v_i^3 + v_f^3 x_1/x_2)^2\sigma_m^2
 + (v_i^3 + v_f^3(x_0+x_1)/x_2)^2\sigma_c^2]`.
@@ -101,6 +112,7 @@ class DirectGeometry(InstrumentBase):
         self.flux_points, self.flux_missing = read_flux_points(node)
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
+        self.sample_width_mm = node.number("sample_width_mm", None)
         self.source_frequency = node.child("moderator").number("repetition_rate", None)
         self.default_frequency = node.number("default_frequency")
         self.modes = [str(m) for m in node.raw("modes", [])]
@@ -154,10 +166,16 @@ class DirectGeometry(InstrumentBase):
                     raise InstrumentError(f"unknown Fermi package; choose one of {self.packages}",
                                           file=self.file, field="package", value=package)
                 p = pk.child(package)
+                ap_d, ap_w = c.number("aperture_distance", None), c.number("aperture_width_mm", None)
+                if (ap_d is None) != (ap_w is None):
+                    raise InstrumentError("a Fermi chopper's aperture needs both aperture_distance "
+                                          "and aperture_width_mm", file=self.file,
+                                          field=c.path + (".aperture_width_mm" if ap_w is None
+                                                          else ".aperture_distance"))
                 out.append(FermiChopper(name, c.number("distance", allow_zero=True),
                                         p.number("slit_width_mm"), p.number("radius_mm"),
                                         p.number("curvature_mm"), c.number("max_frequency"),
-                                        package))
+                                        package, ap_d, ap_w))
             else:
                 by_angle = c.has("slot_angle_deg")
                 slots = c.number("slots", 1.0)
@@ -170,22 +188,26 @@ class DirectGeometry(InstrumentBase):
                     c.number("radius_mm", None if by_angle else ...), bool(c.raw("double", False)),
                     c.number("max_frequency"), c.number("guide_width_mm", None),
                     _per_mode(c, "frequency_ratio", mode, 1.0),
-                    _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots)))
+                    _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots),
+                    c.number("fixed_frequency", None)))
         return out
 
     def _frequency(self, chopper, frequency) -> float:
         """Frequency (Hz) of one chopper: a mapping chopper name -> Hz sets choppers one by
         one (the others run at the default frequency times their ratio); a number sets the
-        resolution frequency that every chopper follows with its ``frequency_ratio``."""
+        resolution frequency that every chopper follows with its ``frequency_ratio`` (choppers
+        with a ``fixed_frequency`` keep it)."""
         if isinstance(frequency, Mapping):
             unknown = set(frequency) - {c.text("name") for c in self._chopper_nodes}
             if unknown:
                 raise InstrumentError("frequency given for an unknown chopper", file=self.file,
                                       field="frequency", value=sorted(unknown)[0])
             if chopper.name in frequency:
-                f = _positive_frequency(frequency[chopper.name], self.file)
-                return f
-            return self.default_frequency * getattr(chopper, "frequency_ratio", 1.0)
+                return _positive_frequency(frequency[chopper.name], self.file)
+            frequency = None
+        fixed = getattr(chopper, "fixed_frequency", None)
+        if fixed is not None:
+            return fixed
         f = self.default_frequency if frequency is None else _positive_frequency(frequency, self.file)
         return f * getattr(chopper, "frequency_ratio", 1.0)
 
@@ -204,21 +226,57 @@ class DirectGeometry(InstrumentBase):
     # --- resolution -------------------------------------------------------------------------
     def _precision(self, ei: float, frequency, mode, package) -> tuple[np.ndarray, float, float]:
         """Precision matrix P of (tau, w), the moderator sigma (s; inf for a continuous
-        source) and the product of the window peak factors a_j / (sqrt(2 pi) sigma_j)."""
+        source) and the product of the window peak factors a_j / (sqrt(2 pi) sigma_j) divided
+        by the widths (m, sigma) of the divergence coordinates integrated out."""
         sig_m = self.moderator.pulse_fwhm_us(ei) * 1e-6 / FWHM_PER_SIGMA
-        p = np.zeros((2, 2))
-        p[0, 0] = 0.0 if np.isinf(sig_m) else 1.0 / sig_m**2
-        peak = 1.0
-        for ch in self.choppers(mode, package):
+        chops = self.choppers(mode, package)
+        rows = self._divergence_rows(ei, chops, frequency)
+        n = 2 + len(rows["prior"])
+        p = np.zeros((n, n))
+        for i, var in enumerate(rows["prior"]):
+            p[2 + i, 2 + i] = 1.0 / var
+        if not np.isinf(sig_m):
+            a = np.concatenate([[1.0, 0.0], rows["moderator"]])
+            p += np.outer(a, a) / sig_m**2
+        peak = 1.0 / np.sqrt(np.prod(rows["prior"]))
+        for ch in chops:
             f = self._frequency(ch, frequency)
             var = float(ch.variance_s2(ei, f))
-            a = np.array([1.0, ch.distance_m])
+            a = np.concatenate([[1.0, ch.distance_m], rows.get(ch.label, np.zeros(n - 2))])
             p += np.outer(a, a) / var
             peak *= float(ch.window_area_s(ei, f)) / np.sqrt(2.0 * np.pi * var)
+        if n > 2:
+            # integrate the divergence coordinates out: Schur complement; det P_full = det P_yy det P
+            p_yy = p[2:, 2:]
+            peak /= np.sqrt(np.linalg.det(p_yy))
+            p = p[:2, :2] - p[:2, 2:] @ np.linalg.solve(p_yy, p[2:, :2])
         if abs(np.linalg.det(p)) <= 1e-12 * np.abs(p).max() ** 2:
             raise InstrumentError("the speed is not defined: a continuous source needs two "
                                   "resolution choppers", file=self.file, field="choppers")
         return p, float(sig_m), peak
+
+    def _divergence_rows(self, ei: float, chops, frequency) -> dict:
+        """Coefficients of the divergence coordinates (aperture y_a and, with a sample width,
+        sample y_s; m) in the moderator and Fermi-chopper constraints, and their variances."""
+        fermi = [c for c in chops if isinstance(c, FermiChopper) and c.aperture_width_mm]
+        if not fermi:
+            return {"prior": [], "moderator": np.zeros(0)}
+        if len(fermi) > 1:
+            raise InstrumentError("only one Fermi chopper may carry the beam aperture",
+                                  file=self.file, field="choppers")
+        c = fermi[0]
+        x_a = c.aperture_distance_m
+        length = x_a + self.moderator_sample - c.distance_m      # aperture to sample
+        before = c.distance_m - x_a                              # moderator to aperture
+        d_alpha = np.array([-1.0, 1.0]) / length                 # d alpha / d(y_a, y_s)
+        d_face = np.array([1.0, 0.0]) - before * d_alpha         # d y_m / d(y_a, y_s)
+        prior = [(c.aperture_width_mm * 1e-3) ** 2 / 12.0]
+        if self.sample_width_mm is not None:
+            prior.append((self.sample_width_mm * 1e-3) ** 2 / 12.0)
+        k = len(prior)
+        omega = 2.0 * np.pi * self._frequency(c, frequency)
+        tilt = np.tan(np.radians(self.moderator.angle_deg)) / float(energy_to_velocity(ei))
+        return {"prior": prior, "moderator": tilt * d_face[:k], c.label: -d_alpha[:k] / omega}
 
     def _covariance(self, ei: float, frequency, mode, package) -> np.ndarray:
         return np.linalg.inv(self._precision(ei, frequency, mode, package)[0])
@@ -312,7 +370,8 @@ class DirectGeometry(InstrumentBase):
 
     def _match_frequency(self, point: FluxPoint) -> float | None:
         chops = self.choppers(point.mode, point.package)
-        f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in chops)
+        f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in chops
+                    if getattr(c, "fixed_frequency", None) is None)
         rows = []
         for f in np.linspace(f_max / 24.0, f_max, 47):
             trans = 1.0
