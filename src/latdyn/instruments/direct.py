@@ -34,6 +34,33 @@ For one chopper at x_0 this reduces to Windsor's
 + (v_i^3 + v_f^3(x_0+x_1)/x_2)^2\sigma_c^2]`.
 The FWHM is 2 sqrt(2 ln 2) sigma_E.
 
+|Q| resolution of a powder measurement (:meth:`DirectGeometry.q_resolution`), by the same
+linear propagation (Windsor 1981, ch. 7).  The reduction computes
+|Q|^2 = k_i^2 + k_f^2 - 2 k_i k_f cos 2theta from the nominal k_i, the k_f inferred from the
+time of flight t_det = t_sample + x_2 / v_f (with t_sample = L_1 / v_i, emission at 0) and the
+pixel angle.  With errors taken as nominal minus true and k = m_n v / hbar,
+
+.. math::  \delta k_i = k_i v_i\,w ,\qquad
+           \delta k_f = -\frac{k_f v_f}{x_2}(\tau + L_1 w) - \frac{k_f}{x_2}\,\delta x_2 ,
+
+which reproduce the energy error above through
+delta E = (hbar^2/m_n)(k_i delta k_i - k_f delta k_f).  To first order
+
+.. math::  \delta|Q| = c_i\,\delta k_i + c_f\,\delta k_f + c_\phi\,\delta(2\theta),\quad
+           c_i = \frac{k_i - k_f\cos2\theta}{Q},\ c_f = \frac{k_f - k_i\cos2\theta}{Q},\
+           c_\phi = \frac{k_i k_f \sin2\theta}{Q},
+
+so, with b = (-c_f k_f v_f / x_2, c_i k_i v_i - c_f k_f v_f L_1 / x_2) acting on (tau, w)
+(covariance Sigma: the k_i and k_f errors stay correlated),
+
+.. math::  \sigma_Q^2 = b^T \Sigma\, b + \Big(\frac{c_f k_f}{x_2}\Big)^2 \mathrm{var}(\delta x_2)
+           + c_\phi^2 \sigma_{2\theta}^2,\qquad
+           \sigma_{2\theta}^2 = \frac{d^2 + W_s^2}{12 L_2^2} + \Big(\frac{\Delta\alpha}{2.3548}\Big)^2 ,
+
+d the tube diameter (or ``detector.depth``) across the scattering plane, W_s the sample width
+(both uniform across their widths), Delta alpha the FWHM of the incident divergence (rad).
+The angle and path errors are taken independent of each other and of (tau, w).
+
 Flux (:meth:`DirectGeometry.relative_flux`, :meth:`DirectGeometry.flux_at_sample`): neutrons of
 a smooth spectrum phi_lambda (time-averaged, per angstrom) reach the sample through the chopper
 windows T_j (unit peak; Gaussians of the variances above, scaled to the true window areas
@@ -64,7 +91,7 @@ from scipy import constants as C
 
 from ..errors import InputError, InstrumentError
 from ..kinematics import Coverage, coverage_direct
-from ..units import energy_to_velocity
+from ..units import E_PER_K2, energy_to_velocity
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
 from .choppers import DiskChopper, FermiChopper
@@ -84,7 +111,8 @@ class DirectGeometry(InstrumentBase):
     """A direct-geometry chopper spectrometer read from an instrument file.
 
     Main methods: :meth:`resolution` (FWHM in meV at each energy transfer),
-    :meth:`resolution_sigma`, :meth:`elastic_resolution`, :meth:`coverage`,
+    :meth:`resolution_sigma`, :meth:`elastic_resolution`, :meth:`q_resolution` (FWHM in |Q|
+    of a powder measurement), :meth:`q_broadening`, :meth:`coverage`,
     :meth:`relative_flux`, :meth:`flux_at_sample`, :meth:`solid_angle`,
     :meth:`detector_efficiency`, :meth:`time_widths`.
     """
@@ -317,6 +345,104 @@ class DirectGeometry(InstrumentBase):
         """FWHM (meV) of the elastic line at incident energy ``ei`` (meV)."""
         return float(self.resolution(0.0, ei, **settings))
 
+    # --- |Q| resolution (powder) -------------------------------------------------------------
+    def q_resolution_sigma(self, q, energy_transfer, ei: float, frequency: Frequency = None,
+                           mode: str | None = None, package: str | None = None, *,
+                           sample_width_mm: float | None = None,
+                           divergence_deg: float = 0.0) -> np.ndarray:
+        """Standard deviation (1/angstrom) of the |Q| error of a powder measurement at |Q| =
+        ``q`` (1/angstrom) and energy transfer ``energy_transfer`` (meV); arrays broadcast.
+
+        Formula: module docstring (linear propagation, Windsor 1981).  ``sample_width_mm``:
+        sample width (mm) seen from the detectors, default the file's ``sample_width_mm``, else
+        0; ``divergence_deg``: FWHM (degrees) of the incident beam divergence, default 0.
+        ``frequency``, ``mode``, ``package``: as :meth:`resolution_sigma`.  Raises InputError
+        naming ``q`` where (|Q|, E) cannot be reached at this Ei or needs a scattering angle
+        outside the detectors, ``energy_transfer`` at or above Ei, and the width keywords
+        when negative.
+        """
+        ei = self.check_ei(ei)
+        angle_var = self._angle_variance(sample_width_mm, divergence_deg)
+        q, e = _q_and_energy(q, energy_transfer, ei)
+        ef = ei - e
+        cos_2t = _cos_two_theta(q, ei, ef)
+        bad = np.abs(cos_2t) > 1.0
+        if np.any(bad):
+            raise InputError(f"|Q| cannot be reached at this energy transfer with Ei = {ei:g} meV "
+                             "(|k_i - k_f| <= |Q| <= k_i + k_f)", field="q", value=float(q[bad][0]))
+        two_theta = np.degrees(np.arccos(cos_2t))
+        out = (two_theta < self.two_theta_min) | (two_theta > self.two_theta_max)
+        if np.any(out):
+            raise InputError(f"|Q| needs a scattering angle of {two_theta[out][0]:.4g} deg, outside "
+                             f"the detectors ({self.two_theta_min:g}-{self.two_theta_max:g} deg)",
+                             field="q", value=float(q[out][0]))
+        cov = self._covariance(ei, frequency, mode, package)
+        return self._q_sigma(two_theta, ei, ef, cov, angle_var)
+
+    def q_resolution(self, q, energy_transfer, ei: float, frequency: Frequency = None,
+                     mode: str | None = None, package: str | None = None, *,
+                     sample_width_mm: float | None = None, divergence_deg: float = 0.0) -> np.ndarray:
+        """Gaussian FWHM (1/angstrom) of the |Q| resolution of a powder measurement at |Q| =
+        ``q`` (1/angstrom) and energy transfer (meV): 2.3548 :meth:`q_resolution_sigma`."""
+        return FWHM_PER_SIGMA * self.q_resolution_sigma(
+            q, energy_transfer, ei, frequency, mode, package, sample_width_mm=sample_width_mm,
+            divergence_deg=divergence_deg)
+
+    def q_broadening(self, ei: float, energy: float, frequency: Frequency = None,
+                     mode: str | None = None, package: str | None = None, *,
+                     sample_width_mm: float | None = None, divergence_deg: float = 0.0):
+        """The ``q_broadening`` callable of :func:`latdyn.phonons.maps.powder_map` and
+        :func:`~latdyn.phonons.maps.path_map`: |Q| (1/angstrom) -> FWHM (1/angstrom) of
+        :meth:`q_resolution` at the one representative energy transfer ``energy`` (meV).
+
+        The maps broaden every energy bin with the same FWHM(|Q|), so the energy dependence
+        is frozen at ``energy`` (pick the energy of the features of interest).  Outside the
+        |Q| range the detectors reach at that energy the width of the nearest reachable |Q|
+        (the first or last detector angle) is used, so the map's whole |Q| axis is accepted.
+        Settings and errors as :meth:`q_resolution_sigma`.
+        """
+        ei = self.check_ei(ei)
+        angle_var = self._angle_variance(sample_width_mm, divergence_deg)
+        _, e = _q_and_energy(1.0, energy, ei)
+        if e.ndim:
+            raise InputError("energy must be one number (meV)", field="energy", value=e.shape)
+        ef = ei - float(e)
+        cov = self._covariance(ei, frequency, mode, package)
+        lo, hi = self.two_theta_min, self.two_theta_max
+
+        def fwhm(q_abs):
+            cos_2t = np.clip(_cos_two_theta(np.asarray(q_abs, dtype=float), ei, ef), -1.0, 1.0)
+            two_theta = np.clip(np.degrees(np.arccos(cos_2t)), lo, hi)
+            return FWHM_PER_SIGMA * self._q_sigma(two_theta, ei, ef, cov, angle_var)
+
+        return fwhm
+
+    def _angle_variance(self, sample_width_mm, divergence_deg) -> float:
+        """Variance (rad^2) of the scattering angle seen by one detector element: tube
+        diameter and sample width (uniform, W^2/12) over L2 and the incident divergence."""
+        width = self.sample_width_mm if sample_width_mm is None else sample_width_mm
+        width = _non_negative(0.0 if width is None else width, "sample_width_mm")
+        div = np.radians(_non_negative(divergence_deg, "divergence_deg")) / FWHM_PER_SIGMA
+        x2 = self.sample_detector
+        return (self.detector_depth**2 + (width * 1e-3) ** 2) / (12.0 * x2**2) + div**2
+
+    def _q_sigma(self, two_theta, ei: float, ef, cov: np.ndarray, angle_var: float) -> np.ndarray:
+        """sigma (1/angstrom) of |Q| at scattering angles ``two_theta`` (deg) and final energies
+        ``ef`` (meV), from the (tau, w) covariance and the angle variance (rad^2)."""
+        ki = np.sqrt(ei / E_PER_K2)
+        kf = np.sqrt(ef / E_PER_K2)
+        phi = np.radians(two_theta)
+        q = np.sqrt((ki - kf) ** 2 + 4.0 * ki * kf * np.sin(0.5 * phi) ** 2)
+        c_i = (ki - kf * np.cos(phi)) / q
+        c_f = (kf - ki * np.cos(phi)) / q
+        c_phi = ki * kf * np.sin(phi) / q
+        ki_w, kf_tau, kf_w, kf_x = _k_errors(ei, ef, self.moderator_sample, self.sample_detector)
+        b_tau = c_f * kf_tau
+        b_w = c_i * ki_w + c_f * kf_w
+        var = b_tau**2 * cov[0, 0] + 2.0 * b_tau * b_w * cov[0, 1] + b_w**2 * cov[1, 1]
+        var = var + (c_f * kf_x) ** 2 * self.detector.path_variance(ef) + c_phi**2 * angle_var
+        return np.sqrt(var)
+
     def time_widths(self, ei: float, frequency: Frequency = None, mode: str | None = None,
                     package: str | None = None) -> dict[str, float]:
         """FWHM (microseconds, Gaussian-equivalent) of the moderator pulse and each chopper."""
@@ -502,6 +628,55 @@ def _energy_of_u(u: np.ndarray) -> np.ndarray:
     from ..units import velocity_to_energy
 
     return np.asarray(velocity_to_energy(1.0 / np.asarray(u, dtype=float)))
+
+
+def _k_errors(ei: float, ef, l1: float, x2: float) -> tuple:
+    """Linear errors (nominal minus true) of k_i and of the k_f inferred from the time of
+    flight: returns dk_i/dw, dk_f/dtau, dk_f/dw, dk_f/d(delta x2) (1/angstrom per s/m, per s,
+    per s/m, per m) for Ei, Ef (meV) and the flight paths L1, x2 (m).
+
+    dk_i = k_i v_i w; dk_f = -(k_f v_f / x2)(tau + L1 w) - (k_f / x2) delta x2."""
+    v_i = float(energy_to_velocity(ei))
+    v_f = np.sqrt(ef / ei) * v_i
+    ki = np.sqrt(ei / E_PER_K2)
+    kf = np.sqrt(ef / E_PER_K2)
+    return ki * v_i, -kf * v_f / x2, -kf * v_f * l1 / x2, -kf / x2
+
+
+def _q_and_energy(q, energy_transfer, ei: float) -> tuple[np.ndarray, np.ndarray]:
+    """|Q| (positive, finite) and energy transfer (finite, below Ei), broadcast together."""
+    q = np.asarray(q, dtype=float)
+    e = np.asarray(energy_transfer, dtype=float)
+    bad_q = ~np.isfinite(q) | (q <= 0)
+    if np.any(bad_q):
+        raise InputError("|Q| must be positive and finite (1/angstrom)", field="q",
+                         value=float(q[bad_q].ravel()[0]))
+    bad_e = ~np.isfinite(e) | (e >= ei)
+    if np.any(bad_e):
+        raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
+                         value=float(e[bad_e].ravel()[0]))
+    try:
+        return tuple(np.broadcast_arrays(q, e))
+    except ValueError as exc:
+        raise InputError("q and energy_transfer must broadcast together", field="q",
+                         value=(q.shape, e.shape)) from exc
+
+
+def _cos_two_theta(q, ei: float, ef) -> np.ndarray:
+    """cos 2theta = (k_i^2 + k_f^2 - Q^2) / (2 k_i k_f) for |Q| (1/angstrom), Ei, Ef (meV)."""
+    ki2 = ei / E_PER_K2
+    kf2 = ef / E_PER_K2
+    return (ki2 + kf2 - q**2) / (2.0 * np.sqrt(ki2 * kf2))
+
+
+def _non_negative(value, field: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{field} must be a number", field=field, value=value) from exc
+    if not np.isfinite(v) or v < 0:
+        raise InputError(f"{field} must be finite and >= 0", field=field, value=value)
+    return v
 
 
 def _positive_frequency(value, file) -> float:
