@@ -20,6 +20,27 @@ linear maps A (angles -> k_i, k_f), B (k_i, k_f -> Q, E) and C (angles -> crysta
 on axes (Q_parallel, Q_perpendicular, Q_vertical, E) in 1/angstrom and meV with the Gaussian
 convention R(X) proportional to exp(-X^T M X / 2).  Widths are FWHM converted to sigma with
 2 sqrt(2 ln 2) on input.
+
+Popovici resolution (M. Popovici, Acta Cryst. A 31, 507 (1975); matrix form of A. Zheludev's
+ResLib 3.4 manual and of its Python port neutronpy).  The source, monochromator, sample,
+analyser and detector have finite Gaussian-equivalent sizes (variance width^2/12 of a
+rectangular profile, diameter^2/16 of a circular one), collected in the 13 x 13 diagonal
+matrix S^-1 of the spatial coordinates
+p = (source y, z; monochromator x, y, z; sample x, y, z; analyser x, y, z; detector y, z).
+The arms L0..L3 (source-monochromator, monochromator-sample, sample-analyser,
+analyser-detector) turn positions into the eight divergence angles, d = D p, and into the four
+crystal tilts (horizontal and vertical, monochromator and analyser) that a ray needs, t = T p,
+where T includes the curvature radii of the crystals (focusing).  With the mosaic weights F
+and the collimation weights G as above,
+
+.. math::  K = S + T^T F T,\qquad H = (D K^{-1} D^T)^{-1},\qquad
+           M = \left[B A (H + G)^{-1} A^T B^T\right]^{-1}.
+
+For flat crystals T = C D, and when the sizes grow without bound compared with the arms
+(S -> 0) H tends to C^T F C: Popovici goes over into Cooper-Nathans.  (Small sizes do the
+opposite: point-like elements fix the ray directions and the ellipsoid shrinks.)  A sample
+mosaic eta_s (Werner and Pynn, J. Appl. Phys. 42, 4736 (1971)) adds (Q eta_s)^2 to the
+covariance along Q_perp (and Q eta_s,v squared along Q_vert).
 """
 
 from __future__ import annotations
@@ -33,9 +54,89 @@ from ..units import E_PER_K2
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase
 
-__all__ = ["TripleAxis", "TasAngles", "Lattice"]
+__all__ = ["TripleAxis", "TasAngles", "Lattice", "TasGeometry"]
 
 _ARCMIN = np.pi / (180.0 * 60.0)
+_METHODS = {"cooper-nathans": "cn", "cooper_nathans": "cn", "cn": "cn", "popovici": "popovici"}
+
+
+def _variance(node: Node, key: str, circular_key: str | None = None) -> float:
+    """Gaussian-equivalent variance (m^2) of a size: width^2/12 (rectangular profile) or,
+    with ``circular_key`` present, diameter^2/16 (circular profile)."""
+    if circular_key is not None and node.has(circular_key):
+        return node.number(circular_key) ** 2 / 16.0
+    return node.number(key) ** 2 / 12.0
+
+
+def _inverse_radius(node: Node, key: str) -> float:
+    """1/R (1/m) of an optional curvature radius R (m); absent or null means flat (0)."""
+    if not node.has(key):
+        return 0.0
+    value = node.number(key, positive=False)
+    if value == 0:
+        raise InstrumentError("curvature radius must be non-zero (omit it for a flat crystal)",
+                              file=node.file, field=f"{node.path}.{key}", value=value)
+    return 1.0 / value
+
+
+@dataclass(frozen=True)
+class TasGeometry:
+    """Sizes, arms, curvatures and sample mosaic for the Popovici resolution (lengths in m).
+
+    ``variances`` holds the 13 Gaussian-equivalent variances (m^2) of the spatial coordinates
+    (source y, z; monochromator x = depth, y = width, z = height; sample along Q,
+    perpendicular to Q in the scattering plane, vertical; analyser x, y, z; detector y, z);
+    ``arms`` = (L0, L1, L2, L3) source-monochromator, monochromator-sample, sample-analyser,
+    analyser-detector (m); ``inv_radii`` = 1/R of monochromator horizontal, vertical and
+    analyser horizontal, vertical curvature (1/m, 0 = flat); ``sample_mosaic_arcmin`` =
+    (horizontal, vertical) FWHM.
+
+    YAML layout (every number plain or ``{value: ..., source: KEY}``)::
+
+        geometry:
+          source: {width: 0.06, height: 0.12}          # or {diameter: ...}
+          monochromator: {width: 0.15, height: 0.15, depth: 0.002, radius_h: 2.0, radius_v: 1.0}
+          sample: {diameter: 0.01, height: 0.02, mosaic_arcmin: 30}   # or width/depth/height
+          analyser: {width: 0.15, height: 0.15, depth: 0.002}
+          detector: {width: 0.025, height: 0.10}        # or {diameter: ..., height: ...}
+          distances: {source_mono: 2.0, mono_sample: 1.6, sample_ana: 1.0, ana_detector: 0.7}
+
+    ``radius_h``/``radius_v`` (m) are optional (flat crystal when absent); a box sample has
+    ``depth`` along Q and ``width`` perpendicular to Q in the scattering plane (as ResLib).
+    """
+
+    variances: tuple[float, ...]
+    arms: tuple[float, float, float, float]
+    inv_radii: tuple[float, float, float, float]
+    sample_mosaic_arcmin: tuple[float, float] = (0.0, 0.0)
+
+    @classmethod
+    def from_node(cls, geo: Node) -> TasGeometry:
+        src = geo.child("source")
+        mono = geo.child("monochromator")
+        samp = geo.child("sample")
+        ana = geo.child("analyser")
+        det = geo.child("detector")
+        dist = geo.child("distances")
+        if samp.has("diameter"):  # cylinder: circular cross-section, rectangular height profile
+            s_par = s_perp = samp.number("diameter") ** 2 / 16.0
+        else:
+            s_par = samp.number("depth") ** 2 / 12.0
+            s_perp = samp.number("width") ** 2 / 12.0
+        var = (_variance(src, "width", "diameter"), _variance(src, "height", "diameter"),
+               mono.number("depth") ** 2 / 12.0, mono.number("width") ** 2 / 12.0,
+               mono.number("height") ** 2 / 12.0,
+               s_par, s_perp, samp.number("height") ** 2 / 12.0,
+               ana.number("depth") ** 2 / 12.0, ana.number("width") ** 2 / 12.0,
+               ana.number("height") ** 2 / 12.0,
+               _variance(det, "width", "diameter"), det.number("height") ** 2 / 12.0)
+        arms = tuple(dist.number(k) for k in ("source_mono", "mono_sample", "sample_ana",
+                                              "ana_detector"))
+        inv_r = (_inverse_radius(mono, "radius_h"), _inverse_radius(mono, "radius_v"),
+                 _inverse_radius(ana, "radius_h"), _inverse_radius(ana, "radius_v"))
+        eta_s = samp.number("mosaic_arcmin", 0.0, allow_zero=True)
+        eta_sv = samp.number("vertical_mosaic_arcmin", eta_s, allow_zero=True)
+        return cls(tuple(float(v) for v in var), arms, inv_r, (eta_s, eta_sv))
 
 
 @dataclass(frozen=True)
@@ -93,8 +194,9 @@ class TripleAxis(InstrumentBase):
     """A triple-axis spectrometer with crystal monochromator and analyser.
 
     Main methods: :meth:`angles`, :meth:`closure`, :meth:`constant_q_scan`,
-    :meth:`constant_e_scan`, :meth:`resolution_matrix` (Cooper-Nathans),
-    :meth:`resolution` (energy FWHM, meV), :meth:`bragg_widths`.
+    :meth:`constant_e_scan`, :meth:`resolution_matrix` (Cooper-Nathans, or Popovici with the
+    optional ``geometry`` block, see :class:`TasGeometry`), :meth:`resolution` (energy FWHM,
+    meV), :meth:`bragg_widths`.
     """
 
     kind = "triple_axis"
@@ -127,6 +229,8 @@ class TripleAxis(InstrumentBase):
                                   value=self.fixed)
         self.fixed_energy = node.number("fixed_energy")
         self.energy_limits = node.array("incident_energy_range", length=2)
+        geo = node.child("geometry", None)
+        self.geometry = None if geo is None else TasGeometry.from_node(geo)
 
     # --- kinematics -------------------------------------------------------------------------
     def energies(self, energy: float, fixed_energy: float | None = None) -> tuple[float, float]:
@@ -221,13 +325,24 @@ class TripleAxis(InstrumentBase):
         qs = np.linspace(np.asarray(q_start, float), np.asarray(q_stop, float), int(n))
         return [self.angles(q, float(energy), lattice, orient) for q in qs]
 
-    # --- Cooper-Nathans ---------------------------------------------------------------------
-    def resolution_matrix(self, q: float, energy: float,
-                          fixed_energy: float | None = None) -> np.ndarray:
-        """Cooper-Nathans resolution matrix M (4x4) at |Q| (1/angstrom), E (meV).
+    # --- Cooper-Nathans and Popovici ----------------------------------------------------------
+    def resolution_matrix(self, q: float, energy: float, fixed_energy: float | None = None,
+                          method: str = "cooper-nathans") -> np.ndarray:
+        """Resolution matrix M (4x4) at |Q| (1/angstrom), E (meV).
 
         Axes (Q_par, Q_perp, Q_vert, E): 1/angstrom and meV; R ~ exp(-X^T M X / 2).
+        ``method``: 'cooper-nathans' (default; Cooper and Nathans, Acta Cryst. 23, 357 (1967))
+        or 'popovici' (Popovici, Acta Cryst. A 31, 507 (1975)), which needs the file's
+        ``geometry`` block (sizes and arms in m, see :class:`TasGeometry`) and then also
+        includes crystal curvature and the sample mosaic.
         """
+        kind = _METHODS.get(str(method).lower())
+        if kind is None:
+            raise InputError("unknown resolution method (use 'cooper-nathans' or 'popovici')",
+                             field="method", value=method)
+        if kind == "popovici" and self.geometry is None:
+            raise InstrumentError("the Popovici resolution needs the instrument geometry "
+                                  "(sizes and distances)", file=self.file, field="geometry")
         ang = self.angles(float(q), float(energy), fixed_energy=fixed_energy)
         ki, kf = ang.ki, ang.kf
         thm = np.deg2rad(ang.a1)
@@ -250,13 +365,6 @@ class TripleAxis(InstrumentBase):
         a[3, 5] = -a[3, 4]
         a[4, 4] = kf
         a[5, 6] = kf
-        c = np.zeros((4, 8))
-        c[0, 0] = c[0, 1] = 0.5
-        c[2, 4] = c[2, 5] = 0.5
-        c[1, 2] = 1 / (2 * np.sin(thm))
-        c[1, 3] = -c[1, 2]
-        c[3, 6] = 1 / (2 * np.sin(tha))
-        c[3, 7] = -c[3, 6]
         b = np.zeros((4, 6))
         b[0, 0] = np.cos(phi)
         b[0, 1] = np.sin(phi)
@@ -270,26 +378,94 @@ class TripleAxis(InstrumentBase):
         b[2, 5] = -1.0
         b[3, 0] = 2 * E_PER_K2 * ki
         b[3, 3] = -2 * E_PER_K2 * kf
-        hf = a @ np.linalg.inv(g + c.T @ f @ c) @ a.T
-        return np.linalg.inv(b @ hf @ b.T)
+        if kind == "cn":
+            c = np.zeros((4, 8))
+            c[0, 0] = c[0, 1] = 0.5
+            c[2, 4] = c[2, 5] = 0.5
+            c[1, 2] = 1 / (2 * np.sin(thm))
+            c[1, 3] = -c[1, 2]
+            c[3, 6] = 1 / (2 * np.sin(tha))
+            c[3, 7] = -c[3, 6]
+            h = g + c.T @ f @ c
+            return np.linalg.inv(b @ a @ np.linalg.inv(h) @ a.T @ b.T)
+        geo = self.geometry
+        h = self._popovici_h(geo, thm, tha, s2t / 2, phi, f)
+        cov = b @ a @ np.linalg.inv(h + g) @ a.T @ b.T
+        eta_s = np.asarray(geo.sample_mosaic_arcmin) * to_sigma
+        cov[1, 1] += (ang.q * eta_s[0]) ** 2
+        cov[2, 2] += (ang.q * eta_s[1]) ** 2
+        return np.linalg.inv(cov)
 
-    def bragg_widths(self, q: float, energy: float) -> dict[str, float]:
+    def _popovici_h(self, geo: TasGeometry, thm: float, tha: float, ths: float, phi: float,
+                    f: np.ndarray) -> np.ndarray:
+        """H = (D K^-1 D^T)^-1, K = S + T^T F T: the weight (1/rad^2) that the finite sizes put on
+        the eight divergences (alpha0, alpha1, beta0, beta1, alpha2, alpha3, beta2, beta3).
+
+        Angles in rad, signed with the scattering senses (monochromator thm, analyser tha, half
+        sample angle ths); phi is the angle from k_i to Q.  Popovici (1975) in the matrix form (and
+        with the index corrections) of the ResLib 3.4 manual.
+        """
+        l0, l1, l2, l3 = geo.arms
+        sm, _, sa = self.senses
+        # curvature signs follow the scattering senses, like the signed Bragg angles
+        rmh, rmv, rah, rav = (geo.inv_radii[0] * sm, geo.inv_radii[1] * sm,
+                              geo.inv_radii[2] * sa, geo.inv_radii[3] * sa)
+        cm_, sm_ = np.cos(thm), np.sin(thm)
+        cs_, ss_ = np.cos(ths), np.sin(ths)
+        ca_, sa_ = np.cos(tha), np.sin(tha)
+        # spatial coordinates: 0-1 source (y, z); 2-4 monochromator (x, y, z); 5-7 sample (x, y,
+        # z); 8-10 analyser (x, y, z); 11-12 detector (y, z)
+        d = np.zeros((8, 13))
+        d[0, [0, 2, 3]] = (-1 / l0, -cm_ / l0, sm_ / l0)                     # alpha0
+        d[1, [2, 3, 5, 6]] = (cm_ / l1, sm_ / l1, ss_ / l1, cs_ / l1)          # alpha1
+        d[2, [1, 4]] = (-1 / l0, 1 / l0)                                       # beta0
+        d[3, [4, 7]] = (-1 / l1, 1 / l1)                                       # beta1
+        d[4, [5, 6, 8, 9]] = (ss_ / l2, -cs_ / l2, -ca_ / l2, sa_ / l2)        # alpha2
+        d[5, [8, 9, 11]] = (ca_ / l3, sa_ / l3, 1 / l3)                        # alpha3
+        d[6, [7, 10]] = (-1 / l2, 1 / l2)                                      # beta2
+        d[7, [10, 12]] = (-1 / l3, 1 / l3)                                     # beta3
+        t = np.zeros((4, 13))
+        # monochromator horizontal and vertical tilt needed by the ray
+        t[0, [0, 2, 3, 5, 6]] = (-1 / (2 * l0), cm_ * (1 / l1 - 1 / l0) / 2,
+                                 sm_ * (1 / l0 + 1 / l1 - 2 * rmh / sm_) / 2,
+                                 ss_ / (2 * l1), cs_ / (2 * l1))
+        t[1, [1, 4, 7]] = (-1 / (2 * l0 * sm_), (1 / l0 + 1 / l1 - 2 * sm_ * rmv) / (2 * sm_),
+                           -1 / (2 * l1 * sm_))
+        # analyser horizontal and vertical tilt
+        t[2, [5, 6, 8, 9, 11]] = (ss_ / (2 * l2), -cs_ / (2 * l2), ca_ * (1 / l3 - 1 / l2) / 2,
+                                  sa_ * (1 / l2 + 1 / l3 - 2 * rah / sa_) / 2, 1 / (2 * l3))
+        t[3, [7, 10, 12]] = (-1 / (2 * l2 * sa_), (1 / l2 + 1 / l3 - 2 * sa_ * rav) / (2 * sa_),
+                             -1 / (2 * l3 * sa_))
+        # sample sizes are given along Q / perpendicular to Q; Popovici's sample x axis bisects
+        # k_i and k_f (angle ths from k_i), Q lies at phi from k_i: rotate by psi = ths - phi
+        var = np.array(geo.variances)
+        psi = ths - phi
+        rot = np.array([[np.cos(psi), np.sin(psi)], [-np.sin(psi), np.cos(psi)]])
+        s_inv = np.diag(var)
+        s_inv[5:7, 5:7] = rot @ np.diag(var[5:7]) @ rot.T
+        k = np.linalg.inv(s_inv) + t.T @ f @ t
+        return np.linalg.inv(d @ np.linalg.solve(k, d.T))
+
+    def bragg_widths(self, q: float, energy: float, method: str = "cooper-nathans") -> dict[str, float]:
         """FWHM of the resolution ellipsoid: Bragg widths along Q_par, Q_perp, Q_vert
         (1/angstrom, section through the others) and the energy width of the projection
-        (vanadium width, meV) and of the section at fixed Q (meV)."""
-        m = self.resolution_matrix(q, energy)
+        (vanadium width, meV) and of the section at fixed Q (meV).  ``method`` as in
+        :meth:`resolution_matrix`."""
+        m = self.resolution_matrix(q, energy, method=method)
         cov = np.linalg.inv(m)
         k = FWHM_PER_SIGMA
         return {"Q_par": k / np.sqrt(m[0, 0]), "Q_perp": k / np.sqrt(m[1, 1]),
                 "Q_vert": k / np.sqrt(m[2, 2]), "E_projection": k * np.sqrt(cov[3, 3]),
                 "E_section": k / np.sqrt(m[3, 3])}
 
-    def resolution(self, energy_transfer, q: float, fixed_energy: float | None = None) -> np.ndarray:
+    def resolution(self, energy_transfer, q: float, fixed_energy: float | None = None,
+                   method: str = "cooper-nathans") -> np.ndarray:
         """Energy FWHM (meV) of the resolution projected on E (incoherent/vanadium width)
-        at |Q| ``q`` (1/angstrom) for each energy transfer (meV)."""
+        at |Q| ``q`` (1/angstrom) for each energy transfer (meV); ``method`` as in
+        :meth:`resolution_matrix`."""
         e = np.atleast_1d(np.asarray(energy_transfer, dtype=float))
         out = np.array([FWHM_PER_SIGMA * np.sqrt(np.linalg.inv(
-            self.resolution_matrix(q, x, fixed_energy))[3, 3]) for x in e])
+            self.resolution_matrix(q, x, fixed_energy, method=method))[3, 3]) for x in e])
         return out if np.ndim(energy_transfer) else float(out[0])
 
     def summary(self) -> dict:
