@@ -54,9 +54,11 @@ def step_phonons(ctx: DemoContext) -> str:
 
     mari = load_instrument("MARI")
     ei = 45.0
+    setting = {"package": "S", "frequency": 250.0}
     q_bins = np.linspace(0.1, 8.0, 41 if ctx.quick else 80)
     powder = powder_map(model, q_bins, e_bins, TEMPERATURE, dw=dw, npts=60 if ctx.quick else 150,
-                        broadening=0.6, progress=False)
+                        broadening=lambda energy: mari.resolution(energy, ei=ei, **setting),
+                        q_broadening=mari.q_broadening(ei, 15.0, **setting), progress=False)
     fig2, ax2 = plot_sqe(powder.data, log=True, title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
     cov = mari.coverage(ei=ei)
     qp, ep = cov.polygon()
@@ -64,8 +66,10 @@ def step_phonons(ctx: DemoContext) -> str:
     ax2.set_xlim(q_bins[0], q_bins[-1])
     ax2.set_ylim(e_bins[0], e_bins[-1])
     ctx.report.add_figure("nacl_powder", fig2, "Powder-averaged S(|Q|,E) of NaCl "
-                          f"({powder.npts} directions per |Q| on Fibonacci spheres) with the "
-                          f"accessible region of MARI at Ei = {ei:g} meV (white outline).")
+                          f"({powder.npts} directions per |Q| on Fibonacci spheres) broadened by "
+                          f"MARI's resolution at Ei = {ei:g} meV (S package, 250 Hz: energy FWHM "
+                          f"{mari.elastic_resolution(ei, **setting):.2f} meV at the elastic line, "
+                          "|Q| FWHM at 15 meV), with its accessible region (white outline).")
 
     dos = phonon_dos(model, 10 if ctx.quick else 14, np.linspace(0.0, 35.0, 351), broadening=0.3)
     fig3, ax3 = plt.subplots(figsize=(6, 4), dpi=110, constrained_layout=True)
