@@ -119,3 +119,28 @@ def test_cli_powder_and_dos_write_files(nacl_dir, tmp_path, capsys):
     assert res["rows"][0]["curve"] == "total"
     assert res["rows"][0]["integral"] == pytest.approx(res["expected_total"], rel=1e-3)
     assert (out2 / "dos_total.h5").is_file()
+
+
+def test_cli_powder_with_instrument_resolution(nacl_dir, tmp_path, capsys):
+    """--instrument broadens with the instrument's energy and |Q| resolution and masks what it
+    cannot reach; the table reports the widths used."""
+    import scipp as sc
+
+    from latdyn.instruments import load_instrument
+
+    out = tmp_path / "pow"
+    args = ["phonons", "powder", str(nacl_dir / "phonopy_nacl.yaml"), "--out", str(out), "--npts", "20",
+            "--qbins", "16", "--ebins", "40", "--emax", "30", "--dw-mesh", "0"]
+    assert main(args + ["--instrument", "MARI", "--ei", "45", "--package", "S", "--frequency", "250",
+                        "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    mari = load_instrument("MARI")
+    assert info["MARI elastic FWHM (meV)"] == pytest.approx(
+        mari.elastic_resolution(45.0, package="S", frequency=250.0))
+    da = sc.io.load_hdf5(out / "sqe_powder.h5")
+    mask = da.masks["outside_coverage"].values
+    assert mask[0, -1] and not mask[8, 20]          # |Q| < 0.5 at 30 meV unreachable; 4 1/A, 14 meV seen
+    assert main(args + ["--instrument", "MARI", "--ei", "45", "--fwhm", "1"]) == 2
+    assert main(args + ["--instrument", "IRIS", "--ei", "45"]) == 2
+    assert main(args + ["--instrument", "MARI", "--ei", "20"]) == 2
+    assert "--emax" in capsys.readouterr().err

@@ -98,6 +98,15 @@ def register(subparsers) -> None:
                    help="double the directions until the map changes by less than this")
     w.add_argument("--max-npts", type=int, default=6400)
     w.add_argument("--q-fwhm", type=float, default=None, help="Gaussian FWHM in |Q|, 1/angstrom")
+    w.add_argument("--instrument", help="broaden with this direct-geometry instrument's energy and "
+                   "|Q| resolution and mask what it cannot reach (library name or YAML; needs --ei)")
+    w.add_argument("--ei", type=float, help="incident energy (meV) for --instrument")
+    w.add_argument("--frequency", type=float, help="resolution chopper frequency (Hz) for --instrument")
+    w.add_argument("--package", help="Fermi chopper package for --instrument")
+    w.add_argument("--mode", help="disk chopper mode for --instrument")
+    w.add_argument("--q-energy", type=float, default=None,
+                   help="energy transfer (meV) at which the |Q| resolution is taken (default: the "
+                   "middle of the energy range)")
     w.set_defaults(func=_powder)
 
     g = sub.add_parser("dos", help="density of states (total, partial, neutron-weighted)")
@@ -269,22 +278,67 @@ def _powder(args) -> int:
     if not args.qmax > 0:
         raise InputError("qmax must be positive", field="--qmax", value=args.qmax)
     emin, emax = _energy_range(model, args.emin, args.emax)
+    broadening, q_broadening, inst, rows = args.fwhm, args.q_fwhm, None, []
+    if args.instrument:
+        inst, broadening, q_broadening, rows = _instrument_broadening(args, emin, emax)
     res = powder_map(model, np.linspace(0.0, args.qmax, args.qbins + 1),
                      np.linspace(emin, emax, args.ebins + 1), args.temperature, npts=args.npts,
                      tolerance=args.tolerance, max_npts=args.max_npts, dw=_dw(model, args),
-                     broadening=args.fwhm, q_broadening=args.q_fwhm, kind=args.kind,
+                     broadening=broadening, q_broadening=q_broadening, kind=args.kind,
                      **_run_kw(args))
-    fig, ax = plot_sqe(res.data, log=True, title=f"powder {args.kind}, {args.temperature:g} K")
+    title = f"powder {args.kind}, {args.temperature:g} K"
+    if inst is not None:
+        q_c, e_c = res.data.coords["Q"].values, res.data.coords["E"].values
+        q_c = 0.5 * (q_c[1:] + q_c[:-1]) if q_c.size == res.data.sizes["Q"] + 1 else q_c
+        e_c = 0.5 * (e_c[1:] + e_c[:-1]) if e_c.size == res.data.sizes["E"] + 1 else e_c
+        import scipp as sc
+
+        reach = inst.coverage(ei=args.ei).contains(q_c[:, None], e_c[None, :])
+        res.data.masks["outside_coverage"] = sc.array(dims=list(res.data.dims), values=~reach)
+        title += f", {inst.name} Ei = {args.ei:g} meV"
+    fig, ax = plot_sqe(res.data, log=True, title=title)
+    if inst is not None:
+        ax.plot(*inst.coverage(ei=args.ei).polygon(), color="w", lw=1.0)
+        ax.set_xlim(0.0, args.qmax)
+        ax.set_ylim(emin, emax)
     out = Path(args.out)
-    rows = [{"quantity": "directions per sphere", "value": res.npts},
-            {"quantity": "last relative change", "value": res.change if res.change is not None
-             else "n/a"}]
+    rows = rows + [{"quantity": "directions per sphere", "value": res.npts},
+                   {"quantity": "last relative change", "value": res.change if res.change is not None
+                    else "n/a"}]
     report = _report("Powder S(|Q|,E)", args, model, {"sqe_powder": res.data},
                      [("sqe_powder", fig, "Powder-averaged S(|Q|,E) (log colour scale)")], out,
                      rows)
     emit([{"file": str(out / "sqe_powder.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons powder", extra={"npts": res.npts, "change": res.change})
+         title="phonons powder", extra={"npts": res.npts, "change": res.change,
+                                        **{r["quantity"]: r["value"] for r in rows[:-2]}})
     return 0
+
+
+def _instrument_broadening(args, emin: float, emax: float):
+    """The instrument, energy FWHM(E) callable, |Q| FWHM(|Q|) callable and table rows for
+    ``phonons powder --instrument``."""
+    from ..errors import InstrumentError
+    from ..instruments import load_instrument
+
+    if args.fwhm is not None or args.q_fwhm is not None:
+        raise InputError("give either --instrument or --fwhm/--q-fwhm", field="--instrument",
+                         value=args.instrument)
+    if args.ei is None:
+        raise InputError("--instrument needs --ei (meV)", field="--ei")
+    inst = load_instrument(args.instrument)
+    if inst.kind != "direct":
+        raise InstrumentError("powder maps are broadened with a direct-geometry instrument",
+                              file=inst.file, field="kind", value=inst.kind)
+    if emax >= args.ei:
+        raise InputError(f"the energy range must stay below Ei = {args.ei:g} meV (use --emax)",
+                         field="--emax", value=emax)
+    settings = {"frequency": args.frequency, "package": args.package, "mode": args.mode}
+    q_energy = 0.5 * (emin + emax) if args.q_energy is None else args.q_energy
+    elastic = inst.elastic_resolution(args.ei, **settings)
+    q_fwhm = inst.q_broadening(args.ei, q_energy, **settings)
+    rows = [{"quantity": f"{inst.name} elastic FWHM (meV)", "value": float(elastic)},
+            {"quantity": f"|Q| FWHM at 3 1/A, E = {q_energy:g} meV (1/A)", "value": float(q_fwhm(3.0))}]
+    return (inst, lambda energy: inst.resolution(energy, ei=args.ei, **settings), q_fwhm, rows)
 
 
 def _dos(args) -> int:
