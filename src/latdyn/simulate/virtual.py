@@ -1,7 +1,10 @@
 r"""The virtual experiment: model S(Q,E) -> coverage -> resolution -> counts -> Poisson noise.
 
 For each |Q| the model is broadened by the instrument's E-dependent resolution
-(:func:`convolve_gaussian_variable`), turned into expected counts mu(Q, E) = F(Q, E) I(Q, E),
+(:func:`convolve_gaussian_variable`), optionally along |Q| by a direct-geometry instrument's
+|Q| resolution at each energy transfer (``q_resolution=True``: each |Q| cell spread as a
+Gaussian of FWHM :meth:`~latdyn.instruments.direct.DirectGeometry.q_resolution`, integrated
+over the cells, area conserved), turned into expected counts mu(Q, E) = F(Q, E) I(Q, E),
 drawn from a Poisson law, and divided back by F so the output is S(Q,E) in the model's units
 with variances from the counts (var = max(N, 1) / F^2).  The counts per unit S, F, are either
 
@@ -28,6 +31,7 @@ import scipp as sc
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
 from ..instruments.base import FWHM_PER_SIGMA
+from ..phonons.spectra import broaden_axis, cell_edges
 from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
 from .counts import counts_factor
 from .sample import Sample
@@ -69,7 +73,7 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
                  chunk_size: int = 256, progress: bool | None = None, sample: Sample | None = None,
                  hours: float | None = None, flux: float | None = None, cross_section="total",
                  q_width: float | None = None, analyser_reflectivity: float | None = None,
-                 **settings) -> sc.DataArray:
+                 q_resolution: bool = False, **settings) -> sc.DataArray:
     """Simulate a measured S(Q,E) on the grid (q, energy) with the instrument's resolution.
 
     model(q, e) -> smooth S (1/meV) for one |Q| (1/angstrom) over energies e (meV), or None;
@@ -85,6 +89,8 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
     ``cross_section`` (normalisation of the model S per formula unit: 'total', 'coherent',
     'incoherent', 'absolute' or barn), ``q_width`` (|Q| bin width, default from the grid) and
     ``analyser_reflectivity`` (indirect machines); see :func:`latdyn.simulate.counts_factor`.
+    ``q_resolution``: also broaden along |Q| with the instrument's powder |Q| resolution at
+    each energy transfer (direct geometry only; the |Q| grid must be increasing).
 
     Returns a DataArray with dims (Q, E), unit 1/meV, variances and a mask
     ``outside_coverage``.
@@ -113,6 +119,8 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
     e_ok = e[inside_e]
     expected = _expected(model, instrument, q, e_ok, ei, elastic, lines, chunk_size, progress,
                          settings)
+    if q_resolution:
+        expected = _broaden_q(expected, instrument, q, e_ok, ei, settings)
     if np.any(expected < 0):
         raise InputError("model gives negative intensity", field="model", value=float(expected.min()))
     if sample is not None:
@@ -137,6 +145,22 @@ def simulate_sqe(model: Callable, instrument, q, energy, *, ei: float | None = N
                   name=f"simulated S(Q,E) on {instrument.name}")
     da.masks["outside_coverage"] = sc.array(dims=["Q", "E"], values=mask)
     return da
+
+
+def _broaden_q(expected: np.ndarray, instrument, q: np.ndarray, e: np.ndarray, ei, settings) -> np.ndarray:
+    """Broaden (n_q, n_e) along |Q| with the direct-geometry |Q| resolution at each energy."""
+    if instrument.kind != "direct":
+        raise InstrumentError("the |Q| resolution is modelled for direct-geometry instruments",
+                              field="q_resolution", value=instrument.kind)
+    if q.size < 2 or np.any(np.diff(q) <= 0):
+        raise InputError("|Q| resolution needs an increasing |Q| grid of at least two points",
+                         field="q", value=q.size)
+    edges = cell_edges(q)
+    out = np.empty_like(expected)
+    for j, ej in enumerate(e):
+        width = instrument.q_broadening(ei, float(ej), **settings)
+        out[:, j] = broaden_axis(expected[:, j:j + 1], edges, width, positions=q)[:, 0]
+    return out
 
 
 def _progress(enabled: bool | None, total: int, desc: str):
