@@ -143,3 +143,26 @@ def test_multi_disk_propagation_equals_sampling():
     detector = (2 * ei / x2) ** 2 * float(let.detector.path_variance(ei))
     propagated = np.sqrt(float(let.resolution_sigma(0.0, ei, frequency=f, mode=mode)) ** 2 - detector)
     assert sampled == pytest.approx(propagated, rel=0.02)
+
+
+# Repetition-rate multiplication: the Ei set of one source frame, PyChop getAllowedEi (meV)
+PYCHOP_RRM = {
+    ("LET", "mode", "high_flux", 120, 1.5): [0.609, 0.788, 1.06, 1.5, 2.287, 3.903, 8.114, 26.045],
+    ("LET", "mode", "high_resolution", 300, 2.2): [0.597, 1.032, 2.2, 7.55],
+    ("LET", "mode", "intermediate", 180, 6.0): [0.558, 0.714, 0.945, 1.311, 1.938, 3.153, 6.004, 15.623],
+    ("MERLIN", "package", "G", 400, 60.0): [8.262, 11.632, 17.58, 29.601, 60.0, 180.667],
+}
+
+
+@pytest.mark.parametrize("key", list(PYCHOP_RRM))
+def test_rrm_energies_match_pychop(key):
+    name, keyword, setting, f, ei = key
+    got = load_instrument(name).multi_ei(ei, frequency=f, **{keyword: setting})
+    assert got == pytest.approx(PYCHOP_RRM[key], rel=3e-3)
+
+
+def test_curved_fermi_slits_pass_no_other_rep():
+    """MARI's S package (curved slits) at 400 Hz passes 100 meV and the 23 meV of the next
+    opening, not the 9.9 meV one (Windsor gamma > 4 there)."""
+    got = load_instrument("MARI").multi_ei(100.0, frequency=400, package="S")
+    assert got == pytest.approx([22.93, 99.99], rel=1e-3)

@@ -51,13 +51,25 @@ def register(subparsers) -> None:
     pl.set_defaults(func=_plan)
 
 
+def _q_fwhm(inst, q: float, energy: float, ei: float, settings: dict) -> float | None:
+    """|Q| FWHM (1/angstrom) at (q, E), or None where the detectors cannot reach it."""
+    from ..errors import InputError
+
+    try:
+        return float(inst.q_resolution(q, energy, ei, **settings))
+    except InputError:
+        return None
+
+
 def _res_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("instrument", help="library name or YAML file")
     s.add_argument("--ei", type=float, default=None, help="incident energy (meV), direct geometry")
     s.add_argument("--frequency", type=float, default=None, help="resolution chopper frequency (Hz)")
     s.add_argument("--mode", default=None, help="disk-chopper mode")
     s.add_argument("--package", default=None, help="Fermi chopper package")
-    s.add_argument("--q", type=float, default=None, help="|Q| (1/angstrom), triple-axis only")
+    s.add_argument("--q", type=float, default=None,
+                   help="|Q| (1/angstrom): the triple-axis point; on a direct-geometry instrument "
+                   "`plan` adds the |Q| resolution there")
     s.add_argument("--points", type=int, default=11, help="number of energy transfers")
     add_json_flag(s)
 
@@ -163,6 +175,9 @@ def _plan(args) -> int:
     extra = {"instrument": inst.name}
     if inst.kind == "direct":
         kw = {"frequency": args.frequency, "mode": args.mode, "package": args.package}
+        if args.q is not None:
+            for row in rows:
+                row["|Q| FWHM (1/A)"] = _q_fwhm(inst, args.q, row["E (meV)"], args.ei, kw)
         extra["elastic FWHM (meV)"] = inst.elastic_resolution(args.ei, **kw)
         extra["Ei in the same frame (RRM, meV)"] = [round(float(x), 4) for x in inst.multi_ei(args.ei, **kw)]
     if inst.kind in ("direct", "indirect"):

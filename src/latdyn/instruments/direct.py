@@ -217,7 +217,7 @@ class DirectGeometry(InstrumentBase):
                     c.number("max_frequency"), c.number("guide_width_mm", None),
                     _per_mode(c, "frequency_ratio", mode, 1.0),
                     _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots),
-                    c.number("fixed_frequency", None)))
+                    _per_mode(c, "fixed_frequency", mode, None, optional=True)))
         return out
 
     def _frequency(self, chopper, frequency) -> float:
@@ -562,8 +562,9 @@ class DirectGeometry(InstrumentBase):
         """Incident energies (meV) transmitted in the same source frame (repetition-rate
         multiplication) when the chopper phases are set for ``ei``.
 
-        Every modelled chopper (resolution and others in the file) must be open; band or
-        frame-overlap choppers that the file does not list would remove further energies.
+        Every modelled chopper (resolution and others in the file) must be open, and a Fermi
+        chopper must transmit the speed at all (Windsor gamma < 4); band or frame-overlap
+        choppers that the file does not list would remove further energies.
         ``band``: (Ei_min, Ei_max) to keep (default: the instrument's Ei range).  Returns the
         centres of the transmitted bands, sorted, ``ei`` included.
         """
@@ -609,6 +610,10 @@ class DirectGeometry(InstrumentBase):
         edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(np.int8), [0]])))
         centres = [0.5 * (u[a] + u[b - 1]) for a, b in zip(edges[::2], edges[1::2], strict=True)]
         out = np.array(sorted(_energy_of_u(np.array(centres))))
+        # a curved-slit Fermi chopper passes only speeds near its design one (Windsor gamma < 4)
+        for c, f in zip(chops, freqs, strict=True):
+            if isinstance(c, FermiChopper):
+                out = out[(np.asarray(c.transmission(out, f)) > 0) | np.isclose(out, ei, rtol=1e-3)]
         return out
 
     def coverage(self, ei: float, energy=None, n: int = 401) -> Coverage:
@@ -691,13 +696,16 @@ def _positive_frequency(value, file) -> float:
     return f
 
 
-def _per_mode(node: Node, key: str, mode: str | None, default=...) -> float:
-    """A number that is either plain/sourced or a mapping mode -> plain/sourced number."""
+def _per_mode(node: Node, key: str, mode: str | None, default=..., optional: bool = False):
+    """A number that is either plain/sourced or a mapping mode -> plain/sourced number.
+    With ``optional`` a mode may be left out of the mapping (or null): ``default`` then."""
     raw = node.raw(key, None if default is not ... else ...)
     if raw is None:
         return default
     if isinstance(raw, Mapping) and "value" not in raw:
-        if mode not in raw:
+        if raw.get(mode) is None:
+            if optional:
+                return default
             raise InstrumentError("value missing for mode", file=node.file,
                                   field=f"{node.path}.{key}.{mode}")
         return node.child(key).number(mode)
