@@ -6,6 +6,7 @@ import pytest
 import scipp as sc
 
 from latdyn.cli.main import main
+from latdyn.instruments import load_instrument
 
 
 def test_resolution_json(capsys):
@@ -69,3 +70,14 @@ def test_simulate_sample_counts(tmp_path, capsys):
     assert main(["simulate", "qens", "--instrument", "MERLIN", "--ei", "50", "--sample", "V",
                  "--out", str(out)]) == 2
     assert "--mass" in capsys.readouterr().err
+
+
+def test_plan_adds_q_resolution_on_direct_instruments(capsys):
+    assert main(["plan", "MARI", "--ei", "100", "--package", "S", "--frequency", "400", "--q", "3",
+                 "--points", "6", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    mari = load_instrument("MARI")
+    first = rows[0]
+    assert first["|Q| FWHM (1/A)"] == pytest.approx(
+        float(mari.q_resolution(3.0, first["E (meV)"], 100.0, package="S", frequency=400.0)))
+    assert rows[-1]["|Q| FWHM (1/A)"] is None          # 90 meV: |Q| = 3 lies below the detectors
