@@ -7,8 +7,14 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+from hypothesis import settings
 
 matplotlib.use("Agg")
+
+#: CI (``.ci/run`` sets LATDYN_HYPOTHESIS_PROFILE=ci) draws the same property-test examples on
+#: every run, so a red build is reproducible; locally each run explores new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("LATDYN_HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 #: ../shared/data next to the checkout, or wherever LATDYN_SHARED_DATA points.
