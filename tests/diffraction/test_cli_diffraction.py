@@ -56,3 +56,16 @@ def test_cli_errors(cif_dir, tmp_path, capsys):
     rc, _, err = _run(capsys, "diffraction", "pattern", str(cif_dir / "NaCl.cif"), "--wavelength", "1.5",
                       "--range", "20", "120", "--out", str(tmp_path))
     assert rc == 2 and "instrument range" in err
+
+
+def test_tof_back_to_back_from_the_cli(cif_dir, tmp_path, capsys):
+    rc, _, _ = _run(capsys, "diffraction", "pattern", str(cif_dir / "NaCl.cif"), "--tof", "--difc", "4900",
+                    "--d-range", "1.5", "3.5", "0.0005", "--profile", "back-to-back", "--alpha", "0", "0.6",
+                    "--beta", "0.02", "0.01", "--out", str(tmp_path / "b"))
+    assert rc == 0
+    data = np.loadtxt(tmp_path / "b" / "pattern.csv", delimiter=",", comments="#", skiprows=2)
+    peak = int(np.argmax(data[:, 1]))
+    assert data[peak + 20, 1] > data[peak - 20, 1]            # the tail is on the long-d side
+    rc, _, err = _run(capsys, "diffraction", "pattern", str(cif_dir / "NaCl.cif"), "--wavelength", "1.5",
+                      "--profile", "back-to-back", "--out", str(tmp_path / "c"))
+    assert rc == 2 and "--tof" in err

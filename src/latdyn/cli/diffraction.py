@@ -51,6 +51,12 @@ def register(subparsers) -> None:
     )
     pt.add_argument("--dd", type=float, default=0.003, help="TOF resolution Delta d/d (FWHM)")
     pt.add_argument("--eta", type=float, default=0.0, help="Lorentzian fraction of the pseudo-Voigt")
+    pt.add_argument("--profile", choices=["pseudo-voigt", "back-to-back"], default="pseudo-voigt",
+                    help="TOF peak shape (back-to-back: Gaussian x back-to-back exponentials)")
+    pt.add_argument("--alpha", type=float, nargs="+", metavar="A",
+                    help="back-to-back rise rate (1/us): alpha, or alpha_0 alpha_1 (alpha_0 + alpha_1/d)")
+    pt.add_argument("--beta", type=float, nargs="+", metavar="B",
+                    help="back-to-back decay rate (1/us): beta, or beta_0 beta_1 (beta_0 + beta_1/d^4)")
     pt.add_argument(
         "--range",
         type=float,
@@ -204,6 +210,9 @@ def _pattern(args) -> int:
                 radiation=rad,
                 eta=args.eta,
                 instrument_range=args.range,
+                profile=args.profile,
+                alpha=args.alpha,
+                beta=args.beta,
             )
         x, xname, xunit = d, "d", "angstrom"
         refl = reflections(c, d[0], d[-1])
@@ -212,6 +221,9 @@ def _pattern(args) -> int:
     else:
         if args.wavelength is None:
             raise InputError("a CW pattern needs --wavelength (or use --tof)", field="wavelength")
+        if args.profile != "pseudo-voigt":
+            raise InputError("the back-to-back profile is a TOF peak shape (add --tof)",
+                             field="--profile", value=args.profile)
         x = np.arange(*args.two_theta)
         u, v, w = args.uvw
         for rad in ("neutron", "xray"):

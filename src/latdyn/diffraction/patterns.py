@@ -18,7 +18,10 @@ incident spectrum is assumed):
 .. math::  I(d) = s \sum_{hkl} m |F|^2 d_{hkl}^4\, \Phi(d - d_{hkl})
 
 with FWHM_d^2 = (Delta d/d * d)^2 + (Delta t / DIFC)^2, and t = DIFC d (microseconds;
-:func:`latdyn.kinematics.difc` from the flight path and angle).  On a tof axis the density is
+:func:`latdyn.kinematics.difc` from the flight path and angle).  Phi is the pseudo-Voigt, or
+with ``profile="back-to-back"`` the Gaussian of that FWHM convolved with back-to-back
+exponentials of rise and decay rates alpha, beta (1/us; :mod:`latdyn.diffraction.profiles`,
+Von Dreele, Jorgensen & Windsor 1982), the asymmetric peak of a pulsed source.  On a tof axis the density is
 I(t) = I(d) / DIFC.  Intensities are returned as dimensionless numbers: |F|^2 in barn
 (neutrons) or electrons^2 (X-rays) times the factors above, per degree, angstrom or
 microsecond of the axis; s is a scale factor.
@@ -32,8 +35,10 @@ import scipp as sc
 from .. import kinematics
 from ..data import from_numpy
 from ..errors import InputError, InstrumentError
+from ..instruments.base import FWHM_PER_SIGMA
 from ..lineshapes import pseudo_voigt
 from ..structure import Crystal
+from .profiles import back_to_back_gaussian, tof_exponents
 from .reflections import Reflections, reflections
 
 __all__ = ["caglioti_fwhm", "cw_pattern", "tof_pattern"]
@@ -58,6 +63,19 @@ def _sum_peaks(x: np.ndarray, centers, fwhm, area, eta: float) -> np.ndarray:
         sl = slice(s, s + _CHUNK)
         prof = pseudo_voigt(x[:, None], fwhm[None, sl] / 2, eta, centers[None, sl])
         out += prof @ area[sl]
+    return out
+
+
+def _sum_back_to_back(d_grid, centers, fwhm_d, area, difc: float, alpha, beta) -> np.ndarray:
+    """Sum of back-to-back-exponential peaks on a d grid: each computed in tof (us) and turned
+    into a density in d (x DIFC)."""
+    out = np.zeros(len(d_grid))
+    sigma_t = difc * fwhm_d / FWHM_PER_SIGMA
+    for s in range(0, len(centers), _CHUNK):
+        sl = slice(s, s + _CHUNK)
+        prof = back_to_back_gaussian(difc * d_grid[:, None], alpha[None, sl], beta[None, sl],
+                                     sigma_t[None, sl], difc * centers[None, sl])
+        out += difc * (prof @ area[sl])
     return out
 
 
@@ -125,14 +143,24 @@ def tof_pattern(crystal: Crystal, x, *, axis: str = "d", difc: float | None = No
                 path_m: float | None = None, two_theta: float | None = None,
                 dd_over_d: float = 0.003, dt: float = 0.0, radiation: str = "neutron",
                 eta: float = 0.0, scale: float = 1.0, instrument_range=None,
-                refl: Reflections | None = None, **sf_kwargs) -> sc.DataArray:
+                refl: Reflections | None = None, profile: str = "pseudo-voigt", alpha=None,
+                beta=None, **sf_kwargs) -> sc.DataArray:
     """Time-of-flight powder pattern on a d (angstrom) or tof (microseconds) grid ``x``.
 
     DIFC (us/angstrom) is given directly or from ``path_m`` (total flight path, m) and
     ``two_theta`` (deg).  Resolution: ``dd_over_d`` (relative FWHM) and ``dt`` (FWHM, us).
     ``instrument_range`` is the instrument's window on the same axis (d in angstrom or tof in
-    us); a grid leaving it raises InstrumentError.  Returns a DataArray with dim 'd' or 'tof'.
+    us); a grid leaving it raises InstrumentError.  ``profile``: 'pseudo-voigt' (``eta``) or
+    'back-to-back' (the same Gaussian convolved with back-to-back exponentials; ``alpha`` and
+    ``beta`` in 1/us, each a number or GSAS's (constant, d term): alpha_0 + alpha_1/d,
+    beta_0 + beta_1/d^4).  Returns a DataArray with dim 'd' or 'tof'.
     """
+    if profile not in ("pseudo-voigt", "back-to-back"):
+        raise InputError("profile must be 'pseudo-voigt' or 'back-to-back'", field="profile",
+                         value=profile)
+    if profile == "back-to-back" and (alpha is None or beta is None):
+        raise InputError("the back-to-back profile needs alpha and beta (1/us)",
+                         field="alpha" if alpha is None else "beta", value=None)
     if axis not in ("d", "tof"):
         raise InputError("axis must be 'd' or 'tof'", field="axis", value=axis)
     if difc is None:
@@ -157,7 +185,10 @@ def tof_pattern(crystal: Crystal, x, *, axis: str = "d", difc: float | None = No
     d = refl.d
     fwhm = np.hypot(dd_over_d * d, dt / difc)
     area = scale * refl.multiplicity * refl.f2 * d**4
-    y = _sum_peaks(d_grid, d, fwhm, area, eta)
+    if profile == "back-to-back":
+        y = _sum_back_to_back(d_grid, d, fwhm, area, difc, *tof_exponents(d, alpha, beta))
+    else:
+        y = _sum_peaks(d_grid, d, fwhm, area, eta)
     if axis == "d":
         return from_numpy(y, {"d": x}, name=f"I(d) {refl.radiation}")
     return from_numpy(y / difc, {"tof": x}, name=f"I(tof) {refl.radiation}")
