@@ -28,6 +28,23 @@ def nacl_dir() -> Path:
     pytest.skip(f"NaCl phonopy data found neither in {shared} nor in {PACKAGED_NACL}")
 
 
+def phonopy_of(d: dict, force_constants: bool = False):
+    """phonopy.Phonopy on the unit cell and supercell of a parsed phonopy yaml (primitive =
+    the unit cell), with the file's force constants when ``force_constants``."""
+    from phonopy import Phonopy
+    from phonopy.structure.atoms import PhonopyAtoms
+
+    uc = d["unit_cell"]
+    atoms = PhonopyAtoms(symbols=[p["symbol"] for p in uc["points"]], cell=uc["lattice"],
+                         scaled_positions=[p["coordinates"] for p in uc["points"]],
+                         masses=[p["mass"] for p in uc["points"]])
+    ph = Phonopy(atoms, supercell_matrix=d["supercell_matrix"], primitive_matrix="P")
+    if force_constants:
+        ph.force_constants = np.array(d["force_constants"]["elements"]).reshape(
+            len(uc["points"]), -1, 3, 3)
+    return ph
+
+
 def _symmetrised_copy(src: Path, dst: Path, polar: bool) -> Path:
     """Write phonopy.yaml with force constants made symmetric, Phi(i,j) = Phi(j,i)^T.
 
@@ -35,16 +52,10 @@ def _symmetrised_copy(src: Path, dst: Path, polar: bool) -> Path:
     treat the asymmetric part (latdyn and phonopy symmetrise, Euphonic uses one triangle), so
     the side-by-side comparisons use a symmetric copy.
     """
-    from phonopy import Phonopy
     from phonopy.harmonic.force_constants import compact_fc_to_full_fc
-    from phonopy.structure.atoms import PhonopyAtoms
 
     d = yaml.safe_load(src.read_text())
-    uc = d["unit_cell"]
-    atoms = PhonopyAtoms(symbols=[p["symbol"] for p in uc["points"]], cell=uc["lattice"],
-                         scaled_positions=[p["coordinates"] for p in uc["points"]],
-                         masses=[p["mass"] for p in uc["points"]])
-    ph = Phonopy(atoms, supercell_matrix=d["supercell_matrix"], primitive_matrix="P")
+    ph = phonopy_of(d)
     shape = d["force_constants"]["shape"]
     fc = np.array(d["force_constants"]["elements"]).reshape(shape + [3, 3])
     full = compact_fc_to_full_fc(ph.primitive, fc)

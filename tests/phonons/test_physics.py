@@ -30,18 +30,12 @@ def test_both_asr_schemes_give_zero_acoustic(nacl_dir, asr, nac):
 
 def test_matches_phonopy_without_nac(nacl_dir):
     import yaml
-    from phonopy import Phonopy
-    from phonopy.structure.atoms import PhonopyAtoms
 
     from latdyn.units import thz_to_mev
 
-    d = yaml.safe_load((nacl_dir / "phonopy_nacl.yaml").read_text())
-    uc = d["unit_cell"]
-    atoms = PhonopyAtoms(symbols=[p["symbol"] for p in uc["points"]], cell=uc["lattice"],
-                         scaled_positions=[p["coordinates"] for p in uc["points"]],
-                         masses=[p["mass"] for p in uc["points"]])
-    ph = Phonopy(atoms, supercell_matrix=d["supercell_matrix"], primitive_matrix="P")
-    ph.force_constants = np.array(d["force_constants"]["elements"]).reshape(8, 64, 3, 3)
+    from .conftest import phonopy_of
+
+    ph = phonopy_of(yaml.safe_load((nacl_dir / "phonopy_nacl.yaml").read_text()), force_constants=True)
     q = np.random.default_rng(3).random((20, 3))
     ph.run_qpoints(q)
     ref = thz_to_mev(ph.qpoints.frequencies)

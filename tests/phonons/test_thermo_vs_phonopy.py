@@ -9,22 +9,16 @@ import yaml
 from latdyn.phonons import load_phonopy, phonon_dos
 from latdyn.thermo import thermodynamics
 
+from .conftest import phonopy_of
+
 T = np.array([20.0, 50.0, 100.0, 300.0, 600.0])
 
 
 @pytest.fixture(scope="module")
 def phonopy_per_atom(nacl_dir):
-    from phonopy import Phonopy
-    from phonopy.structure.atoms import PhonopyAtoms
-
     d = yaml.safe_load((nacl_dir / "phonopy_nacl.yaml").read_text())
-    uc = d["unit_cell"]
-    atoms = PhonopyAtoms(symbols=[p["symbol"] for p in uc["points"]], cell=uc["lattice"],
-                         scaled_positions=[p["coordinates"] for p in uc["points"]],
-                         masses=[p["mass"] for p in uc["points"]])
-    ph = Phonopy(atoms, supercell_matrix=d["supercell_matrix"], primitive_matrix="P")
-    n_atoms = len(uc["points"])
-    ph.force_constants = np.array(d["force_constants"]["elements"]).reshape(n_atoms, -1, 3, 3)
+    ph = phonopy_of(d, force_constants=True)
+    n_atoms = len(d["unit_cell"]["points"])
     ph.run_mesh([12, 12, 12], is_gamma_center=False, with_eigenvectors=False)
     ph.run_thermal_properties(temperatures=T)
     tp = ph.get_thermal_properties_dict()
