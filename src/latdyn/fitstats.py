@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["reduced_chi2", "aic", "bic"]
+__all__ = ["reduced_chi2", "aic", "bic", "FitStatistics"]
 
 
 def reduced_chi2(chi2: float, ndata: int, nvarys: int) -> float:
@@ -32,3 +32,24 @@ def aic(chi2: float, nvarys: int) -> float:
 def bic(chi2: float, ndata: int, nvarys: int) -> float:
     """Bayesian information criterion chi^2 + k ln n (n floored at 1)."""
     return float(chi2) + int(nvarys) * float(np.log(max(int(ndata), 1)))
+
+
+class FitStatistics:
+    """Mixin for fit results with attributes ``chi2``, ``ndata`` and ``nvarys``: the
+    properties ``redchi``, ``aic`` and ``bic`` defined above."""
+
+    chi2: float
+    ndata: int
+    nvarys: int
+
+    @property
+    def redchi(self) -> float:
+        return reduced_chi2(self.chi2, self.ndata, self.nvarys)
+
+    @property
+    def aic(self) -> float:
+        return aic(self.chi2, self.nvarys)
+
+    @property
+    def bic(self) -> float:
+        return bic(self.chi2, self.ndata, self.nvarys)

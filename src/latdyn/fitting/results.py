@@ -101,7 +101,7 @@ class GroupResult:
 
 
 @dataclass
-class FitResult:
+class FitResult(fitstats.FitStatistics):
     """Everything needed to report and reproduce a fit."""
 
     mode: str
@@ -119,18 +119,6 @@ class FitResult:
     Q: np.ndarray
     derived: dict[str, tuple[float, float]] = field(default_factory=dict)
     source: str | None = None
-
-    @property
-    def redchi(self) -> float:
-        return fitstats.reduced_chi2(self.chi2, self.ndata, self.nvarys)
-
-    @property
-    def aic(self) -> float:
-        return fitstats.aic(self.chi2, self.nvarys)
-
-    @property
-    def bic(self) -> float:
-        return fitstats.bic(self.chi2, self.ndata, self.nvarys)
 
     @property
     def values(self) -> dict[str, float]:

@@ -29,7 +29,7 @@ __all__ = ["CurveFit", "fit_hwhm", "fit_eisf"]
 
 
 @dataclass
-class CurveFit:
+class CurveFit(fitstats.FitStatistics):
     """Result of a fit of a model curve to values over Q."""
 
     model: str
@@ -46,18 +46,6 @@ class CurveFit:
     @property
     def nvarys(self) -> int:
         return len(self.names)
-
-    @property
-    def redchi(self) -> float:
-        return fitstats.reduced_chi2(self.chi2, self.ndata, self.nvarys)
-
-    @property
-    def aic(self) -> float:
-        return fitstats.aic(self.chi2, self.nvarys)
-
-    @property
-    def bic(self) -> float:
-        return fitstats.bic(self.chi2, self.ndata, self.nvarys)
 
     @property
     def params(self) -> dict[str, tuple[float, float]]:
