@@ -69,3 +69,15 @@ def test_tof_back_to_back_from_the_cli(cif_dir, tmp_path, capsys):
     rc, _, err = _run(capsys, "diffraction", "pattern", str(cif_dir / "NaCl.cif"), "--wavelength", "1.5",
                       "--profile", "back-to-back", "--out", str(tmp_path / "c"))
     assert rc == 2 and "--tof" in err
+
+
+def test_preferred_orientation_from_the_cli(cif_dir, tmp_path, capsys):
+    base = ["diffraction", "pattern", str(cif_dir / "NaCl.cif"), "--wavelength", "1.54", "--two-theta", "20",
+            "80", "0.01"]
+    assert _run(capsys, *base, "--out", str(tmp_path / "a"))[0] == 0
+    po = ["--preferred-orientation", "0", "0", "1"]
+    assert _run(capsys, *base, *po, "0.6", "--out", str(tmp_path / "b"))[0] == 0
+    a = np.loadtxt(tmp_path / "a" / "pattern.csv", delimiter=",", comments="#", skiprows=2)
+    b = np.loadtxt(tmp_path / "b" / "pattern.csv", delimiter=",", comments="#", skiprows=2)
+    assert not np.allclose(a[:, 1], b[:, 1]) and np.allclose(a[:, 0], b[:, 0])
+    assert _run(capsys, *base, *po, "-1", "--out", str(tmp_path / "c"))[0] == 2

@@ -51,6 +51,8 @@ def register(subparsers) -> None:
     )
     pt.add_argument("--dd", type=float, default=0.003, help="TOF resolution Delta d/d (FWHM)")
     pt.add_argument("--eta", type=float, default=0.0, help="Lorentzian fraction of the pseudo-Voigt")
+    pt.add_argument("--preferred-orientation", type=float, nargs=4, metavar=("H", "K", "L", "R"),
+                    help="March-Dollase texture: axis hkl and r (1 random, < 1 platelets, > 1 needles)")
     pt.add_argument("--profile", choices=["pseudo-voigt", "back-to-back"], default="pseudo-voigt",
                     help="TOF peak shape (back-to-back: Gaussian x back-to-back exponentials)")
     pt.add_argument("--alpha", type=float, nargs="+", metavar="A",
@@ -189,6 +191,14 @@ def _reflections(args) -> int:
     return 0
 
 
+def _texture_arg(args):
+    """(axis hkl, r) of --preferred-orientation, or None."""
+    if args.preferred_orientation is None:
+        return None
+    h, k, l, r = args.preferred_orientation
+    return ([h, k, l], r)
+
+
 def _pattern(args) -> int:
     from ..diffraction import cw_pattern, reflections, tof_pattern
     from ..kinematics import d_to_two_theta
@@ -213,6 +223,7 @@ def _pattern(args) -> int:
                 profile=args.profile,
                 alpha=args.alpha,
                 beta=args.beta,
+                preferred_orientation=_texture_arg(args),
             )
         x, xname, xunit = d, "d", "angstrom"
         refl = reflections(c, d[0], d[-1])
@@ -228,7 +239,8 @@ def _pattern(args) -> int:
         u, v, w = args.uvw
         for rad in ("neutron", "xray"):
             pats[rad] = cw_pattern(
-                c, args.wavelength, x, u, v, w, radiation=rad, eta=args.eta, instrument_range=args.range
+                c, args.wavelength, x, u, v, w, radiation=rad, eta=args.eta, instrument_range=args.range,
+                preferred_orientation=_texture_arg(args),
             )
         xname, xunit = "two_theta", "deg"
         refl = reflections(c, args.wavelength / (2 * np.sin(np.deg2rad(x[-1]) / 2)))

@@ -18,12 +18,15 @@ from .pdf import (
     sq_from_pdf,
     sq_to_gr,
 )
+from .profiles import back_to_back_gaussian, tof_exponents
 from .reflections import Reflections, enumerate_hkl, reflections
 from .structure_factor import RADIATIONS, scattering_amplitudes, structure_factor
+from .texture import march_dollase, march_dollase_factor
 
 __all__ = ["RADIATIONS", "structure_factor", "scattering_amplitudes", "Reflections", "reflections",
            "enumerate_hkl", "caglioti_fwhm", "cw_pattern", "tof_pattern", "debye_u_iso", "einstein_u_iso",
            "fit_u_iso", "ADPFit", "msd_from_u_iso", "u_iso_from_msd", "fq_to_gr", "gr_to_fq", "sq_to_gr",
            "gr_to_sq", "g_from_G", "G_from_g", "R_from_G", "coordination_number", "model_pdf",
            "pdf_from_sq", "sq_from_pdf", "maximum_entropy", "MEMResult", "density_from_structure",
-           "fourier_synthesis"]
+           "fourier_synthesis", "back_to_back_gaussian", "tof_exponents", "march_dollase",
+           "march_dollase_factor"]

@@ -12,6 +12,9 @@ L = 1 / (sin^2 theta cos theta), polarisation P = 1 for neutrons and (1 + cos^2 
 unpolarised X-rays, and Phi a unit-area pseudo-Voigt (Lorentzian fraction eta) whose FWHM
 follows FWHM^2 = U tan^2 theta + V tan theta + W (deg^2).
 
+Preferred orientation (``preferred_orientation=(axis, r)``) scales each reflection by the
+March-Dollase factor averaged over its Laue orbit (:mod:`latdyn.diffraction.texture`).
+
 Time of flight at a fixed detector (Buras & Gerward, Acta Cryst. A31, 372 (1975); a flat
 incident spectrum is assumed):
 
@@ -40,6 +43,7 @@ from ..lineshapes import pseudo_voigt
 from ..structure import Crystal
 from .profiles import back_to_back_gaussian, tof_exponents
 from .reflections import Reflections, reflections
+from .texture import march_dollase_factor
 
 __all__ = ["caglioti_fwhm", "cw_pattern", "tof_pattern"]
 
@@ -64,6 +68,18 @@ def _sum_peaks(x: np.ndarray, centers, fwhm, area, eta: float) -> np.ndarray:
         prof = pseudo_voigt(x[:, None], fwhm[None, sl] / 2, eta, centers[None, sl])
         out += prof @ area[sl]
     return out
+
+
+def _texture(crystal: Crystal, hkl: np.ndarray, preferred_orientation) -> np.ndarray | float:
+    """March-Dollase factors of the reflections (1 for a random powder)."""
+    if preferred_orientation is None:
+        return 1.0
+    try:
+        axis, r = preferred_orientation
+    except (TypeError, ValueError) as exc:
+        raise InputError("preferred_orientation must be (axis hkl, r)", field="preferred_orientation",
+                         value=preferred_orientation) from exc
+    return march_dollase_factor(crystal, hkl, axis, r)
 
 
 def _sum_back_to_back(d_grid, centers, fwhm_d, area, difc: float, alpha, beta) -> np.ndarray:
@@ -101,12 +117,15 @@ def _check_instrument(x, rng, name: str, unit: str) -> None:
 
 def cw_pattern(crystal: Crystal, wavelength: float, two_theta, U: float, V: float, W: float, *,
                radiation: str = "neutron", eta: float = 0.0, scale: float = 1.0,
-               instrument_range=None, refl: Reflections | None = None, **sf_kwargs) -> sc.DataArray:
+               instrument_range=None, refl: Reflections | None = None, preferred_orientation=None,
+               **sf_kwargs) -> sc.DataArray:
     """Constant-wavelength powder pattern I(2theta) on the grid ``two_theta`` (deg), module docstring.
 
     wavelength in angstrom; U, V, W in deg^2; ``instrument_range`` (2theta_min, 2theta_max) in deg
     raises InstrumentError when the grid leaves it.  Extra keywords go to
     :func:`latdyn.diffraction.reflections` (``scattering_lengths``, ``debye_waller``, ``table``).
+    ``preferred_orientation``: (axis hkl, r) for the March-Dollase correction
+    (:mod:`latdyn.diffraction.texture`); None for a random powder.
     Returns a DataArray with dim 'two_theta'.
     """
     if not np.isfinite(wavelength) or wavelength <= 0:
@@ -134,6 +153,7 @@ def cw_pattern(crystal: Crystal, wavelength: float, two_theta, U: float, V: floa
     lorentz = 1.0 / (np.sin(theta) ** 2 * np.cos(theta))
     pol = np.ones_like(theta) if refl.radiation == "neutron" else (1 + np.cos(2 * theta) ** 2) / 2
     area = scale * refl.multiplicity[ok] * refl.f2[ok] * lorentz * pol
+    area = area * _texture(crystal, refl.hkl[ok], preferred_orientation)
     fwhm = caglioti_fwhm(centers, U, V, W)
     y = _sum_peaks(tt, centers, fwhm, area, eta)
     return from_numpy(y, {"two_theta": tt}, name=f"I(2theta) {refl.radiation}")
@@ -144,7 +164,7 @@ def tof_pattern(crystal: Crystal, x, *, axis: str = "d", difc: float | None = No
                 dd_over_d: float = 0.003, dt: float = 0.0, radiation: str = "neutron",
                 eta: float = 0.0, scale: float = 1.0, instrument_range=None,
                 refl: Reflections | None = None, profile: str = "pseudo-voigt", alpha=None,
-                beta=None, **sf_kwargs) -> sc.DataArray:
+                beta=None, preferred_orientation=None, **sf_kwargs) -> sc.DataArray:
     """Time-of-flight powder pattern on a d (angstrom) or tof (microseconds) grid ``x``.
 
     DIFC (us/angstrom) is given directly or from ``path_m`` (total flight path, m) and
@@ -153,7 +173,8 @@ def tof_pattern(crystal: Crystal, x, *, axis: str = "d", difc: float | None = No
     us); a grid leaving it raises InstrumentError.  ``profile``: 'pseudo-voigt' (``eta``) or
     'back-to-back' (the same Gaussian convolved with back-to-back exponentials; ``alpha`` and
     ``beta`` in 1/us, each a number or GSAS's (constant, d term): alpha_0 + alpha_1/d,
-    beta_0 + beta_1/d^4).  Returns a DataArray with dim 'd' or 'tof'.
+    beta_0 + beta_1/d^4).  ``preferred_orientation``: (axis hkl, r), March-Dollase.  Returns a
+    DataArray with dim 'd' or 'tof'.
     """
     if profile not in ("pseudo-voigt", "back-to-back"):
         raise InputError("profile must be 'pseudo-voigt' or 'back-to-back'", field="profile",
@@ -184,7 +205,7 @@ def tof_pattern(crystal: Crystal, x, *, axis: str = "d", difc: float | None = No
         raise InputError("no reflection in this d range", field=axis, value=(float(x[0]), float(x[-1])))
     d = refl.d
     fwhm = np.hypot(dd_over_d * d, dt / difc)
-    area = scale * refl.multiplicity * refl.f2 * d**4
+    area = scale * refl.multiplicity * refl.f2 * d**4 * _texture(crystal, refl.hkl, preferred_orientation)
     if profile == "back-to-back":
         y = _sum_back_to_back(d_grid, d, fwhm, area, difc, *tof_exponents(d, alpha, beta))
     else:
