@@ -8,7 +8,8 @@ PyChop is shipped with latdyn; it is imported at run time only.
 
     python tools/compare_pychop.py --pychop /path/to/pychop [--markdown table.md]
 
-Prints, for every instrument both programs know (MARI, MERLIN, LET, CNCS), each setting
+Prints, for every instrument both programs know (MARI, MERLIN, MAPS, ARCS, SEQUOIA, LET,
+CNCS), each setting
 (package or mode, frequency, Ei) and energy transfers 0, 0.25, 0.5 and 0.75 Ei: PyChop's FWHM,
 latdyn's FWHM (meV) and the deviation; then per instrument the median and largest |deviation|
 at the elastic line and over all energy transfers.  Settings where either program transmits
@@ -30,6 +31,13 @@ GRID = {
     "MARI": ("package", [(p, p) for p in ("A", "G", "R", "S")], (100, 250, 400, 600),
              (10.0, 25.0, 100.0, 500.0)),
     "MERLIN": ("package", [(p, p) for p in ("G", "S")], (100, 200, 400, 600), (10.0, 30.0, 100.0, 300.0)),
+    "MAPS": ("package", [(p, p) for p in ("A", "B", "S")], (100, 200, 400, 600),
+             (15.0, 50.0, 100.0, 200.0, 500.0, 1000.0)),
+    "ARCS": ("package", [(p, p) for p in ("ARCS-100-1.5-AST", "ARCS-700-1.5-AST", "ARCS-700-0.5-AST",
+                                          "SEQ-700-3.5-AST")], (120, 300, 420, 600),
+             (15.0, 50.0, 100.0, 250.0, 500.0, 1000.0)),
+    "SEQUOIA": ("package", [(p, p) for p in ("Fine", "Sloppy", "SEQ-100-2.0-AST", "ARCS-700-0.5-AST")],
+                (120, 300, 420, 600), (10.0, 30.0, 100.0, 250.0, 500.0, 1000.0)),
     "LET": ("mode", [("High flux", "high_flux"), ("Intermediate", "intermediate"),
                      ("High resolution", "high_resolution")], (120, 240, 300), (1.0, 3.7, 8.0, 20.0)),
     "CNCS": ("mode", [("High Flux", "high_flux"), ("Intermediate", "intermediate"),
