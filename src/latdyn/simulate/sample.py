@@ -1,4 +1,4 @@
-r"""The sample of a virtual experiment: composition, amount, slab geometry and self-shielding.
+r"""The sample of a virtual experiment: composition, amount, geometry and self-shielding.
 
 ``Sample(formula, mass_g, area_cm2=..., thickness_mm=...)`` holds what the count rate needs:
 
@@ -9,7 +9,10 @@ r"""The sample of a virtual experiment: composition, amount, slab geometry and s
 * for self-shielding, a flat slab: its areal density n_A = N / A (formula units per cm^2) from
   the face area A (``area_cm2``, or mass / (density x thickness)), its normal at
   ``angle_deg`` to the incident beam (0: the beam hits the face at normal incidence) in the
-  horizontal scattering plane.
+  horizontal scattering plane;
+* or a cylinder / annulus (``outer_radius_mm``, ``inner_radius_mm``, axis normal to the
+  scattering plane) with its number density from ``density_g_cm3`` or from the mass and
+  ``height_mm``; its self-shielding is :func:`latdyn.reduce.cylinder_attenuation`.
 
 Self-shielding of a slab (Paalman and Pings, J. Appl. Phys. 33, 2635 (1962), flat-plate case;
 as in Mantid's FlatPlateAbsorption): with the attenuation coefficients
@@ -36,6 +39,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import InputError
+from ..reduce.absorption import cylinder_attenuation
 from ..scattering import Composition
 
 __all__ = ["Sample", "slab_attenuation"]
@@ -76,13 +80,15 @@ def slab_attenuation(mu_t_in, mu_t_out, two_theta_deg, angle_deg: float = 0.0) -
 @dataclass(frozen=True)
 class Sample:
     """A sample: ``formula`` (latdyn.scattering syntax), ``mass_g`` (g) and optionally its slab
-    geometry for self-shielding.
+    or cylinder geometry for self-shielding.
 
     area_cm2: face area (cm^2); thickness_mm (mm) and density_g_cm3 (g/cm^3) give the area as
     mass / (density x thickness) when ``area_cm2`` is not given (all three must agree within
     2 % when all are given); angle_deg: slab normal to the incident beam; illuminated_fraction:
     fraction of the sample in the beam (default 1); table: scattering table ('sears' or
     'rauch').  Without an area (or thickness and density) no self-shielding is applied.
+    Cylinder or annulus instead of a slab: outer_radius_mm, inner_radius_mm (0: solid) and
+    either density_g_cm3 or height_mm (the filled height, giving the density from the mass).
     """
 
     formula: str
@@ -93,6 +99,9 @@ class Sample:
     angle_deg: float = 0.0
     illuminated_fraction: float = 1.0
     table: str = "sears"
+    outer_radius_mm: float | None = None
+    inner_radius_mm: float = 0.0
+    height_mm: float | None = None
     composition: Composition = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,11 +116,48 @@ class Sample:
         if not abs(self.angle_deg) < 90:
             raise InputError("the slab normal must make an angle below 90 deg with the beam",
                              field="angle_deg", value=self.angle_deg)
+        if self.outer_radius_mm is not None:
+            self._check_cylinder()
+        elif self.height_mm is not None or self.inner_radius_mm:
+            raise InputError("a cylinder needs outer_radius_mm", field="outer_radius_mm", value=None)
         if None not in (self.area_cm2, self.thickness_mm, self.density_g_cm3):
             implied = self.density_g_cm3 * self.area_cm2 * 0.1 * self.thickness_mm
             if abs(implied / self.mass_g - 1) > 0.02:
                 raise InputError(f"mass disagrees with density x area x thickness = {implied:.4g} g",
                                  field="mass_g", value=self.mass_g)
+
+    def _check_cylinder(self) -> None:
+        _positive(self.outer_radius_mm, "outer_radius_mm")
+        if not (0 <= self.inner_radius_mm < self.outer_radius_mm):
+            raise InputError("inner radius must lie in [0, outer radius) (mm)", field="inner_radius_mm",
+                             value=self.inner_radius_mm)
+        if self.area_cm2 is not None or self.thickness_mm is not None:
+            raise InputError("give a slab (area/thickness) or a cylinder (radii), not both",
+                             field="outer_radius_mm", value=self.outer_radius_mm)
+        if self.height_mm is not None:
+            _positive(self.height_mm, "height_mm")
+        if (self.density_g_cm3 is None) == (self.height_mm is None):
+            raise InputError("a cylinder needs either density_g_cm3 or height_mm", field="height_mm",
+                             value=self.height_mm)
+
+    @property
+    def cylinder(self) -> bool:
+        """True for a cylindrical or annular sample."""
+        return self.outer_radius_mm is not None
+
+    def number_density(self) -> float:
+        """Formula units per cm^3 of a cylindrical sample: rho N_A / M, or N over the filled
+        volume pi (R_o^2 - R_i^2) h."""
+        if self.density_g_cm3 is not None:
+            return self.density_g_cm3 / self.molar_mass * C.N_A
+        area = np.pi * ((0.1 * self.outer_radius_mm) ** 2 - (0.1 * self.inner_radius_mm) ** 2)
+        return self.formula_units / (area * 0.1 * self.height_mm)
+
+    def mu_per_cm(self, wavelength) -> np.ndarray:
+        """Attenuation coefficient (1/cm) of a cylindrical sample at ``wavelength`` (angstrom)."""
+        c = self.composition
+        lam = np.asarray(wavelength, dtype=float)
+        return self.number_density() * (c.sigma_coh + c.sigma_inc + np.asarray(c.sigma_abs(lam))) * 1e-24
 
     @property
     def molar_mass(self) -> float:
@@ -156,7 +202,12 @@ class Sample:
         return n_a * sigma * 1e-24
 
     def attenuation(self, wavelength_in, wavelength_out, two_theta_deg) -> np.ndarray:
-        """Self-shielding factor (:func:`slab_attenuation`); 1 without a geometry."""
+        """Self-shielding factor (:func:`slab_attenuation` or, for a cylinder,
+        :func:`latdyn.reduce.cylinder_attenuation`); 1 without a geometry."""
+        if self.cylinder:
+            return cylinder_attenuation(two_theta_deg, self.mu_per_cm(wavelength_in),
+                                        self.mu_per_cm(wavelength_out), self.outer_radius_mm,
+                                        self.inner_radius_mm)
         if self.areal_density is None:
             return np.ones(np.broadcast(np.asarray(wavelength_out), np.asarray(two_theta_deg)).shape)
         return slab_attenuation(self.mu_t(wavelength_in), self.mu_t(wavelength_out), two_theta_deg,
@@ -184,9 +235,13 @@ class Sample:
     def summary(self) -> dict:
         """Key numbers for tables."""
         area = self.face_area_cm2
-        return {"formula": self.formula, "mass (g)": self.mass_g, "molar mass (g/mol)": self.molar_mass,
-                "formula units": self.formula_units, "face area (cm^2)": area,
-                "illuminated fraction": self.illuminated_fraction}
+        out = {"formula": self.formula, "mass (g)": self.mass_g, "molar mass (g/mol)": self.molar_mass,
+               "formula units": self.formula_units, "face area (cm^2)": area,
+               "illuminated fraction": self.illuminated_fraction}
+        if self.cylinder:
+            out.update({"outer radius (mm)": self.outer_radius_mm,
+                        "inner radius (mm)": self.inner_radius_mm})
+        return out
 
 
 def _positive(value, name: str) -> None:
