@@ -166,3 +166,10 @@ def test_curved_fermi_slits_pass_no_other_rep():
     opening, not the 9.9 meV one (Windsor gamma > 4 there)."""
     got = load_instrument("MARI").multi_ei(100.0, frequency=400, package="S")
     assert got == pytest.approx([22.93, 99.99], rel=1e-3)
+
+
+def test_moderator_angle_outside_the_half_plane_is_named():
+    data = read_yaml(LIBRARY / "arcs.yaml")
+    data["moderator"]["angle_deg"]["value"] = -95.0
+    with pytest.raises(InstrumentError, match=r"moderator\.angle_deg"):
+        instrument_from_dict(data, "arcs-bad-angle.yaml")

@@ -43,9 +43,10 @@ class Moderator:
     to measure the pulse) an optional ``slowing_down`` model takes over: the modified chi^2
     width of T. G. Perring's CHOP, sigma_t = (delta_0 + delta_G sqrt(E)) / (1.96 v) with
     delta_0 (mm) and delta_G (mm meV^-1/2) from the file.  ``angle_deg`` is the angle between
-    the beam line and the moderator face normal (it couples the moderator to a Fermi chopper's
-    divergence term, see :mod:`latdyn.instruments.direct`).  A continuous (reactor) source has
-    no pulse: ``continuous: true``, and the first chopper defines the emission time.
+    the beam line and the moderator face normal, signed as in CHOP (it couples the moderator to
+    a Fermi chopper's divergence term, see :mod:`latdyn.instruments.direct`).  A continuous
+    (reactor) source has no pulse: ``continuous: true``, and the first chopper defines the
+    emission time.
     The optional flux table (wavelength, flux in the file's units) gives the flux trend.
     """
 
@@ -87,10 +88,10 @@ class Moderator:
         slowing = None
         if sd is not None:
             slowing = (sd.number("delta_0_mm"), sd.number("delta_g_mm", allow_zero=True))
-        angle = node.number("angle_deg", 0.0, allow_zero=True)
-        if not angle < 90.0:
-            raise InstrumentError("moderator angle must be below 90 degrees", file=node.file,
-                                  field=node.path + ".angle_deg", value=angle)
+        angle = node.number("angle_deg", 0.0, positive=False)
+        if not abs(angle) < 90.0:
+            raise InstrumentError("moderator angle must lie between -90 and 90 degrees",
+                                  file=node.file, field=node.path + ".angle_deg", value=angle)
         return cls(name, wl, fw, per_a, flux_wavelength=fwl, flux=ff, slowing_down_mm=slowing,
                    angle_deg=angle)
 
