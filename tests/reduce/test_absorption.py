@@ -26,34 +26,11 @@ def test_solid_cylinder_forward_and_back_against_quad(mu):
     assert got == pytest.approx([fwd, back], rel=2e-6)
 
 
-def _marched(two_theta, mu_i, mu_f, r_out, r_in, n=24, steps=3000):
-    """Brute force: paths measured by marching along the rays and counting material steps."""
-    x, w = np.polynomial.legendre.leggauss(n)
-    r = 0.5 * (r_out - r_in) * x + 0.5 * (r_out + r_in)
-    wr = 0.5 * (r_out - r_in) * w * r
-    phi = np.linspace(0, 2 * np.pi, 2 * n, endpoint=False)
-    px = (r[:, None] * np.cos(phi)).ravel()
-    py = (r[:, None] * np.sin(phi)).ravel()
-    wt = np.repeat(wr, phi.size) * 2 * np.pi / phi.size
-    dl = 2 * r_out / steps
-    t = (np.arange(steps) + 0.5) * dl
-
-    def path(ux, uy):
-        qx = px[:, None] + t[None, :] * ux
-        qy = py[:, None] + t[None, :] * uy
-        rr = np.hypot(qx, qy)
-        return np.sum((rr <= r_out) & (rr >= r_in), axis=1) * dl
-
-    a = np.radians(two_theta)
-    l_in, l_out = path(-1.0, 0.0), path(np.cos(a), np.sin(a))
-    return np.sum(wt * np.exp(-mu_i * l_in - mu_f * l_out)) / (np.pi * (r_out**2 - r_in**2))
-
-
 @pytest.mark.parametrize("two_theta", [20.0, 75.0, 140.0])
 def test_annulus_against_ray_marching(two_theta):
     r_out, r_in, mu_i, mu_f = 0.6, 0.5, 3.0, 4.5          # cm, 1/cm: a 1 mm wall, 1/v absorption
     got = cylinder_attenuation(two_theta, mu_i, mu_f, 10 * r_out, 10 * r_in)
-    assert got == pytest.approx(_marched(two_theta, mu_i, mu_f, r_out, r_in), rel=2e-3)
+    assert got == pytest.approx(_marched_layers(two_theta, [(r_in, r_out, mu_i, mu_f)], 0), rel=2e-3)
 
 
 def test_limits_and_symmetry():
