@@ -88,3 +88,42 @@ def test_models_json(capsys):
     names = " ".join(r["name"] for r in rows)
     for n in ("singwi-sjolander (ss)", "circle:N", "sphere-diffusion", "translation-rotation"):
         assert n in names
+
+
+def test_fit_with_the_paalman_pings_container_correction(tmp_path, capsys):
+    """Sample-plus-can and empty-can files built with the Paalman-Pings factors of a water
+    annulus in an aluminium can; the CLI's container correction recovers D."""
+    from latdyn.kinematics import q_direct
+    from latdyn.reduce import paalman_pings
+    from latdyn.simulate import Sample
+    from latdyn.units import energy_to_wavelength
+
+    s, v = _files(tmp_path)
+    from latdyn.data.io import load
+
+    pure = load(s).data
+    ei = 3.27
+    water = Sample("H2O", 0.3, outer_radius_mm=5.0, inner_radius_mm=4.8, height_mm=40.0)
+    can = Sample("Al", 2.0, outer_radius_mm=5.5, inner_radius_mm=5.0, height_mm=40.0)
+    angles = np.linspace(0.01, 180.0, 20001)
+    tt = np.array([[np.interp(q, q_direct(ei=ei, energy_transfer=e, two_theta=angles), angles) for e in E]
+                   for q in Q])
+    li, lf = energy_to_wavelength(ei), energy_to_wavelength(ei - E)[None, :]
+    f = paalman_pings(tt, (4.8, 5.0, water.mu_per_cm(li), water.mu_per_cm(lf)),
+                      (5.0, 5.5, can.mu_per_cm(li), can.mu_per_cm(lf)))
+    can_signal = 0.05 + 0.0 * tt
+    both = make_sqe(Q, E, f["A_s_sc"] * pure.values + f["A_c_sc"] * can_signal,
+                    f["A_s_sc"] * np.sqrt(pure.variances))
+    empty = make_sqe(Q, E, f["A_c_c"] * can_signal, 1e-6 + 0.0 * tt)
+    write_mantid_nexus(tmp_path / "both.nxs", both)
+    write_mantid_nexus(tmp_path / "empty.nxs", empty)
+    base = ["qens", "fit", str(tmp_path / "both.nxs"), "--resolution", str(v), "--diffusion", "fick",
+            "--temperature", "none", "--out", str(tmp_path / "pp"), "--empty", str(tmp_path / "empty.nxs")]
+    geometry = ["--sample-cylinder", "H2O", "0.3", "4.8", "5.0", "40", "--can-cylinder", "Al", "2.0",
+                "5.0", "5.5", "40"]
+    assert main(base + geometry + ["--ei", str(ei), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert abs(res["L1_D_A2_per_ps"] - D_TRUE) < 3 * res["L1_D_A2_per_ps_err"]
+    assert main(base + geometry) == 2                                      # no Ei in the file
+    assert "--ei" in capsys.readouterr().err
+    assert main(base + geometry[6:] + ["--ei", "3.27"]) == 2                 # a can but no sample

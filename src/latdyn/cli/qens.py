@@ -84,6 +84,16 @@ def register(subparsers) -> None:
                    "to subtract")
     f.add_argument("--solvent-scale", type=float, default=1.0, help="solvent volume fraction f: "
                    "S = (S - a E) - f (S_solvent - a E)")
+    f.add_argument("--sample-cylinder", nargs=5, default=None,
+                   metavar=("FORMULA", "MASS_G", "R_IN_MM", "R_OUT_MM", "HEIGHT_MM"),
+                   help="annular (or solid, R_IN_MM 0) sample: divide by its self-shielding, or "
+                   "with --can-cylinder and --empty apply the Paalman-Pings container correction")
+    f.add_argument("--can-cylinder", nargs=5, default=None,
+                   metavar=("FORMULA", "MASS_G", "R_IN_MM", "R_OUT_MM", "HEIGHT_MM"),
+                   help="the container's annulus, for the Paalman-Pings correction with --empty")
+    f.add_argument("--ei", type=float, default=None, help="incident energy (meV) for the absorption "
+                   "correction (default: from the file)")
+    f.add_argument("--ef", type=float, default=None, help="final energy (meV), indirect geometry")
     f.add_argument("--mcmc", type=int, default=None, metavar="STEPS",
                    help="sample the posterior of the final fit with emcee (small problems)")
     f.add_argument("--seed", type=int, default=None, help="random seed of the MCMC")
@@ -182,6 +192,53 @@ def _fixes(items: list[str]) -> dict[str, float]:
     return out
 
 
+def _cylinder(values: list[str], flag: str):
+    """A cylindrical latdyn.simulate.Sample from FORMULA MASS_G R_IN_MM R_OUT_MM HEIGHT_MM."""
+    from ..simulate import Sample
+
+    formula, *numbers = values
+    try:
+        mass, r_in, r_out, height = (float(x) for x in numbers)
+    except ValueError as exc:
+        raise InputError(f"{flag} takes FORMULA MASS_G R_IN_MM R_OUT_MM HEIGHT_MM", field=flag,
+                         value=values) from exc
+    return Sample(formula, mass, outer_radius_mm=r_out, inner_radius_mm=r_in, height_mm=height)
+
+
+def _absorption(args, data, meta: dict, q, source: str):
+    """Self-shielding (sample only) or the Paalman-Pings container correction (sample, can and
+    the empty-can run) of the Q-grouped data."""
+    from ..fitting.prepare import as_q_groups, subtract
+    from ..reduce import container_correction, self_shielding_correction
+
+    if args.sample_cylinder is None:
+        raise InputError("--can-cylinder needs --sample-cylinder", field="sample-cylinder")
+    if args.solvent is not None or args.empty_scale != 1.0:
+        raise InputError("the Paalman-Pings correction replaces --empty-scale and does not take "
+                         "--solvent", field="sample-cylinder")
+    sample = _cylinder(args.sample_cylinder, "sample-cylinder")
+    if args.ei is not None or args.ef is not None:
+        energies = {"ei": args.ei, "ef": args.ef}
+    elif meta.get("emode") == "indirect" or (meta.get("final_energy") and not meta.get("incident_energy")):
+        energies = {"ef": meta.get("final_energy")}
+    else:
+        energies = {"ei": meta.get("incident_energy")}
+    if all(v is None for v in energies.values()):
+        raise InputError("the absorption correction needs --ei or --ef (the file records neither)",
+                         file=source, field="ei")
+    if args.can_cylinder is None:
+        if args.empty is not None:
+            empty = as_q_groups(_load_entry(args.empty, None)[0], q, str(args.empty))
+            data = subtract(data, empty, 1.0, source=source)
+        return self_shielding_correction(data, sample, source=source, **energies)
+    if args.empty is None:
+        raise InputError("the container correction needs the empty-can run (--empty)", field="empty")
+    can = _cylinder(args.can_cylinder, "can-cylinder")
+    empty = as_q_groups(_load_entry(args.empty, None)[0], q, str(args.empty))
+    on_grid = subtract(data * 0.0, empty, -1.0, source=str(args.empty))   # the empty run on the data grid
+    return container_correction(data, on_grid, sample, can, source=source, **energies)
+
+
 # --- latdyn qens fit -----------------------------------------------------------------------------
 def _fit(args) -> int:
     from ..fitting import fit_resolution
@@ -194,7 +251,9 @@ def _fit(args) -> int:
     q = _parse_q(args.q, src)
     data = as_q_groups(raw, q, src)
     res = as_q_groups(rraw, q if (q is not None and "Q" not in rraw.coords) else None, str(args.resolution))
-    if args.empty or args.solvent:
+    if args.sample_cylinder or args.can_cylinder:
+        data = _absorption(args, data, meta, q, src)
+    elif args.empty or args.solvent:
         empty = as_q_groups(_load_entry(args.empty, None)[0], q, str(args.empty)) if args.empty else None
         solv = as_q_groups(_load_entry(args.solvent, None)[0], q, str(args.solvent)) if args.solvent else None
         data = subtract(data, empty, args.empty_scale, solv, args.solvent_scale, source=src)
