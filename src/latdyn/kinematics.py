@@ -24,6 +24,7 @@ from .errors import InputError
 from .units import E_PER_K2, _as_numpy
 
 __all__ = [
+    "cos_two_theta",
     "q_direct",
     "q_indirect",
     "q_elastic",
@@ -71,6 +72,16 @@ def _q_from(ei: np.ndarray, ef: np.ndarray, two_theta: np.ndarray) -> np.ndarray
     q2 = (ki - kf) ** 2 + 4.0 * ki * kf * np.sin(np.deg2rad(two_theta) / 2.0) ** 2
     q = np.sqrt(q2)
     return q.item() if q.ndim == 0 else q
+
+
+def cos_two_theta(q, ei, ef) -> np.ndarray:
+    """cos 2theta = (k_i^2 + k_f^2 - Q^2) / (2 k_i k_f) for |Q| (1/angstrom) between the
+    incident and final energies ei, ef (meV); arrays broadcast.  |value| > 1 where |Q| cannot
+    be reached (outside k_i - k_f ... k_i + k_f); inf or nan where an energy is 0."""
+    ki2 = np.asarray(ei, dtype=float) / E_PER_K2
+    kf2 = np.asarray(ef, dtype=float) / E_PER_K2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (ki2 + kf2 - np.asarray(q, dtype=float) ** 2) / (2.0 * np.sqrt(ki2 * kf2))
 
 
 def q_direct(ei, energy_transfer, two_theta):

@@ -208,7 +208,7 @@ def _cylinder(values: list[str], flag: str):
 def _absorption(args, data, meta: dict, q, source: str):
     """Self-shielding (sample only) or the Paalman-Pings container correction (sample, can and
     the empty-can run) of the Q-grouped data."""
-    from ..fitting.prepare import as_q_groups, subtract
+    from ..fitting.prepare import as_q_groups, on_grid_of, subtract
     from ..reduce import container_correction, self_shielding_correction
 
     if args.sample_cylinder is None:
@@ -235,8 +235,8 @@ def _absorption(args, data, meta: dict, q, source: str):
         raise InputError("the container correction needs the empty-can run (--empty)", field="empty")
     can = _cylinder(args.can_cylinder, "can-cylinder")
     empty = as_q_groups(_load_entry(args.empty, None)[0], q, str(args.empty))
-    on_grid = subtract(data * 0.0, empty, -1.0, source=str(args.empty))   # the empty run on the data grid
-    return container_correction(data, on_grid, sample, can, source=source, **energies)
+    return container_correction(data, on_grid_of(empty, data, "empty", str(args.empty)), sample, can,
+                                source=source, **energies)
 
 
 # --- latdyn qens fit -----------------------------------------------------------------------------

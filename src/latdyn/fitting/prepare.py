@@ -26,7 +26,7 @@ import scipp as sc
 
 from ..errors import InputError
 
-__all__ = ["as_q_groups", "crop", "subtract", "energy_points", "combined_mask"]
+__all__ = ["as_q_groups", "crop", "subtract", "on_grid_of", "energy_points", "combined_mask"]
 
 
 def energy_points(da: sc.DataArray) -> np.ndarray:
@@ -148,6 +148,21 @@ def _on_grid(bg: sc.DataArray, target: sc.DataArray, name: str, source: str | No
     vari = (1 - f) ** 2 * var[:, j] + f**2 * var[:, j + 1]
     mi = m[:, j] | m[:, j + 1]
     return vi, vari, mi
+
+
+def on_grid_of(other: sc.DataArray, target: sc.DataArray, name: str = "other",
+               source: str | None = None) -> sc.DataArray:
+    """``other`` (Q groups x E) interpolated linearly in E onto the (Q, E) grid of ``target``
+    (the same Q groups); its masks combine into one mask ``name``."""
+    v, var, m = _on_grid(other, target, name, source)
+    out = target.copy()
+    out.values = v
+    if out.variances is not None:
+        out.variances = var
+    out.masks.clear()
+    if m.any():
+        out.masks[name] = sc.array(dims=list(out.dims), values=m)
+    return out
 
 
 def subtract(sample: sc.DataArray, empty: sc.DataArray | None = None, empty_scale: float = 1.0,

@@ -90,7 +90,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import InputError, InstrumentError
-from ..kinematics import Coverage, coverage_direct
+from ..kinematics import Coverage, cos_two_theta, coverage_direct
 from ..units import E_PER_K2, energy_to_velocity
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
@@ -365,7 +365,7 @@ class DirectGeometry(InstrumentBase):
         angle_var = self._angle_variance(sample_width_mm, divergence_deg)
         q, e = _q_and_energy(q, energy_transfer, ei)
         ef = ei - e
-        cos_2t = _cos_two_theta(q, ei, ef)
+        cos_2t = cos_two_theta(q, ei, ef)
         bad = np.abs(cos_2t) > 1.0
         if np.any(bad):
             raise InputError(f"|Q| cannot be reached at this energy transfer with Ei = {ei:g} meV "
@@ -411,7 +411,7 @@ class DirectGeometry(InstrumentBase):
         lo, hi = self.two_theta_min, self.two_theta_max
 
         def fwhm(q_abs):
-            cos_2t = np.clip(_cos_two_theta(np.asarray(q_abs, dtype=float), ei, ef), -1.0, 1.0)
+            cos_2t = np.clip(cos_two_theta(np.asarray(q_abs, dtype=float), ei, ef), -1.0, 1.0)
             two_theta = np.clip(np.degrees(np.arccos(cos_2t)), lo, hi)
             return FWHM_PER_SIGMA * self._q_sigma(two_theta, ei, ef, cov, angle_var)
 
@@ -665,13 +665,6 @@ def _q_and_energy(q, energy_transfer, ei: float) -> tuple[np.ndarray, np.ndarray
     except ValueError as exc:
         raise InputError("q and energy_transfer must broadcast together", field="q",
                          value=(q.shape, e.shape)) from exc
-
-
-def _cos_two_theta(q, ei: float, ef) -> np.ndarray:
-    """cos 2theta = (k_i^2 + k_f^2 - Q^2) / (2 k_i k_f) for |Q| (1/angstrom), Ei, Ef (meV)."""
-    ki2 = ei / E_PER_K2
-    kf2 = ef / E_PER_K2
-    return (ki2 + kf2 - q**2) / (2.0 * np.sqrt(ki2 * kf2))
 
 
 def _non_negative(value, field: str) -> float:

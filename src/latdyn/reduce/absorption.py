@@ -37,8 +37,9 @@ import scipp as sc
 
 from ..data.model import validate
 from ..errors import InputError
-from ..units import E_PER_K2, energy_to_wavelength
-from .corrections import energy_centres
+from ..kinematics import cos_two_theta
+from ..units import energy_to_wavelength
+from .corrections import energy_centres, incident_final_energies
 
 __all__ = ["cylinder_attenuation", "paalman_pings", "self_shielding_correction",
            "container_correction"]
@@ -173,23 +174,14 @@ def _geometry(da: sc.DataArray, ei, ef, source):
     if set(da.dims) != {"Q", "E"}:
         raise InputError("absorption corrections need data with dims Q and E", file=source,
                          field="dims", value=da.dims)
-    if (ei is None) == (ef is None):
-        raise InputError("give exactly one of ei (direct geometry) or ef (indirect geometry)",
-                         file=source, field="ei/ef", value=(ei, ef))
-    e = energy_centres(da).values
+    e_i, e_f = incident_final_energies(energy_centres(da).values, ei, ef, source)
+    fixed = float(ei if ei is not None else ef)
     q = sc.to_unit(da.coords["Q"], "1/angstrom").values
     if da.coords.is_edges("Q"):
         q = 0.5 * (q[1:] + q[:-1])
-    fixed = float(ei if ei is not None else ef)
-    if not np.isfinite(fixed) or fixed <= 0:
-        raise InputError("fixed neutron energy must be > 0 meV", file=source,
-                         field="ei" if ei is not None else "ef", value=fixed)
-    e_i = np.full(e.shape, fixed) if ei is not None else fixed + e
-    e_f = fixed - e if ei is not None else np.full(e.shape, fixed)
     qq, ee_i = np.meshgrid(q, e_i, indexing="ij")
     ee_f = np.broadcast_to(e_f, qq.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cos = (ee_i + ee_f - qq**2 * E_PER_K2) / (2.0 * np.sqrt(ee_i * ee_f))
+    cos = cos_two_theta(qq, ee_i, ee_f)
     ok = (ee_i > 0) & (ee_f > 0) & (np.abs(cos) <= 1.0)
     two_theta = np.degrees(np.arccos(np.clip(np.where(ok, cos, 1.0), -1.0, 1.0)))
     lam_i = np.asarray(energy_to_wavelength(np.where(ee_i > 0, ee_i, fixed)))

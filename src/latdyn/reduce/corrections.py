@@ -22,7 +22,7 @@ from ..data.model import validate
 from ..errors import InputError
 from ..units import E_PER_K2, KB_MEV_PER_K
 
-__all__ = ["energy_centres", "kf_ki_correction", "bose_to_chi", "chi_to_sqe"]
+__all__ = ["energy_centres", "incident_final_energies", "kf_ki_correction", "bose_to_chi", "chi_to_sqe"]
 
 
 def energy_centres(da: sc.DataArray) -> sc.Variable:
@@ -42,25 +42,31 @@ def _scale(da: sc.DataArray, factor: sc.Variable, name: str) -> sc.DataArray:
     return out
 
 
+def incident_final_energies(energy_transfer: np.ndarray, ei: float | None, ef: float | None,
+                            source: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Incident and final energies (meV) at each energy transfer E = E_i - E_f (meV) with E_i
+    fixed (``ei``, direct geometry) or E_f fixed (``ef``, indirect); exactly one is given and
+    must be > 0.  Values <= 0 are returned as they are (the caller decides)."""
+    if (ei is None) == (ef is None):
+        raise InputError("give exactly one of ei (direct geometry) or ef (indirect geometry)",
+                         file=source, field="ei/ef", value=(ei, ef))
+    fixed = float(ei if ei is not None else ef)
+    if not np.isfinite(fixed) or fixed <= 0:
+        raise InputError("fixed neutron energy must be > 0 meV", file=source,
+                         field="ei" if ei is not None else "ef", value=fixed)
+    e = np.asarray(energy_transfer, dtype=float)
+    if ei is not None:
+        return np.full(e.shape, fixed), fixed - e
+    return fixed + e, np.full(e.shape, fixed)
+
+
 def kf_ki_correction(da: sc.DataArray, *, ei: float | None = None, ef: float | None = None,
                      source: str | None = None) -> sc.DataArray:
     """Multiply the measured intensity by k_i / k_f (give ``ei`` for direct, ``ef`` for indirect
     geometry, meV).  Raises InputError where the final (or initial) energy would be <= 0."""
     validate(da, source=source)
-    if (ei is None) == (ef is None):
-        raise InputError("give exactly one of ei (direct geometry) or ef (indirect geometry)",
-                         file=source, field="ei/ef", value=(ei, ef))
     e = energy_centres(da)
-    fixed = float(ei if ei is not None else ef)
-    if not np.isfinite(fixed) or fixed <= 0:
-        raise InputError("fixed neutron energy must be > 0 meV", file=source,
-                         field="ei" if ei is not None else "ef", value=fixed)
-    if ei is not None:
-        e_i = np.full(e.shape, fixed)
-        e_f = fixed - e.values
-    else:
-        e_f = np.full(e.shape, fixed)
-        e_i = fixed + e.values
+    e_i, e_f = incident_final_energies(e.values, ei, ef, source)
     bad = (e_f <= 0) | (e_i <= 0)
     if np.any(bad):
         raise InputError("energy transfer not reachable with this fixed energy (E_f or E_i <= 0)",

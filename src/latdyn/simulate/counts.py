@@ -36,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, InstrumentError
-from ..units import E_PER_K2, energy_to_wavelength
+from ..kinematics import cos_two_theta
+from ..units import energy_to_wavelength
 from .sample import Sample
 
 __all__ = ["counts_factor", "bin_edges", "scattering_angle", "elastic_count_rate"]
@@ -67,11 +68,7 @@ def bin_edges(centres, width=None, name: str = "q") -> np.ndarray:
 def scattering_angle(q, ei, ef) -> np.ndarray:
     """2theta (deg) for |Q| (1/A) between incident and final energies (meV): the kinematic
     range is clipped (|Q| below k_i - k_f gives 0, above k_i + k_f gives 180)."""
-    ki = np.sqrt(np.asarray(ei, dtype=float) / E_PER_K2)
-    kf = np.sqrt(np.asarray(ef, dtype=float) / E_PER_K2)
-    q = np.asarray(q, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = (ki**2 + kf**2 - q**2) / (2.0 * ki * kf)
+    c = cos_two_theta(q, ei, ef)
     return np.degrees(np.arccos(np.clip(np.nan_to_num(c, nan=1.0), -1.0, 1.0)))
 
 
