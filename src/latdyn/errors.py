@@ -15,6 +15,7 @@ __all__ = [
     "FitError",
     "InstrumentError",
     "DependencyError",
+    "OutputError",
 ]
 
 
@@ -73,6 +74,10 @@ class InstrumentError(LatdynError, ValueError):
 
 class DependencyError(LatdynError, ImportError):
     """An optional dependency is missing; the message names the extra to install."""
+
+
+class OutputError(LatdynError, OSError):
+    """An output cannot be written: the path is a file, not writable, in use, or the disk is full."""
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from latdyn import __version__
 from latdyn.cli.main import main
-from latdyn.data.atomic import atomic_path
+from latdyn.fileio import atomic_path
 from latdyn.kinematics import coverage_direct
 from latdyn.report import Report, plot_coverage
 

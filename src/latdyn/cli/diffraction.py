@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import atomic_path, write_text_atomic
+from ..fileio import atomic_path, write_text_atomic
 from ..errors import FormatError, InputError
 from .output import add_json_flag, emit
 

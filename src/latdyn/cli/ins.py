@@ -248,7 +248,7 @@ def _write_thermo(path: Path, tab) -> None:
     import csv
     import io
 
-    from ..data.atomic import write_text_atomic
+    from ..fileio import write_text_atomic
 
     buf = io.StringIO()
     w = csv.writer(buf)

@@ -178,7 +178,7 @@ def _energy_range(model, emin, emax):
 
 
 def _write_h5(da, path: Path) -> None:
-    from ..data.atomic import atomic_path
+    from ..fileio import atomic_path
 
     with atomic_path(path) as tmp:
         da.save_hdf5(tmp)

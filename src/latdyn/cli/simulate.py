@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import atomic_path
+from ..fileio import atomic_path
 from ..errors import InputError
 from ..instruments import load_instrument
 from ..simulate import Sample, counts_factor, simulate_sqe

@@ -81,7 +81,7 @@ def _arrhenius_report(args, t: np.ndarray, res) -> None:
     import csv
     import io
 
-    from ..data.atomic import write_text_atomic
+    from ..fileio import write_text_atomic
     from ..report import Report, new_figure
 
     out = Path(args.output)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import fitstats
-from ..data.atomic import atomic_path, write_text_atomic
+from ..fileio import atomic_path, write_text_atomic
 
 __all__ = ["GroupResult", "FitResult"]
 

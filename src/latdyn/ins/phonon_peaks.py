@@ -41,7 +41,7 @@ import numpy as np
 import scipp as sc
 
 from .. import fitstats
-from ..data.atomic import write_text_atomic
+from ..fileio import write_text_atomic
 from ..errors import FitError, InputError
 from ..fitting.kernels import poles
 from ..lineshapes import dho_peak_energy

@@ -16,7 +16,7 @@ import numpy as np
 import scipp as sc
 
 from ..data import from_numpy
-from ..data.atomic import atomic_path
+from ..fileio import atomic_path
 from ..units import HBAR_MEV_PS
 from .intermediate import CorrelationResult
 from .qpoints import QSet

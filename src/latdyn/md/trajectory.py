@@ -498,7 +498,7 @@ def write_h5md(path: str | os.PathLike, positions, cell, symbols: Sequence[str],
     import h5py
 
     from .. import __version__
-    from ..data.atomic import atomic_path
+    from ..fileio import atomic_path
 
     pos = np.asarray(positions, dtype=float)
     n_frames = pos.shape[0]

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 
-from ..data.atomic import atomic_path  # noqa: E402
+from ..fileio import atomic_path  # noqa: E402
 
 __all__ = ["axis_label", "new_figure", "plot_sqe", "plot_coverage", "save_figure", "SQE_CMAP"]
 

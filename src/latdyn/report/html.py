@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import hashlib
 import html
 import io
 import math
@@ -21,18 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..data.atomic import write_text_atomic
+from ..fileio import file_sha256, write_bytes_atomic, write_text_atomic
 
 __all__ = ["Report", "file_sha256"]
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 hex digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fmt(v: Any) -> str:
@@ -172,8 +162,6 @@ class Report:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         if figures:
-            from ..data.atomic import write_bytes_atomic
-
             fig_dir = path.parent / "figures"
             for f in self._figures:
                 write_bytes_atomic(fig_dir / f"{f.name}.png", f.png)

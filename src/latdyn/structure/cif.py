@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import atomic_path
+from ..fileio import atomic_path
 from ..errors import FormatError, InputError
 from .crystal import Crystal, Site
 from .lattice import Lattice

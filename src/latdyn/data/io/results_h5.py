@@ -221,7 +221,7 @@ def _read_table(grp: Any, file: Any) -> tuple[str, Table]:
 
 
 def _provenance(inputs: Iterable[str | Path], command: str | None) -> dict[str, Any]:
-    from ...report.html import file_sha256
+    from ...fileio import file_sha256
 
     paths, hashes = [], []
     for f in inputs:

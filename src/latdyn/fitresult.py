@@ -1,0 +1,233 @@
+r"""One protocol for every fit in latdyn: parameters, statistics, convergence, datasets.
+
+Every fit result (QENS spectra and Q models, phonon peaks, ADPs, Arrhenius, resolution
+shapes, ...) is a :class:`FitResult`: a list of :class:`Parameter` (value, standard error,
+unit, bounds), the covariance of the varied parameters, and one set of statistics for a
+least-squares fit with chi^2 over n data points and k varied parameters:
+
+.. math::
+
+    \chi^2_\nu = \chi^2 / (n - k),\qquad
+    \mathrm{AIC} = \chi^2 + 2k,\qquad
+    \mathrm{BIC} = \chi^2 + k \ln n
+
+(Akaike 1974; Schwarz 1978; with Gaussian errors -2 ln L = chi^2 + const, the constant
+cancelling between models fitted to the same data; n - k and n are floored at 1).
+
+``converged`` is False, with the reasons in ``reasons``, when the optimiser stopped on its
+evaluation limit or reported a failure, when the covariance is singular or not finite, or
+when a varied parameter sits at one of its bounds (:func:`diagnose`).  A result is never
+reported as a plain number when one of these holds.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Parameter", "FitResult", "FitStatistics", "diagnose", "reduced_chi2", "aic", "bic",
+           "at_bound"]
+
+
+def reduced_chi2(chi2: float, n_points: int, n_varied: int) -> float:
+    """chi^2 / (n - k); n - k is floored at 1."""
+    return float(chi2) / max(int(n_points) - int(n_varied), 1)
+
+
+def aic(chi2: float, n_varied: int) -> float:
+    """Akaike information criterion chi^2 + 2k."""
+    return float(chi2) + 2.0 * int(n_varied)
+
+
+def bic(chi2: float, n_points: int, n_varied: int) -> float:
+    """Bayesian information criterion chi^2 + k ln n (n floored at 1)."""
+    return float(chi2) + int(n_varied) * float(np.log(max(int(n_points), 1)))
+
+
+def at_bound(value: float, lower: float, upper: float, rtol: float = 1e-6) -> str | None:
+    """'lower' or 'upper' when ``value`` sits on that (finite) bound, else None.
+
+    A value counts as on the bound within rtol of the larger of |bound| and the bound span
+    (or rtol absolute when both are zero)."""
+    span = (upper - lower) if math.isfinite(lower) and math.isfinite(upper) else 0.0
+    for side, b in (("lower", lower), ("upper", upper)):
+        if math.isfinite(b):
+            tol = rtol * max(abs(b), abs(span), abs(value) if b == 0 else 0.0, 1e-300)
+            if b == 0 and value == 0:
+                return side
+            if abs(value - b) <= tol:
+                return side
+    return None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A fitted (or fixed) parameter: value and standard error in ``unit`` (a scipp unit
+    string, '' for dimensionless), its bounds and whether it was varied."""
+
+    name: str
+    value: float
+    error: float = float("nan")
+    unit: str = ""
+    vary: bool = True
+    min: float = -math.inf
+    max: float = math.inf
+
+    @property
+    def bound(self) -> str | None:
+        """'lower'/'upper' when a varied parameter sits on that bound, else None."""
+        return at_bound(self.value, self.min, self.max) if self.vary else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """value, error, unit (and vary, min, max) as plain JSON-able values."""
+        return {"value": _finite(self.value), "error": _finite(self.error), "unit": self.unit,
+                "vary": self.vary, "min": _finite(self.min), "max": _finite(self.max)}
+
+
+def _finite(x: float) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def diagnose(*, parameters: Iterable[Parameter], covariance: np.ndarray | None,
+             stopped_on_limit: bool = False, optimiser_ok: bool = True, message: str = "",
+             expect_covariance: bool = True) -> list[str]:
+    """Reasons not to trust a fit (an empty list when it converged cleanly).
+
+    stopped_on_limit: the optimiser ran out of function evaluations.
+    optimiser_ok: the optimiser reported success.
+    covariance: of the varied parameters; None, non-finite or with a negative diagonal means
+        the errors are unknown (a parameter with no effect on the data, or a degenerate model).
+    """
+    reasons: list[str] = []
+    if stopped_on_limit:
+        reasons.append("the optimiser stopped on its evaluation limit" + (f" ({message})" if message else ""))
+    elif not optimiser_ok:
+        reasons.append("the optimiser reported a failure" + (f": {message}" if message else ""))
+    if expect_covariance:
+        if covariance is None:
+            reasons.append("the covariance is singular: no uncertainties (a parameter has no effect "
+                           "on the data, or two are fully correlated)")
+        else:
+            c = np.asarray(covariance, dtype=float)
+            if c.size and (not np.all(np.isfinite(c)) or np.any(np.diag(c) < 0)):
+                reasons.append("the covariance is not finite: no reliable uncertainties")
+    for p in parameters:
+        side = p.bound
+        if side is not None:
+            b = p.min if side == "lower" else p.max
+            reasons.append(f"{p.name} = {p.value:.6g} sits at its {side} bound {b:.6g}")
+    return reasons
+
+
+class FitStatistics:
+    """Statistics shared by every fit result with ``chi2``, ``n_points`` and ``n_varied``."""
+
+    chi2: float
+    n_points: int
+    n_varied: int
+
+    @property
+    def reduced_chi2(self) -> float:
+        return reduced_chi2(self.chi2, self.n_points, self.n_varied)
+
+    @property
+    def aic(self) -> float:
+        return aic(self.chi2, self.n_varied)
+
+    @property
+    def bic(self) -> float:
+        return bic(self.chi2, self.n_points, self.n_varied)
+
+    # deprecated lmfit-style names (one release)
+    @property
+    def redchi(self) -> float:
+        _deprecated("redchi", "reduced_chi2")
+        return self.reduced_chi2
+
+    @property
+    def ndata(self) -> int:
+        _deprecated("ndata", "n_points")
+        return self.n_points
+
+    @property
+    def nvarys(self) -> int:
+        _deprecated("nvarys", "n_varied")
+        return self.n_varied
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"'{old}' is deprecated; use '{new}'", DeprecationWarning, stacklevel=3)
+
+
+class FitResult(FitStatistics):
+    """The protocol of every fit result.
+
+    Subclasses provide ``parameters`` (a sequence of :class:`Parameter`), ``chi2``,
+    ``n_points``, ``n_varied``, ``covariance`` (varied parameters, in the order of
+    ``covariance_names``; None when unknown) and ``reasons`` (see :func:`diagnose`).
+    """
+
+    parameters: Sequence[Parameter]
+    covariance: np.ndarray | None
+    covariance_names: Sequence[str]
+    reasons: Sequence[str]
+
+    @property
+    def converged(self) -> bool:
+        """True when no reason not to trust the fit was found (``reasons`` is empty)."""
+        return not self.reasons
+
+    def parameter(self, name: str) -> Parameter:
+        """The parameter called ``name`` (KeyError naming the known ones otherwise)."""
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"no parameter '{name}'; the fit has {[p.name for p in self.parameters]}")
+
+    @property
+    def correlation(self) -> np.ndarray | None:
+        """Correlation matrix of the varied parameters (order ``covariance_names``)."""
+        if self.covariance is None:
+            return None
+        c = np.asarray(self.covariance, dtype=float)
+        sd = np.sqrt(np.clip(np.diag(c), 0, None))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return c / np.outer(sd, sd)
+
+    def statistics(self) -> dict[str, Any]:
+        """chi2, reduced_chi2, aic, bic, n_points, n_varied, converged, reasons."""
+        return {"chi2": float(self.chi2), "reduced_chi2": self.reduced_chi2, "aic": self.aic,
+                "bic": self.bic, "n_points": int(self.n_points), "n_varied": int(self.n_varied),
+                "converged": self.converged, "reasons": list(self.reasons)}
+
+    def to_dataset(self):
+        """A scipp DataGroup: ``parameters`` (scalars with variance = error^2 and unit),
+        ``statistics`` and ``covariance`` (when known)."""
+        import scipp as sc
+
+        params = sc.DataGroup({p.name: _scalar(p) for p in self.parameters})
+        out = {"parameters": params, "statistics": sc.DataGroup(self.statistics())}
+        if self.covariance is not None:
+            names = list(self.covariance_names)
+            out["covariance"] = sc.DataArray(
+                sc.array(dims=["row", "col"], values=np.asarray(self.covariance, dtype=float)),
+                coords={"row": sc.array(dims=["row"], values=names),
+                        "col": sc.array(dims=["col"], values=names)})
+        return sc.DataGroup(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """Parameters as {name: {value, error, unit, ...}} and the statistics."""
+        return {"parameters": {p.name: p.as_dict() for p in self.parameters}, **self.statistics()}
+
+
+def _scalar(p: Parameter):
+    import scipp as sc
+
+    var = p.error**2 if math.isfinite(p.error) else None
+    return sc.scalar(float(p.value), variance=var, unit=p.unit or sc.units.dimensionless)
