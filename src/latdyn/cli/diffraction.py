@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_path, write_text_atomic
 from ..errors import FormatError, InputError
+from ..fileio import atomic_path, write_text_atomic
 from .output import add_json_flag, emit
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_path
 from ..errors import InputError
+from ..fileio import atomic_path
 from ..instruments import load_instrument
 from ..simulate import Sample, counts_factor, simulate_sqe
 from ..units import HBAR_MEV_PS

@@ -41,8 +41,8 @@ import numpy as np
 import scipp as sc
 
 from .. import fitstats
-from ..fileio import write_text_atomic
 from ..errors import FitError, InputError
+from ..fileio import write_text_atomic
 from ..fitting.kernels import poles
 from ..lineshapes import dho_peak_energy
 from ..thermo.harmonic import check_temperature

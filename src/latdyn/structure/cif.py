@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_path
 from ..errors import FormatError, InputError
+from ..fileio import atomic_path
 from .crystal import Crystal, Site
 from .lattice import Lattice
 from .spacegroup import SpaceGroup
