@@ -10,9 +10,10 @@ import time
 import numpy as np
 
 from latdyn import lineshapes as ls
+from latdyn.convolution import MeasuredResolution
 from latdyn.data import make_spectrum, make_sqe
-from latdyn.fitting import FitSetup, MeasuredResolution, fit, qens_model
-from latdyn.fitting.fit import _Problem
+from latdyn.qens import FitSetup, fit, qens_model
+from latdyn.qens.spectral_fit import _Problem
 
 
 def main(nq: int = 20, ne: int = 1000) -> None:

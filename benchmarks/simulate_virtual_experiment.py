@@ -21,9 +21,10 @@ import time
 
 import numpy as np
 
-from latdyn.fitting import AnalyticResolution, FitSetup, fit, qens_model
+from latdyn.convolution import AnalyticResolution
 from latdyn.instruments import FWHM_PER_SIGMA, load_instrument
 from latdyn.lineshapes import dho, lorentzian
+from latdyn.qens import FitSetup, fit, qens_model
 from latdyn.simulate import convolve_gaussian_variable, fit_poisson, simulate_sqe, virtual_qens
 from latdyn.simulate.virtual import resolution_fwhm
 

@@ -24,14 +24,17 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Parameter", "FitResult", "FitStatistics", "diagnose", "reduced_chi2", "aic", "bic",
-           "at_bound"]
+from .errors import InputError
+
+__all__ = ["Parameter", "FitResult", "FitStatistics", "Quantity", "Quantities", "Solution",
+           "solve", "diagnose", "select_model", "reduced_chi2", "aic", "bic", "at_bound", "lmfit_outcome",
+           "covariance_of"]
 
 
 def reduced_chi2(chi2: float, n_points: int, n_varied: int) -> float:
@@ -123,6 +126,18 @@ def diagnose(*, parameters: Iterable[Parameter], covariance: np.ndarray | None,
             b = p.min if side == "lower" else p.max
             reasons.append(f"{p.name} = {p.value:.6g} sits at its {side} bound {b:.6g}")
     return reasons
+
+
+def lmfit_outcome(result) -> tuple[bool, bool, str]:
+    """(stopped on the evaluation limit, optimiser reported success, message) of an lmfit
+    MinimizerResult (MINPACK's ier = 5 or a 'max...' message means the limit stopped it)."""
+    msg = str(getattr(result, "message", ""))
+    low = (msg + " " + str(getattr(result, "lmdif_message", ""))).lower()
+    limit = bool(getattr(result, "aborted", False)) or getattr(result, "ier", None) == 5 \
+        or "maxfev" in low or "max_nfev" in low or "number of calls to function" in low
+    if limit:
+        msg = f"stopped after {getattr(result, 'nfev', '?')} function evaluations"
+    return limit, bool(getattr(result, "success", False)) and not limit, msg
 
 
 class FitStatistics:
@@ -231,3 +246,156 @@ def _scalar(p: Parameter):
 
     var = p.error**2 if math.isfinite(p.error) else None
     return sc.scalar(float(p.value), variance=var, unit=p.unit or sc.units.dimensionless)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A physical result: value and standard error in ``unit`` (scipp spelling)."""
+
+    value: float
+    error: float
+    unit: str
+
+    def to(self, unit: str) -> Quantity:
+        """The same quantity in another unit (scipp conversion; InputError if incompatible)."""
+        import scipp as sc
+
+        try:
+            v = sc.to_unit(self.to_variable(), unit)
+        except Exception as exc:
+            raise InputError(f"cannot convert {self.unit} to {unit}", field="unit", value=unit) from exc
+        err = float(np.sqrt(v.variance)) if v.variance is not None else float("nan")
+        return Quantity(float(v.value), err, str(unit))
+
+    def to_variable(self):
+        """A scipp scalar with variance error^2 (none when the error is unknown)."""
+        import scipp as sc
+
+        var = self.error**2 if math.isfinite(self.error) else None
+        return sc.scalar(float(self.value), variance=var, unit=self.unit or sc.units.dimensionless)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": _finite(self.value), "error": _finite(self.error), "unit": self.unit}
+
+
+#: unit suffixes of the result names used before units travelled with the values
+_OLD_SUFFIXES = (("_A2_per_ps", "angstrom**2/ps"), ("_cm2_per_s", "cm**2/s"), ("_m2_per_s", "m**2/s"),
+                 ("_1_per_ps", "1/ps"), ("_A2", "angstrom**2"), ("_ps", "ps"), ("_A", "angstrom"),
+                 ("_eV", "eV"), ("_K", "K"), ("_meV", "meV"))
+
+
+class Quantities(Mapping):
+    """Named physical results, each a :class:`Quantity`; the names carry no units.
+
+    Deprecated (one release): a name with the old unit suffix (``'L1_D_A2_per_ps'``,
+    ``'tau_ps'``, ``'D_cm2_per_s'``) returns the (value, error) tuple in that unit."""
+
+    def __init__(self, items: Mapping[str, Quantity] | None = None) -> None:
+        self._items: dict[str, Quantity] = dict(items or {})
+
+    def __getitem__(self, key: str):
+        if key in self._items:
+            return self._items[key]
+        for suffix, unit in _OLD_SUFFIXES:
+            base = key[: -len(suffix)] if key.endswith(suffix) else None
+            if base and base in self._items:
+                warnings.warn(f"result name '{key}' is deprecated: use '{base}' (a Quantity with "
+                              "value, error and unit)", DeprecationWarning, stacklevel=2)
+                q = self._items[base].to(unit)
+                return q.value, q.error
+        raise KeyError(f"no result '{key}'; there are {list(self._items)}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return "Quantities(" + ", ".join(f"{k}={q.value:.6g}±{q.error:.2g} {q.unit}"
+                                          for k, q in self._items.items()) + ")"
+
+    def to_dataset(self):
+        """A scipp DataGroup of scalars (variances = error^2, units)."""
+        import scipp as sc
+
+        return sc.DataGroup({k: q.to_variable() for k, q in self._items.items()})
+
+    def as_json(self) -> dict[str, dict[str, Any]]:
+        return {k: q.as_dict() for k, q in self._items.items()}
+
+
+@dataclass
+class Solution:
+    """Outcome of :func:`solve`: the best parameters, residuals, Jacobian and covariance
+    (J^T J)^-1 of the weighted residuals (None when singular), evaluation count and status."""
+
+    x: np.ndarray
+    residual: np.ndarray
+    jacobian: np.ndarray
+    covariance: np.ndarray | None
+    nfev: int
+    success: bool
+    stopped_on_limit: bool
+    message: str
+
+    @property
+    def chi2(self) -> float:
+        return float(self.residual @ self.residual)
+
+
+def solve(residual: Callable[[np.ndarray], np.ndarray], x0, lower, upper, *,
+          jac_sparsity=None, max_nfev: int | None = None, tol: float = 1e-10) -> Solution:
+    """Weighted least squares min sum r(x)^2 with bounds: scipy's trust-region reflective
+    method (Branch, Coleman & Li 1999) with Jacobian scaling; the covariance of the varied
+    parameters is (J^T J)^-1 at the solution (errors not scaled by chi^2_red).
+
+    ``jac_sparsity`` passes a sparsity pattern (global fits: a per-group parameter moves only
+    its group), so finite differences cost a few residual evaluations per iteration."""
+    from scipy import sparse
+    from scipy.optimize import least_squares
+
+    x0 = np.asarray(x0, dtype=float)
+    kws = {} if jac_sparsity is None else {"jac_sparsity": jac_sparsity}
+    sol = least_squares(residual, x0, bounds=(np.asarray(lower, float), np.asarray(upper, float)),
+                        method="trf", x_scale="jac", max_nfev=max_nfev, ftol=tol, xtol=tol, gtol=tol,
+                        **kws)
+    r = np.asarray(residual(sol.x), dtype=float)
+    J = sol.jac.toarray() if sparse.issparse(sol.jac) else np.asarray(sol.jac)
+    return Solution(sol.x.copy(), r, J, covariance_of(J), int(sol.nfev), bool(sol.status > 0),
+                    bool(sol.status == 0), str(sol.message))
+
+
+def covariance_of(jacobian: np.ndarray) -> np.ndarray | None:
+    """(J^T J)^-1, or None when it is singular, not finite or has a negative diagonal."""
+    try:
+        c = np.linalg.inv(jacobian.T @ jacobian)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(c)) or np.any(np.diag(c) < 0):
+        return None
+    return c
+
+
+def select_model(results: Mapping[str, FitResult], criterion: str = "bic") -> tuple[str, list[dict]]:
+    """Compare fits of the same data by AIC or BIC (lowest wins): (best name, one row per
+    candidate with chi2, k, AIC, BIC, Delta and the Akaike weight w_i = exp(-Delta_i/2) /
+    sum_j exp(-Delta_j/2), Burnham & Anderson, *Model Selection and Multimodel Inference*,
+    2002); a candidate that did not converge is marked in the row."""
+    if criterion not in ("aic", "bic"):
+        raise InputError("criterion must be 'aic' or 'bic'", field="criterion", value=criterion)
+    if not results:
+        raise InputError("no fits to compare", field="results")
+    nd = {r.n_points for r in results.values()}
+    if len(nd) != 1:
+        raise InputError("fits to compare must use the same data points", field="n_points",
+                         value=sorted(nd))
+    ic = {k: getattr(r, criterion) for k, r in results.items()}
+    best = min(ic, key=ic.get)
+    delta = {k: v - ic[best] for k, v in ic.items()}
+    w = {k: np.exp(-d / 2) for k, d in delta.items()}
+    tot = sum(w.values())
+    rows = [{"model": k, "chi2": r.chi2, "k": r.n_varied, "aic": r.aic, "bic": r.bic,
+             f"delta_{criterion}": delta[k], "weight": w[k] / tot, "chosen": k == best,
+             "converged": r.converged} for k, r in results.items()]
+    return best, rows

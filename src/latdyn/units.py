@@ -54,6 +54,8 @@ __all__ = [
     "bose_occupation",
     "detailed_balance_factor",
     "bose_correction",
+    "FWHM_PER_SIGMA",
+    "scipp_unit",
 ]
 
 #: One meV in joule.
@@ -328,3 +330,26 @@ def bose_correction(energy, temperature):
     with np.errstate(over="ignore"):
         f = np.where(small, 1.0 + x / 2.0, safe / -np.expm1(-safe))
     return _out(f, tmpl)
+
+
+#: Gaussian full width at half maximum per standard deviation, 2 sqrt(2 ln 2) = 2.3548.
+FWHM_PER_SIGMA = float(2.0 * np.sqrt(2.0 * np.log(2.0)))
+
+_UNIT_NAMES = {"A": "angstrom", "1/A": "1/angstrom", "A^2": "angstrom**2", "A^3": "angstrom**3",
+               "A^2/ps": "angstrom**2/ps", "1": "dimensionless", "": "dimensionless",
+               "deg": "deg", "rad": "rad", "mu_B": "dimensionless"}
+
+
+def scipp_unit(text: str) -> str:
+    """The scipp spelling of a unit written the short way ('A^2/ps' -> 'angstrom**2/ps').
+
+    Units already in scipp's spelling are returned unchanged; the result is checked by scipp."""
+    import scipp as sc
+
+    t = str(text).strip()
+    name = _UNIT_NAMES.get(t, t.replace("^", "**"))
+    try:
+        sc.Unit(name)
+    except Exception as exc:
+        raise InputError("unknown unit", field="unit", value=text) from exc
+    return name

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from latdyn import lineshapes as ls
+from latdyn.convolution import AnalyticResolution, MeasuredResolution
 from latdyn.data import make_spectrum, make_sqe
 from latdyn.errors import FitError
-from latdyn.fitting import AnalyticResolution, FitSetup, MeasuredResolution, fit, qens_model, select_model
+from latdyn.fitresult import select_model
+from latdyn.qens import FitSetup, fit, qens_model
 
 E = np.linspace(-1.0, 1.0, 201)
 Q = np.linspace(0.3, 1.9, 6)
@@ -19,7 +21,7 @@ def _resolution(E=E):
 
 
 def _simulate(setup, truth, seed, scale=4000.0, E=E, Q=Q):
-    from latdyn.fitting.fit import _Problem
+    from latdyn.qens.spectral_fit import _Problem
 
     res = MeasuredResolution.from_data(_resolution(E)).prepare(E, Q)
     y0 = np.ones((Q.size, E.size))
@@ -61,16 +63,16 @@ def test_global_round_trip_and_outputs(tmp_path):
     data = _simulate(setup, TRUTH, seed=1)
     r = fit(data, _resolution(), setup)
     assert r.success and all(v == "ok" for v in r.status.values())
-    D, dD = r.derived["L1_D_A2_per_ps"]
-    tau, dtau = r.derived["L1_tau_ps"]
+    D, dD = r.derived["L1_D"].value, r.derived["L1_D"].error
+    tau, dtau = r.derived["L1_tau"].value, r.derived["L1_tau"].error
     assert abs(D - 0.23) < 3 * dD and abs(tau - 1.2) < 3 * dtau
-    assert r.derived["L1_D_cm2_per_s"][0] == pytest.approx(D * 1e-4)
-    assert 0.7 < r.redchi < 1.3
+    assert r.derived["L1_D"].to("cm**2/s").value == pytest.approx(D * 1e-4)
+    assert 0.7 < r.reduced_chi2 < 1.3
     r.write_csv(tmp_path / "p.csv")
     r.write_hdf5(tmp_path / "p.h5")
     import h5py
     with h5py.File(tmp_path / "p.h5") as f:
-        assert f["covariance/0/matrix"].shape[0] == r.nvarys
+        assert f["covariance/0/matrix"].shape[0] == r.n_varied
         assert "singwi" in f["model"][()].decode()
     assert (tmp_path / "p.csv").read_text().count("\n") == 7
 

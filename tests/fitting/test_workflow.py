@@ -5,12 +5,13 @@ import pytest
 import scipp as sc
 
 from latdyn import lineshapes as ls
+from latdyn.convolution import MeasuredResolution
 from latdyn.data import make_spectrum, make_sqe
 from latdyn.errors import InputError
-from latdyn.fitting import FitSetup, MeasuredResolution, qens_model
-from latdyn.fitting.fit import _Problem
-from latdyn.fitting.prepare import as_q_groups, crop, subtract
-from latdyn.fitting.workflow import QensPlan, analyse, resolution_hwhm
+from latdyn.qens import FitSetup, qens_model
+from latdyn.qens.analysis import QensPlan, analyse, resolution_hwhm
+from latdyn.qens.prepare import as_q_groups, crop, subtract
+from latdyn.qens.spectral_fit import _Problem
 
 E = np.linspace(-1.5, 1.5, 151)
 Q = np.linspace(0.4, 1.9, 6)
@@ -49,7 +50,7 @@ def test_selection_hwhm_and_global_fit():
     assert abs(D - 0.2) < 4 * dD
     g = a.global_result
     assert g is not None and g.success
-    Dg, dDg = g.derived["L1_D_A2_per_ps"]
+    Dg, dDg = g.derived["L1_D"].value, g.derived["L1_D"].error
     assert abs(Dg - 0.2) < 3 * dDg and dDg < 1.5 * dD
     assert "per-Q Lorentzian HWHM bounded below" in a.notes[0]
     assert resolution_hwhm(_res(), data) == pytest.approx(0.03, rel=0.15)

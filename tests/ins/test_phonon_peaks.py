@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import scipp as sc
 
+from latdyn.convolution import EnergyResolution, thermal_conv
+from latdyn.convolution.kernels import poles
 from latdyn.data import from_numpy, make_spectrum
 from latdyn.errors import InputError
-from latdyn.fitting.kernels import poles
-from latdyn.ins import EnergyResolution, PhononPeakModel, fit_phonon_peaks, fit_temperature_series
-from latdyn.ins.resolution import thermal_conv
+from latdyn.inelastic import PhononPeakModel, fit_phonon_peaks, fit_temperature_series
 from latdyn.lineshapes import dho, lorentzian
 from latdyn.thermo import lifetime
 from latdyn.units import KB_MEV_PER_K, bose_correction

@@ -44,9 +44,10 @@ def test_fit_json_outputs_and_provenance(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["chosen_lorentzians"] == 1
     assert len(res["rows"]) == Q.size and {"Q", "hwhm_1", "hwhm_1_err", "eisf"} <= set(res["rows"][0])
-    D, dD = res["L1_D_A2_per_ps"], res["L1_D_A2_per_ps_err"]
+    D, dD = res["result"]["quantities"]["L1_D"]["value"], res["result"]["quantities"]["L1_D"]["error"]
     assert abs(D - D_TRUE) < 3 * dD
-    assert res["L1_D_cm2_per_s"] == pytest.approx(D * 1e-4)
+    assert res["result"]["source"] == "global fit" and res["result"]["quantities"]["L1_D"]["unit"] == \
+        "angstrom**2/ps"
     for name in ("report.html", "results.h5", "perq.csv", "model_selection.csv", "hwhm_fits.csv",
                  "global_groups.csv", "global_parameters.csv", "fit_perq_1L.h5", "fit_perq_2L.h5",
                  "fit_global.h5", "figures/fits_perq_1L.png", "figures/hwhm.svg", "figures/eisf.png"):
@@ -60,9 +61,9 @@ def test_fit_json_outputs_and_provenance(tmp_path, capsys):
     assert t.covariance[k, k] == pytest.approx(dD**2, rel=1e-6)
     assert r.model["global"]["rules"]["L1_hwhm"].startswith("HWHM from diffusion model fick")
     with h5py.File(out / "fit_global.h5") as f:
-        assert f.attrs["nvarys"] == t.covariance.shape[0] - np.isnan(np.diag(t.covariance)).sum()
+        assert f.attrs["n_varied"] == t.covariance.shape[0] - np.isnan(np.diag(t.covariance)).sum()
     sel = (out / "model_selection.csv").read_text().splitlines()
-    assert sel[0].startswith("lorentzians,chi2,ndata,k") and len(sel) == 3
+    assert sel[0].startswith("lorentzians,chi2,n_points,k") and len(sel) == 3
 
 
 def test_fit_table_and_errors(tmp_path, capsys):
@@ -123,7 +124,8 @@ def test_fit_with_the_paalman_pings_container_correction(tmp_path, capsys):
                 "5.0", "5.5", "40"]
     assert main(base + geometry + ["--ei", str(ei), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert abs(res["L1_D_A2_per_ps"] - D_TRUE) < 3 * res["L1_D_A2_per_ps_err"]
+    D = res["result"]["quantities"]["L1_D"]
+    assert abs(D["value"] - D_TRUE) < 3 * D["error"]
     assert main(base + geometry) == 2                                      # no Ei in the file
     assert "--ei" in capsys.readouterr().err
     assert main(base + geometry[6:] + ["--ei", "3.27"]) == 2                 # a can but no sample

@@ -5,6 +5,7 @@ import pytest
 from scipy import integrate, special
 
 from latdyn.errors import InputError
+from latdyn.fitresult import Quantity
 from latdyn.qens import diffusion as dm
 from latdyn.qens import geometry as gm
 from latdyn.units import HBAR_MEV_PS
@@ -118,8 +119,9 @@ def test_diffusion_limits():
     assert dm.chudley_elliott(1e6, D, 1.5) == pytest.approx(HBAR_MEV_PS * 6 * D / 1.5**2, rel=1e-5)
     m = dm.get_diffusion_model("singwi-sjolander")
     out = m.derived(D=0.23, tau=1.25)
-    assert out["D_cm2_per_s"] == pytest.approx(2.3e-5, rel=1e-12)
-    assert out["D_m2_per_s"] == pytest.approx(2.3e-9, rel=1e-12)
+    D = Quantity(*out["D"][:1], 0.0, out["D"][1])
+    assert D.to("cm**2/s").value == pytest.approx(2.3e-5, rel=1e-12)
+    assert D.to("m**2/s").value == pytest.approx(2.3e-9, rel=1e-12)
 
 
 def test_bad_model_input():

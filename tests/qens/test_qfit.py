@@ -16,10 +16,11 @@ def test_hwhm_exact_and_derived():
     assert r.params["D"][0] == pytest.approx(0.23, rel=1e-7)
     assert r.params["tau"][0] == pytest.approx(1.25, rel=1e-6)
     assert r.chi2 < 1e-8
-    assert r.derived["D_cm2_per_s"][0] == pytest.approx(0.23e-4, rel=1e-7)
+    assert r.derived["D"].to("cm**2/s").value == pytest.approx(0.23e-4, rel=1e-7)
     # the error of D in cm^2/s is the error in A^2/ps scaled by 1e-4
-    assert r.derived["D_cm2_per_s"][1] == pytest.approx(1e-4 * r.params["D"][1], rel=1e-5)
-    assert r.derived["l_rms_A"][0] == pytest.approx(np.sqrt(6 * 0.23 * 1.25), rel=1e-6)
+    assert r.derived["D"].to("cm**2/s").error == pytest.approx(1e-4 * r.params["D"][1], rel=1e-5)
+    assert r.derived["l_rms"].value == pytest.approx(np.sqrt(6 * 0.23 * 1.25), rel=1e-6)
+    assert r.derived["l_rms"].unit == "angstrom" and r.converged
     np.testing.assert_allclose(r.curve(Q), y, rtol=1e-7)
 
 

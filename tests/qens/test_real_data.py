@@ -15,8 +15,8 @@ import pytest
 
 from latdyn.cli.main import main
 from latdyn.data.io import load
-from latdyn.fitting.prepare import as_q_groups, crop, subtract
-from latdyn.fitting.workflow import QensPlan, analyse
+from latdyn.qens.analysis import QensPlan, analyse
+from latdyn.qens.prepare import as_q_groups, crop, subtract
 
 TOFTOF_Q = [0.6, 0.8, 1.0, 1.2, 1.7, 1.9, 2.3, 3.5, 3.9]
 
@@ -29,13 +29,14 @@ def test_in5_water_cli_translation_rotation(shared_data, tmp_path, capsys):
             "--e-range", "-1.5", "1.5", "--out", str(tmp_path / "w"), "--json"]
     assert main(args) == 0
     r = json.loads(capsys.readouterr().out)
-    assert r["temperature_K"] == pytest.approx(293.349)
+    assert r["temperature"]["value"] == pytest.approx(293.349)
+    q = {k: v["value"] for k, v in r["result"]["quantities"].items()}
     # documented: D = 0.213 A^2/ps, tau = 1.13 ps, a = 0.88 A, tau1 = 0.80 ps, chi2_red 6.4
-    assert 0.19 < r["L1_D_A2_per_ps"] < 0.235
-    assert 0.9 < r["L1_tau_ps"] < 1.4
-    assert 0.8 < r["sphere-rotation_radius_A"] < 1.05
-    assert 0.6 < r["sphere-rotation_tau1_ps"] < 1.3
-    assert r["global_chi2_red"] < 10
+    assert 0.19 < q["L1_D"] < 0.235
+    assert 0.9 < q["L1_tau"] < 1.4
+    assert 0.8 < q["sphere-rotation_radius"] < 1.05
+    assert 0.6 < q["sphere-rotation_tau1"] < 1.3
+    assert r["result"]["reduced_chi2"] < 10
     assert (tmp_path / "w" / "report.html").is_file()
 
 
@@ -48,11 +49,11 @@ def test_in5_water_single_lorentzian_is_worse(shared_data):
                                        background="linear"), progress=False)
     tr = analyse(data, vana, QensPlan(elastic=False, temperature=293.35, diffusion=("ss",),
                                       rotation="sphere-rotation:3", background="linear"), progress=False)
-    assert tr.global_result.redchi < 0.5 * one.global_result.redchi
-    assert one.global_result.derived["L1_tau_ps"][0] < 0.8 < tr.global_result.derived["L1_tau_ps"][0]
+    assert tr.global_result.reduced_chi2 < 0.5 * one.global_result.reduced_chi2
+    assert one.global_result.derived["L1_tau"].value < 0.8 < tr.global_result.derived["L1_tau"].value
     # both give D within 15 % of NMR (0.203 A^2/ps at 293.35 K)
     for a in (one, tr):
-        assert a.global_result.derived["L1_D_A2_per_ps"][0] == pytest.approx(0.203, rel=0.15)
+        assert a.global_result.derived["L1_D"].value == pytest.approx(0.203, rel=0.15)
 
 
 def test_toftof_bzi_localised_proton_motion(shared_data):
@@ -63,10 +64,10 @@ def test_toftof_bzi_localised_proton_motion(shared_data):
                 progress=False)
     der = a.global_result.derived
     # documented: r = 1.04 +- 0.04 A (about the O-H bond), tau = 5.7 +- 1.1 ps, immobile 0.88
-    assert 0.85 < der["circle:4_radius_A"][0] < 1.2
-    assert 2.0 < der["circle:4_tau_ps"][0] < 12.0
-    assert 0.8 < der["immobile_fraction"][0] < 0.95
-    assert a.global_result.redchi < 1.0  # the INX errors are conservative
+    assert 0.85 < der["circle:4_radius"].value < 1.2
+    assert 2.0 < der["circle:4_tau"].value < 12.0
+    assert 0.8 < der["immobile_fraction"].value < 0.95
+    assert a.global_result.reduced_chi2 < 1.0  # the INX errors are conservative
 
 
 def test_iris_graphite_two_lorentzians(shared_data):
@@ -92,10 +93,10 @@ def test_in16b_lysozyme_centre_of_mass_diffusion(shared_data):
     assert "masked_bins" in data.masks
     a = analyse(data, vana, QensPlan(lorentzians=(1,), temperature=280.77, diffusion=("fick",)),
                 progress=False)
-    D, dD = a.global_result.derived["L1_D_A2_per_ps"]
+    D, dD = a.global_result.derived["L1_D"].value, a.global_result.derived["L1_D"].error
     # documented: D = 5.9 +- 0.2 A^2/ns = 0.0059 A^2/ps (apparent, translation + rotation)
     assert 0.003 < D < 0.009 and dD < 0.001
-    assert a.global_result.redchi < 2.0
+    assert a.global_result.reduced_chi2 < 2.0
 
 
 def test_in16b_elastic_scan_msd_cli(shared_data, tmp_path, capsys):

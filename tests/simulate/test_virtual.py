@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from scipy.special import voigt_profile
 
+from latdyn.convolution import AnalyticResolution
 from latdyn.errors import InputError
-from latdyn.fitting import AnalyticResolution, Component, FitSetup, SpectrumModel, fit, qens_model
 from latdyn.instruments import FWHM_PER_SIGMA, load_instrument
 from latdyn.lineshapes import dho
+from latdyn.qens import Component, FitSetup, SpectrumModel, fit, qens_model
 from latdyn.simulate import (
     convolve_gaussian_variable,
     counts_per_unit,

@@ -362,14 +362,15 @@ def _debye(args) -> int:
     rep.add_parameters("Parameters", res.params)
     rep.add_figure("debye", fig, "U_iso(T) and the fitted model")
     rep.add_table(
-        "Statistics", [{"chi2": res.chi2, "reduced chi2": res.redchi, "AIC": res.aic, "BIC": res.bic}]
+        "Statistics", [{"chi2": res.chi2, "reduced chi2": res.reduced_chi2, "AIC": res.aic, "BIC": res.bic}]
     )
     path = rep.write(out / "report.html")
     emit(
         res.rows(),
         as_json=args.json,
         title=f"{args.model} fit of U_iso(T), mass {mass:.4f} amu",
-        extra={"chi2": res.chi2, "redchi": res.redchi, "csv": str(csv), "report": str(path)},
+        extra={"chi2": res.chi2, "reduced_chi2": res.reduced_chi2, "converged": res.converged,
+               "csv": str(csv), "report": str(path)},
     )
     return 0
 

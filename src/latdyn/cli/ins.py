@@ -164,8 +164,8 @@ def _spectrum(path: str, q, e_range):
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from ..ins import PhononPeakModel, fit_temperature_series
-    from ..ins.figures import fit_figures
+    from ..inelastic import PhononPeakModel, fit_temperature_series
+    from ..inelastic.figures import fit_figures
     from ..report import Report
 
     temps = _floats(args.T, "T")
@@ -210,7 +210,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
 def run_dos(args: argparse.Namespace) -> int:
     from ..data.io import write_csv
-    from ..ins.figures import dos_figure, thermo_figure
+    from ..inelastic.figures import dos_figure, thermo_figure
     from ..reduce import effective_mass, generalized_dos
     from ..report import Report
     from ..thermo import as_dos, band_centre, thermodynamics
@@ -260,7 +260,7 @@ def _write_thermo(path: Path, tab) -> None:
 
 
 def run_thermo(args: argparse.Namespace) -> int:
-    from ..ins.figures import thermo_figure
+    from ..inelastic.figures import thermo_figure
     from ..report import Report
     from ..thermo import (
         as_dos,

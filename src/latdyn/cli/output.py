@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_json_flag", "emit", "to_jsonable"]
+__all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines"]
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -56,10 +56,12 @@ def emit(
     extra: Mapping[str, Any] | None = None,
     columns: Sequence[str] | None = None,
     stream=None,
+    lines: Sequence[str] | None = None,
 ) -> None:
     """Print ``rows`` (dicts sharing keys) as a table, or as JSON ``{"title", "rows", ...}``.
 
-    ``extra`` holds scalar results shown under the table (and merged into the JSON object).
+    ``extra`` holds results merged into the JSON object and, unless ``lines`` is given, shown
+    under the table as ``key: value``; ``lines`` are the text shown under the table instead.
     """
     stream = stream or sys.stdout
     if as_json:
@@ -71,7 +73,7 @@ def emit(
     from rich.table import Table
 
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    console = Console(file=stream, width=None if is_tty else 200)
+    console = Console(file=stream, width=None if is_tty else 200, markup=False, highlight=False)
     cols = list(columns or (rows[0].keys() if rows else []))
     if rows:
         table = Table(title=title, show_lines=False)
@@ -82,5 +84,38 @@ def emit(
         console.print(table)
     elif title:
         console.print(title)
+    if lines is not None:
+        for line in lines:
+            console.print(line)
+        return
     for k, v in (extra or {}).items():
         console.print(f"{k}: {_fmt(v)}")
+
+
+def _quantities_text(q: Mapping[str, Mapping[str, Any]]) -> str:
+    from ..report.html import format_value_error
+
+    parts = []
+    for name, d in q.items():
+        v, e, u = d.get("value"), d.get("error"), d.get("unit") or ""
+        if v is None:
+            continue
+        parts.append(f"{name} = {format_value_error(v, e)}" + (f" {u}" if u and u != "dimensionless" else ""))
+    return ", ".join(parts)
+
+
+def print_result_lines(headline: Mapping[str, Any], cross_checks: Mapping[str, Any] | None = None,
+                       warnings: Sequence[str] = (), outputs: Sequence[Any] = ()) -> list[str]:
+    """Text lines under a result table: the one result to use (with its source and whether it
+    converged), the cross-checks, every warning, and the files written."""
+    status = "converged" if headline.get("converged", True) else "NOT CONVERGED"
+    out = [f"result ({headline.get('source', '')}, {status}): "
+           + (_quantities_text(headline.get("quantities", {})) or "no derived quantities")]
+    for name, c in (cross_checks or {}).items():
+        out.append(f"cross-check {name}: {_quantities_text(c.get('quantities', {}))}"
+                   + ("" if c.get("converged", True) else " (not converged)"))
+    out += [f"warning: {w}" for w in warnings]
+    if outputs:
+        folders = sorted({str(getattr(p, "parent", p)) for p in outputs})
+        out.append("outputs: " + ", ".join(folders))
+    return out

@@ -29,7 +29,7 @@ def phonon_truth(T: float) -> dict[str, float]:
 
 def step_ins_overdamping(ctx: DemoContext) -> str:
     """Simulate S(Q,E,T) on AMATERAS, cut over 2.0 <= Q <= 2.4, fit DHOs sequentially in T."""
-    from ..ins import fit_temperature_series
+    from ..inelastic import fit_temperature_series
     from ..instruments import load_instrument
     from ..lineshapes import dho, lorentzian
     from ..reduce import cut
@@ -56,7 +56,7 @@ def step_ins_overdamping(ctx: DemoContext) -> str:
                            progress=False)
         spectra.append(cut(sqe, "Q", 2.0, 2.4, average=True))
     # two models per temperature, with and without the quasi-elastic line; BIC chooses
-    from ..ins import PhononPeakModel
+    from ..inelastic import PhononPeakModel
 
     kw = dict(ei=EI, n_dho=1, e0=[3.0], gamma=[0.4], group_velocity=[1500.0], progress=False)
     with_qe = fit_temperature_series(spectra, temps, amateras, model=PhononPeakModel(1), **kw)

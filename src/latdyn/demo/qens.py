@@ -43,10 +43,9 @@ def _fit_plot(ctx: DemoContext, name: str, result, title: str, caption: str) -> 
 
 def step_qens_virtual(ctx: DemoContext) -> str:
     """Simulate QENS on IRIS (jump diffusion) and BASIS (NH4+ reorientation); fit both globally."""
-    from ..fitting import FitSetup, fit, qens_model
     from ..instruments import load_instrument
     from ..lineshapes import lorentzian
-    from ..qens import get_diffusion_model, get_geometry_model
+    from ..qens import FitSetup, fit, get_diffusion_model, get_geometry_model, qens_model
     from ..simulate import virtual_qens
 
     ctx.report.add_heading("3. QENS: virtual experiments and their analysis")
@@ -71,9 +70,9 @@ def step_qens_virtual(ctx: DemoContext) -> str:
     setup.tie_diffusion("L1", "chudley-elliott", init={"D": 0.1, "l": 2.0})
     setup.share("shift", 0.0, -0.01, 0.01)
     res = fit(data, resolution, setup, progress=False)
-    d_fit, d_err = res.derived["L1_D_A2_per_ps"]
-    l_fit, l_err = res.derived["L1_l_A"]
-    t_fit, t_err = res.derived["L1_tau_ps"]
+    d_fit, d_err = res.derived["L1_D"].value, res.derived["L1_D"].error
+    l_fit, l_err = res.derived["L1_l"].value, res.derived["L1_l"].error
+    t_fit, t_err = res.derived["L1_tau"].value, res.derived["L1_tau"].error
     tau_true = CE_TRUTH["l"] ** 2 / (6 * CE_TRUTH["D"])
     rows += [
         {"experiment": "IRIS, jump diffusion", "quantity": "D (Å²/ps)", "input": CE_TRUTH["D"],
@@ -121,8 +120,8 @@ def step_qens_virtual(ctx: DemoContext) -> str:
     setup2.expand_geometry("tetrahedral:C3", "L1", init={"d": 1.4, "tau": 10.0})
     setup2.share("shift", 0.0, -0.01, 0.01)
     res2 = fit(data2, res2_data, setup2, progress=False)
-    d2 = res2.derived["tetrahedral:C3_d_A"]
-    tau_fit, tau_err = res2.derived["tetrahedral:C3_tau_ps"]
+    d2 = (res2.derived["tetrahedral:C3_d"].value, res2.derived["tetrahedral:C3_d"].error)
+    tau_fit, tau_err = res2.derived["tetrahedral:C3_tau"].value, res2.derived["tetrahedral:C3_tau"].error
     rows += [
         {"experiment": "BASIS, NH4+ C3 jumps", "quantity": "H-H distance d (Å)", "input": TET_TRUTH["d"],
          "fitted": d2[0], "error": d2[1], "pull": (d2[0] - TET_TRUTH["d"]) / d2[1]},
@@ -159,8 +158,8 @@ def step_qens_virtual(ctx: DemoContext) -> str:
 def step_qens_real_water(ctx: DemoContext) -> str:
     """Translation x rotation analysis of liquid water measured on IN5 (shipped data, BSD-3)."""
     from ..data.io import load
-    from ..fitting.prepare import crop
-    from ..fitting.workflow import QensPlan, analyse
+    from ..qens.analysis import QensPlan, analyse
+    from ..qens.prepare import crop
 
     folder = resources.files("latdyn.examples").joinpath("in5_water")
     with resources.as_file(folder.joinpath("H2O_293K_5A.hdf")) as sp, \
@@ -177,8 +176,8 @@ def step_qens_real_water(ctx: DemoContext) -> str:
     analysis = analyse(data, vana.data, plan, progress=False)
     res = analysis.final
     derived = res.derived
-    d, d_err = derived["L1_D_A2_per_ps"]
-    tau, tau_err = derived["L1_tau_ps"]
+    d, d_err = derived["L1_D"].value, derived["L1_D"].error
+    tau, tau_err = derived["L1_tau"].value, derived["L1_tau"].error
     extra = {k: v for k, v in derived.items() if not k.startswith("L1_")}
     ctx.report.add_heading("4. QENS of real data: liquid water on IN5 (ILL)")
     ctx.report.add_text(None, f"H2O at {temperature:.1f} K, incident wavelength 5 Å, vanadium as the "
@@ -192,15 +191,14 @@ def step_qens_real_water(ctx: DemoContext) -> str:
                         "temperature), τ ≈ 1.1-1.3 ps.")
     params = {"D (translational)": (d, d_err, "Å²/ps"),
               "residence time τ": (tau, tau_err, "ps")}
-    labels = {"radius_A": ("rotation radius a", "Å"), "D_r_1_per_ps": ("rotational diffusion D_r", "1/ps"),
-              "tau1_ps": ("rotational time τ₁ = 1/(6 D_r)", "ps")}
-    for k, (v, e) in extra.items():
+    labels = {"_radius": "rotation radius a", "_D_r": "rotational diffusion D_r",
+              "_tau1": "rotational time τ₁ = 1/(6 D_r)"}
+    for k, q in extra.items():
         suffix = next((s for s in labels if k.endswith(s)), None)
-        name, unit = labels[suffix] if suffix else (k, "")
-        params[name] = (v, e, unit)
-    params["reduced χ²"] = (res.redchi, None, "")
+        params[labels[suffix] if suffix else k] = (q.value, q.error, q.unit)
+    params["reduced χ²"] = (res.reduced_chi2, None, "")
     ctx.report.add_parameters("Water: translation and rotation parameters", params)
     _fit_plot(ctx, "qens_in5_water", res, "IN5 liquid water: translation × rotation, global fit",
               "Measured IN5 spectra of water with the global fit (log scale).")
-    ctx.results["water"] = {"D": (d, d_err), "tau": (tau, tau_err), "redchi": res.redchi}
+    ctx.results["water"] = {"D": (d, d_err), "tau": (tau, tau_err), "redchi": res.reduced_chi2}
     return f"water D = {d:.3f} ± {d_err:.3f} Å²/ps, τ = {tau:.2f} ± {tau_err:.2f} ps"

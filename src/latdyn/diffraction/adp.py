@@ -27,6 +27,7 @@ from scipy import constants as C
 from scipy import special
 
 from ..errors import FitError, InputError
+from ..fitresult import FitResult, Parameter, diagnose, lmfit_outcome
 
 __all__ = ["debye_integral", "debye_u_iso", "einstein_u_iso", "msd_from_u_iso", "u_iso_from_msd",
            "ADPFit", "fit_u_iso"]
@@ -102,25 +103,45 @@ _MODELS = {"debye": (debye_u_iso, "theta_D"), "einstein": (einstein_u_iso, "thet
 
 
 @dataclass
-class ADPFit:
-    """Result of :func:`fit_u_iso`.
+class ADPFit(FitResult):
+    """Result of :func:`fit_u_iso` (the :class:`latdyn.fitresult.FitResult` protocol).
 
-    params: name -> (value, standard error or None, unit); correlation: matrix over the varied
-    parameters (order ``varied``); chi2, redchi, aic, bic; the data and the model definition.
+    params: name -> (value, standard error or None, unit); covariance over the varied
+    parameters (order ``varied``); the data and the model definition.
     """
 
     model: str
     mass: float
     params: dict[str, tuple[float, float | None, str]]
     varied: list[str]
-    correlation: np.ndarray
+    covariance: np.ndarray | None
     chi2: float
-    redchi: float
-    aic: float
-    bic: float
+    n_points: int
     T: np.ndarray = field(repr=False)
     u_iso: np.ndarray = field(repr=False)
     u_err: np.ndarray | None = field(repr=False)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    stopped_on_limit: bool = False
+    message: str = ""
+
+    @property
+    def n_varied(self) -> int:
+        return len(self.varied)
+
+    @property
+    def covariance_names(self) -> list[str]:
+        return list(self.varied)
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        return [Parameter(k, v, float("nan") if e is None else e, "angstrom**2" if u == "angstrom^2" else u,
+                          k in self.varied, *self.bounds.get(k, (-np.inf, np.inf)))
+                for k, (v, e, u) in self.params.items()]
+
+    @property
+    def reasons(self) -> list[str]:
+        return diagnose(parameters=self.parameters, covariance=self.covariance,
+                        stopped_on_limit=self.stopped_on_limit, message=self.message)
 
     @property
     def theta(self) -> float:
@@ -181,15 +202,15 @@ def fit_u_iso(T, u_iso, u_err=None, *, mass: float, model: str = "debye", static
         return r if err is None else r / err
 
     res = lmfit.minimize(residual, params, scale_covar=err is None)
-    if not res.success or res.errorbars is False and len(T) > len(res.var_names):
+    stopped, ok, message = lmfit_outcome(res)
+    if not (ok or stopped) or res.errorbars is False and len(T) > len(res.var_names):
         raise FitError(f"{model} fit of U_iso(T) did not converge: {res.message}", field=tname,
                        value=res.params[tname].value)
     names = list(res.var_names)
-    cov = res.covar if res.covar is not None else np.full((len(names), len(names)), np.nan)
-    sd = np.sqrt(np.diag(cov))
-    corr = cov / np.outer(sd, sd)
     out = {tname: (res.params[tname].value, res.params[tname].stderr, "K"),
            "u_static": (res.params["u_static"].value, res.params["u_static"].stderr, "angstrom^2")}
-    return ADPFit(model=model, mass=float(mass), params=out, varied=names, correlation=corr,
-                  chi2=float(res.chisqr), redchi=float(res.redchi), aic=float(res.aic),
-                  bic=float(res.bic), T=T, u_iso=u, u_err=err)
+    return ADPFit(model=model, mass=float(mass), params=out, varied=names,
+                  covariance=None if res.covar is None else np.asarray(res.covar), chi2=float(res.chisqr),
+                  n_points=int(len(T)), T=T, u_iso=u, u_err=err,
+                  bounds={k: (float(res.params[k].min), float(res.params[k].max)) for k in out},
+                  stopped_on_limit=stopped, message=message)

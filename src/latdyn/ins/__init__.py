@@ -1,14 +1,15 @@
-"""Inelastic (phonon) analysis: damped-oscillator peak fits with an energy-dependent resolution,
-sequential over temperature, with the overdamping criterion, lifetimes and mean free paths."""
+"""Deprecated (one release): the phonon-peak analysis moved to :mod:`latdyn.inelastic`,
+energy-dependent resolutions to :mod:`latdyn.convolution`."""
 
-from .phonon_peaks import (
-    PhononFit,
-    PhononPeakModel,
-    PhononSeries,
-    fit_phonon_peaks,
-    fit_temperature_series,
-)
-from .resolution import EnergyResolution, pole_gaussian_conv, thermal_conv
+import importlib
+import warnings
 
-__all__ = ["EnergyResolution", "pole_gaussian_conv", "thermal_conv", "PhononPeakModel", "PhononFit",
-           "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
+
+def __getattr__(name: str):
+    for module in ("latdyn.inelastic", "latdyn.convolution"):
+        mod = importlib.import_module(module)
+        if name in getattr(mod, "__all__", ()):
+            warnings.warn(f"latdyn.ins.{name} is deprecated; use {module}.{name}", DeprecationWarning,
+                          stacklevel=2)
+            return getattr(mod, name)
+    raise AttributeError(f"module 'latdyn.ins' has no attribute '{name}'")

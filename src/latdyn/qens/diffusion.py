@@ -26,7 +26,8 @@ import numpy as np
 from ..errors import InputError
 from ..units import HBAR_MEV_PS
 
-__all__ = ["DiffusionModel", "DIFFUSION_MODELS", "get_diffusion_model", "fick", "chudley_elliott",
+__all__ = ["DiffusionModel", "DIFFUSION_MODELS", "DIFFUSION_ALIASES", "diffusion_name",
+           "get_diffusion_model", "fick", "chudley_elliott",
            "hall_ross", "singwi_sjolander", "A2PS_TO_CM2S", "A2PS_TO_M2S"]
 
 #: 1 angstrom^2/ps in cm^2/s.
@@ -90,16 +91,17 @@ class DiffusionModel:
         """Gamma(Q) in meV for parameters by name."""
         return self.function(Q, **{k: p[k] for k in self.params})
 
-    def derived(self, **p) -> dict[str, float]:
-        """D in A^2/ps, cm^2/s and m^2/s; residence time tau (ps) and jump length l (A) where defined."""
+    def derived(self, **p) -> dict[str, tuple[float, str]]:
+        """Quantities that follow from the parameters, name -> (value, scipp unit): D, and the
+        residence time tau and jump length l (or rms jump length l_rms) where defined."""
         d = float(p["D"])
-        out = {"D_A2_per_ps": d, "D_cm2_per_s": d * A2PS_TO_CM2S, "D_m2_per_s": d * A2PS_TO_M2S}
+        out = {"D": (d, "angstrom**2/ps")}
         if "l" in p:
-            out["l_A"] = float(p["l"])
-            out["tau_ps"] = float(p["l"]) ** 2 / (6.0 * d)
+            out["l"] = (float(p["l"]), "angstrom")
+            out["tau"] = (float(p["l"]) ** 2 / (6.0 * d), "ps")
         if "tau" in p:
-            out["tau_ps"] = float(p["tau"])
-            out["l_rms_A"] = float(np.sqrt(6.0 * d * float(p["tau"])))
+            out["tau"] = (float(p["tau"]), "ps")
+            out["l_rms"] = (float(np.sqrt(6.0 * d * float(p["tau"]))), "angstrom")
         return out
 
 
@@ -113,10 +115,21 @@ DIFFUSION_MODELS: dict[str, DiffusionModel] = {
 }
 
 
-def get_diffusion_model(name: str) -> DiffusionModel:
-    """The diffusion model called ``name`` (fick, chudley-elliott, hall-ross, singwi-sjolander)."""
-    key = name.lower().replace("_", "-")
-    if key not in DIFFUSION_MODELS:
-        raise InputError(f"unknown diffusion model; use one of {sorted(DIFFUSION_MODELS)}",
+#: the one registry of short names: every entry point (Python and CLI) resolves them here
+DIFFUSION_ALIASES = {"fick": "fick", "ce": "chudley-elliott", "chudley-elliott": "chudley-elliott",
+                     "hr": "hall-ross", "hall-ross": "hall-ross", "ss": "singwi-sjolander",
+                     "singwi-sjolander": "singwi-sjolander", "jump": "singwi-sjolander"}
+
+
+def diffusion_name(name: str) -> str:
+    """Full diffusion-model name from a full or short one (fick, ce, hr, ss, jump)."""
+    key = str(name).strip().lower().replace("_", "-")
+    if key not in DIFFUSION_ALIASES:
+        raise InputError(f"unknown diffusion model; use one of {sorted(DIFFUSION_ALIASES)}",
                          field="diffusion", value=name)
-    return DIFFUSION_MODELS[key]
+    return DIFFUSION_ALIASES[key]
+
+
+def get_diffusion_model(name: str) -> DiffusionModel:
+    """The diffusion model called ``name`` (a full name or a short one of DIFFUSION_ALIASES)."""
+    return DIFFUSION_MODELS[diffusion_name(name)]

@@ -244,15 +244,15 @@ class GeometryModel:
         """EISF A_0(Q)."""
         return self.terms(Q, immobile, **p)[0][:, 0]
 
-    def derived(self, **p) -> dict[str, float]:
-        """Quantities that follow from the parameters (name with unit suffix -> value).
+    def derived(self, **p) -> dict[str, tuple[float, str]]:
+        """Quantities that follow from the parameters, name -> (value, scipp unit).
 
         sphere-rotation: tau1_ps = 1 / (6 D_r), the correlation time of the l = 2 term
         (Teixeira et al. 1985 write the l = 1 and l = 2 decays as exp(-t / 3 tau_1) and
         exp(-t / tau_1)); jump models: the mean residence time is their parameter tau.
         """
         if self.function is sphere_rotation:
-            return {"tau1_ps": 1.0 / (6.0 * float(p["D_r"]))}
+            return {"tau1": (1.0 / (6.0 * float(p["D_r"])), "ps")}
         return {}
 
 

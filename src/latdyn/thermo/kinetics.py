@@ -19,6 +19,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import FitError, InputError
+from ..fitresult import FitResult, Parameter, diagnose
 from .harmonic import check_temperature
 
 __all__ = ["ArrheniusResult", "arrhenius_fit", "arrhenius"]
@@ -27,17 +28,40 @@ _KB_EV_PER_K = C.k / C.e
 
 
 @dataclass(frozen=True)
-class ArrheniusResult:
-    """Activation energy E_a (eV) and prefactor A with standard errors and correlation."""
+class ArrheniusResult(FitResult):
+    """Activation energy E_a (eV) and prefactor A (unit of y) with standard errors and their
+    correlation (the :class:`latdyn.fitresult.FitResult` protocol; a linear fit, so it
+    converges unless the covariance is singular)."""
 
     activation_energy: float
     activation_energy_error: float
     prefactor: float
     prefactor_error: float
-    correlation: float
+    ea_prefactor_correlation: float
     chi2: float
-    reduced_chi2: float
     n_points: int
+    y_unit: str = "dimensionless"
+
+    n_varied = 2
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        return [Parameter("activation_energy", self.activation_energy, self.activation_energy_error, "eV"),
+                Parameter("prefactor", self.prefactor, self.prefactor_error, self.y_unit)]
+
+    @property
+    def covariance_names(self) -> list[str]:
+        return ["activation_energy", "prefactor"]
+
+    @property
+    def covariance(self) -> np.ndarray:
+        s = np.array([self.activation_energy_error, self.prefactor_error])
+        c = np.array([[1.0, self.ea_prefactor_correlation], [self.ea_prefactor_correlation, 1.0]])
+        return c * np.outer(s, s)
+
+    @property
+    def reasons(self) -> list[str]:
+        return diagnose(parameters=self.parameters, covariance=self.covariance)
 
     def predict(self, T) -> np.ndarray:
         """y(T) = A exp(-E_a / k_B T)."""
@@ -46,7 +70,7 @@ class ArrheniusResult:
     def as_dict(self) -> dict[str, float]:
         return {"Ea_eV": self.activation_energy, "Ea_err_eV": self.activation_energy_error,
                 "prefactor": self.prefactor, "prefactor_err": self.prefactor_error,
-                "correlation": self.correlation, "chi2": self.chi2,
+                "correlation": self.ea_prefactor_correlation, "chi2": self.chi2,
                 "reduced_chi2": self.reduced_chi2, "n_points": self.n_points}
 
 
@@ -103,4 +127,4 @@ def arrhenius_fit(T, y, y_error=None, *, scale_covariance: bool | None = None) -
     s_ln_a, s_ea = np.sqrt(np.diag(cov))
     pref = float(np.exp(ln_a))
     return ArrheniusResult(float(ea), float(s_ea), pref, pref * float(s_ln_a),
-                           float(cov[0, 1] / (s_ln_a * s_ea)), chi2, red, int(t.size))
+                           float(cov[0, 1] / (s_ln_a * s_ea)), chi2, int(t.size))

@@ -66,6 +66,17 @@ class LoadedData:
             raise InputError(f"no entry of that name; entries are {list(self.entries)}",
                              file=self.path, field="entry", value=name) from None
 
+    def pick(self, entry: str | None = None) -> tuple[sc.DataArray, dict[str, Any]]:
+        """(DataArray, metadata) of ``entry``, or of the only entry when ``entry`` is None
+        (InputError naming the entries when the file holds several)."""
+        if entry is not None:
+            return self[entry], self.metadata[entry]
+        if len(self.entries) != 1:
+            raise InputError(f"the file holds {len(self.entries)} entries: choose one "
+                             f"({list(self.entries)})", file=self.path, field="entry")
+        name = next(iter(self.entries))
+        return self.entries[name], self.metadata[name]
+
     @property
     def name(self) -> str:
         """Name of the only entry; InputError when the file holds several."""

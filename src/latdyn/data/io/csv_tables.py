@@ -19,7 +19,7 @@ import numpy as np
 import scipp as sc
 
 from ...errors import FormatError, InputError
-from ..atomic import write_text_atomic
+from ...fileio import write_text_atomic
 from ._common import read_text
 from .table import Table
 

@@ -39,9 +39,9 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
+from ...fileio import atomic_path
 from ...kinematics import q_elastic
 from ...units import energy_to_wavelength, inverse_cm_to_mev, thz_to_mev
-from ..atomic import atomic_path
 from ._common import (
     assemble,
     bytes_to_str,

@@ -268,7 +268,7 @@ def write_nxspe(path: str | Path, da: sc.DataArray, incident_energy: float, *,
     """
     import h5py
 
-    from ..atomic import atomic_path
+    from ...fileio import atomic_path
 
     p = Path(path)
     if not isinstance(da, sc.DataArray) or da.dims != ("spectrum", "E"):

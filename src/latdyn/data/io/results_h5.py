@@ -35,7 +35,7 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
-from ..atomic import atomic_path
+from ...fileio import atomic_path
 from ._common import dataset, open_hdf5
 from .container import LoadedData
 from .table import Table

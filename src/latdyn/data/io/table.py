@@ -67,6 +67,19 @@ class Table:
                                  value=(cov.shape, k, n))
             self.covariance = cov
 
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]], units: dict[str, str] | None = None, **kw) -> Table:
+        """A table from dicts (missing cells NaN, text columns as strings); ``units`` for the
+        columns that exist."""
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        columns = {}
+        for c in cols:
+            cells = [r.get(c, np.nan) for r in rows]
+            arr = np.array(["" if v is None else v for v in cells], dtype=object) \
+                if any(isinstance(v, str) or v is None for v in cells) else np.asarray(cells)
+            columns[c] = arr.astype(str) if arr.dtype == object else arr
+        return cls(columns, units={c: u for c, u in (units or {}).items() if c in cols}, **kw)
+
     @property
     def n_rows(self) -> int:
         """Number of rows."""

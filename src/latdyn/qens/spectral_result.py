@@ -12,15 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .. import fitstats
 from ..fileio import atomic_path, write_text_atomic
+from ..fitresult import FitResult, Parameter, Quantities, Quantity, diagnose
+from ..units import scipp_unit
 
-__all__ = ["GroupResult", "FitResult"]
+__all__ = ["GroupResult", "SpectralFitResult"]
 
 
 def elastic_fraction(arrays: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -101,46 +103,93 @@ class GroupResult:
 
 
 @dataclass
-class FitResult(fitstats.FitStatistics):
-    """Everything needed to report and reproduce a fit."""
+class SpectralFitResult(FitResult):
+    """Everything needed to report and reproduce a fit of S(Q, E) spectra (the
+    :class:`latdyn.fitresult.FitResult` protocol).
+
+    ``fit_parameters``: one dict per fit parameter (name, value, error, unit, vary, min, max,
+    group: the Q group index or 'all'); ``covariances``: (names, matrix) per independent fit
+    (one for a global fit, one per group otherwise); ``status``: per group 'ok' or the reason it
+    was skipped or is untrustworthy; ``reasons``: why the fit as a whole is not converged
+    (empty when it is); ``derived``: the physics of a global fit (:class:`Quantities`).
+    """
 
     mode: str
     model: dict
     rules: dict[str, str]
     groups: list[GroupResult]
     status: dict[int, str]
-    params: list[dict]
+    fit_parameters: list[dict]
     covariances: list[tuple[list[str], np.ndarray]]
     chi2: float
-    ndata: int
-    nvarys: int
+    n_points: int
+    n_varied: int
     success: bool
     messages: list[str]
     Q: np.ndarray
-    derived: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    derived: Quantities = field(default_factory=Quantities)
     source: str | None = None
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        return [Parameter(p["name"], p["value"], p["error"], p["unit"], p["vary"], p["min"], p["max"])
+                for p in self.fit_parameters]
+
+    @property
+    def params(self) -> list[dict]:
+        warnings.warn("'params' is deprecated; use 'parameters' (Parameter objects) or "
+                      "'fit_parameters' (dicts)", DeprecationWarning, stacklevel=2)
+        return self.fit_parameters
+
+    @property
+    def covariance_names(self) -> list[str]:
+        return [n for names, _ in self.covariances for n in names]
+
+    @property
+    def covariance(self) -> np.ndarray | None:
+        """Covariance of all varied parameters (block diagonal over independent fits)."""
+        if not self.covariances:
+            return None
+        n = len(self.covariance_names)
+        out = np.zeros((n, n))
+        i = 0
+        for names, C in self.covariances:
+            k = len(names)
+            out[i:i + k, i:i + k] = C
+            i += k
+        return out
 
     @property
     def values(self) -> dict[str, float]:
         """Fit-parameter values by name (usable as ``start`` of another fit)."""
-        return {p["name"]: p["value"] for p in self.params}
+        return {p["name"]: p["value"] for p in self.fit_parameters}
 
     @classmethod
-    def build(cls, setup, mode, fits, groups, status, Q, E, source=None) -> FitResult:
-        params, covs, msgs = [], [], []
+    def build(cls, setup, mode, fits, groups, status, Q, E, source=None) -> SpectralFitResult:
+        params, covs, msgs, reasons = [], [], [], []
         chi2, ndata, nvar, ok = 0.0, 0, 0, True
         for g, prob, out in fits:
             err = {}
             if out.covar is not None:
                 d = np.sqrt(np.clip(np.diag(out.covar), 0, None))
                 err = dict(zip(out.var_names, d, strict=True))
-                covs.append((list(out.var_names), np.asarray(out.covar)))
+            label = (lambda n: n) if len(fits) == 1 else (lambda n, g=g: f"{n}@{int(g[0])}")
+            if out.covar is not None:
+                covs.append(([label(n) for n in out.var_names], np.asarray(out.covar)))
+            sub = []
             for n, p in out.params.items():
                 owner = prob.owner.get(n)
-                params.append({"name": n if len(fits) == 1 else f"{n}@{int(g[0])}",
-                               "value": float(p.value), "error": float(err.get(n, np.nan)),
-                               "vary": bool(p.vary), "min": float(p.min), "max": float(p.max),
-                               "group": "all" if owner is None else int(g[owner])})
+                sub.append({"name": label(n), "value": float(p.value), "error": float(err.get(n, np.nan)),
+                            "unit": prob.units.get(n, ""), "vary": bool(p.vary), "min": float(p.min),
+                            "max": float(p.max), "group": "all" if owner is None else int(g[owner])})
+            params += sub
+            where = "" if len(fits) == 1 else f"Q group {int(g[0])} (Q = {Q[g[0]]:.4g} 1/A): "
+            reasons += [where + r for r in diagnose(
+                parameters=[Parameter(p["name"], p["value"], p["error"], p["unit"], p["vary"], p["min"],
+                                      p["max"]) for p in sub],
+                covariance=out.covar, stopped_on_limit=out.stopped_on_limit, optimiser_ok=out.success,
+                message=str(out.message))]
             chi2 += float(np.sum(out.residual ** 2))
             ndata += int(out.ndata)
             nvar += int(out.nvarys)
@@ -148,7 +197,7 @@ class FitResult(fitstats.FitStatistics):
             msgs.append(str(out.message))
         groups = sorted(groups, key=lambda r: r.index)
         r = cls(mode, setup.model.to_dict(), setup.describe(), groups, dict(sorted(status.items())),
-                params, covs, chi2, ndata, nvar, ok, msgs, np.asarray(Q), source=source)
+                params, covs, chi2, ndata, nvar, ok, msgs, np.asarray(Q), reasons, source=source)
         r.derived = _derived(setup, r)
         return r
 
@@ -168,12 +217,9 @@ class FitResult(fitstats.FitStatistics):
         return rows
 
     def summary(self) -> dict:
-        return {"mode": self.mode, "chi2": self.chi2, "chi2_red": self.redchi, "ndata": self.ndata,
-                "nvarys": self.nvarys, "aic": self.aic, "bic": self.bic, "success": self.success,
-                "groups_fitted": len(self.groups),
+        return {"mode": self.mode, **self.statistics(), "groups_fitted": len(self.groups),
                 "groups_skipped": sum(s != "ok" for s in self.status.values()),
-                **{k: v[0] for k, v in self.derived.items()},
-                **{f"{k}_err": v[1] for k, v in self.derived.items()}}
+                "derived": self.derived.as_json()}
 
     def write_csv(self, path: str | Path) -> Path:
         """Per-group table (one row per group, value and _err columns) as CSV."""
@@ -195,20 +241,23 @@ class FitResult(fitstats.FitStatistics):
         with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
             f.attrs["mode"] = self.mode
             f.attrs["chi2"] = self.chi2
-            f.attrs["ndata"] = self.ndata
-            f.attrs["nvarys"] = self.nvarys
+            f.attrs["n_points"] = self.n_points
+            f.attrs["n_varied"] = self.n_varied
             f.attrs["aic"] = self.aic
             f.attrs["bic"] = self.bic
+            f.attrs["converged"] = self.converged
             f.attrs["source"] = self.source or ""
             f["model"] = json.dumps({"model": self.model, "rules": self.rules})
             f["status"] = json.dumps({str(k): v for k, v in self.status.items()})
-            f["derived"] = json.dumps(self.derived)
+            f["reasons"] = json.dumps(self.reasons)
+            f["derived"] = json.dumps(self.derived.as_json())
             p = f.create_group("parameters")
-            p["name"] = np.array([q["name"] for q in self.params], dtype="S")
+            p["name"] = np.array([q["name"] for q in self.fit_parameters], dtype="S")
             for key in ("value", "error", "min", "max"):
-                p[key] = np.array([q[key] for q in self.params], dtype=float)
-            p["vary"] = np.array([q["vary"] for q in self.params])
-            p["group"] = np.array([str(q["group"]) for q in self.params], dtype="S")
+                p[key] = np.array([q[key] for q in self.fit_parameters], dtype=float)
+            p["unit"] = np.array([q["unit"] for q in self.fit_parameters], dtype="S")
+            p["vary"] = np.array([q["vary"] for q in self.fit_parameters])
+            p["group"] = np.array([str(q["group"]) for q in self.fit_parameters], dtype="S")
             for k, (names, C) in enumerate(self.covariances):
                 c = f.create_group(f"covariance/{k}")
                 c["names"] = np.array(names, dtype="S")
@@ -230,43 +279,40 @@ class FitResult(fitstats.FitStatistics):
         return Path(path)
 
 
-def _derived(setup, r: FitResult) -> dict[str, tuple[float, float]]:
-    """Physics from global parameters: D (A^2/ps, cm^2/s), tau (ps), l (A); geometry parameters."""
+def _derived(setup, r: SpectralFitResult) -> Quantities:
+    """Physics from global parameters: D (A^2/ps), tau (ps), l (A) of the diffusion model and
+    the geometry model's parameters, each with the error propagated from the covariance."""
     if r.mode != "global" or not r.covariances:
-        return {}
-    pv = {p["name"]: (p["value"], p["error"]) for p in r.params}
-    out = {}
+        return Quantities()
+    pv = {p["name"]: (p["value"], p["error"]) for p in r.fit_parameters}
+    out: dict[str, Quantity] = {}
     names, C = r.covariances[0]
+
+    def propagate(fn, vals, keys, q, v):
+        grad = np.zeros(len(names))
+        for p, k in keys.items():
+            if k in names:
+                up = dict(vals)
+                h = 1e-7 * abs(vals[p])
+                up[p] += h
+                grad[names.index(k)] = (fn(**up)[q][0] - v) / h
+        return float(np.sqrt(max(grad @ C @ grad, 0.0)))
+
     for comp, dm in getattr(setup, "diffusion", {}).items():
-        keys = [f"{comp}_{p}" for p in dm.params]
-        vals = {p: pv[k][0] for p, k in zip(dm.params, keys, strict=True)}
-        base = dm.derived(**vals)
-        for q, v in base.items():
-            grad = np.zeros(len(names))
-            for p, k in zip(dm.params, keys, strict=True):
-                if k in names:
-                    up = dict(vals)
-                    h = 1e-7 * abs(vals[p])
-                    up[p] += h
-                    grad[names.index(k)] = (dm.derived(**up)[q] - v) / h
-            out[f"{comp}_{q}"] = (v, float(np.sqrt(max(grad @ C @ grad, 0.0))))
+        keys = {p: f"{comp}_{p}" for p in dm.params}
+        vals = {p: pv[k][0] for p, k in keys.items()}
+        for q, (v, unit) in dm.derived(**vals).items():
+            out[f"{comp}_{q}"] = Quantity(v, propagate(dm.derived, vals, keys, q, v), unit)
     gm = getattr(setup, "geometry", None)
     if gm is not None:
         for p, u in zip(gm.params, gm.units, strict=True):
-            k = f"eisf_{p}"
-            if k in pv:
-                out[f"{gm.name}_{p}_{u.replace('/', '_per_').replace('^', '')}"] = pv[k]
+            if f"eisf_{p}" in pv:
+                out[f"{gm.name}_{p}"] = Quantity(*pv[f"eisf_{p}"], scipp_unit(u))
         if "immobile" in pv:
-            out["immobile_fraction"] = pv["immobile"]
-        keys = [f"eisf_{p}" for p in gm.params]
-        if all(k in pv for k in keys):
-            vals = {p: pv[k][0] for p, k in zip(gm.params, keys, strict=True)}
-            for q, v in gm.derived(**vals).items():
-                grad = np.zeros(len(names))
-                for p, k in zip(gm.params, keys, strict=True):
-                    if k in names:
-                        up = dict(vals)
-                        up[p] += 1e-7 * abs(vals[p])
-                        grad[names.index(k)] = (gm.derived(**up)[q] - v) / (1e-7 * abs(vals[p]))
-                out[f"{gm.name}_{q}"] = (v, float(np.sqrt(max(grad @ C @ grad, 0.0))))
-    return out
+            out["immobile_fraction"] = Quantity(*pv["immobile"], "dimensionless")
+        keys = {p: f"eisf_{p}" for p in gm.params}
+        if all(k in pv for k in keys.values()):
+            vals = {p: pv[k][0] for p, k in keys.items()}
+            for q, (v, unit) in gm.derived(**vals).items():
+                out[f"{gm.name}_{q}"] = Quantity(v, propagate(gm.derived, vals, keys, q, v), unit)
+    return Quantities(out)

@@ -40,15 +40,15 @@ from typing import Any
 import numpy as np
 import scipp as sc
 
-from .. import fitstats
+from ..convolution.energy_dependent import EnergyResolution, gaussian, thermal_conv
+from ..convolution.kernels import poles
 from ..errors import FitError, InputError
 from ..fileio import write_text_atomic
-from ..fitting.kernels import poles
+from ..fitresult import FitResult, Parameter, diagnose, lmfit_outcome
 from ..lineshapes import dho_peak_energy
 from ..thermo.harmonic import check_temperature
 from ..thermo.transport import lifetime, lifetime_error, mean_free_path
 from ..units import KB_MEV_PER_K
-from .resolution import EnergyResolution, gaussian, thermal_conv
 
 __all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
 
@@ -111,13 +111,15 @@ class PhononPeakModel:
 
 
 @dataclass
-class PhononFit:
-    """One fitted spectrum: parameters with errors, derived phonon quantities and curves."""
+class PhononFit(FitResult):
+    """One fitted spectrum (the :class:`latdyn.fitresult.FitResult` protocol): parameters with
+    errors, derived phonon quantities and curves.  ``correlation_all`` spans every model
+    parameter (NaN for fixed ones); ``covariance`` only the varied ones."""
 
     temperature: float
     values: dict[str, float]
     errors: dict[str, float]
-    correlation: np.ndarray
+    correlation_all: np.ndarray
     names: list[str]
     chi2: float
     n_points: int
@@ -131,18 +133,23 @@ class PhononFit:
     parts: dict[str, np.ndarray]
     model_definition: dict[str, Any]
     derived: list[dict[str, Any]] = field(default_factory=list)
+    covariance: np.ndarray | None = None
+    covariance_names: list[str] = field(default_factory=list)
+    bounds: dict[str, tuple[float, float, bool]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    stopped_on_limit: bool = False
 
     @property
-    def reduced_chi2(self) -> float:
-        return fitstats.reduced_chi2(self.chi2, self.n_points, self.n_varied)
+    def parameters(self) -> list[Parameter]:
+        return [Parameter(n, self.values[n], self.errors[n], self.units.get(n, ""),
+                          *(self.bounds[n][2], self.bounds[n][0], self.bounds[n][1]) if n in self.bounds
+                          else (True,)) for n in self.names]
 
     @property
-    def aic(self) -> float:
-        return fitstats.aic(self.chi2, self.n_varied)
-
-    @property
-    def bic(self) -> float:
-        return fitstats.bic(self.chi2, self.n_points, self.n_varied)
+    def reasons(self) -> list[str]:
+        return diagnose(parameters=self.parameters, covariance=self.covariance,
+                        stopped_on_limit=self.stopped_on_limit, optimiser_ok=self.success,
+                        message=self.message, expect_covariance=self.n_varied > 0)
 
     def row(self) -> dict[str, Any]:
         """A flat table row: T, every parameter and its error, chi^2_red, per-DHO derived values."""
@@ -267,6 +274,7 @@ def fit_phonon_peaks(spectrum: sc.DataArray, T: float, resolution, *, n_dho: int
         return (model.evaluate(e, sig, p.valuesdict(), t) - y) / sy
 
     out = lmfit.minimize(residual, params, method="leastsq", scale_covar=scale_covariance)
+    stopped, optimiser_ok, message = lmfit_outcome(out)
     if not np.all(np.isfinite(out.residual)):
         raise FitError("the model is not finite at the fitted parameters", file=source,
                        field="parameters", value=dict(out.params.valuesdict()))
@@ -285,14 +293,32 @@ def fit_phonon_peaks(spectrum: sc.DataArray, T: float, resolution, *, n_dho: int
                     ia, ib = var.index(a), var.index(b)
                     corr[i, j] = c[ia, ib] / (d[ia] * d[ib])
     parts = model.components(e, sig, vals, t)
+    data_unit = str(spectrum.unit) if spectrum.unit is not None else "dimensionless"
     fit = PhononFit(t, vals, errs, corr, names, float(out.chisqr), int(e.size), int(out.nvarys),
-                    bool(out.success and out.covar is not None), str(out.message), e, y, sy,
+                    bool(optimiser_ok and out.covar is not None), message, e, y, sy,
                     sum(parts.values()), parts,
                     {"n_dho": model.n_dho, "elastic": model.elastic, "quasielastic": model.quasielastic,
                      "background": model.background, "fixed": fixed, "resolution": res.description,
-                     "temperature_K": t})
+                     "temperature_K": t},
+                    covariance=None if out.covar is None else np.asarray(out.covar),
+                    covariance_names=list(out.var_names),
+                    bounds={n: (float(out.params[n].min), float(out.params[n].max), bool(out.params[n].vary))
+                            for n in names},
+                    units={n: _unit(n, data_unit) for n in names}, stopped_on_limit=stopped)
     fit.derived = _derived(fit, out, group_velocity)
     return fit
+
+
+def _unit(name: str, data_unit: str) -> str:
+    """Unit of a peak-model parameter: energies and widths meV, areas data x meV, bg0 the data's."""
+    import scipp as sc
+
+    d = sc.Unit(data_unit)
+    if name == "shift" or name.endswith(("_E0", "_gamma", "_hwhm")):
+        return "meV"
+    if name.endswith("_area"):
+        return str(d * sc.Unit("meV"))
+    return str(d if name == "bg0" else d / sc.Unit("meV"))
 
 
 def _derived(fit: PhononFit, out, group_velocity) -> list[dict[str, Any]]:

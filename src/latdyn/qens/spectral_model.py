@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..convolution.kernels import db_factor, db_factor_derivative
 from ..errors import InputError
-from .kernels import db_factor, db_factor_derivative
 
 __all__ = ["Component", "SpectrumModel", "Rule", "FitSetup", "qens_model"]
 
@@ -191,7 +191,7 @@ class FitSetup:
 
     def tie_diffusion(self, component: str, model: str, init: dict | None = None) -> FitSetup:
         """Tie ``<component>_hwhm`` to a diffusion model Gamma(Q) (latdyn.qens.diffusion)."""
-        from ..qens.diffusion import get_diffusion_model
+        from .diffusion import get_diffusion_model
 
         name = f"{component}_hwhm"
         self._check(name)
@@ -214,7 +214,7 @@ class FitSetup:
 
         Only the lengths of the model (and the immobile fraction) are fitted: its rates do not
         change the EISF.  The width of ``component`` keeps its own rule (free, shared or tied)."""
-        from ..qens.geometry import get_geometry_model
+        from .geometry import get_geometry_model
 
         gm = get_geometry_model(spec)
         amp = f"{component}_amplitude"
@@ -247,7 +247,7 @@ class FitSetup:
         Elastic = I(Q) A_0(Q); the component = I(Q) sum_k A_k(Q) L(Gamma_k) with the weights and
         widths of the model (Bee 1988 ch. 6); I(Q) free per group, model parameters global.
         """
-        from ..qens.geometry import get_geometry_model
+        from .geometry import get_geometry_model
 
         gm = get_geometry_model(spec)
         for n in (f"{component}_amplitude", f"{component}_hwhm", "elastic_amplitude"):
@@ -289,8 +289,8 @@ class FitSetup:
         (``<component>_D``, ...), geometry parameters ``eisf_<name>``.  The elastic line of the
         model, if any, stays free per group (an immobile or container contribution).
         """
-        from ..qens.diffusion import get_diffusion_model
-        from ..qens.geometry import get_geometry_model
+        from .diffusion import get_diffusion_model
+        from .geometry import get_geometry_model
 
         dm = get_diffusion_model(diffusion)
         gm = get_geometry_model(geometry)
@@ -325,6 +325,35 @@ class FitSetup:
         if immobile:
             glob["immobile"] = (float(init.get("immobile", 0.1)), 0.0, 1.0)
         return glob
+
+    def parameter_unit(self, name: str, data_unit: str = "dimensionless") -> str:
+        """Unit (scipp spelling) of a model or fit parameter: energies meV, amplitudes and the
+        per-group intensity data x meV (areas of unit-area lines), bg0 the data's, bg1 data/meV,
+        diffusion and geometry parameters those of their model."""
+        import re
+
+        import scipp as sc
+
+        from ..units import scipp_unit
+
+        base = re.sub(r"_q\d+$", "", name)
+        data = sc.Unit(data_unit or "dimensionless")
+        if base == "shift" or base.endswith(("_hwhm", "_E0", "_center")):
+            return "meV"
+        if base.endswith("_amplitude") or base == "intensity":
+            return str(data * sc.Unit("meV"))
+        if base in ("bg0", "bg1"):
+            return str(data if base == "bg0" else data / sc.Unit("meV"))
+        if base == "immobile":
+            return "dimensionless"
+        gm = getattr(self, "geometry", None)
+        if gm is not None and base.startswith("eisf_") and base[5:] in gm.params:
+            return scipp_unit(gm.units[gm.params.index(base[5:])])
+        for comp, dm in getattr(self, "diffusion", {}).items():
+            p = base[len(comp) + 1:] if base.startswith(f"{comp}_") else None
+            if p in dm.params:
+                return scipp_unit(dm.units[dm.params.index(p)])
+        return ""
 
     def describe(self) -> dict[str, str]:
         """Parameter -> rule, for result files."""

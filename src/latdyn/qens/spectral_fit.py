@@ -17,10 +17,11 @@ import numpy as np
 import scipp as sc
 from scipy import sparse
 
+from ..convolution.resolution import AnalyticResolution, MeasuredResolution
 from ..errors import FitError, InputError
-from .model import FitSetup
-from .resolution import AnalyticResolution, MeasuredResolution
-from .results import FitResult, GroupResult
+from ..fitresult import solve
+from .spectral_model import FitSetup
+from .spectral_result import GroupResult, SpectralFitResult
 
 __all__ = ["fit", "data_arrays"]
 
@@ -87,10 +88,12 @@ def _group_problems(y, s, zero_errors, masked=None):
 class _Problem:
     """lmfit parameters, residual and Jacobian sparsity of a setup on a set of groups."""
 
-    def __init__(self, setup: FitSetup, Q, res, y, s, mask, start=None, shared_as_perq=False):
+    def __init__(self, setup: FitSetup, Q, res, y, s, mask, start=None, shared_as_perq=False,
+                 data_unit: str = "dimensionless"):
         import lmfit
 
         self.setup, self.Q, self.res, self.y, self.mask = setup, Q, res, y, mask
+        self.units: dict[str, str] = {}
         self.s = np.where(mask & (s > 0), s, 1.0)
         self.nq = Q.size
         self.params = lmfit.Parameters()
@@ -102,6 +105,7 @@ class _Problem:
             v = float(np.clip(v, lo, hi)) if np.isfinite(v) else init
             self.params.add(name, value=v, min=lo, max=hi)
             self.owner[name] = group
+            self.units[name] = setup.parameter_unit(name, data_unit)
 
         for n in setup.model.param_names:
             r = setup.rules[n]
@@ -211,10 +215,9 @@ def _guess(name, default, y, res, mask):
 
 
 def _minimize(prob: _Problem, max_nfev=None, sparse_jac=True):
-    """Trust-region least squares (scipy) on the varied lmfit parameters; lmfit-like result."""
+    """Bounded least squares (:func:`latdyn.fitresult.solve`) on the varied lmfit parameters;
+    an lmfit-like result with ``stopped_on_limit`` set when the evaluation limit ended it."""
     from types import SimpleNamespace
-
-    from scipy.optimize import least_squares
 
     params = prob.params.copy()
     names = [n for n, p in params.items() if p.vary and not p.expr]
@@ -228,31 +231,25 @@ def _minimize(prob: _Problem, max_nfev=None, sparse_jac=True):
         params.update_constraints()
         return prob.residual(params)
 
-    kws = {}
-    if sparse_jac and prob.nq > 1 and not any(p.expr for p in params.values()):
-        kws["jac_sparsity"] = prob.sparsity()
-    sol = least_squares(fun, x0, bounds=(lo, hi), method="trf", x_scale="jac", max_nfev=max_nfev,
-                        ftol=1e-10, xtol=1e-10, gtol=1e-10, **kws)
-    r = fun(sol.x)
-    J = sol.jac.toarray() if sparse.issparse(sol.jac) else np.asarray(sol.jac)
-    try:
-        covar = np.linalg.inv(J.T @ J)
-        if not np.all(np.isfinite(covar)) or np.any(np.diag(covar) < 0):
-            covar = None
-    except np.linalg.LinAlgError:
-        covar = None
+    sparsity = prob.sparsity() if sparse_jac and prob.nq > 1 and not any(p.expr for p in params.values()) \
+        else None
+    sol = solve(fun, x0, lo, hi, jac_sparsity=sparsity, max_nfev=max_nfev)
+    fun(sol.x)
+    covar = sol.covariance
     for n, p in params.items():
         p.stderr = float(np.sqrt(covar[names.index(n), names.index(n)])) if covar is not None \
             and n in names else None
-    return SimpleNamespace(params=params, var_names=names, covar=covar, success=bool(sol.status > 0),
-                           message=str(sol.message), residual=r, ndata=r.size, nvarys=len(names),
-                           nfree=r.size - len(names), chisqr=float(r @ r), mcmc=False)
+    r = sol.residual
+    return SimpleNamespace(params=params, var_names=names, covar=covar, success=sol.success,
+                           stopped_on_limit=sol.stopped_on_limit, message=sol.message, residual=r,
+                           ndata=r.size, nvarys=len(names), nfree=r.size - len(names),
+                           chisqr=float(r @ r), mcmc=False)
 
 
 def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global",
         zero_errors: str = "fail", start: dict | None = None, mcmc: dict | None = None,
         max_nfev: int | None = None, source: str | None = None, progress: bool | None = None
-        ) -> FitResult:
+        ) -> SpectralFitResult:
     """Fit ``setup`` to ``data`` convolved with ``resolution``.
 
     data: DataArray ('Q', 'E') or ('E') with variances (meV for E).
@@ -290,7 +287,8 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
     fits = []
     if good and mode == "global":
         g = np.array(good)
-        prob = _Problem(setup, Q[g], res_all.subset(g), y[g], s[g], masks[g], start)
+        prob = _Problem(setup, Q[g], res_all.subset(g), y[g], s[g], masks[g], start,
+                        data_unit=str(data.unit))
         out = _minimize(prob, max_nfev)
         if mcmc:
             out = _run_mcmc(prob, out, mcmc)
@@ -304,7 +302,7 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
         for i in it:
             gi = np.array([i])
             prob = _Problem(setup, Q[gi], res_all.subset(gi), y[gi], s[gi], masks[gi], warm,
-                            shared_as_perq=True)
+                            shared_as_perq=True, data_unit=str(data.unit))
             try:
                 out = _minimize(prob, max_nfev)
                 if mcmc:
@@ -328,7 +326,7 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
                 status.setdefault(int(gi), "ok")
     if not fits:
         raise FitError("no Q group could be fitted: " + "; ".join(status.values()), file=source)
-    return FitResult.build(setup, mode, fits, groups, status, Q, E, source)
+    return SpectralFitResult.build(setup, mode, fits, groups, status, Q, E, source)
 
 
 def _run_mcmc(prob: _Problem, out, opts: dict):
@@ -361,4 +359,5 @@ def _run_mcmc(prob: _Problem, out, opts: dict):
     res.residual = out.residual
     res.chisqr, res.nfree, res.ndata, res.nvarys = out.chisqr, out.nfree, out.ndata, out.nvarys
     res.mcmc = True
+    res.stopped_on_limit = out.stopped_on_limit
     return res

@@ -21,31 +21,23 @@ report, tables and figures.  Units: E meV, Q 1/A, HWHM meV, D A^2/ps, tau ps, le
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipp as sc
 
 from ..errors import FitError, InputError, LatdynError
-from .fit import fit
-from .model import FitSetup, qens_model
-from .results import FitResult
+from ..fitresult import FitResult, Parameter, Quantities, Quantity, diagnose, solve
+from ..units import scipp_unit
+from .diffusion import diffusion_name, get_diffusion_model
+from .geometry import get_geometry_model
+from .spectral_fit import fit
+from .spectral_model import FitSetup, qens_model
+from .spectral_result import SpectralFitResult
 
 __all__ = ["QensPlan", "QensAnalysis", "analyse", "ordered_widths", "selection_table",
-           "resolution_hwhm", "diffusion_name"]
-
-_DIFFUSION_ALIASES = {"fick": "fick", "ce": "chudley-elliott", "chudley-elliott": "chudley-elliott",
-                      "hr": "hall-ross", "hall-ross": "hall-ross", "ss": "singwi-sjolander",
-                      "singwi-sjolander": "singwi-sjolander", "jump": "singwi-sjolander"}
-
-
-def diffusion_name(name: str) -> str:
-    """Full diffusion-model name from a short one (fick, ce, hr, ss)."""
-    key = name.strip().lower().replace("_", "-")
-    if key not in _DIFFUSION_ALIASES:
-        raise InputError(f"unknown diffusion model; use one of {sorted(_DIFFUSION_ALIASES)}",
-                         field="diffusion", value=name)
-    return _DIFFUSION_ALIASES[key]
+           "resolution_hwhm", "CurveFit", "fit_hwhm", "fit_eisf"]
 
 
 @dataclass
@@ -116,48 +108,112 @@ class QensAnalysis:
 
     plan: QensPlan
     data: sc.DataArray
-    perq: dict[int, FitResult]
+    perq: dict[int, SpectralFitResult]
     selection: list[dict]
     chosen: int
     group_choice: list[dict]
     widths: list[dict]
     hwhm_fits: dict[str, object]
     eisf_fits: dict[str, object]
-    global_result: FitResult | None = None
+    global_result: SpectralFitResult | None = None
     global_setup: FitSetup | None = None
     notes: list[str] = field(default_factory=list)
+    spectral_model: str = "elastic-lorentzians"
+    instrument: str | None = None
+    inputs: list = field(default_factory=list)
 
     @property
-    def final(self) -> FitResult:
+    def final(self) -> SpectralFitResult:
         """The global fit when there is one, else the chosen per-Q fit."""
         return self.global_result if self.global_result is not None else self.perq[self.chosen]
 
     def summary(self) -> dict:
+        """The chosen number of Lorentzians and every fitted model with its statistics, values
+        (value, error, unit) and convergence, as plain JSON-able data."""
         out = {"chosen_lorentzians": self.chosen, "criterion": self.plan.criterion}
-        for name, r in self.hwhm_fits.items():
-            for k, (v, e) in r.derived.items():
-                out[f"hwhm_fit.{name}.{k}"] = v
-                out[f"hwhm_fit.{name}.{k}_err"] = e
-            out[f"hwhm_fit.{name}.chi2_red"] = r.redchi
-        for name, r in self.eisf_fits.items():
-            for k, (v, e) in r.params.items():
-                out[f"eisf_fit.{name}.{k}"] = v
-                out[f"eisf_fit.{name}.{k}_err"] = e
-            out[f"eisf_fit.{name}.chi2_red"] = r.redchi
+        for kind, fits in (("hwhm_fits", self.hwhm_fits), ("eisf_fits", self.eisf_fits)):
+            out[kind] = {name: {"parameters": {p.name: p.as_dict() for p in r.parameters},
+                                "derived": r.derived.as_json(), **r.statistics()}
+                         for name, r in fits.items()}
         if self.global_result is not None:
             g = self.global_result
-            out |= {"global.chi2_red": g.redchi, "global.aic": g.aic, "global.bic": g.bic,
-                    "global.nvarys": g.nvarys}
-            for k, (v, e) in g.derived.items():
-                out[f"global.{k}"] = v
-                out[f"global.{k}_err"] = e
+            out["global"] = {**g.statistics(), "derived": g.derived.as_json()}
         return out
+
+    def headline(self) -> dict:
+        """The one result to quote: the global fit's physics when there is a global fit, else
+        the first diffusion model fitted to HWHM(Q); the other fits are cross-checks."""
+        if self.global_result is not None:
+            g = self.global_result
+            return {"source": "global fit", "quantities": g.derived.as_json(), "converged": g.converged,
+                    "reasons": list(g.reasons), "reduced_chi2": g.reduced_chi2}
+        for name, r in self.hwhm_fits.items():
+            return {"source": f"HWHM(Q) fit ({name})", "quantities": r.derived.as_json(),
+                    "converged": r.converged, "reasons": list(r.reasons), "reduced_chi2": r.reduced_chi2}
+        return {"source": f"per-Q fits ({self.chosen} Lorentzians)", "quantities": {},
+                "converged": self.perq[self.chosen].converged,
+                "reasons": list(self.perq[self.chosen].reasons),
+                "reduced_chi2": self.perq[self.chosen].reduced_chi2}
+
+    def cross_checks(self) -> dict:
+        """Every fit other than the headline one, by name, with its quantities and convergence."""
+        head = self.headline()["source"]
+        out = {}
+        for kind, fits in (("HWHM(Q) fit", self.hwhm_fits), ("EISF(Q) fit", self.eisf_fits)):
+            for name, r in fits.items():
+                label = f"{kind} ({name})"
+                if label != head:
+                    q = {p.name: p.as_dict() for p in r.parameters} | r.derived.as_json()
+                    out[label] = {"quantities": q, "converged": r.converged,
+                                  "reduced_chi2": r.reduced_chi2}
+        return out
+
+    def warnings(self) -> list[str]:
+        """Why a result should not be used as it stands: the final fit did not converge (its
+        reasons), a model fit of the Q dependence did not."""
+        out = []
+        f = self.final
+        if not f.converged:
+            what = "global fit" if self.global_result is not None else f"per-Q fit ({self.chosen} L)"
+            out += [f"{what}: {r}" for r in f.reasons]
+        for kind, fits in (("HWHM(Q)", self.hwhm_fits), ("EISF(Q)", self.eisf_fits)):
+            for name, r in fits.items():
+                out += [f"{kind} fit {name}: {x}" for x in r.reasons]
+        return out
+
+    def rows(self) -> list[dict]:
+        """The per-Q table: Q, widths, EISF and chi2_red per group."""
+        keys = ("Q", "hwhm_1", "hwhm_1_err", "hwhm_2", "hwhm_2_err", "eisf", "eisf_err", "chi2_red")
+        return [{k: r.get(k) for k in keys if k in r} for r in self.widths]
+
+    def to_json(self) -> dict:
+        """Everything the command line prints with --json (values with error and unit)."""
+        e = self.data.coords["E"].values
+        return {"chosen_lorentzians": self.chosen, "spectral_model": self.spectral_model,
+                "temperature": ({"value": self.plan.temperature, "unit": "K"}
+                                if self.plan.temperature else None),
+                "energy_range": {"value": [float(e.min()), float(e.max())], "unit": "meV"},
+                "result": self.headline(), "cross_checks": self.cross_checks(),
+                "converged": self.final.converged, "warnings": self.warnings(), "notes": list(self.notes)}
+
+    def write(self, folder, command: str | None = None) -> list:
+        """Write report.html, figures/, CSV tables and HDF5 results into ``folder`` (replaced
+        whole; layouts in docs/qens.md); returns the paths."""
+        from .report import write_analysis
+
+        return write_analysis(self, folder, command)
+
+    def report(self, command: str | None = None):
+        """The HTML report (a :class:`latdyn.report.Report`; ``.write(path)`` or ``.to_html()``)."""
+        from .report import build_report
+
+        return build_report(self, command)
 
 
 def resolution_hwhm(resolution, data: sc.DataArray) -> float:
     """Median half width at half maximum (meV) of the resolution over the Q groups of ``data``."""
-    from .fit import _half_width, data_arrays
-    from .resolution import MeasuredResolution
+    from ..convolution.resolution import MeasuredResolution
+    from .spectral_fit import _half_width, data_arrays
 
     if isinstance(resolution, sc.DataArray):
         resolution = MeasuredResolution.from_data(resolution)
@@ -184,7 +240,7 @@ def _shift_rule(s: FitSetup, plan: QensPlan) -> None:
         s.share("shift", 0.0, -np.inf, np.inf)
 
 
-def ordered_widths(result: FitResult) -> list[dict]:
+def ordered_widths(result: SpectralFitResult) -> list[dict]:
     """Per group: Q, the Lorentzians ordered by HWHM (hwhm_k, amplitude_k with errors, k = 1 the
     narrowest), the elastic fraction (EISF) with its error, chi2_red."""
     rows = []
@@ -209,7 +265,8 @@ def ordered_widths(result: FitResult) -> list[dict]:
     return rows
 
 
-def selection_table(results: dict[int, FitResult], criterion: str) -> tuple[int, list[dict], list[dict]]:
+def selection_table(results: dict[int, SpectralFitResult], criterion: str
+                    ) -> tuple[int, list[dict], list[dict]]:
     """(chosen N, rows over N, rows over groups) comparing per-Q fits on their common groups.
 
     IC_N = sum_g chi2_g + c k_N(g), c = 2 (AIC) or ln n_g (BIC) per group; Akaike weights
@@ -231,7 +288,7 @@ def selection_table(results: dict[int, FitResult], criterion: str) -> tuple[int,
         npts = sum(per_group[i][n][2] for i in common)
         aic = chi2 + 2 * k
         bic = sum(per_group[i][n][0] + per_group[i][n][1] * np.log(per_group[i][n][2]) for i in common)
-        tot[n] = {"lorentzians": n, "chi2": chi2, "ndata": npts, "k": k,
+        tot[n] = {"lorentzians": n, "chi2": chi2, "n_points": npts, "k": k,
                   "chi2_red": chi2 / max(npts - k, 1), "aic": aic, "bic": bic}
     best = min(tot, key=lambda n: tot[n][criterion])
     w = {n: np.exp(-(tot[n][criterion] - tot[best][criterion]) / 2) for n in tot}
@@ -248,9 +305,9 @@ def selection_table(results: dict[int, FitResult], criterion: str) -> tuple[int,
     return best, rows, grows
 
 
-def _free_per_group(r: FitResult) -> int:
+def _free_per_group(r: SpectralFitResult) -> int:
     n_groups = max(len(r.groups), 1)
-    return int(round(r.nvarys / n_groups))
+    return int(round(r.n_varied / n_groups))
 
 
 def _eisf_points(rows: list[dict]):
@@ -263,10 +320,8 @@ def _eisf_points(rows: list[dict]):
 def analyse(data: sc.DataArray, resolution, plan: QensPlan, source: str | None = None,
             progress: bool | None = None) -> QensAnalysis:
     """Run the per-Q fits, model selection, HWHM(Q)/EISF(Q) fits and the global fit."""
-    from ..qens import fit_eisf, fit_hwhm
-
     notes: list[str] = []
-    perq: dict[int, FitResult] = {}
+    perq: dict[int, SpectralFitResult] = {}
     errors = {}
     wmin = plan.min_width if plan.min_width is not None else 0.1 * resolution_hwhm(resolution, data)
     notes.append(f"per-Q Lorentzian HWHM bounded below by {wmin:.4g} meV"
@@ -376,3 +431,178 @@ def _global_start(a: QensAnalysis, s: FitSetup) -> dict[str, float]:
         if "shift" in g.values and s.rules["shift"].kind == "shared":
             start.setdefault("shift", float(g.values["shift"]))
     return start
+
+
+# --- step 3: the Q dependence of widths and elastic fractions -------------------------------------
+@dataclass
+class CurveFit(FitResult):
+    """A model curve fitted to values over Q (the :class:`latdyn.fitresult.FitResult` protocol):
+    HWHM(Q) to a diffusion model or EISF(Q) to a geometry model."""
+
+    model: str
+    names: list[str]
+    values: np.ndarray
+    errors: np.ndarray
+    units: list[str]
+    covariance: np.ndarray | None
+    chi2: float
+    n_points: int
+    function: Callable = field(repr=False)
+    lower: np.ndarray = field(repr=False, default=None)
+    upper: np.ndarray = field(repr=False, default=None)
+    stopped_on_limit: bool = False
+    optimiser_message: str = ""
+    derived: Quantities = field(default_factory=Quantities)
+
+    @property
+    def n_varied(self) -> int:
+        return len(self.names)
+
+    @property
+    def covariance_names(self) -> list[str]:
+        return list(self.names)
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        lo = self.lower if self.lower is not None else np.full(len(self.names), -np.inf)
+        hi = self.upper if self.upper is not None else np.full(len(self.names), np.inf)
+        return [Parameter(n, float(v), float(e), scipp_unit(u), True, float(a), float(b))
+                for n, v, e, u, a, b in zip(self.names, self.values, self.errors, self.units, lo, hi,
+                                            strict=True)]
+
+    @property
+    def reasons(self) -> list[str]:
+        return diagnose(parameters=self.parameters, covariance=self.covariance,
+                        stopped_on_limit=self.stopped_on_limit, message=self.optimiser_message)
+
+    @property
+    def params(self) -> dict[str, tuple[float, float]]:
+        """Parameter name -> (value, standard error)."""
+        return {n: (float(v), float(e)) for n, v, e in zip(self.names, self.values, self.errors, strict=True)}
+
+    def curve(self, Q) -> np.ndarray:
+        """The fitted model at Q (1/A)."""
+        return np.asarray(self.function(np.atleast_1d(np.asarray(Q, float)), *self.values), dtype=float)
+
+    def summary(self) -> dict:
+        """One table row: model, statistics, every parameter and derived quantity with its error."""
+        out = {"model": self.model, "chi2": self.chi2, "chi2_red": self.reduced_chi2,
+               "n_points": self.n_points, "n_varied": self.n_varied, "aic": self.aic, "bic": self.bic,
+               "converged": self.converged}
+        for n, (v, e) in self.params.items():
+            out[n], out[f"{n}_err"] = v, e
+        for n, qv in self.derived.items():
+            if n not in self.names:
+                out[n], out[f"{n}_err"] = qv.value, qv.error
+        return out
+
+
+def _points(Q, y, err, what: str):
+    q = np.asarray(Q, dtype=float).ravel()
+    v = np.asarray(y, dtype=float).ravel()
+    e = np.asarray(err, dtype=float).ravel()
+    if not (q.size == v.size == e.size):
+        raise InputError(f"Q, {what} and errors must have the same length", field=what,
+                         value=(q.size, v.size, e.size))
+    ok = np.isfinite(q) & np.isfinite(v) & np.isfinite(e) & (e > 0)
+    if ok.sum() < 2:
+        raise FitError(f"fewer than 2 points with finite {what} and positive error", field=what,
+                       value=int(ok.sum()))
+    return q[ok], v[ok], e[ok]
+
+
+def _fit(f, names, units, x0, lo, hi, q, y, e, label, scale_covar) -> CurveFit:
+    if q.size < len(names):
+        raise FitError(f"{label}: {q.size} points cannot determine {len(names)} parameters",
+                       field="model", value=label)
+    x0 = np.clip(np.asarray(x0, float), np.asarray(lo) + 1e-12, np.asarray(hi) - 1e-12)
+
+    def resid(p):
+        return (f(q, *p) - y) / e
+
+    sol = solve(resid, x0, lo, hi, max_nfev=2000, tol=1e-12)
+    chi2 = sol.chi2
+    cov = sol.covariance
+    if cov is not None and scale_covar:
+        cov = cov * chi2 / max(q.size - len(names), 1)
+    err = np.sqrt(np.diag(cov)) if cov is not None else np.full(len(names), np.nan)
+    return CurveFit(label, list(names), sol.x, err, list(units), cov, chi2, int(q.size), f,
+                    np.asarray(lo, float), np.asarray(hi, float), sol.stopped_on_limit, sol.message)
+
+
+def fit_hwhm(Q, hwhm, error, model: str, init: dict | None = None, scale_covar: bool = False) -> CurveFit:
+    """Fit Gamma(Q) (HWHM, meV, with errors) to a diffusion model of :mod:`latdyn.qens.diffusion`.
+
+    Returns a :class:`CurveFit`; ``derived`` holds D in A^2/ps, cm^2/s and m^2/s and the
+    residence time / jump length of the model, each with its propagated error.
+    """
+    dm = get_diffusion_model(model)
+    q, y, e = _points(Q, hwhm, error, "HWHM")
+    init = init or {}
+    x0 = [float(init.get(p, g)) for p, g in zip(dm.params, dm.guess, strict=True)]
+    if "D" in dm.params and "D" not in init:  # the low-Q slope: Gamma = hbar D Q^2
+        from ..units import HBAR_MEV_PS
+
+        k = np.argsort(q)[: max(2, q.size // 3)]
+        x0[dm.params.index("D")] = max(float(np.median(y[k] / (HBAR_MEV_PS * q[k] ** 2))), 1e-4)
+
+    def f(Q, *p):
+        return dm.hwhm(Q, **dict(zip(dm.params, p, strict=True)))
+
+    r = _fit(f, dm.params, dm.units, x0, [1e-10] * len(x0), [np.inf] * len(x0), q, y, e, dm.name,
+             scale_covar)
+    r.derived = _propagate_derived(lambda **p: dm.derived(**p), r)
+    return r
+
+
+def fit_eisf(Q, eisf, error, spec: str, immobile: bool = False, init: dict | None = None,
+             scale_covar: bool = False) -> CurveFit:
+    """Fit EISF(Q) (with errors) to a geometry model spec of :mod:`latdyn.qens.geometry`.
+
+    Only the parameters that shape the EISF are fitted (lengths, and with ``immobile`` the
+    immobile fraction p: EISF = p + (1 - p) A_0); a rate or time that only sets the widths is
+    held at its guess and is not reported.
+    """
+    gm = get_geometry_model(spec)
+    q, y, e = _points(Q, eisf, error, "EISF")
+    init = init or {}
+    shape = [p for p, u in zip(gm.params, gm.units, strict=True) if u in ("A", "A^2")]
+    fixed = {p: float(init.get(p, g)) for p, g in zip(gm.params, gm.guess, strict=True) if p not in shape}
+    names = shape + (["immobile"] if immobile else [])
+    units = [u for p, u in zip(gm.params, gm.units, strict=True) if p in shape] + (["1"] if immobile else [])
+    guess = dict(zip(gm.params, gm.guess, strict=True))
+    x0 = [float(init.get(p, guess[p])) for p in shape]
+    x0 += [float(init.get("immobile", 0.1))] if immobile else []
+    lo = [1e-6] * len(shape) + ([0.0] if immobile else [])
+    hi = [np.inf] * len(shape) + ([1.0] if immobile else [])
+
+    def f(Q, *p):
+        kw = dict(zip(shape, p[: len(shape)], strict=True)) | fixed
+        return gm.eisf(Q, immobile=p[-1] if immobile else 0.0, **kw)
+
+    # EISF models are oscillatory in the length: start from a few lengths, keep the best
+    best = None
+    for scale in (1.0, 0.6, 1.6):
+        x = list(x0)
+        x[: len(shape)] = [v * scale for v in x0[: len(shape)]]
+        r = _fit(f, names, units, x, lo, hi, q, y, e, gm.name, scale_covar)
+        if best is None or r.chi2 < best.chi2 - 1e-9:
+            best = r
+    return best
+
+
+def _propagate_derived(fn, r: CurveFit) -> Quantities:
+    """Quantities fn(**parameters) -> {name: (value, unit)} with errors sigma^2 = g^T C g."""
+    vals = dict(zip(r.names, r.values, strict=True))
+    base = fn(**vals)
+    out = {}
+    for key, (v, unit) in base.items():
+        g = np.zeros(len(r.names))
+        for i, n in enumerate(r.names):
+            h = 1e-7 * max(abs(vals[n]), 1e-12)
+            up = dict(vals)
+            up[n] += h
+            g[i] = (fn(**up)[key][0] - v) / h
+        err = float(np.sqrt(max(g @ r.covariance @ g, 0.0))) if r.covariance is not None else np.nan
+        out[key] = Quantity(float(v), err, unit)
+    return Quantities(out)
