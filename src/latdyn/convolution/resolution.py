@@ -24,7 +24,8 @@ from ..errors import InputError
 from ..lineshapes import hwhm_from_sigma, pseudo_voigt
 from .kernels import gaussian_conv_analytic, hat_kernel, pole_conv_analytic, poles
 
-__all__ = ["MeasuredResolution", "AnalyticResolution", "fit_resolution", "resolution_arrays"]
+__all__ = ["MeasuredResolution", "AnalyticResolution", "fit_resolution", "resolution_arrays",
+           "match_groups", "MATCH_MODES"]
 
 
 def resolution_arrays(da: sc.DataArray, source: str | None = None):
@@ -47,15 +48,55 @@ def resolution_arrays(da: sc.DataArray, source: str | None = None):
     return q, e, v
 
 
-def _group_map(n_res: int, q_res, q_data: np.ndarray, source) -> np.ndarray:
+#: how resolution groups are matched to data groups
+MATCH_MODES = ("q", "nearest", "index")
+
+
+def match_groups(n_res: int, q_res, q_data: np.ndarray, match: str = "q", tolerance: float | None = None,
+                 source=None) -> tuple[np.ndarray, dict[int, str]]:
+    """(resolution group of each data group, notes per data group).
+
+    One resolution spectrum serves every group.  Otherwise groups are matched by |Q|
+    (``match='q'``): each data group takes the resolution group at the same |Q| within
+    ``tolerance`` (1/A; default half the smallest |Q| step of the data, or 0.05 1/A for one
+    group), and any data group without one is an InputError that lists both |Q| lists.
+    ``match='nearest'`` takes the nearest |Q| whatever the distance and notes every
+    substitution beyond the tolerance; ``match='index'`` pairs groups by position (only when
+    both have the same number of groups), with a note that |Q| was not checked."""
+    if match not in MATCH_MODES:
+        raise InputError(f"resolution matching must be one of {list(MATCH_MODES)}", field="resolution_match",
+                         value=match)
+    q_data = np.asarray(q_data, dtype=float)
     if n_res == 1:
-        return np.zeros(q_data.size, dtype=int)
-    if n_res == q_data.size:
-        return np.arange(q_data.size)
-    if q_res is None:
-        raise InputError(f"resolution has {n_res} groups but the data {q_data.size}, and no Q "
-                         "coordinate to match them", file=source, field="Q", value=n_res)
-    return np.abs(q_res[None, :] - q_data[:, None]).argmin(axis=1)
+        return np.zeros(q_data.size, dtype=int), {}
+    if match == "index":
+        if n_res != q_data.size:
+            raise InputError(f"the resolution has {n_res} groups and the data {q_data.size}: they cannot "
+                             "be paired by position", file=source, field="resolution_match", value="index")
+        return np.arange(q_data.size), {i: "resolution paired by position (|Q| not checked)"
+                                        for i in range(q_data.size)}
+    qr = None if q_res is None else np.asarray(q_res, dtype=float)
+    if qr is None or not np.all(np.isfinite(qr)) or not np.all(np.isfinite(q_data)):
+        raise InputError(f"the resolution has {n_res} groups but no |Q| to match them to the data's "
+                         f"{q_data.size} (give |Q| for both, or resolution_match='index' / "
+                         "--resolution-match index to pair them by position)", file=source, field="Q",
+                         value=n_res)
+    if tolerance is None:
+        steps = np.diff(np.unique(q_data))
+        tolerance = 0.5 * float(steps.min()) if steps.size else 0.05
+    dist = np.abs(qr[None, :] - q_data[:, None])
+    gmap = dist.argmin(axis=1)
+    off = dist[np.arange(q_data.size), gmap]
+    far = np.where(off > tolerance)[0]
+    if far.size and match == "q":
+        raise InputError(f"{far.size} data group(s) have no resolution group within {tolerance:.3g} 1/A "
+                         f"(data |Q|: {np.round(q_data, 4).tolist()}; resolution |Q|: "
+                         f"{np.round(qr, 4).tolist()}); use --resolution-match nearest "
+                         "(resolution_match='nearest') to take the nearest one anyway", file=source,
+                         field="Q", value=np.round(q_data[far], 4).tolist())
+    notes = {int(i): f"resolution of |Q| = {qr[gmap[i]]:.4g} 1/A used for the data group at "
+                     f"{q_data[i]:.4g} 1/A (nearest; {off[i]:.3g} 1/A apart)" for i in far}
+    return gmap, notes
 
 
 @dataclass
@@ -66,16 +107,20 @@ class MeasuredResolution:
     values: np.ndarray
     Q: np.ndarray | None = None
     source: str | None = None
+    match: str = "q"
+    tolerance: float | None = None
 
     @classmethod
-    def from_data(cls, da: sc.DataArray, source: str | None = None) -> MeasuredResolution:
+    def from_data(cls, da: sc.DataArray, source: str | None = None, match: str = "q",
+                  tolerance: float | None = None) -> MeasuredResolution:
         q, e, v = resolution_arrays(da, source)
-        return cls(e, v, q, source)
+        return cls(e, v, q, source, match, tolerance)
 
     def prepare(self, E: np.ndarray, Q: np.ndarray) -> PreparedMeasured:
         """Resample onto a uniform grid of the data spacing; record per-group problems."""
         E = np.asarray(E, dtype=float)
-        gmap = _group_map(self.values.shape[0], self.Q, np.asarray(Q, float), self.source)
+        gmap, notes = match_groups(self.values.shape[0], self.Q, np.asarray(Q, float), self.match,
+                                   self.tolerance, self.source)
         d = np.diff(E)
         h = float(np.min(d))
         uniform = bool(np.allclose(d, d.mean(), rtol=1e-5, atol=0))
@@ -111,7 +156,7 @@ class MeasuredResolution:
                                f"not overlap the data ({E[0]:.4g} to {E[-1]:.4g} meV)")
                 continue
             R[i] = ri / a2
-        return PreparedMeasured(E, x, h, R, uniform, n_lo, problems)
+        return PreparedMeasured(E, x, h, R, uniform, n_lo, problems, notes)
 
 
 @dataclass
@@ -125,6 +170,7 @@ class PreparedMeasured:
     uniform: bool
     offset: int
     problems: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
     _fft: dict = field(default_factory=dict, repr=False)
 
     def subset(self, groups) -> PreparedMeasured:
@@ -195,12 +241,15 @@ class AnalyticResolution:
     center: np.ndarray
     Q: np.ndarray | None = None
     source: str | None = None
+    match: str = "q"
+    tolerance: float | None = None
 
     def prepare(self, E: np.ndarray, Q: np.ndarray) -> PreparedAnalytic:
-        gmap = _group_map(np.size(self.sigma), self.Q, np.asarray(Q, float), self.source)
+        gmap, notes = match_groups(np.size(self.sigma), self.Q, np.asarray(Q, float), self.match,
+                                   self.tolerance, self.source)
         pick = lambda v: np.asarray(v, dtype=float).reshape(-1)[gmap]  # noqa: E731
         return PreparedAnalytic(np.asarray(E, float), pick(self.sigma), pick(self.eta), pick(self.a),
-                                pick(self.center), {})
+                                pick(self.center), {}, notes)
 
 
 @dataclass
@@ -213,6 +262,7 @@ class PreparedAnalytic:
     a: np.ndarray
     center: np.ndarray
     problems: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
 
     def subset(self, groups) -> PreparedAnalytic:
         g = np.asarray(groups)
@@ -252,8 +302,8 @@ class PreparedAnalytic:
         return val, mom + self.center[:, None] * val
 
 
-def fit_resolution(da: sc.DataArray, shape: str = "pseudo-voigt", source: str | None = None
-                   ) -> AnalyticResolution:
+def fit_resolution(da: sc.DataArray, shape: str = "pseudo-voigt", source: str | None = None,
+                   match: str = "q", tolerance: float | None = None) -> AnalyticResolution:
     """Fit a Gaussian or pseudo-Voigt (one HWHM, mixing eta) to each resolution spectrum.
 
     Least squares on the area-normalised spectrum, weighted by its errors where given.
@@ -292,4 +342,4 @@ def fit_resolution(da: sc.DataArray, shape: str = "pseudo-voigt", source: str | 
         out["eta"].append(sol.x[3] if shape == "pseudo-voigt" else 0.0)
     hw = np.array(out["hw"])
     return AnalyticResolution(sigma=hw / np.sqrt(2 * np.log(2)), eta=np.array(out["eta"]), a=hw,
-                              center=np.array(out["c"]), Q=q, source=source)
+                              center=np.array(out["c"]), Q=q, source=source, match=match, tolerance=tolerance)

@@ -68,6 +68,7 @@ class QensPlan:
     mcmc: dict | None = None
     zero_errors: str = "mask"
     min_width: float | None = None
+    resolution_match: str = "q"
 
     def __post_init__(self):
         self.lorentzians = tuple(sorted({int(n) for n in self.lorentzians}))
@@ -121,6 +122,8 @@ class QensAnalysis:
     spectral_model: str = "elastic-lorentzians"
     instrument: str | None = None
     inputs: list = field(default_factory=list)
+    resolution_hwhm: float = float("nan")
+    ranking: list[dict] = field(default_factory=list)
 
     @property
     def final(self) -> SpectralFitResult:
@@ -168,10 +171,37 @@ class QensAnalysis:
                                   "reduced_chi2": r.reduced_chi2}
         return out
 
+    def flags(self) -> list[str]:
+        """Implausible values in the final result: derived times, lengths and radii outside
+        :data:`PLAUSIBLE`, and energy shifts larger than the resolution HWHM (with their likely
+        causes)."""
+        out = []
+        f = self.final
+        quantities = dict(f.derived.items())
+        if self.global_result is None:
+            for name, r in self.hwhm_fits.items():
+                quantities |= {f"{name} {k}": q for k, q in r.derived.items()}
+        for name, q in quantities.items():
+            key = name.rsplit("_", 1)[-1] if name.rsplit("_", 1)[-1] in PLAUSIBLE else \
+                next((k for k in ("l_rms", "tau1") if name.endswith(k)), None)
+            lo, hi, unit = PLAUSIBLE.get(key, (None, None, None))
+            if lo is not None and q.unit == unit and not (lo <= q.value <= hi):
+                out.append(f"{name} = {q.value:.4g} {unit} lies outside the plausible range {lo:g} to "
+                           f"{hi:g} {unit}")
+        hw = self.resolution_hwhm
+        big = [(g.Q, float(np.ravel(g.values["shift"])[0])) for g in f.groups
+               if "shift" in g.values and np.isfinite(hw) and abs(float(np.ravel(g.values["shift"])[0])) > hw]
+        if big:
+            out.append(f"energy shift larger than the resolution HWHM ({hw:.3g} meV) in {len(big)} group(s) "
+                       f"(|Q|, shift meV: {', '.join(f'{q:.3g}: {s:+.3g}' for q, s in big)}): likely causes "
+                       "are a resolution run not centred like the sample (other temperature or position), "
+                       "a wrong sample temperature or detailed balance, or a line the model lacks")
+        return out
+
     def warnings(self) -> list[str]:
         """Why a result should not be used as it stands: the final fit did not converge (its
-        reasons), a model fit of the Q dependence did not."""
-        out = []
+        reasons), a model fit of the Q dependence did not, implausible values (:meth:`flags`)."""
+        out = list(self.flags())
         f = self.final
         if not f.converged:
             what = "global fit" if self.global_result is not None else f"per-Q fit ({self.chosen} L)"
@@ -181,10 +211,18 @@ class QensAnalysis:
                 out += [f"{kind} fit {name}: {x}" for x in r.reasons]
         return out
 
+    @property
+    def resolution_notes(self) -> dict[int, str]:
+        """Per data group, how its resolution was chosen when not at its own |Q|."""
+        return self.final.resolution_notes
+
     def rows(self) -> list[dict]:
-        """The per-Q table: Q, widths, EISF and chi2_red per group."""
+        """The per-Q table: Q, widths, EISF and chi2_red per group (and the resolution used,
+        when a group's resolution was substituted)."""
         keys = ("Q", "hwhm_1", "hwhm_1_err", "hwhm_2", "hwhm_2_err", "eisf", "eisf_err", "chi2_red")
-        return [{k: r.get(k) for k in keys if k in r} for r in self.widths]
+        notes = self.resolution_notes
+        return [{k: r.get(k) for k in keys if k in r} | ({"resolution": notes.get(r["group"], "own |Q|")}
+                                                          if notes else {}) for r in self.widths]
 
     def to_json(self) -> dict:
         """Everything the command line prints with --json (values with error and unit)."""
@@ -194,7 +232,9 @@ class QensAnalysis:
                                 if self.plan.temperature else None),
                 "energy_range": {"value": [float(e.min()), float(e.max())], "unit": "meV"},
                 "result": self.headline(), "cross_checks": self.cross_checks(),
-                "converged": self.final.converged, "warnings": self.warnings(), "notes": list(self.notes)}
+                "converged": self.final.converged, "flags": self.flags(), "warnings": self.warnings(),
+                "notes": list(self.notes), "ranking": self.ranking,
+                "resolution_matching": {str(k): v for k, v in self.resolution_notes.items()}}
 
     def write(self, folder, command: str | None = None) -> list:
         """Write report.html, figures/, CSV tables and HDF5 results into ``folder`` (replaced
@@ -210,13 +250,13 @@ class QensAnalysis:
         return build_report(self, command)
 
 
-def resolution_hwhm(resolution, data: sc.DataArray) -> float:
+def resolution_hwhm(resolution, data: sc.DataArray, match: str = "q") -> float:
     """Median half width at half maximum (meV) of the resolution over the Q groups of ``data``."""
     from ..convolution.resolution import MeasuredResolution
     from .spectral_fit import _half_width, data_arrays
 
     if isinstance(resolution, sc.DataArray):
-        resolution = MeasuredResolution.from_data(resolution)
+        resolution = MeasuredResolution.from_data(resolution, match=match)
     Q, E, _, _ = data_arrays(data)
     prep = resolution.prepare(E, Q)
     R = prep.delta(np.zeros(Q.size))
@@ -225,19 +265,33 @@ def resolution_hwhm(resolution, data: sc.DataArray) -> float:
     return float(np.median(w)) if w else float(np.median(np.diff(E)))
 
 
-def _perq_setup(plan: QensPlan, n: int, min_width: float = 1e-6) -> FitSetup:
+#: the energy offset of a group may move by at most this many resolution HWHM
+SHIFT_LIMIT = 2.0
+
+#: plausible ranges of derived QENS quantities (name ending -> (low, high, unit)); a value
+#: outside is flagged, never silently reported
+PLAUSIBLE = {"tau": (0.01, 1000.0, "ps"), "tau1": (0.01, 1000.0, "ps"), "l": (0.0, 10.0, "angstrom"),
+             "l_rms": (0.0, 10.0, "angstrom"), "radius": (0.0, 5.0, "angstrom"),
+             "d": (0.0, 10.0, "angstrom"), "a": (0.0, 10.0, "angstrom")}
+
+
+def _perq_setup(plan: QensPlan, n: int, min_width: float = 1e-6, res_hwhm: float = np.inf) -> FitSetup:
     s = FitSetup(qens_model(n, plan.background, temperature=plan.temperature, elastic=plan.elastic))
     for k in range(1, n + 1):
         s.set(f"L{k}_hwhm", np.nan, min_width, np.inf)
-    _shift_rule(s, plan)
+    _shift_rule(s, plan, res_hwhm)
     return s
 
 
-def _shift_rule(s: FitSetup, plan: QensPlan) -> None:
+def _shift_rule(s: FitSetup, plan: QensPlan, res_hwhm: float) -> None:
+    """Shift fixed at 0, shared or per group, within +-SHIFT_LIMIT resolution HWHM."""
+    lim = SHIFT_LIMIT * res_hwhm
     if plan.shift == "fixed":
         s.fix("shift", 0.0)
     elif plan.shift == "shared":
-        s.share("shift", 0.0, -np.inf, np.inf)
+        s.share("shift", 0.0, -lim, lim)
+    else:
+        s.set("shift", 0.0, -lim, lim)
 
 
 def ordered_widths(result: SpectralFitResult) -> list[dict]:
@@ -323,13 +377,16 @@ def analyse(data: sc.DataArray, resolution, plan: QensPlan, source: str | None =
     notes: list[str] = []
     perq: dict[int, SpectralFitResult] = {}
     errors = {}
-    wmin = plan.min_width if plan.min_width is not None else 0.1 * resolution_hwhm(resolution, data)
-    notes.append(f"per-Q Lorentzian HWHM bounded below by {wmin:.4g} meV"
-                 + (" (a tenth of the resolution HWHM)" if plan.min_width is None else ""))
+    hw = resolution_hwhm(resolution, data, plan.resolution_match)
+    wmin = plan.min_width if plan.min_width is not None else 0.1 * hw
+    notes.append(f"Lorentzian HWHM bounded below by {wmin:.4g} meV"
+                 + (" (a tenth of the resolution HWHM)" if plan.min_width is None else "")
+                 + f"; energy shift within +-{SHIFT_LIMIT:g} resolution HWHM ({SHIFT_LIMIT * hw:.4g} meV)")
     for n in plan.lorentzians:
         try:
-            perq[n] = fit(data, resolution, _perq_setup(plan, n, wmin), mode="per-q", source=source,
-                          zero_errors=plan.zero_errors, progress=progress)
+            perq[n] = fit(data, resolution, _perq_setup(plan, n, wmin, hw), mode="per-q", source=source,
+                          zero_errors=plan.zero_errors, progress=progress,
+                          resolution_match=plan.resolution_match)
         except FitError as exc:
             errors[n] = str(exc)
     if not perq:
@@ -362,32 +419,63 @@ def analyse(data: sc.DataArray, resolution, plan: QensPlan, source: str | None =
                 notes.append(f"EISF(Q) fit with {spec} failed: {exc}")
 
     out = QensAnalysis(plan, data, perq, selection, chosen, group_choice, widths, hwhm_fits, eisf_fits,
-                       notes=notes)
+                       notes=notes, resolution_hwhm=hw)
     if plan.wants_global:
-        setup, start = _global_setup(plan, out)
-        out.global_setup = setup
-        out.global_result = fit(data, resolution, setup, mode="global", start=start, mcmc=plan.mcmc,
-                                source=source, zero_errors=plan.zero_errors)
+        best = None
+        for starts in _rotation_starts(plan):
+            setup, start = _global_setup(plan, out, wmin, hw, starts)
+            try:
+                r = fit(data, resolution, setup, mode="global", start=start, mcmc=plan.mcmc, source=source,
+                        zero_errors=plan.zero_errors, resolution_match=plan.resolution_match)
+            except FitError as exc:
+                notes.append(f"a global fit start failed: {exc}")
+                continue
+            if best is None or (r.converged, -r.chi2) > (best[1].converged, -best[1].chi2):
+                best = (setup, r)
+        if best is None:
+            raise FitError("no global fit succeeded: " + "; ".join(notes[-3:]), file=source)
+        if len(_rotation_starts(plan)) > 1:
+            notes.append(f"translation x rotation: the best of {len(_rotation_starts(plan))} starting "
+                         "points of the rotation (lowest chi2 among converged fits) is kept")
+        out.global_setup, out.global_result = best
     elif plan.mcmc:
-        out.perq[chosen] = fit(data, resolution, _perq_setup(plan, chosen, wmin), mode="per-q",
+        out.perq[chosen] = fit(data, resolution, _perq_setup(plan, chosen, wmin, hw), mode="per-q",
                                mcmc=plan.mcmc, source=source, zero_errors=plan.zero_errors,
-                               progress=progress)
+                               progress=progress, resolution_match=plan.resolution_match)
     return out
 
 
-def _global_setup(plan: QensPlan, a: QensAnalysis) -> tuple[FitSetup, dict]:
+def _rotation_starts(plan: QensPlan) -> list[dict]:
+    """Starting points of the localised motion in a translation x rotation fit (the rotation
+    is not seen in the separable per-Q fits, and its chi^2 surface has several minima): the
+    model's own guess and, for lengths, a shorter and a longer one with a faster and a slower
+    rate."""
+    if not plan.rotation:
+        return [{}]
+    gm = get_geometry_model(plan.rotation)
+    base = dict(zip(gm.params, gm.guess, strict=True))
+    out = [{}]
+    for f_len, f_rate in ((0.8, 3.0), (1.3, 0.3)):
+        out.append({p: v * (f_len if u in ("A", "A^2") else f_rate if u in ("1/ps", "A^2/ps") else 1 / f_rate)
+                    for (p, v), u in zip(base.items(), gm.units, strict=True)})
+    return out
+
+
+def _global_setup(plan: QensPlan, a: QensAnalysis, min_width: float = 1e-6, res_hwhm: float = np.inf,
+                  rotation_start: dict | None = None) -> tuple[FitSetup, dict]:
     n = max(a.chosen, 1)
     model = qens_model(n, plan.background, temperature=plan.temperature, elastic=plan.elastic)
     s = FitSetup(model)
     for k in range(1, n + 1):
-        s.set(f"L{k}_hwhm", np.nan, 1e-6, np.inf)
-    _shift_rule(s, plan)
+        s.set(f"L{k}_hwhm", np.nan, min_width, np.inf)
+    _shift_rule(s, plan, res_hwhm)
     diff = plan.diffusion[0] if plan.diffusion else None
     dinit = ({k: v for k, (v, _) in a.hwhm_fits[diff].params.items()} if diff in a.hwhm_fits else None)
     geo = plan.eisf[0] if plan.eisf else None
     ginit = ({k: v for k, (v, _) in a.eisf_fits[geo].params.items()} if geo in a.eisf_fits else None)
     if plan.rotation:
-        s.tie_translation("L1", diff, plan.rotation, immobile=plan.immobile, init=dinit)
+        s.tie_translation("L1", diff, plan.rotation, immobile=plan.immobile,
+                          init=(dinit or {}) | (rotation_start or {}))
     else:
         if diff and not (geo and plan.expand):
             s.tie_diffusion("L1", diff, init=dinit)
@@ -397,7 +485,8 @@ def _global_setup(plan: QensPlan, a: QensAnalysis) -> tuple[FitSetup, dict]:
             else:
                 s.tie_eisf(geo, "L1", immobile=plan.immobile, init=ginit)
                 if not diff:  # localised motion only: one Q-independent width
-                    s.share("L1_hwhm", float(np.nanmedian([r["hwhm_1"] for r in a.widths])), 1e-6, np.inf)
+                    s.share("L1_hwhm", float(np.nanmedian([r["hwhm_1"] for r in a.widths])), min_width,
+                            np.inf)
     for name in plan.share:
         s.share(name)
     for name, v in plan.fix.items():
@@ -423,7 +512,7 @@ def _global_start(a: QensAnalysis, s: FitSetup) -> dict[str, float]:
         for k in range(1, nl + 1):
             start[f"L{k}_hwhm_q{j}"] = row[f"hwhm_{k}"]
             start[f"L{k}_amplitude_q{j}"] = row[f"amplitude_{k}"]
-        for name in ("elastic_amplitude", "shift", "bg0", "bg1"):
+        for name in ("elastic_amplitude", "shift", "bg0", "bg_low", "bg_high"):
             if name in g.values:
                 start[f"{name}_q{j}"] = float(g.values[name])
         total = sum(float(np.sum(v)) for k, v in g.values.items() if k.endswith("_amplitude"))

@@ -29,7 +29,7 @@ from .analysis import QensAnalysis, QensPlan, analyse
 from .prepare import as_q_groups, crop, on_grid_of, subtract
 
 __all__ = ["fit_measurement", "plan_from_options", "SPECTRAL_MODELS", "MODEL_TEXT", "read_entry",
-           "cylinder", "model_catalogue"]
+           "cylinder", "model_catalogue", "kf_ki_statement"]
 
 SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation")
 
@@ -153,10 +153,36 @@ def _energies(ei, ef, meta: dict, source) -> dict[str, float | None]:
     else:
         out = {"ei": meta.get("incident_energy")}
     if all(v is None for v in out.values()):
-        raise InputError("the absorption correction needs the incident (--ei) or final (--ef) energy; "
+        raise InputError("this correction needs the incident (--ei) or final (--ef) energy; "
                          "the file records neither",
                          file=source, field="ei")
     return out
+
+
+#: what the history of a reduced file says about k_f/k_i (Mantid's CorrectKiKf)
+_KFKI_DONE = ("correctkikf",)
+
+
+def kf_ki_statement(kf_ki: str, meta: dict) -> tuple[bool, str]:
+    """(apply ki/kf to the data?, the sentence for the report) for kf_ki 'auto', 'apply' or
+    'none'.  A measured intensity is (k_f/k_i) S(Q, E); 'apply' multiplies the data by k_i/k_f
+    to obtain S.  'auto' applies nothing when the file's history shows the correction was made
+    and otherwise says that the file does not record it."""
+    if kf_ki not in ("auto", "apply", "none"):
+        raise InputError("kf_ki must be 'auto', 'apply' or 'none'", field="kf_ki", value=kf_ki)
+    history = " ".join(str(h) for h in meta.get("history", [])).lower()
+    done = any(k in history for k in _KFKI_DONE)
+    if kf_ki == "apply":
+        if done:
+            raise InputError("the file's history shows k_f/k_i was already corrected (CorrectKiKf); "
+                             "applying it again would count it twice", field="kf_ki", value="apply")
+        return True, "k_i/k_f applied to the data (--kf-ki apply): the fit is of S(Q,E)"
+    if done:
+        return False, "k_f/k_i already corrected in the file (CorrectKiKf in its history)"
+    if kf_ki == "none":
+        return False, "k_f/k_i not applied (--kf-ki none): the fit is of the measured (k_f/k_i) S(Q,E)"
+    return False, ("k_f/k_i not applied: the file does not record whether its intensities are corrected "
+                   "(give --kf-ki apply to fit S(Q,E) = (k_i/k_f) I)")
 
 
 def _absorption(data, meta, q, source, *, sample, can, empty, empty_scale, solvent, ei, ef):
@@ -188,7 +214,8 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
                     ef: float | None = None, temperature="file", resolution_shape: str = "measured",
                     model: str = "elastic-lorentzians", lorentzians: Sequence[int] | str = (1,),
                     elastic: bool | None = None, rotation: str | None = None,
-                    diffusion: Sequence[str] = (), progress: bool | None = None, **plan) -> QensAnalysis:
+                    diffusion: Sequence[str] = (), kf_ki: str = "auto", progress: bool | None = None,
+                    **plan) -> QensAnalysis:
     """Read, correct and fit a QENS measurement (module docstring): a :class:`QensAnalysis`.
 
     data, resolution, empty, solvent: file paths or DataArrays. q: |Q| (1/A) of the groups
@@ -196,7 +223,9 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     sample_cylinder, can_cylinder: Samples or (formula, mass_g, r_in_mm, r_out_mm, height_mm)
     for the absorption corrections; ei/ef (meV) default to the file's. temperature: 'file',
     a number (K) or None (no detailed balance). resolution_shape: 'measured', 'gaussian' or
-    'pseudo-voigt' (fitted to the resolution). model, lorentzians, elastic, rotation,
+    'pseudo-voigt' (fitted to the resolution). kf_ki: 'auto', 'apply' (multiply the data by
+    k_i/k_f, with E_i or E_f from ei/ef or the file) or 'none' (:func:`kf_ki_statement`).
+    model, lorentzians, elastic, rotation,
     diffusion and the other keywords: :func:`plan_from_options`."""
     from ..convolution import fit_resolution
 
@@ -206,7 +235,9 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     raw, meta, src = read_entry(data, entry)
     rraw, _, rsrc = read_entry(resolution, resolution_entry)
     sample_da = as_q_groups(raw, q, src)
-    res = as_q_groups(rraw, q if (q is not None and "Q" not in rraw.coords) else None, rsrc)
+    one_spectrum = rraw.ndim == 1 or min(rraw.sizes[d] for d in rraw.dims if d != "E") == 1
+    res = as_q_groups(rraw, q if (q is not None and "Q" not in rraw.coords and not one_spectrum) else None,
+                      rsrc, allow_missing_q=one_spectrum)
     sample, can = cylinder(sample_cylinder), cylinder(can_cylinder)
     if sample is not None or can is not None:
         sample_da = _absorption(sample_da, meta, q, src, sample=sample, can=can, empty=empty,
@@ -216,11 +247,17 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
         sbg = as_q_groups(read_entry(solvent)[0], q, str(solvent)) if solvent is not None else None
         sample_da = subtract(sample_da, ebg, empty_scale, sbg, solvent_scale, source=src)
     sample_da = crop(sample_da, q_range, e_range, src)
+    apply_kf, kf_note = kf_ki_statement(kf_ki, meta)
+    if apply_kf:
+        from ..reduce import kf_ki_correction
+
+        sample_da = kf_ki_correction(sample_da, source=src, **_energies(ei, ef, meta, src))
     plan_obj.temperature = _temperature(temperature, meta, src)
     if resolution_shape != "measured":
-        res = fit_resolution(res, resolution_shape, source=rsrc)
+        res = fit_resolution(res, resolution_shape, source=rsrc, match=plan_obj.resolution_match)
     a = analyse(sample_da, res, plan_obj, source=src, progress=progress)
     a.spectral_model = spectral
+    a.notes.insert(0, kf_note)
     a.instrument = meta.get("instrument")
     a.inputs = [Path(p) for p in (data, resolution, empty, solvent) if isinstance(p, str | Path)]
     return a

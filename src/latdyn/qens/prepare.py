@@ -43,12 +43,14 @@ def combined_mask(da: sc.DataArray) -> np.ndarray:
     return out
 
 
-def as_q_groups(da: sc.DataArray, q: Sequence[float] | None = None, source: str | None = None
-                ) -> sc.DataArray:
+def as_q_groups(da: sc.DataArray, q: Sequence[float] | None = None, source: str | None = None,
+                allow_missing_q: bool = False) -> sc.DataArray:
     """The data with dims ('Q', 'E') and a Q coordinate in 1/A.
 
     ``q``: |Q| of each group, required when the groups carry no |Q| (dim 'spectrum' or a
     single spectrum without Q); when given for data that has a Q coordinate it replaces it.
+    ``allow_missing_q``: groups without |Q| get NaN (a one-spectrum resolution serves every
+    group whatever its |Q|).
     """
     if not isinstance(da, sc.DataArray) or "E" not in da.dims or da.ndim > 2:
         raise InputError("QENS data must have an energy dimension 'E' and at most one group "
@@ -76,6 +78,8 @@ def as_q_groups(da: sc.DataArray, q: Sequence[float] | None = None, source: str 
             raise InputError("Q values must be positive (1/angstrom)", file=source, field="q",
                              value=qv.tolist())
         da.coords["Q"] = sc.array(dims=["Q"], values=qv, unit="1/angstrom")
+    elif "Q" not in da.coords and allow_missing_q:
+        da.coords["Q"] = sc.array(dims=["Q"], values=np.full(n, np.nan), unit="1/angstrom")
     elif "Q" not in da.coords:
         raise InputError(f"the {n} groups carry no |Q| (dimension '{other}'): give their Q "
                          "values (--q or q=[...])", file=source, field="Q", value=other)

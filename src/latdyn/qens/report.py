@@ -147,6 +147,9 @@ def build_report(a, command: str | None = None) -> Report:
                  + (f"; instrument {a.instrument}" if a.instrument else "") + ".")
     if a.notes:
         rep.add_text("Notes", "\n\n".join(a.notes))
+    if a.resolution_notes:
+        rep.add_text("Resolution groups not at the data's |Q|",
+                     "\n\n".join(f"group {k}: {v}" for k, v in sorted(a.resolution_notes.items())))
     rep.add_table(f"Model selection across the number of Lorentzians ({plan.criterion.upper()})",
                   a.selection)
     if len(a.perq) > 1:

@@ -208,9 +208,10 @@ def _guess(name, default, y, res, mask):
         return np.maximum(area, 1e-12)
     if name.endswith("_amplitude"):
         return np.maximum(area * 0.5, 1e-12) if default == 1.0 else np.full(y.shape[0], default)
-    if name == "bg0" and default == 0.0:
-        edge = np.concatenate([y[:, :5], y[:, -5:]], axis=1)
-        return np.clip(np.median(edge, axis=1), 0, None) * 0.5
+    if name in ("bg0", "bg_low", "bg_high") and default == 0.0:
+        edge = {"bg0": np.concatenate([y[:, :5], y[:, -5:]], axis=1), "bg_low": y[:, :5],
+                "bg_high": y[:, -5:]}[name]
+        return np.clip(np.nanmedian(edge, axis=1), 0, None) * 0.5
     return np.full(y.shape[0], default)
 
 
@@ -248,8 +249,8 @@ def _minimize(prob: _Problem, max_nfev=None, sparse_jac=True):
 
 def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global",
         zero_errors: str = "fail", start: dict | None = None, mcmc: dict | None = None,
-        max_nfev: int | None = None, source: str | None = None, progress: bool | None = None
-        ) -> SpectralFitResult:
+        max_nfev: int | None = None, source: str | None = None, progress: bool | None = None,
+        resolution_match: str = "q") -> SpectralFitResult:
     """Fit ``setup`` to ``data`` convolved with ``resolution``.
 
     data: DataArray ('Q', 'E') or ('E') with variances (meV for E).
@@ -259,6 +260,9 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
         'per-q' (independent fits per group from the same start) or 'sequential' (per group,
         each started from the previous group's result).
     zero_errors: 'fail' (the group is reported and skipped) or 'mask' (those points ignored).
+    resolution_match: how a DataArray resolution's groups are matched to the data's ('q':
+        by |Q| within half the smallest |Q| step, an error beyond; 'nearest': nearest |Q|,
+        each substitution noted in ``resolution_notes``; 'index': by position).
     start: initial values by fit-parameter name (e.g. a previous result's ``values``).
     mcmc: dict of lmfit ``emcee`` options (steps, burn, thin, nwalkers, seed) to sample the
         posterior after the least-squares fit; errors then are the posterior std.
@@ -272,7 +276,7 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
     for m in data.masks.values():
         masked |= np.broadcast_to(np.atleast_2d(np.asarray(m.broadcast(sizes=data.sizes).values)), y.shape)
     if isinstance(resolution, sc.DataArray):
-        resolution = MeasuredResolution.from_data(resolution)
+        resolution = MeasuredResolution.from_data(resolution, match=resolution_match)
     if not isinstance(resolution, MeasuredResolution | AnalyticResolution):
         raise InputError("resolution must be a DataArray, MeasuredResolution or AnalyticResolution",
                          field="resolution", value=type(resolution).__name__)
@@ -326,7 +330,9 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
                 status.setdefault(int(gi), "ok")
     if not fits:
         raise FitError("no Q group could be fitted: " + "; ".join(status.values()), file=source)
-    return SpectralFitResult.build(setup, mode, fits, groups, status, Q, E, source)
+    out = SpectralFitResult.build(setup, mode, fits, groups, status, Q, E, source)
+    out.resolution_notes = dict(res_all.notes)
+    return out
 
 
 def _run_mcmc(prob: _Problem, out, opts: dict):

@@ -3,7 +3,7 @@ r"""Spectrum models and their parameter rules.
 A :class:`SpectrumModel` is a sum of components convolved with the resolution R, shifted by
 the offset s of each group, plus a background:
 
-    M(Q, E) = A_el(Q) R(E - s) + sum_i R (x) [B(E) A_i f_i](E - s) + b_0 + b_1 (E - s)
+    M(Q, E) = A_el(Q) R(E - s) + sum_i R (x) [B(E) A_i f_i](E - s) + b(E)
 
 f_i are unit-area symmetric lines of :mod:`latdyn.lineshapes` ('lorentzian', 'gaussian',
 'dho' = :func:`~latdyn.lineshapes.dho_symmetric`; a component may be a series of terms, e.g.
@@ -11,8 +11,11 @@ the rotational expansion of a geometry model) and B(E) the detailed-balance fact
 when a temperature is given (none on the elastic line, B(0) = 1).  For the DHO, B(E) times the
 symmetric line is (E_0 / 2 k_B T) [n(E) + 1] D(E) with D the response of
 :func:`~latdyn.lineshapes.dho` (Fak & Dorner 1997), so A is the area of the classical line.
-Model parameters are named ``<component>_<param>`` (``elastic_amplitude``, ``L1_hwhm``,
-``shift``, ``bg0``); each is an array over Q groups.
+The background b(E) is non-negative over the fitted window by construction: 'flat' is one
+value b_0 >= 0, 'linear' the straight line through its values at the two ends of the energy
+window, b_low >= 0 and b_high >= 0.  Model parameters are named ``<component>_<param>``
+(``elastic_amplitude``, ``L1_hwhm``, ``shift``, ``bg0``, ``bg_low``, ``bg_high``); each is an
+array over Q groups.
 
 How each model parameter is obtained is a :class:`Rule`: free per group ('perq'), one value
 shared by all groups ('shared'), fixed, or derived from global and per-group fit parameters
@@ -51,7 +54,7 @@ class Component:
         if self.kind not in _LINE_PARAMS:
             raise InputError(f"unknown component kind; use one of {sorted(_LINE_PARAMS)}",
                              field="kind", value=self.kind)
-        if not self.name.isidentifier() or self.name in ("elastic", "shift", "bg0", "bg1"):
+        if not self.name.isidentifier() or self.name in ("elastic", "shift", "bg0", "bg"):
             raise InputError("component name must be an identifier other than a reserved name",
                              field="name", value=self.name)
 
@@ -83,7 +86,7 @@ class SpectrumModel:
         names = ["shift"] + (["elastic_amplitude"] if self.elastic else [])
         for c in self.components:
             names += c.param_names
-        names += {"none": [], "flat": ["bg0"], "linear": ["bg0", "bg1"]}[self.background]
+        names += {"none": [], "flat": ["bg0"], "linear": ["bg_low", "bg_high"]}[self.background]
         return tuple(names)
 
     def to_dict(self) -> dict:
@@ -111,10 +114,12 @@ class SpectrumModel:
                 val = B * val - dB * mom
             out[c.name] = val
             total += val
+        if self.background == "flat":
+            bg = np.asarray(p["bg0"])[:, None] + 0.0 * E[None, :]
+        elif self.background == "linear":
+            t = (E - E[0]) / (E[-1] - E[0])
+            bg = np.asarray(p["bg_low"])[:, None] * (1.0 - t)[None, :] + np.asarray(p["bg_high"])[:, None] * t
         if self.background != "none":
-            bg = np.asarray(p["bg0"])[:, None] + (
-                np.asarray(p["bg1"])[:, None] * (E[None, :] - shift[:, None])
-                if self.background == "linear" else 0.0)
             out["background"] = np.broadcast_to(bg, total.shape)
             total = total + bg
         return (total, out) if parts else total
@@ -328,7 +333,7 @@ class FitSetup:
 
     def parameter_unit(self, name: str, data_unit: str = "dimensionless") -> str:
         """Unit (scipp spelling) of a model or fit parameter: energies meV, amplitudes and the
-        per-group intensity data x meV (areas of unit-area lines), bg0 the data's, bg1 data/meV,
+        per-group intensity data x meV (areas of unit-area lines), backgrounds the data's,
         diffusion and geometry parameters those of their model."""
         import re
 
@@ -342,8 +347,8 @@ class FitSetup:
             return "meV"
         if base.endswith("_amplitude") or base == "intensity":
             return str(data * sc.Unit("meV"))
-        if base in ("bg0", "bg1"):
-            return str(data if base == "bg0" else data / sc.Unit("meV"))
+        if base in ("bg0", "bg_low", "bg_high"):
+            return str(data)
         if base == "immobile":
             return "dimensionless"
         gm = getattr(self, "geometry", None)
@@ -373,4 +378,6 @@ def _default_init(name: str) -> tuple[float, float, float]:
         return 0.1, 1e-6, np.inf
     if name.endswith("_E0"):
         return 5.0, 1e-6, np.inf
+    if name in ("bg0", "bg_low", "bg_high"):
+        return 0.0, 0.0, np.inf
     return 0.0, -np.inf, np.inf

@@ -130,6 +130,7 @@ class SpectralFitResult(FitResult):
     reasons: list[str] = field(default_factory=list)
     derived: Quantities = field(default_factory=Quantities)
     source: str | None = None
+    resolution_notes: dict[int, str] = field(default_factory=dict)
 
     @property
     def parameters(self) -> list[Parameter]:

@@ -16,6 +16,7 @@ from .lamp_hdf import read_lamp_hdf
 from .mantid_nexus import read_mantid_nexus, write_mantid_nexus
 from .nxspe import nxspe_to_powder, read_nxspe, write_nxspe
 from .results_h5 import Results, read_results_h5, write_results_h5
+from .summary import summarise
 from .table import Table
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "write_csv",
     "read_csv",
     "dataarray_to_table",
+    "summarise",
 ]

@@ -113,17 +113,26 @@ def _axis_spec(attrs: Any, file: Any, field: str) -> tuple[str, str, float]:
     raise FormatError("unknown unit", file=file, field=field + " (units)", value=unit)
 
 
-def _param_map(text: str | None, instrument: str | None) -> dict[str, str]:
-    """``component;type;name;value`` records of the instrument parameter map (top level)."""
-    out: dict[str, str] = {}
-    if not text:
-        return out
-    per_detector: dict[str, set[str]] = {}
-    for rec in text.split("|"):
+#: names under which Mantid instrument definitions and reductions store the fixed energy
+_EFIXED_NAMES = ("Efixed", "efixed-val", "EFixed", "efixed")
+
+
+def _param_records(text: str | None) -> list[tuple[str, str, str]]:
+    """(component, name, value) of each ``component;type;name;value`` record of the map."""
+    out = []
+    for rec in (text or "").split("|"):
         parts = rec.split(";")
-        if len(parts) < 4:
-            continue
-        comp, _, name, value = parts[0], parts[1], parts[2], ";".join(parts[3:])
+        if len(parts) >= 4:
+            out.append((parts[0], parts[2], ";".join(parts[3:])))
+    return out
+
+
+def _param_map(text: str | None, instrument: str | None) -> dict[str, str]:
+    """Top-level parameters of the instrument parameter map (per-detector ones when all
+    detectors agree)."""
+    out: dict[str, str] = {}
+    per_detector: dict[str, set[str]] = {}
+    for comp, name, value in _param_records(text):
         if comp.startswith("detID:"):
             per_detector.setdefault(name, set()).add(value)
         elif instrument is None or comp == instrument or "/" not in comp:
@@ -132,6 +141,37 @@ def _param_map(text: str | None, instrument: str | None) -> dict[str, str]:
         if len(values) == 1 and name not in out:
             out[name] = next(iter(values))
     return out
+
+
+def _efixed_from_map(text: str | None) -> tuple[float | None, dict[int, float], str]:
+    """E_fixed (meV) from the parameter map: one value for the whole instrument (any component,
+    e.g. the analyser 'IRIS/graphite', or every detector alike), or a value per detector ID;
+    and where it was found."""
+    per_det: dict[int, float] = {}
+    comps: dict[str, float] = {}
+    for comp, name, value in _param_records(text):
+        if name not in _EFIXED_NAMES:
+            continue
+        try:
+            v = float(value)
+        except ValueError:
+            continue
+        if not (np.isfinite(v) and v > 0):
+            continue
+        if comp.startswith("detID:"):
+            try:
+                per_det[int(comp[6:])] = v
+            except ValueError:
+                continue
+        else:
+            comps[f"{comp};{name}"] = v
+    values = set(comps.values()) | set(per_det.values())
+    if len(values) == 1:
+        where = next(iter(comps), None) or f"detID:*;{_EFIXED_NAMES[0]}"
+        return next(iter(values)), {}, f"instrument parameter map ({where})"
+    if per_det:
+        return None, per_det, "instrument parameter map (per detector)"
+    return None, {}, ""
 
 
 def _logs(grp: Any) -> dict[str, Any]:
@@ -182,37 +222,71 @@ def _masks(ws: Any, shape: tuple[int, int], file: Any, base: str) -> np.ndarray 
     return mask
 
 
-def _detector_angles(entry: Any, n_spec: int) -> dict[str, np.ndarray]:
-    """Mean polar and azimuthal angle (deg) of the detectors of each spectrum, if recorded."""
-    det, phys = "instrument/detector/", "instrument/physical_detectors/"
-    need = [det + "detector_index", det + "detector_count", det + "detector_list",
-            phys + "detector_number", phys + "polar_angle"]
-    if not all(n in entry for n in need):
-        return {}
-    index = np.asarray(entry[need[0]][()], dtype=np.int64)
-    count = np.asarray(entry[need[1]][()], dtype=np.int64)
-    dlist = np.asarray(entry[need[2]][()], dtype=np.int64)
-    number = np.asarray(entry[need[3]][()], dtype=np.int64)
-    polar = np.asarray(entry[need[4]][()], dtype=float)
-    azim = (np.asarray(entry[phys + "azimuthal_angle"][()], dtype=float)
+def _spectrum_detectors(entry: Any, n_spec: int) -> list[np.ndarray] | None:
+    """The detector IDs of each spectrum (instrument/detector index, count and list)."""
+    det = "instrument/detector/"
+    if not all(det + n in entry for n in ("detector_index", "detector_count", "detector_list")):
+        return None
+    index = np.asarray(entry[det + "detector_index"][()], dtype=np.int64).ravel()
+    count = np.asarray(entry[det + "detector_count"][()], dtype=np.int64).ravel()
+    dlist = np.asarray(entry[det + "detector_list"][()], dtype=np.int64).ravel()
+    if index.size != n_spec or count.size != n_spec or np.any(index < 0) or \
+            np.any(index + count > dlist.size):
+        return None
+    return [dlist[index[i]:index[i] + count[i]] for i in range(n_spec)]
+
+
+def _detector_angles(entry: Any, n_spec: int) -> tuple[dict[str, np.ndarray], str]:
+    """Polar and azimuthal angle (deg) of each spectrum and where they came from: the
+    per-spectrum (R, 2theta, phi) table ``instrument/detector/detector_positions`` Mantid
+    computes for grouped detectors, else the mean over the spectrum's detectors in
+    ``instrument/physical_detectors``."""
+    pos = "instrument/detector/detector_positions"
+    if pos in entry:
+        try:
+            p = np.asarray(entry[pos][()], dtype=float)
+        except (OSError, RuntimeError, TypeError, ValueError):
+            p = np.empty(0)
+        if p.ndim == 2 and p.shape == (n_spec, 3) and np.all(np.isfinite(p)) and np.any(p[:, 1] != 0):
+            out = {"two_theta": p[:, 1]}
+            if np.any(p[:, 2] != 0):
+                out["azimuthal"] = p[:, 2]
+            return out, "detector positions (instrument/detector/detector_positions)"
+    phys = "instrument/physical_detectors/"
+    groups = _spectrum_detectors(entry, n_spec)
+    if groups is None or not all(phys + n in entry for n in ("detector_number", "polar_angle")):
+        return {}, ""
+    number = np.asarray(entry[phys + "detector_number"][()], dtype=np.int64).ravel()
+    polar = np.asarray(entry[phys + "polar_angle"][()], dtype=float).ravel()
+    azim = (np.asarray(entry[phys + "azimuthal_angle"][()], dtype=float).ravel()
             if phys + "azimuthal_angle" in entry else None)
-    if index.size != n_spec or count.size != n_spec or number.size != polar.size:
-        return {}
+    if number.size != polar.size or (azim is not None and azim.size != polar.size):
+        return {}, ""
     lookup = dict(zip(number.tolist(), range(number.size), strict=True))
     tt = np.full(n_spec, np.nan)
     az = np.full(n_spec, np.nan)
-    for i in range(n_spec):
-        rows = [lookup[d] for d in dlist[index[i]:index[i] + count[i]] if d in lookup]
+    for i, ids in enumerate(groups):
+        rows = [lookup[d] for d in ids if d in lookup]
         if rows:
             tt[i] = polar[rows].mean()
             if azim is not None:
                 az[i] = azim[rows].mean()
     if not np.all(np.isfinite(tt)):
-        return {}
+        return {}, ""
     out = {"two_theta": tt}
     if azim is not None and np.all(np.isfinite(az)):
         out["azimuthal"] = az
-    return out
+    return out, "detector angles (instrument/physical_detectors)"
+
+
+def _spectrum_efixed(entry: Any, n_spec: int, per_det: dict[int, float]) -> np.ndarray | None:
+    """E_fixed (meV) of each spectrum from per-detector values (mean over its detectors)."""
+    groups = _spectrum_detectors(entry, n_spec)
+    if groups is None or not per_det:
+        return None
+    out = np.array([np.mean([per_det[d] for d in ids if d in per_det]) if any(d in per_det for d in ids)
+                    else np.nan for ids in groups])
+    return out if np.all(np.isfinite(out)) else None
 
 
 def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[str, Any]] | None:
@@ -282,14 +356,22 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
             extra["two_theta"] = ("deg", y)
             y = q_elastic(float(energy_to_wavelength(efixed)), y)
             ydim, yunit = "Q", "1/angstrom"
-            meta["q_source"] = "elastic Q from 2theta (axis2) and E_fixed"
+            meta["q_source"] = f"elastic Q from 2theta (axis2) and E_fixed ({meta.get('efixed_source')})"
     elif ydim == "spectrum":
-        extra.update({k: ("deg", v) for k, v in _detector_angles(entry, n_spec).items()})
-        efixed = meta.get("final_energy")
-        if "two_theta" in extra and efixed:
+        angles, angle_source = _detector_angles(entry, n_spec)
+        extra.update({k: ("deg", v) for k, v in angles.items()})
+        if angle_source:
+            meta["two_theta_source"] = angle_source
+        efixed = meta.get("final_energy") if meta.get("emode") != "direct" else meta.get("incident_energy")
+        per_spec = None if efixed else _spectrum_efixed(entry, n_spec, meta.pop("_efixed_per_detector", {}))
+        if "two_theta" in extra and (efixed or per_spec is not None):
             tt = extra["two_theta"][1]
-            extra["Q"] = ("1/angstrom", q_elastic(float(energy_to_wavelength(efixed)), tt))
-            meta["q_source"] = "elastic Q per spectrum from detector 2theta and E_fixed (coordinate)"
+            lam = energy_to_wavelength(np.full(n_spec, efixed) if efixed else per_spec)
+            extra["Q"] = ("1/angstrom", q_elastic(np.asarray(lam, float), tt))
+            if per_spec is not None:
+                extra["efixed"] = ("meV", per_spec)
+            meta["q_source"] = (f"elastic |Q| = 4 pi sin(theta) / lambda per spectrum from the "
+                                f"{angle_source} and E_fixed ({meta.get('efixed_source', 'per detector')})")
     if ydim == "Q" and "q_source" not in meta:
         meta["q_source"] = "file (axis2, MomentumTransfer)"
     sx = check_axis(x, file, base + "axis1", allow_decreasing=True)
@@ -321,6 +403,7 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
         da.coords[name] = sc.array(dims=[ydim], values=vals, unit=unit)
     if text_labels is not None and len(text_labels) == n_spec:
         da.coords["label"] = sc.array(dims=[ydim], values=text_labels)
+    meta.pop("_efixed_per_detector", None)
     return meta.get("workspace_name", key), da, meta
 
 
@@ -350,15 +433,24 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
             break
     if "run_number" in logs:
         meta["run_number"] = str(logs["run_number"])
-    efixed = _log_mean(logs.get("Efixed")) or _log_mean(params.get("Efixed"))
+    map_efixed, per_det, map_source = _efixed_from_map(decode(entry, "instrument/instrument_parameter_map/data"))
+    efixed, source = None, ""
+    for value, where in ((map_efixed, map_source), (_log_mean(logs.get("Efixed")), "sample log 'Efixed'"),
+                         (_log_mean(logs.get("efixed")), "sample log 'efixed'")):
+        if value is not None and value > 0:
+            efixed, source = value, where
+            break
     ei = _log_mean(logs.get("Ei"))
     if meta.get("emode") == "indirect" and efixed:
-        meta["final_energy"] = efixed
+        meta["final_energy"], meta["efixed_source"] = efixed, source
     elif ei:
-        meta["incident_energy"] = ei
+        meta["incident_energy"], meta["efixed_source"] = ei, "sample log 'Ei'"
     elif efixed:
         key_e = "incident_energy" if meta.get("emode") == "direct" else "final_energy"
-        meta[key_e] = efixed
+        meta[key_e], meta["efixed_source"] = efixed, source
+    elif per_det:
+        meta["_efixed_per_detector"] = per_det
+        meta["efixed_source"] = map_source
     history = []
     if "process" in entry:
         for pname in sorted(entry["process"], key=lambda s: (len(s), s)):
