@@ -19,7 +19,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import FitError, InputError
-from .harmonic import check_temperature
+from ..units import check_temperature
 
 __all__ = ["ArrheniusResult", "arrhenius_fit", "arrhenius"]
 
