@@ -103,7 +103,13 @@ def test_no_cycles_between_subpackages():
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
-@pytest.mark.parametrize("path", sorted((SRC / "cli").glob("*.py")), ids=lambda p: p.name)
+#: CLI modules whose logic is still being moved into the library (strict: remove when done)
+_PENDING = {"diffraction.py", "ins.py", "instrument.py", "md.py", "phonons.py", "simulate.py", "thermo.py"}
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not thin yet"))
+                                  if p.name in _PENDING else p for p in sorted((SRC / "cli").glob("*.py"))],
+                         ids=lambda p: p.name)
 def test_cli_module_only_parses_and_prints(path):
     """A CLI module parses arguments, calls the library and prints: at most ~250 lines, no
     numpy/scipp/matplotlib (no arithmetic or figures), except the shared output module."""
@@ -112,8 +118,8 @@ def test_cli_module_only_parses_and_prints(path):
     assert n <= 260, f"{path.name} has {n} lines: move the logic into the library"
     if path.name == "output.py":
         return
+    banned = ("numpy", "scipp", "matplotlib")
     heavy = [f"{path.name}:{node.lineno}" for node in ast.walk(ast.parse(text))
              if isinstance(node, ast.Import | ast.ImportFrom)
-             and any((getattr(node, "module", None) or a.name).split(".")[0] in ("numpy", "scipp", "matplotlib")
-                     for a in node.names)]
+             and any((getattr(node, "module", None) or a.name).split(".")[0] in banned for a in node.names)]
     assert not heavy, f"numpy/scipp/matplotlib imported in the CLI: {heavy}"

@@ -14,6 +14,9 @@ sigma_y / y = |p| sigma_x / x for y proportional to x**p.
 
 Spectroscopic units: E = h f = h c / lambda_photon = k_B T; meV <-> THz <-> cm^-1 <-> K.
 
+Linewidths and times: a damped mode of HWHM Gamma (meV) has the lifetime tau = hbar / (2 Gamma)
+(ps) and, with group velocity v_g (m/s), the mean free path l = v_g tau (angstrom).
+
 All constants come from :mod:`scipy.constants` (CODATA); none is typed by hand.
 Every function accepts a Python scalar, a numpy array or a :class:`scipp.Variable` (any unit
 convertible to the expected one); scipp input gives scipp output with units and variances.
@@ -56,6 +59,11 @@ __all__ = [
     "bose_correction",
     "FWHM_PER_SIGMA",
     "scipp_unit",
+    "values_in",
+    "check_temperature",
+    "lifetime",
+    "lifetime_error",
+    "mean_free_path",
 ]
 
 #: One meV in joule.
@@ -353,3 +361,62 @@ def scipp_unit(text: str) -> str:
     except Exception as exc:
         raise InputError("unknown unit", field="unit", value=text) from exc
     return name
+# --- checked quantities, temperatures and linewidths ------------------------------------------
+
+def values_in(x: Any, unit: str, name: str, positive: bool = True,
+              allow_zero: bool = False) -> np.ndarray:
+    """Plain float array in ``unit`` from a number, array or scipp Variable (converted).
+
+    InputError for a unit that does not convert, non-finite values, and (``positive``)
+    values <= 0, or < 0 with ``allow_zero``.
+    """
+    try:
+        import scipp as sc
+    except ImportError:  # pragma: no cover
+        sc = None
+    if sc is not None and isinstance(x, sc.Variable):
+        try:
+            x = sc.to_unit(x, unit).values
+        except Exception as exc:
+            raise InputError(f"{name} has unit '{x.unit}', not convertible to '{unit}'",
+                             field=name, value=str(x.unit)) from exc
+    a = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(a)):
+        raise InputError(f"{name} must be finite", field=name, value=a[~np.isfinite(a)].ravel()[0])
+    if positive:
+        bad = (a < 0) if allow_zero else (a <= 0)
+        if np.any(bad):
+            raise InputError(f"{name} must be {'>= 0' if allow_zero else '> 0'} ({unit})",
+                             field=name, value=float(a[bad].ravel()[0]))
+    return a
+
+
+def check_temperature(T: Any, name: str = "T") -> np.ndarray:
+    """Temperatures (K) as a float array; InputError unless all are finite and > 0."""
+    t = np.asarray(T, dtype=float)
+    bad = ~np.isfinite(t) | (t <= 0)
+    if np.any(bad):
+        raise InputError("temperature must be finite and > 0 K", field=name,
+                         value=float(t[bad].ravel()[0]) if t.ndim else float(t))
+    return t
+
+
+def lifetime(gamma):
+    """Phonon lifetime tau = hbar / (2 Gamma) in ps from the damping Gamma (HWHM, meV): the
+    decay time of the mode energy, whose amplitude decays as exp(-Gamma t / hbar).  Gamma may
+    be a scipp Variable in any energy unit."""
+    return _wrap(HBAR_MEV_PS / (2.0 * values_in(gamma, "meV", "gamma")), None, "ps", None)
+
+
+def lifetime_error(gamma, gamma_error):
+    """Standard error of tau = hbar / (2 Gamma): sigma_tau = tau sigma_Gamma / Gamma (ps)."""
+    g = values_in(gamma, "meV", "gamma")
+    s = values_in(gamma_error, "meV", "gamma_error", allow_zero=True)
+    return _wrap(HBAR_MEV_PS / (2.0 * g) * s / g, None, "ps", None)
+
+
+def mean_free_path(group_velocity, tau):
+    """Phonon mean free path l = v_g tau in angstrom (v_g in m/s, tau in ps)."""
+    v = values_in(group_velocity, "m/s", "group_velocity", allow_zero=True)
+    t = values_in(tau, "ps", "tau")
+    return _wrap(v * t * C.pico / C.angstrom, None, "angstrom", None)

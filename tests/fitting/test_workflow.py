@@ -52,7 +52,7 @@ def test_selection_hwhm_and_global_fit():
     assert g is not None and g.success
     Dg, dDg = g.derived["L1_D"].value, g.derived["L1_D"].error
     assert abs(Dg - 0.2) < 3 * dDg and dDg < 1.5 * dD
-    assert "per-Q Lorentzian HWHM bounded below" in a.notes[0]
+    assert "Lorentzian HWHM bounded below" in a.notes[0]
     assert resolution_hwhm(_res(), data) == pytest.approx(0.03, rel=0.15)
 
 

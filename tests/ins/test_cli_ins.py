@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from latdyn.cli.main import main
-from latdyn.data import make_spectrum, make_sqe
+from latdyn.data import DensityOfStates, make_spectrum, make_sqe
 from latdyn.data.io import load, write_csv, write_mantid_nexus
 from latdyn.lineshapes import dho
 from latdyn.reduce import incoherent_sqe
-from latdyn.thermo import as_dos, debye_dos
+from latdyn.thermo import debye_dos
 
 
 def _run(capsys, argv):
@@ -24,7 +24,7 @@ def sqe_file(tmp_path_factory):
     d = tmp_path_factory.mktemp("ins")
     e = np.linspace(0, 30, 301)
     sim = incoherent_sqe(np.linspace(0.5, 8, 31), np.arange(-10, 50, 0.5),
-                         as_dos(e, debye_dos(e, 300.0)), 300.0, 50.0, elastic_fwhm=1.0)
+                         DensityOfStates.from_arrays(e, debye_dos(e, 300.0)), 300.0, 50.0, elastic_fwhm=1.0)
     da = make_sqe(sim.coords["Q"].values, sim.coords["E"].values, sim.values,
                   np.full(sim.shape, 1e-5))
     path = d / "sqe.nxs"

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latdyn.data import DensityOfStates
 from latdyn.errors import InputError
-from latdyn.md.dos import compute_vacf, neutron_dos_weights, vibrational_dos
+from latdyn.md import (
+    compute_vacf,
+    neutron_dos_weights,
+    vibrational_density_of_states,
+    vibrational_dos,
+)
 from latdyn.md.trajectory import Trajectory
 from latdyn.md.vanhove import compute_van_hove
 from latdyn.units import HBAR_MEV_PS
@@ -135,16 +141,43 @@ def test_vacf_and_dos_of_einstein_oscillators():
     res = compute_vacf(traj, window=200, origin_step=2)
     expected = 3 * 0.1**2 * omega**2 * np.cos(omega * res.time)
     assert np.allclose(res.vacf[0], expected, rtol=0.05, atol=0.05 * expected[0])
-    energy, g, total = vibrational_dos(res)
+    with pytest.deprecated_call():
+        energy, g, total = vibrational_dos(res)
     assert np.isclose(np.sum(total) * (energy[1] - energy[0]), 1.0, rtol=1e-9)
     assert abs(energy[np.argmax(total)] - HBAR_MEV_PS * omega) < 2 * (energy[1] - energy[0])
     # velocities from positions: same spectrum up to the finite-difference correction
     traj_x = Trajectory.from_arrays(pos, np.eye(3) * 10, ["Si"] * pos.shape[1], dt)
-    e2, _, total_x = vibrational_dos(compute_vacf(traj_x, window=200, origin_step=2))
+    with pytest.deprecated_call():
+        e2, _, total_x = vibrational_dos(compute_vacf(traj_x, window=200, origin_step=2))
     peak = np.argmax(total)
     assert abs(total_x[peak] - total[peak]) < 0.05 * total[peak]
 
 
 def test_neutron_weighted_dos_weights_hydrogen_heavily():
-    w = neutron_dos_weights(["H", "O"])
+    with pytest.deprecated_call():
+        w = neutron_dos_weights(["H", "O"])
     assert w[0] / w[1] > 100
+
+
+def test_vibrational_density_of_states_is_the_former_tuple_times_three():
+    pos, vel, dt = _einstein(n_atoms=60, omega=30.0)
+    species = ["H"] * 20 + ["O"] * 40
+    traj = Trajectory.from_arrays(pos, np.eye(3) * 10, species, dt, velocities=vel)
+    res = compute_vacf(traj, window=200, origin_step=2)
+    dos = vibrational_density_of_states(res)
+    assert isinstance(dos, DensityOfStates)
+    assert dos.labels == ("H", "O") and list(dos.counts) == [20.0, 40.0] and not dos.histogram
+    with pytest.deprecated_call():
+        energy, g, total = vibrational_dos(res)
+    np.testing.assert_array_equal(dos.energy, energy)
+    # 3 per atom; E = 0 holds the density itself, which the tuple halved as a sum weight
+    np.testing.assert_allclose(dos.partials[:, 1:], 3 * g[:, 1:], rtol=1e-15)
+    np.testing.assert_allclose(dos.partials[:, 0], 6 * g[:, 0], rtol=1e-15)
+    np.testing.assert_allclose(dos.g[1:], 3 * total[1:], rtol=1e-13)
+    for lab in dos.labels:
+        assert dos.integral(lab) == pytest.approx(3.0, rel=1e-3)
+        assert dos.moment(1.0, lab) == pytest.approx(HBAR_MEV_PS * 30.0, rel=0.02)
+    with pytest.deprecated_call():
+        w = neutron_dos_weights(["H", "O"])
+        _, _, neutron = vibrational_dos(res, weights=w)
+    np.testing.assert_allclose(dos.neutron_weighted().values[1:], 3 * neutron[1:], rtol=1e-13)

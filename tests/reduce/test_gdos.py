@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipp as sc
 
-from latdyn.data import make_sqe
+from latdyn.data import DensityOfStates, make_sqe
 from latdyn.errors import InputError
 from latdyn.kinematics import coverage_direct
 from latdyn.reduce import (
@@ -18,7 +18,7 @@ from latdyn.reduce import (
     sigma_over_mass_weights,
 )
 from latdyn.scattering import Composition
-from latdyn.thermo import as_dos, debye_dos
+from latdyn.thermo import debye_dos, heat_capacity
 from latdyn.units import KB_MEV_PER_K
 
 T, M = 300.0, 40.0
@@ -28,7 +28,7 @@ def _known_dos():
     e = np.linspace(0, 40, 801)
     g = (np.where(e < 15, (e / 15) ** 2, np.exp(-((e - 15) ** 2) / 8)) * (e <= 25)
          + 1.2 * np.exp(-0.5 * ((e - 32) / 2.0) ** 2))
-    return as_dos(e, g)
+    return DensityOfStates.from_arrays(e, g)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_terms_have_unit_area_detailed_balance_and_recoil_sum_rule(expansion):
 def test_debye_waller_of_a_debye_solid_high_t():
     theta = 300.0
     e = np.linspace(0, KB_MEV_PER_K * theta, 2001)
-    x = PhononExpansion.from_dos(as_dos(e, debye_dos(e, theta)), 3000.0, 50.0, n_max=2)
+    x = PhononExpansion.from_dos(DensityOfStates.from_arrays(e, debye_dos(e, theta)), 3000.0, 50.0, n_max=2)
     # high-T Debye: <u_x^2> = 3 hbar^2 T / (M k_B theta^2)
     expected = 3 * recoil_energy(1.0, 50.0) * 2 * KB_MEV_PER_K * 3000.0 / (KB_MEV_PER_K * theta) ** 2
     assert x.msd() == pytest.approx(expected, rel=2e-3)
@@ -80,8 +80,8 @@ def test_round_trip_returns_the_dos(noise, l1_tol, max_tol):
     d, da = _simulated(noise)
     res = generalized_dos(da, T, M, q_range=(1.0, 11.0), e_range=(4.0, 85.0))
     assert res.converged and res.multiphonon_fraction > 0.3   # multiphonon really matters
-    e = res.dos.coords["E"].values
-    g = res.dos.values
+    e = res.dos.energy
+    g = res.dos.g
     g_true = np.interp(e, d.energy, d.g)
     assert np.trapezoid(g, e) == pytest.approx(3.0, rel=1e-6)
     l1 = np.trapezoid(np.abs(g - g_true), e) / np.trapezoid(g_true, e)
@@ -94,9 +94,23 @@ def test_round_trip_returns_the_dos(noise, l1_tol, max_tol):
 def test_without_multiphonon_correction_the_dos_is_wrong():
     d, da = _simulated(False)
     res = generalized_dos(da, T, M, q_range=(1.0, 11.0), e_range=(4.0, 85.0), max_iter=1)
-    e = res.dos.coords["E"].values
+    e = res.dos.energy
     g_true = np.interp(e, d.energy, d.g)
-    assert np.trapezoid(np.abs(res.dos.values - g_true), e) / 3.0 > 0.1
+    assert np.trapezoid(np.abs(res.dos.g - g_true), e) / 3.0 > 0.1
+
+
+def test_the_generalised_dos_is_a_density_of_states():
+    _, da = _simulated(False)
+    res = generalized_dos(da, T, M, q_range=(1.0, 11.0), e_range=(4.0, 85.0), max_iter=2)
+    d = res.dos
+    assert isinstance(d, DensityOfStates) and d.weighting == "neutron" and d.labels == ("generalised",)
+    assert d.total.variances is not None and d.total.name == "generalised DOS"
+    assert d.energy[0] == 0.0 and not d.histogram
+    # thermodynamics of the object and of its DataArray (the former GDOSResult.dos) agree
+    t = np.array([50.0, 300.0])
+    np.testing.assert_array_equal(heat_capacity(d, t), heat_capacity(d.total, t))
+    with pytest.raises(InputError, match="already neutron-weighted"):
+        d.neutron_weighted()
 
 
 def test_bad_input():

@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 from scipy import constants as C
 from scipy.integrate import quad
 
+from latdyn.data import DensityOfStates
 from latdyn.errors import InputError
 from latdyn.thermo import (
     DULONG_PETIT,
-    as_dos,
     band_centre,
     debye_dos,
     debye_entropy,
@@ -34,7 +34,7 @@ E_D = KB_MEV_PER_K * THETA
 @pytest.fixture(scope="module")
 def debye():
     e = np.linspace(0.0, E_D, 20001)
-    return as_dos(e, debye_dos(e, THETA))
+    return DensityOfStates.from_arrays(e, debye_dos(e, THETA))
 
 
 def test_debye_function_against_quad():
@@ -77,7 +77,7 @@ def test_entropy_is_minus_dfdt_and_f_is_u_minus_ts(debye):
 
 def test_zero_point_energy_of_debye():
     e = np.linspace(0.0, E_D, 2001)
-    zpe = zero_point_energy(as_dos(e, debye_dos(e, THETA)))
+    zpe = zero_point_energy(DensityOfStates.from_arrays(e, debye_dos(e, THETA)))
     expected = 9.0 / 8.0 * C.R * THETA  # 9/8 N_A k_B theta_D
     assert zpe == pytest.approx(expected, rel=1e-6)
 
@@ -93,14 +93,14 @@ def test_einstein_limit_of_a_narrow_dos():
     e = np.linspace(e0 - 0.01, e0 + 0.01, 41)
     g = np.exp(-0.5 * ((e - e0) / 0.002) ** 2)
     T = np.array([10.0, 50.0, 300.0])
-    np.testing.assert_allclose(heat_capacity(as_dos(e, g), T),
+    np.testing.assert_allclose(heat_capacity(DensityOfStates.from_arrays(e, g), T),
                                einstein_heat_capacity(T, e0 / KB_MEV_PER_K), rtol=1e-5)
 
 
 def test_histogram_dos_and_table(debye):
     edges = np.linspace(0, 20, 201)
     g = np.ones(200)
-    d = as_dos(edges, g)
+    d = DensityOfStates.from_arrays(edges, g)
     assert d.histogram
     assert np.isclose(d.weights.sum(), 3.0)
     tab = thermodynamics(d, [100.0, 300.0])
@@ -117,8 +117,8 @@ def test_softening_raises_entropy(scale):
     """Scaling all energies by s changes S by -3R ln s at high T (Fultz 2010)."""
     e = np.linspace(0, 30, 301)
     g = e**2 * np.exp(-e / 6)
-    d1 = as_dos(e, g)
-    d2 = as_dos(e * scale, g)
+    d1 = DensityOfStates.from_arrays(e, g)
+    d2 = DensityOfStates.from_arrays(e * scale, g)
     ds = entropy_difference(d2, d1, 1e5)
     assert ds == pytest.approx(-3 * C.R * np.log(scale), abs=1e-3)
 
@@ -133,7 +133,7 @@ def test_softening_raises_entropy(scale):
 ])
 def test_bad_dos(energy, g, match):
     with pytest.raises(InputError, match=match):
-        as_dos(energy, g)
+        DensityOfStates.from_arrays(energy, g)
 
 
 @pytest.mark.parametrize("T", [0.0, -5.0, np.nan, [100.0, 0.0]])

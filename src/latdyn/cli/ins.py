@@ -213,27 +213,27 @@ def run_dos(args: argparse.Namespace) -> int:
     from ..inelastic.figures import dos_figure, thermo_figure
     from ..reduce import effective_mass, generalized_dos
     from ..report import Report
-    from ..thermo import as_dos, band_centre, thermodynamics
+    from ..thermo import band_centre, thermodynamics
 
     da = _load(args.file)
     mass = effective_mass(args.formula) if args.formula else args.mass
     res = generalized_dos(da, args.T, mass, q_range=tuple(args.q), e_range=tuple(args.e),
                           n_max=args.n_max, source=args.file)
     out = Path(args.output)
-    write_csv(out / "dos.csv", res.dos)
+    write_csv(out / "dos.csv", res.dos.total)
     T = temperatures(args.T_range)
-    tab = thermodynamics(as_dos(res.dos), T)
+    tab = thermodynamics(res.dos, T)
     _write_thermo(out / "thermo.csv", tab)
     rep = Report(f"Generalised DOS of {args.file}")
     rep.add_input(args.file)
     rep.add_text("Method", "incoherent approximation; Bose, Debye-Waller and iterative multiphonon "
                  "corrections (Kresch et al. 2007); normalised to 3 per atom.")
-    rep.add_figure("dos", dos_figure(res.dos), "Generalised DOS (3 states per atom)")
+    rep.add_figure("dos", dos_figure(res.dos.total), "Generalised DOS (3 states per atom)")
     rep.add_figure("cv", thermo_figure(tab), "Heat capacity over the Dulong-Petit value 3R")
     rep.add_table("Extraction", [res.summary()])
     rep.write(out / "report.html")
     summary = res.summary()
-    summary.update({"band_centre_meV": band_centre(as_dos(res.dos)), "output": str(out)})
+    summary.update({"band_centre_meV": band_centre(res.dos), "output": str(out)})
     emit([_thermo_row(tab, i) for i in range(T.size)], as_json=args.json,
          title="generalised DOS: thermodynamics per mole of atoms", extra=summary)
     return 0
@@ -260,10 +260,10 @@ def _write_thermo(path: Path, tab) -> None:
 
 
 def run_thermo(args: argparse.Namespace) -> int:
+    from ..data import as_density_of_states
     from ..inelastic.figures import thermo_figure
     from ..report import Report
     from ..thermo import (
-        as_dos,
         band_centre,
         debye_temperature_from_moments,
         entropy_difference,
@@ -271,7 +271,7 @@ def run_thermo(args: argparse.Namespace) -> int:
     )
 
     da = _load(args.file)
-    dos = as_dos(da, source=args.file)
+    dos = as_density_of_states(da, source=args.file)
     T = temperatures(args.T_range)
     tab = thermodynamics(dos, T, args.atoms)
     out = Path(args.output)
@@ -282,7 +282,7 @@ def run_thermo(args: argparse.Namespace) -> int:
              "theta_D_n-2_K": debye_temperature_from_moments(dos, -2.0), "output": str(out)}
     rows = [_thermo_row(tab, i) for i in range(T.size)]
     if args.compare:
-        other = as_dos(_load(args.compare), source=args.compare)
+        other = as_density_of_states(_load(args.compare), source=args.compare)
         ds = entropy_difference(dos, other, T, args.atoms)
         for r, v in zip(rows, ds, strict=True):
             r["dS_vib_J_molK"] = float(v)

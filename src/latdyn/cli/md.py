@@ -306,36 +306,32 @@ def run_dos(args) -> int:
     import scipp as sc
 
     from ..data import from_numpy
-    from ..md import compute_vacf, neutron_dos_weights, save_results, vibrational_dos
+    from ..md import compute_vacf, save_results, vibrational_density_of_states
     from ..report import new_figure
 
     traj = _open(args)
     res = compute_vacf(traj, args.window, args.origin_step, args.chunk_size or 100)
-    energy, g, total = vibrational_dos(res, args.time_window)
+    dos = vibrational_density_of_states(res, args.time_window)
+    arrays = {"g_total": dos.total}
     try:
-        w = neutron_dos_weights(res.species)
+        arrays["g_neutron"] = dos.neutron_weighted()
     except InputError:
-        w = None
-    arrays = {"g_total": from_numpy(total, {"E": energy}, unit="1/meV", name="g_total")}
-    if w is not None:
-        arrays["g_neutron"] = from_numpy(vibrational_dos(res, args.time_window, w)[2],
-                                         {"E": energy}, unit="1/meV", name="g_neutron")
+        pass
     for a, s in enumerate(res.species):
-        arrays[f"g_{s}"] = from_numpy(g[a], {"E": energy}, unit="1/meV", name=f"g_{s}")
+        arrays[f"g_{s}"] = dos.partial(s)
         arrays[f"VACF_{s}"] = from_numpy(res.vacf[a], {"t": res.time}, unit="angstrom**2/ps**2",
                                          name=f"VACF_{s}")
     out = Path(args.out)
     h5 = save_results(out / "md_dos.h5", sc.DataGroup(arrays))
-    d_e = energy[1] - energy[0]
-    rows = [{"species": s, "<E> (meV)": float(np.sum(energy * g[a]) * d_e),
+    rows = [{"species": s, "<E> (meV)": dos.moment(1.0, s),
              "<v^2> (A^2/ps^2)": res.vacf[a, 0]} for a, s in enumerate(res.species)]
     rep = _report("MD vibrational density of states", args, traj, None)
     fig, ax = new_figure()
     for name, arr in arrays.items():
         if name.startswith("g_"):
-            ax.plot(energy, arr.values, label=name[2:])
+            ax.plot(dos.energy, arr.values, label=name[2:])
     ax.set_xlabel("Energy (meV)")
-    ax.set_ylabel("g(E) (1/meV)")
+    ax.set_ylabel("g(E) (1/meV per atom)")
     ax.legend(frameon=False)
     rep.add_figure("dos", fig, "Vibrational DOS: partial, total and neutron-weighted")
     if res.from_positions:

@@ -342,7 +342,7 @@ def _instrument_broadening(args, emin: float, emax: float):
 
 
 def _dos(args) -> int:
-    from ..phonons.dos import phonon_dos
+    from ..phonons.mesh_dos import phonon_dos
     from ..phonons.modes import calculate_modes
     from ..report import new_figure
 
@@ -358,24 +358,28 @@ def _dos(args) -> int:
                           progress=False).energies.max()
     edges = np.linspace(0.0, 1.2 * top, args.ebins + 1)
     res = phonon_dos(model, args.mesh, edges, broadening=fwhm, **_run_kw(args))
+    total = res.per_formula_unit()
+    per_species = res.by_species()
+    elements = {k: per_species.partial(k, per_formula_unit=True) for k in per_species.labels}
+    neutron = res.neutron_weighted(normalise=False)
     de = np.diff(edges)
-    rows = [{"curve": "total", "integral": float(np.sum(res.total.values * de))}]
-    rows += [{"curve": k, "integral": float(np.sum(v.values * de))} for k, v in res.elements.items()]
+    rows = [{"curve": "total", "integral": float(np.sum(total.values * de))}]
+    rows += [{"curve": k, "integral": float(np.sum(v.values * de))} for k, v in elements.items()]
     fig, ax = new_figure()
     centres = 0.5 * (edges[1:] + edges[:-1])
-    ax.plot(centres, res.total.values, label="total", color="k")
-    for k, v in res.elements.items():
+    ax.plot(centres, total.values, label="total", color="k")
+    for k, v in elements.items():
         ax.plot(centres, v.values, label=k)
     ax.set_xlabel("Energy (meV)")
     ax.set_ylabel("g(E) (states/meV/cell)")
     ax.legend(frameon=False)
     fig2, ax2 = new_figure()
-    ax2.plot(centres, res.neutron_weighted.values)
+    ax2.plot(centres, neutron.values)
     ax2.set_xlabel("Energy (meV)")
     ax2.set_ylabel("neutron-weighted g(E) (mbarn/meV)")
-    das = {"dos_total": res.total, "dos_neutron_weighted": res.neutron_weighted}
-    das.update({f"dos_element_{k}": v for k, v in res.elements.items()})
-    das.update({f"dos_site_{k}": v for k, v in res.sites.items()})
+    das = {"dos_total": total, "dos_neutron_weighted": neutron}
+    das.update({f"dos_element_{k}": v for k, v in elements.items()})
+    das.update({f"dos_site_{k}": res.partial(k, per_formula_unit=True) for k in res.labels})
     out = Path(args.out)
     report = _report("Phonon density of states", args, model, das,
                      [("dos", fig, "Total and per-element DOS"),

@@ -1,5 +1,7 @@
-"""Data model (scipp DataArrays for S(Q,E), S(E), S(Q)) and file input/output (``latdyn.data.io``)."""
+"""Data model (scipp DataArrays for S(Q,E), S(E), S(Q); the density of states) and file
+input/output (``latdyn.data.io``)."""
 
+from .density_of_states import DensityOfStates, as_density_of_states
 from .model import (
     from_numpy,
     make_spectrum,
@@ -9,4 +11,5 @@ from .model import (
     validate,
 )
 
-__all__ = ["from_numpy", "make_sq", "make_sqe", "make_spectrum", "to_numpy", "validate"]
+__all__ = ["from_numpy", "make_sq", "make_sqe", "make_spectrum", "to_numpy", "validate",
+           "DensityOfStates", "as_density_of_states"]

@@ -122,13 +122,16 @@ def step_ins_overdamping(ctx: DemoContext) -> str:
 
 def step_dos_thermo(ctx: DemoContext) -> str:
     """NaCl: virtual powder S(Q,E) with multiphonon terms -> generalised DOS -> Cv versus 3R."""
+    from ..data import DensityOfStates
     from ..instruments import load_instrument
     from ..reduce import effective_mass, generalized_dos, neutron_weighted_dos, neutron_weighted_sqe
-    from ..thermo import DULONG_PETIT, as_dos, entropy, heat_capacity
+    from ..thermo import DULONG_PETIT, entropy, heat_capacity
 
     dos = ctx.results["nacl_dos"]
     energy = ctx.results["nacl_dos_energy"]
-    partial = {name: (energy, np.clip(da.values, 0.0, None)) for name, da in dos.elements.items()}
+    per_species = dos.by_species()
+    partial = {name: (energy, np.clip(per_species.partial(name).values, 0.0, None))
+               for name in per_species.labels}
     T = 300.0
     mari = load_instrument("MARI")
     ei = 45.0
@@ -146,8 +149,8 @@ def step_dos_thermo(ctx: DemoContext) -> str:
 
     sqe.masks["outside_coverage"] = sc.array(dims=["Q", "E"], values=~cov.contains(qq, ee))
     gd = generalized_dos(sqe, T, effective_mass("NaCl"), q_range=(2.0, 8.5), e_range=(1.0, 35.0))
-    truth = neutron_weighted_dos(gd.dos.coords["E"].values, partial, "NaCl")
-    g_fit = gd.dos.values
+    truth = neutron_weighted_dos(gd.dos.energy, partial, "NaCl")
+    g_fit = gd.dos.g
     g_true = truth.values
     big = g_true > 0.1 * g_true.max()
     l1 = float(np.sum(np.abs(g_fit - g_true)) / np.sum(g_true))
@@ -160,7 +163,7 @@ def step_dos_thermo(ctx: DemoContext) -> str:
                         "of the force-constant model.")
     fig, ax = new_figure()
     ax.plot(truth.coords["E"].values, g_true, color="k", lw=1.2, label="neutron-weighted DOS (model)")
-    ax.errorbar(gd.dos.coords["E"].values, g_fit, np.sqrt(gd.dos.variances), fmt=".", ms=3, lw=0.6,
+    ax.errorbar(gd.dos.energy, g_fit, np.sqrt(gd.dos.total.variances), fmt=".", ms=3, lw=0.6,
                 color="C3", label="extracted generalised DOS")
     ax.set_xlabel("Energy (meV)")
     ax.set_ylabel("g(E) (1/meV per atom)")
@@ -169,9 +172,10 @@ def step_dos_thermo(ctx: DemoContext) -> str:
                           f"{gd.iterations} multiphonon iterations (multiphonon share "
                           f"{100 * gd.multiphonon_fraction:.0f} % of the inelastic intensity).")
     temps = np.linspace(5.0, 600.0, 120)
-    total = as_dos(energy, np.clip(dos.total.values, 0.0, None))
+    total = DensityOfStates.from_arrays(energy, np.clip(dos.g, 0.0, None))
     cv = heat_capacity(total, temps)
-    cv_meas = heat_capacity(as_dos(gd.dos.coords["E"].values, np.clip(g_fit, 0.0, None)), temps)
+    cv_meas = heat_capacity(DensityOfStates.from_arrays(gd.dos.energy, np.clip(g_fit, 0.0, None)),
+                            temps)
     s300 = float(entropy(total, np.array([300.0]))[0])
     fig2, ax2 = new_figure()
     ax2.plot(temps, cv / DULONG_PETIT, color="k", label="force-constant DOS")

@@ -73,20 +73,23 @@ def step_phonons(ctx: DemoContext) -> str:
 
     dos = phonon_dos(model, 10 if ctx.quick else 14, np.linspace(0.0, 35.0, 351), broadening=0.3)
     fig3, ax3 = plt.subplots(figsize=(6, 4), dpi=110, constrained_layout=True)
-    e = dos.total.coords["E"].values
-    centres = 0.5 * (e[1:] + e[:-1]) if e.size == dos.total.sizes["E"] + 1 else e
-    for name, da in dos.elements.items():
-        ax3.plot(centres, da.values, label=f"{name} partial")
-    ax3.plot(centres, dos.total.values, color="k", lw=1.2, label="total")
+    per_cell = dos.per_formula_unit()
+    per_species = dos.by_species()
+    e = dos.energy
+    centres = 0.5 * (e[1:] + e[:-1]) if dos.histogram else e
+    for name in per_species.labels:
+        ax3.plot(centres, per_species.partial(name, per_formula_unit=True).values,
+                 label=f"{name} partial")
+    ax3.plot(centres, per_cell.values, color="k", lw=1.2, label="total")
     ax3.set_xlabel("Energy (meV)")
     ax3.set_ylabel("DOS (states/meV per cell)")
     ax3.legend(frameon=False)
     ctx.report.add_figure("nacl_dos", fig3, "Phonon density of states of NaCl (total and per "
                           "element) from a Monkhorst-Pack mesh.")
-    total = float(np.sum(dos.total.values) * np.diff(e).mean())
+    total = float(np.sum(per_cell.values) * np.diff(e).mean())
     ctx.results["nacl_dos"] = dos
     ctx.results["nacl_dos_energy"] = centres
-    e_max = float(centres[np.nonzero(dos.total.values > 1e-6)[0][-1]])
+    e_max = float(centres[np.nonzero(per_cell.values > 1e-6)[0][-1]])
     ctx.report.add_table("Checks of the phonon model", [
         {"check": "DOS integral (states per cell, 3N = 24)", "value": total},
         {"check": "largest phonon energy (meV)", "value": e_max},

@@ -46,9 +46,7 @@ from ..errors import FitError, InputError
 from ..fileio import write_text_atomic
 from ..fitresult import FitResult, Parameter, diagnose, lmfit_outcome
 from ..lineshapes import dho_peak_energy
-from ..thermo.harmonic import check_temperature
-from ..thermo.transport import lifetime, lifetime_error, mean_free_path
-from ..units import KB_MEV_PER_K
+from ..units import KB_MEV_PER_K, check_temperature, lifetime, lifetime_error, mean_free_path
 
 __all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
 

@@ -2,7 +2,6 @@
 neutron/X-ray weighted), S(Q,E), van Hove G_s(r,t) and G_d(r,t), MSD and diffusion
 coefficients, VACF and vibrational DOS, current correlations; streamed in frame chunks."""
 
-from .dos import VACFResult, compute_vacf, neutron_dos_weights, vibrational_dos
 from .intermediate import CorrelationResult, compute_correlations
 from .msd import MSDResult, compute_msd, fit_diffusion
 from .phases import PhaseKernel
@@ -10,6 +9,13 @@ from .qpoints import QSet, qpoints_along_path, qpoints_in_shells, reciprocal_cel
 from .results import correlation_arrays, save_results
 from .spectra import fourier_spectrum, time_window
 from .trajectory import Chunk, Trajectory, open_trajectory, write_h5md
+from .vacf import (
+    VACFResult,
+    compute_vacf,
+    neutron_dos_weights,
+    vibrational_density_of_states,
+    vibrational_dos,
+)
 from .vanhove import VanHoveResult, compute_van_hove
 from .weights import species_weights, weighted_coherent, weighted_incoherent
 
@@ -20,6 +26,7 @@ __all__ = [
     "correlation_arrays", "save_results", "fourier_spectrum", "time_window",
     "species_weights", "weighted_coherent", "weighted_incoherent",
     "MSDResult", "compute_msd", "fit_diffusion",
-    "VACFResult", "compute_vacf", "vibrational_dos", "neutron_dos_weights",
+    "VACFResult", "compute_vacf", "vibrational_density_of_states", "vibrational_dos",
+    "neutron_dos_weights",
     "VanHoveResult", "compute_van_hove",
 ]

@@ -12,7 +12,7 @@ trajectory are shorter, so every available pair is used; this is also dynasor's 
 :class:`StreamCorrelator` keeps at most ``n_lags - 1 + block`` frames of each signal and
 evaluates the sums with zero-padded FFTs (Wiener-Khinchin: the sum over origins of a masked
 signal is a cross-correlation), costing O(L log L) per frame block instead of O(L n_lags).
-It serves the VACF (:mod:`latdyn.md.dos`); the intermediate scattering functions use the
+It serves the VACF (:mod:`latdyn.md.vacf`); the intermediate scattering functions use the
 block engine of :mod:`latdyn.md.engine`, which also sums per-atom signals (the self part).
 """
 

@@ -5,9 +5,9 @@ optional Dask execution and a CuPy array module (:mod:`latdyn.phonons.backend`).
 from .atoms import PhononCrystal, species_from_crystal
 from .backend import BACKENDS, EXECUTORS, array_module, resolve_backend
 from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
-from .dos import PhononDOS, mode_gradients, phonon_dos
 from .ewald import DipoleSum
 from .maps import KINDS, PowderResult, fibonacci_sphere, path_map, powder_map, slice_map, sqe_at
+from .mesh_dos import PhononDOS, mode_gradients, phonon_dos
 from .model import ASR_CHOICES, ForceConstants, commensurate_qpoints
 from .modes import Modes, calculate_modes, degenerate_sets, group_velocities
 from .paths import seekpath_points

@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipp as sc
 
-from ..data.model import make_spectrum, validate
+from ..data.density_of_states import DensityOfStates
+from ..data.model import validate
 from ..errors import FitError, InputError
-from ..thermo.dos import as_dos
-from ..thermo.harmonic import check_temperature
-from ..units import KB_MEV_PER_K
+from ..units import KB_MEV_PER_K, check_temperature
 from .cuts import _keep, cut_range_check
 from .multiphonon import PhononExpansion, recoil_energy
 
@@ -48,13 +47,15 @@ __all__ = ["GDOSResult", "generalized_dos", "neutron_weighted_dos", "effective_m
 class GDOSResult:
     """The generalised DOS (3 per atom) and what the extraction did.
 
-    dos: DataArray g(E) (1/meV per atom, dim 'E', variances) from 0 to E_max.
+    dos: :class:`latdyn.data.DensityOfStates` with one neutron-weighted partial
+        ('generalised', weighting 'neutron') on points from 0 to E_max, with variances;
+        ``dos.total`` is the DataArray g(E) (1/meV per atom, dim 'E').
     multiphonon_fraction: share of multiphonon scattering in the inelastic intensity used.
     two_w: 2W at the mean Q of the range; msd: <u_x^2> (angstrom^2); scale: the factor c.
     history: max relative change of g per iteration.
     """
 
-    dos: sc.DataArray
+    dos: DensityOfStates
     iterations: int
     converged: bool
     multiphonon_fraction: float
@@ -90,29 +91,41 @@ def effective_mass(formula: str, table: str = "sears") -> float:
     from ..scattering import Composition
 
     comp = Composition(formula, table=table)
+    som = comp.sigma_over_mass()
     num = sum(n * a.sigma_scatt for a, n in comp.atoms)
-    den = sum(n * a.sigma_scatt / a.mass for a, n in comp.atoms)
+    den = sum(n * som[a.symbol] for a, n in comp.atoms)
     return float(num / den)
 
 
 def neutron_weighted_dos(energy, partial_dos: dict, formula: str, table: str = "sears") -> sc.DataArray:
     """g_n(E) = sum_j w_j g_j(E) with w_j = c_j (sigma_j/M_j) / sum_k c_k sigma_k/M_k.
 
-    ``energy``: grid (meV); ``partial_dos``: nuclide symbol -> (energies, values), each partial
-    normalised to 3 per atom before weighting.  Returns a DataArray (1/meV, area 3).
+    ``energy``: grid (meV); ``partial_dos``: nuclide symbol -> (energies, values), a
+    DataArray or a DensityOfStates, each partial normalised to 3 per atom before weighting
+    and interpolated onto the grid.  Returns the view
+    :meth:`latdyn.data.DensityOfStates.neutron_weighted` of these partials (1/meV, area 3).
     """
+    from ..data.density_of_states import as_density_of_states
+    from ..scattering import Composition
+
     e = np.asarray(energy, dtype=float)
-    weights = sigma_over_mass_weights(formula, table)
-    missing = [s for s in weights if s not in partial_dos]
+    comp = Composition(formula, table=table)
+    counts = {a.symbol: n for a, n in comp.atoms}
+    missing = [s for s in counts if s not in partial_dos]
     if missing:
         raise InputError("a partial DOS is needed for every nuclide of the formula",
                          field="partial_dos", value=missing)
-    total = np.zeros_like(e)
-    for sym, w in weights.items():
-        d = as_dos(*partial_dos[sym], source=f"partial DOS {sym}")
+    rows = []
+    for sym in counts:
+        d = as_density_of_states(partial_dos[sym], source=f"partial DOS {sym}")
         ee = d.energy if not d.histogram else 0.5 * (d.energy[1:] + d.energy[:-1])
-        total += w * np.interp(e, ee, d.g, left=0.0, right=0.0)
-    return make_spectrum(e, total, unit="1/meV", name=f"neutron-weighted DOS {formula}")
+        rows.append(np.interp(e, ee, d.g, left=0.0, right=0.0))
+    dos = DensityOfStates.from_arrays(e, np.array(rows), labels=list(counts),
+                                      counts=list(counts.values()), normalise=False,
+                                      name=f"neutron-weighted DOS {formula}")
+    out = dos.neutron_weighted(table)
+    out.name = dos.name
+    return out
 
 
 def _extrapolate(e: np.ndarray, y: np.ndarray, e_min: float) -> tuple[np.ndarray, np.ndarray]:
@@ -210,7 +223,8 @@ def generalized_dos(sqe: sc.DataArray, T: float, mass: float, *, q_range: tuple[
                            "the energy range", file=source, field="S(Q,E)", value=area)
         g = y_full / area
         step = min(np.min(np.diff(e_full)), e_full[-1] / 500.0)
-        exp = PhononExpansion.from_dos(as_dos(e_full, g), t, mass, step=step, n_max=n_max)
+        exp = PhononExpansion.from_dos(DensityOfStates.from_arrays(e_full, g), t, mass, step=step,
+                                       n_max=n_max)
         two_w = exp.two_w(q)
         s_mp = exp.sqe(q, e, orders=range(2, n_max + 1))
         model = exp.sqe(q, e, orders=[1]) + s_mp
@@ -231,8 +245,9 @@ def generalized_dos(sqe: sc.DataArray, T: float, mass: float, *, q_range: tuple[
     mp_frac = float(np.sum(np.where(keep, s_mp, 0.0)) / inel) if inel > 0 else 0.0
     e_full, _ = _extrapolate(e, np.clip(y_mean, 0.0, None), e_min)
     err_full = np.concatenate([np.zeros(e_full.size - e.size), y_err]) / area
-    dos = make_spectrum(e_full, 3.0 * g, 3.0 * err_full, unit="1/meV",
-                        name="generalised DOS", source=source)
+    dos = DensityOfStates.from_arrays(e_full, 3.0 * g, errors=3.0 * err_full, normalise=False,
+                                      labels=["generalised"], weighting="neutron",
+                                      name="generalised DOS", source=source)
     q_mean = float(np.mean(q))
     return GDOSResult(dos=dos, iterations=n_iter, converged=converged, multiphonon_fraction=mp_frac,
                       two_w=float(exp.two_w(q_mean)), msd=exp.msd(), scale=scale, mass=float(mass),

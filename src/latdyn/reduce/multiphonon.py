@@ -33,11 +33,10 @@ import scipp as sc
 from scipy import constants as C
 from scipy.signal import fftconvolve
 
+from ..data.density_of_states import as_density_of_states
 from ..data.model import make_sqe
 from ..errors import InputError
-from ..thermo.dos import as_dos
-from ..thermo.harmonic import check_temperature
-from ..units import KB_MEV_PER_K, MEV
+from ..units import KB_MEV_PER_K, MEV, check_temperature
 
 __all__ = ["recoil_energy", "PhononExpansion", "incoherent_sqe", "neutron_weighted_sqe"]
 
@@ -76,9 +75,10 @@ class PhononExpansion:
                  n_max: int = 10) -> PhononExpansion:
         """T_1..T_{n_max} from a DOS (any normalisation; energies meV >= 0), T (K), M (amu).
 
-        ``step``: grid spacing (meV), default E_max / 1000.
+        ``dos``: a :class:`latdyn.data.DensityOfStates` (its total is used), a DataArray or an
+        (energies, values) pair.  ``step``: grid spacing (meV), default E_max / 1000.
         """
-        d = as_dos(dos)
+        d = as_density_of_states(dos)
         t = float(check_temperature(T))
         if not (isinstance(n_max, (int, np.integer)) and 1 <= n_max <= 60):
             raise InputError("n_max must be an integer in 1..60", field="n_max", value=n_max)
@@ -178,23 +178,20 @@ def incoherent_sqe(Q, E, dos, T: float, mass: float, *, n_max: int = 10,
                    name: str = "S_inc(Q,E)") -> sc.DataArray:
     """Powder S(Q,E) (1/meV per atom) in the incoherent approximation, orders 1..n_max.
 
-    Q (1/angstrom) and E (meV) are point grids; ``dos`` a DOS (energies, values) or DataArray;
+    Q (1/angstrom) and E (meV) are point grids; ``dos`` a DensityOfStates, (energies, values)
+    or a DataArray;
     T (K); mass (amu).  With ``elastic_fwhm`` (meV) the elastic line e^{-2W} delta(E) is added,
     broadened by a Gaussian of that FWHM.  No resolution is applied to the inelastic part.
     """
     q = _check_grid(Q, "Q", "1/angstrom")
     e = _check_grid(E, "E", "meV")
-    exp = PhononExpansion.from_dos(_pair(dos), T, mass, step=step, n_max=n_max)
+    exp = PhononExpansion.from_dos(dos, T, mass, step=step, n_max=n_max)
     s = exp.sqe(q, e)
     if elastic_fwhm is not None:
         if not (np.isfinite(elastic_fwhm) and elastic_fwhm > 0):
             raise InputError("elastic_fwhm must be > 0 meV", field="elastic_fwhm", value=elastic_fwhm)
         s = s + _elastic(q, e, exp.two_w(q), elastic_fwhm)
     return make_sqe(q, e, s, unit="1/meV", name=name)
-
-
-def _pair(dos):
-    return dos if not isinstance(dos, tuple) else as_dos(*dos)
 
 
 def neutron_weighted_sqe(Q, E, partial_dos: dict, formula: str, T: float, *, n_max: int = 10,
@@ -204,7 +201,7 @@ def neutron_weighted_sqe(Q, E, partial_dos: dict, formula: str, T: float, *, n_m
     S = sum_j c_j sigma_j S_j(Q,E; g_j, M_j) / sum_j c_j sigma_j with c_j the atomic fractions
     and sigma_j the total bound scattering cross sections of ``formula``
     (:class:`latdyn.scattering.Composition`); ``partial_dos`` maps each nuclide symbol of the
-    formula to its partial DOS (energies, values).
+    formula to its partial DOS (a DensityOfStates, (energies, values) or a DataArray).
     """
     from ..scattering import Composition
 
@@ -220,7 +217,7 @@ def neutron_weighted_sqe(Q, E, partial_dos: dict, formula: str, T: float, *, n_m
     norm = 0.0
     for nuc, _count in comp.atoms:
         w = frac[nuc.symbol] * nuc.sigma_scatt
-        exp = PhononExpansion.from_dos(_pair(partial_dos[nuc.symbol]), T, nuc.mass, step=step,
+        exp = PhononExpansion.from_dos(partial_dos[nuc.symbol], T, nuc.mass, step=step,
                                        n_max=n_max)
         total += w * exp.sqe(q, e)
         norm += w

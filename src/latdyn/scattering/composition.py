@@ -17,12 +17,50 @@ g_n(E) = sum_j (sigma_j / M_j) c_j g_j(E) / sum_j (sigma_j / M_j) c_j
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import InputError
 from .nuclides import Nuclide, absorption_at, nuclide
 
-__all__ = ["parse_formula", "Composition"]
+__all__ = ["parse_formula", "Composition", "sigma_over_mass"]
+
+_SIGMA_KINDS = {"total": "sigma_scatt", "coherent": "sigma_coh", "incoherent": "sigma_inc"}
+
+
+def sigma_over_mass(species: Iterable[str | Nuclide], *, masses=None, kind: str = "total",
+                    table: str = "sears") -> np.ndarray:
+    """Neutron-weighted DOS weights w_j = sigma_j / M_j (barn/amu), one per species.
+
+    ``species``: nuclide symbols ('Na', 'D', '7Li') looked up in ``table``, or
+    :class:`Nuclide` records; ``masses``: amu, one per species, instead of the tables' masses
+    (a force-constant file's masses, say); ``kind``: 'total' (sigma_coh + sigma_inc, the
+    default), 'coherent' or 'incoherent' bound scattering cross section.  Formula in the module
+    docstring.  Raises InputError for an unknown species or kind, or bad masses.
+    """
+    if kind not in _SIGMA_KINDS:
+        raise InputError("kind must be total, coherent or incoherent", field="kind", value=kind)
+    nucs = []
+    for s in species:
+        if isinstance(s, Nuclide):
+            nucs.append(s)
+            continue
+        try:
+            nucs.append(nuclide(s, table=table))
+        except InputError as exc:
+            raise InputError(f"no neutron data for species '{s}' ({exc})", field="species",
+                             value=s) from exc
+    sigma = np.array([getattr(n, _SIGMA_KINDS[kind]) for n in nucs], dtype=float)
+    if masses is None:
+        m = np.array([n.mass for n in nucs], dtype=float)
+    else:
+        m = np.asarray(masses, dtype=float).reshape(-1)
+        if m.shape != sigma.shape or not np.all(np.isfinite(m) & (m > 0)):
+            raise InputError("one positive mass (amu) per species is needed", field="masses",
+                             value=m.tolist())
+    return sigma / m
 
 _ISOTOPE = re.compile(r"(\^?\d+)?([A-Z][a-z]?)")
 _EXPLICIT_ISOTOPE = re.compile(r"(\^\d+)?([A-Z][a-z]?)")
@@ -159,14 +197,13 @@ class Composition:
         return {a.symbol: c / n for a, c in self.atoms}
 
     def sigma_over_mass(self, kind: str = "total") -> dict[str, float]:
-        """Neutron-weighted DOS weights sigma_j / M_j (barn/amu) by nuclide symbol.
+        """Neutron-weighted DOS weights sigma_j / M_j (barn/amu) by nuclide symbol
+        (:func:`sigma_over_mass`).
 
         ``kind``: 'total' (coherent + incoherent, default), 'coherent' or 'incoherent'.
         """
-        attr = {"total": "sigma_scatt", "coherent": "sigma_coh", "incoherent": "sigma_inc"}
-        if kind not in attr:
-            raise InputError("kind must be total, coherent or incoherent", field="kind", value=kind)
-        return {a.symbol: getattr(a, attr[kind]) / a.mass for a, _ in self.atoms}
+        w = sigma_over_mass([a for a, _ in self.atoms], kind=kind)
+        return {a.symbol: float(v) for (a, _), v in zip(self.atoms, w, strict=True)}
 
     def table_rows(self, wavelength: float | None = None) -> list[dict[str, float | str]]:
         """One row per nuclide: count, mass, b_coh, sigma_coh/inc/abs/total, sigma/M."""
@@ -177,5 +214,5 @@ class Composition:
                          "b_coh_fm": a.b_coh.real, "b_coh_imag_fm": a.b_coh.imag,
                          "sigma_coh_b": a.sigma_coh, "sigma_inc_b": a.sigma_inc,
                          "sigma_abs_b": s_abs, "sigma_total_b": a.sigma_scatt + s_abs,
-                         "sigma_over_M": a.sigma_scatt / a.mass})
+                         "sigma_over_M": float(sigma_over_mass([a])[0])})
         return rows

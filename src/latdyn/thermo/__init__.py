@@ -1,13 +1,19 @@
 """Thermodynamics from a phonon DOS, Debye/Einstein models, kinetic thermal conductivity,
-Arrhenius analysis and the entropy bookkeeping of caloric transitions."""
+Arrhenius analysis and the entropy bookkeeping of caloric transitions.
 
+The DOS is :class:`latdyn.data.DensityOfStates`; ``latdyn.thermo.DOS`` and
+``latdyn.thermo.as_dos`` are deprecated aliases kept for one release."""
+
+import warnings as _warnings
+
+from ..data.density_of_states import DensityOfStates as _DensityOfStates
+from ..data.density_of_states import as_density_of_states as _as_density_of_states
 from .caloric import (
     clausius_clapeyron,
     configurational_entropy,
     driving_pressure,
     total_transition_entropy,
 )
-from .dos import DOS, as_dos
 from .harmonic import (
     DULONG_PETIT,
     R_GAS,
@@ -52,3 +58,20 @@ __all__ = [
     "ArrheniusResult", "arrhenius", "arrhenius_fit", "configurational_entropy",
     "total_transition_entropy", "clausius_clapeyron", "driving_pressure",
 ]
+
+
+def as_dos(energy, g=None, *, source=None):
+    """Deprecated: use :meth:`latdyn.data.DensityOfStates.from_arrays` (or
+    :func:`latdyn.data.as_density_of_states`); same checks, same normalisation to 3 per atom."""
+    _warnings.warn("latdyn.thermo.as_dos is deprecated: use latdyn.data.DensityOfStates."
+                   "from_arrays or latdyn.data.as_density_of_states", DeprecationWarning,
+                   stacklevel=2)
+    return _as_density_of_states(energy, g, source=source)
+
+
+def __getattr__(name):
+    if name == "DOS":
+        _warnings.warn("latdyn.thermo.DOS is deprecated: use latdyn.data.DensityOfStates",
+                       DeprecationWarning, stacklevel=2)
+        return _DensityOfStates
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,5 +1,10 @@
 r"""Harmonic thermodynamics from a phonon DOS g(E) normalised to 3 per atom.
 
+The DOS is a :class:`latdyn.data.DensityOfStates` (or anything
+:func:`latdyn.data.as_density_of_states` accepts: energies and values, a DataArray); the
+integrals below use its total and its quadrature (exact for the interpolated g up to
+Gauss-Legendre order 6 per interval).
+
 With x = E / k_B T and n = 1 / (e^x - 1) (per mole of atoms, R = N_A k_B):
 
 .. math::
@@ -25,14 +30,12 @@ is given.  Reference: Maradudin et al. (1971); Fultz, Prog. Mater. Sci. 55, 247 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy import constants as C
 
+from ..data.density_of_states import DensityOfStates, as_density_of_states
 from ..errors import InputError
-from ..units import KB_MEV_PER_K, MEV
-from .dos import DOS, as_dos, chunks
+from ..units import KB_MEV_PER_K, MEV, check_temperature
 
 __all__ = [
     "R_GAS",
@@ -55,24 +58,22 @@ R_GAS = C.R
 #: The Dulong-Petit limit 3R, J/(mol K) per mole of atoms.
 DULONG_PETIT = 3.0 * C.R
 _J_PER_MOL_PER_MEV = C.N_A * MEV
+_MAX_CHUNK = 2_000_000
 
 
-def check_temperature(T: Any, name: str = "T") -> np.ndarray:
-    """Temperatures (K) as a float array; InputError unless all are finite and > 0."""
-    t = np.asarray(T, dtype=float)
-    bad = ~np.isfinite(t) | (t <= 0)
-    if np.any(bad):
-        raise InputError("temperature must be finite and > 0 K", field=name,
-                         value=float(t[bad].ravel()[0]) if t.ndim else float(t))
-    return t
+def _chunks(n_rows: int, n_cols: int):
+    """Slices over rows that keep row-block x columns below a bounded number of elements."""
+    step = max(1, _MAX_CHUNK // max(n_cols, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(n_rows, start + step))
 
 
-def _per_mode_integral(dos: DOS, T: np.ndarray, kernel) -> np.ndarray:
+def _per_mode_integral(dos: DensityOfStates, T: np.ndarray, kernel) -> np.ndarray:
     """int g(E) kernel(E, kT) dE for every T (vectorised, memory bounded)."""
     flat = T.ravel()
     out = np.empty(flat.size)
     e = dos.nodes[None, :]
-    for sl in chunks(flat.size, dos.nodes.size):
+    for sl in _chunks(flat.size, dos.nodes.size):
         kt = KB_MEV_PER_K * flat[sl, None]
         out[sl] = kernel(e, kt) @ dos.weights
     return out.reshape(T.shape)
@@ -104,31 +105,31 @@ def _u_kernel(e, kt):
 
 def heat_capacity(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Isochoric heat capacity C_V(T) in J/(mol K) (module formula); -> 3R per mole of atoms."""
-    d, t = as_dos(dos), check_temperature(T)
+    d, t = as_density_of_states(dos), check_temperature(T)
     return R_GAS * atoms_per_formula_unit * _per_mode_integral(d, t, _cv_kernel)
 
 
 def entropy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Vibrational entropy S(T) in J/(mol K) (module formula)."""
-    d, t = as_dos(dos), check_temperature(T)
+    d, t = as_density_of_states(dos), check_temperature(T)
     return R_GAS * atoms_per_formula_unit * _per_mode_integral(d, t, _s_kernel)
 
 
 def free_energy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Harmonic Helmholtz free energy F(T) in J/mol, zero-point energy included."""
-    d, t = as_dos(dos), check_temperature(T)
+    d, t = as_density_of_states(dos), check_temperature(T)
     return _J_PER_MOL_PER_MEV * atoms_per_formula_unit * _per_mode_integral(d, t, _f_kernel)
 
 
 def internal_energy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Vibrational internal energy U(T) in J/mol, zero-point energy included."""
-    d, t = as_dos(dos), check_temperature(T)
+    d, t = as_density_of_states(dos), check_temperature(T)
     return _J_PER_MOL_PER_MEV * atoms_per_formula_unit * _per_mode_integral(d, t, _u_kernel)
 
 
 def zero_point_energy(dos, atoms_per_formula_unit: float = 1.0) -> float:
     """Zero-point energy E_ZP = N_A int g(E) E/2 dE in J/mol."""
-    d = as_dos(dos)
+    d = as_density_of_states(dos)
     return float(_J_PER_MOL_PER_MEV * atoms_per_formula_unit * d.integrate(lambda e: 0.5 * e))
 
 
@@ -143,7 +144,7 @@ def thermodynamics(dos, T, atoms_per_formula_unit: float = 1.0) -> dict[str, np.
     Keys: T (K), Cv (J/(mol K)), Cv_over_3R (per mole of atoms), S (J/(mol K)), F, U (J/mol),
     and the scalar ZPE (J/mol).
     """
-    d, t = as_dos(dos), check_temperature(T)
+    d, t = as_density_of_states(dos), check_temperature(T)
     n = atoms_per_formula_unit
     cv = heat_capacity(d, t, n)
     return {
@@ -163,7 +164,7 @@ def debye_temperature_from_moments(dos, n: float = 2.0) -> float:
     n = -2 weighs the acoustic region (low-T heat capacity), n = 0 (logarithmic moment) the
     high-T entropy, n = 2 the high-T heat capacity.
     """
-    d = as_dos(dos)
+    d = as_density_of_states(dos)
     if not np.isfinite(n) or n <= -3:
         raise InputError("moment order must be > -3", field="n", value=n)
     if n == 0:
@@ -179,7 +180,7 @@ def band_centre(dos) -> float:
     Used for ionic conductors: a lower band centre marks a softer lattice and correlates with
     lower migration barriers (Muy et al., Energy Environ. Sci. 11, 850 (2018)).
     """
-    return as_dos(dos).mean_energy
+    return as_density_of_states(dos).mean_energy
 
 
 def entropy_difference(dos_2, dos_1, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:

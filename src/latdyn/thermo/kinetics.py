@@ -20,7 +20,7 @@ from scipy import constants as C
 
 from ..errors import FitError, InputError
 from ..fitresult import FitResult, Parameter, diagnose
-from .harmonic import check_temperature
+from ..units import check_temperature
 
 __all__ = ["ArrheniusResult", "arrhenius_fit", "arrhenius"]
 

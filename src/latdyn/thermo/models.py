@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..units import KB_MEV_PER_K
-from .harmonic import R_GAS, check_temperature
+from ..units import KB_MEV_PER_K, check_temperature
+from .harmonic import R_GAS
 
 __all__ = ["debye_dos", "debye_heat_capacity", "debye_entropy", "einstein_heat_capacity",
            "einstein_entropy"]

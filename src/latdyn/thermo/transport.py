@@ -2,7 +2,9 @@ r"""Phonon lifetimes, mean free paths, kinetic thermal conductivity and time sca
 
 Lifetime from a damping Gamma (HWHM of the line, meV): tau = hbar / (2 Gamma) (ps), the decay
 time of the mode energy (the amplitude decays as exp(-Gamma t / hbar)).  Mean free path
-l = v_g tau.  Kinetic theory (Peierls; Ziman, *Electrons and Phonons*, 1960, ch. 8):
+l = v_g tau.  These two conversions live in :mod:`latdyn.units` (used by the analysis layer
+below this one) and are re-exported here.  Kinetic theory (Peierls; Ziman, *Electrons and
+Phonons*, 1960, ch. 8):
 
 .. math::
 
@@ -26,7 +28,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import InputError
-from ..units import HBAR_MEV_PS, KB_MEV_PER_K
+from ..units import HBAR_MEV_PS, KB_MEV_PER_K, lifetime, lifetime_error, mean_free_path, values_in
 
 __all__ = ["lifetime", "lifetime_error", "mean_free_path", "mode_heat_capacity",
            "kappa_modes", "kappa_average", "phonon_period", "residence_time",
@@ -36,56 +38,14 @@ _PS = C.pico
 _ANGSTROM = C.angstrom
 
 
-def _as(x: Any, unit: str, name: str, positive: bool = True, allow_zero: bool = False) -> np.ndarray:
-    """Plain float array in ``unit`` from a number, array or scipp Variable (converted)."""
-    try:
-        import scipp as sc
-    except ImportError:  # pragma: no cover
-        sc = None
-    if sc is not None and isinstance(x, sc.Variable):
-        try:
-            x = sc.to_unit(x, unit).values
-        except Exception as exc:
-            raise InputError(f"{name} has unit '{x.unit}', not convertible to '{unit}'",
-                             field=name, value=str(x.unit)) from exc
-    a = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(a)):
-        raise InputError(f"{name} must be finite", field=name, value=a[~np.isfinite(a)].ravel()[0])
-    if positive:
-        bad = (a < 0) if allow_zero else (a <= 0)
-        if np.any(bad):
-            raise InputError(f"{name} must be {'>= 0' if allow_zero else '> 0'} ({unit})",
-                             field=name, value=float(a[bad].ravel()[0]))
-    return a
-
-
 def _out(a: np.ndarray):
     return float(a) if a.ndim == 0 else a
 
 
-def lifetime(gamma):
-    """Phonon lifetime tau = hbar / (2 Gamma) in ps from the damping Gamma (HWHM, meV)."""
-    return _out(HBAR_MEV_PS / (2.0 * _as(gamma, "meV", "gamma")))
-
-
-def lifetime_error(gamma, gamma_error):
-    """Standard error of tau = hbar / (2 Gamma): sigma_tau = tau sigma_Gamma / Gamma (ps)."""
-    g = _as(gamma, "meV", "gamma")
-    s = _as(gamma_error, "meV", "gamma_error", allow_zero=True)
-    return _out(HBAR_MEV_PS / (2.0 * g) * s / g)
-
-
-def mean_free_path(group_velocity, tau):
-    """Phonon mean free path l = v_g tau in angstrom (v_g in m/s, tau in ps)."""
-    v = _as(group_velocity, "m/s", "group_velocity", allow_zero=True)
-    t = _as(tau, "ps", "tau")
-    return _out(v * t * _PS / _ANGSTROM)
-
-
 def mode_heat_capacity(energy, T):
     """Heat capacity of one mode C = k_B x^2 e^x / (e^x - 1)^2 in J/K, x = E / k_B T."""
-    e = _as(energy, "meV", "energy")
-    t = _as(T, "K", "T")
+    e = values_in(energy, "meV", "energy")
+    t = values_in(T, "K", "T")
     x = e / (KB_MEV_PER_K * t)
     return _out(C.k * x * x * np.exp(-x) / np.expm1(-x) ** 2)
 
@@ -104,9 +64,9 @@ def kappa_modes(energy, group_velocity, tau, T: float, cell_volume: float,
     T: temperature (K); cell_volume: unit-cell volume (angstrom^3); n_qpoints: q points
         sampled, so V = n_qpoints * cell_volume.
     """
-    e = _as(energy, "meV", "energy")
-    v = _as(group_velocity, "m/s", "group_velocity", positive=False)
-    t = _as(tau, "ps", "tau")
+    e = values_in(energy, "meV", "energy")
+    v = values_in(group_velocity, "m/s", "group_velocity", positive=False)
+    t = values_in(tau, "ps", "tau")
     if v.shape == e.shape + (3,):
         v2 = np.sum(v * v, axis=-1)
     elif v.shape == e.shape:
@@ -118,7 +78,7 @@ def kappa_modes(energy, group_velocity, tau, T: float, cell_volume: float,
         raise InputError("tau must have the shape of energy", field="tau", value=(t.shape, e.shape))
     if not (isinstance(n_qpoints, (int, np.integer)) and n_qpoints > 0):
         raise InputError("n_qpoints must be a positive integer", field="n_qpoints", value=n_qpoints)
-    cell = float(_as(cell_volume, "angstrom**3", "cell_volume"))
+    cell = float(values_in(cell_volume, "angstrom**3", "cell_volume"))
     c = np.asarray(mode_heat_capacity(e, T))
     volume = n_qpoints * cell * _ANGSTROM**3
     return float(np.sum(c * v2 * t * _PS) / (3.0 * volume))
@@ -126,29 +86,29 @@ def kappa_modes(energy, group_velocity, tau, T: float, cell_volume: float,
 
 def kappa_average(heat_capacity_per_volume, velocity, tau) -> float:
     """Kinetic kappa = C_vol v^2 tau / 3 in W/(m K) (C_vol J/(m^3 K), v m/s, tau ps)."""
-    c = float(_as(heat_capacity_per_volume, "J/(m**3*K)", "heat_capacity_per_volume",
+    c = float(values_in(heat_capacity_per_volume, "J/(m**3*K)", "heat_capacity_per_volume",
                   allow_zero=True))
-    v = float(_as(velocity, "m/s", "velocity", allow_zero=True))
-    t = float(_as(tau, "ps", "tau"))
+    v = float(values_in(velocity, "m/s", "velocity", allow_zero=True))
+    t = float(values_in(tau, "ps", "tau"))
     return c * v * v * t * _PS / 3.0
 
 
 def phonon_period(energy):
     """Period of a vibration of energy E: 2 pi hbar / E (ps)."""
-    return _out(2.0 * np.pi * HBAR_MEV_PS / _as(energy, "meV", "energy"))
+    return _out(2.0 * np.pi * HBAR_MEV_PS / values_in(energy, "meV", "energy"))
 
 
 def residence_time(hwhm):
     """Relaxation (residence) time tau = hbar / Gamma (ps) of a Lorentzian of HWHM Gamma (meV)."""
-    return _out(HBAR_MEV_PS / _as(hwhm, "meV", "hwhm"))
+    return _out(HBAR_MEV_PS / values_in(hwhm, "meV", "hwhm"))
 
 
 def timescale_comparison(tau_residence: float, phonon_energies) -> list[dict[str, Any]]:
     """For each phonon energy (meV): its period (ps), the ratio period / tau_residence and
     whether it is faster than the hop (period < tau_residence, ps)."""
-    tau = float(_as(tau_residence, "ps", "tau_residence"))
+    tau = float(values_in(tau_residence, "ps", "tau_residence"))
     rows = []
-    for e in np.atleast_1d(_as(phonon_energies, "meV", "phonon_energies")):
+    for e in np.atleast_1d(values_in(phonon_energies, "meV", "phonon_energies")):
         p = float(phonon_period(e))
         rows.append({"energy_meV": float(e), "period_ps": p, "period_over_tau": p / tau,
                      "faster_than_hop": bool(p < tau)})

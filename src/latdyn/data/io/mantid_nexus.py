@@ -433,7 +433,8 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
             break
     if "run_number" in logs:
         meta["run_number"] = str(logs["run_number"])
-    map_efixed, per_det, map_source = _efixed_from_map(decode(entry, "instrument/instrument_parameter_map/data"))
+    pmap_text = decode(entry, "instrument/instrument_parameter_map/data")
+    map_efixed, per_det, map_source = _efixed_from_map(pmap_text)
     efixed, source = None, ""
     for value, where in ((map_efixed, map_source), (_log_mean(logs.get("Efixed")), "sample log 'Efixed'"),
                          (_log_mean(logs.get("efixed")), "sample log 'efixed'")):

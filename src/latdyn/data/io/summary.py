@@ -51,7 +51,8 @@ def group_q(da) -> list[float] | None:
     return [float(x) for x in q]
 
 
-def summarise(loaded, logs: bool = False, as_text: bool = True) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def summarise(loaded, logs: bool = False, as_text: bool = True
+              ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """(rows, fields) describing a :class:`LoadedData`; ``logs`` adds the sample logs (in
     short form when ``as_text``, in full otherwise)."""
     rows = []
@@ -70,7 +71,8 @@ def summarise(loaded, logs: bool = False, as_text: bool = True) -> tuple[list[di
         if q is not None:
             fields[prefix + "group_Q"] = [round(x, 6) for x in q]
             if "two_theta" in da.coords:
-                fields[prefix + "group_two_theta"] = [round(float(x), 4) for x in da.coords["two_theta"].values]
+                tt = da.coords["two_theta"].values
+                fields[prefix + "group_two_theta"] = [round(float(x), 4) for x in tt]
         if "provenance" in meta:
             prov = meta["provenance"]
             fields[prefix + "written_by"] = f"latdyn {prov.get('latdyn_version')}"
