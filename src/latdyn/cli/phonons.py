@@ -37,6 +37,11 @@ def register(subparsers) -> None:
         sp.add_argument("--asr", choices=["realspace", "reciprocal", "none"], default="realspace",
                         help="acoustic sum rule (default: realspace)")
         sp.add_argument("--no-nac", action="store_true", help="ignore Born charges")
+        sp.add_argument("--symmetrize-fc", action="store_true",
+                        help="make the force constants permutation- and translation-symmetric "
+                        "(phonopy) before use")
+        sp.add_argument("--units", metavar="LENGTH,FC",
+                        help="units of a yaml without physical_unit, e.g. angstrom,eV/angstrom^2")
         sp.add_argument("--crystal", metavar="CIF",
                         help="take each atom's species (isotopes) from this CIF's crystal")
         sp.add_argument("--dask", action="store_true",
@@ -147,7 +152,13 @@ def _load(args):
         crystal = Crystal.from_cif(args.crystal)
     return load_phonopy(args.phonopy_yaml, force_constants=args.fc, born=args.born,
                         isotopes=isotopes or None, asr=None if args.asr == "none" else args.asr,
-                        nac=not args.no_nac, crystal=crystal)
+                        nac=not args.no_nac, crystal=crystal, symmetrize_fc=args.symmetrize_fc,
+                        units=args.units)
+
+
+def _fc_extra(model) -> dict:
+    """The force-constant checks for --json output."""
+    return {"force_constants": model.fc_checks.as_dict() if model.fc_checks else None}
 
 
 def _run_kw(args) -> dict:
@@ -200,6 +211,8 @@ def _report(title, args, model, das, figs, out: Path, rows=None):
                  f"{'yes' if model.dipole is not None else 'no'}, acoustic sum rule: {model.asr}. "
                  f"Scattering lengths: Sears 1992. Computed with {resolve_backend(args.backend)} "
                  f"({'Dask tasks' if args.dask else 'threads'}). {credit}")
+    if model.fc_checks is not None:
+        rep.add_table("Force constants as loaded", model.fc_checks.rows())
     if rows:
         rep.add_table("Results", rows)
     for name, fig, caption in figs:
@@ -222,7 +235,8 @@ def _modes(args) -> int:
     for iq in range(len(q)):
         for nu, e in enumerate(modes.energies[iq]):
             rows.append({"h": q[iq, 0], "k": q[iq, 1], "l": q[iq, 2], "mode": nu, "E_meV": e})
-    emit(rows, as_json=args.json, title=f"Phonon energies (meV), {model.source}")
+    emit(rows, as_json=args.json, title=f"Phonon energies (meV), {model.source}",
+         extra=_fc_extra(model))
     return 0
 
 
@@ -247,7 +261,8 @@ def _dispersion(args) -> int:
                      [("sqe_path", fig, "S(Q,E) along the path (log colour scale)")], out)
     emit([{"file": str(out / "sqe_path.h5")}, {"file": str(report)}], as_json=args.json,
          title="phonons dispersion", extra={"n_q": da.sizes["q"], "n_E": da.sizes["E"],
-                                            "max_intensity": float(da.values.max())})
+                                            "max_intensity": float(da.values.max()),
+                                            **_fc_extra(model)})
     return 0
 
 
@@ -266,7 +281,8 @@ def _slice(args) -> int:
     report = _report("Single-crystal slice", args, model, {"slice": da},
                      [("slice", fig, "Energy-integrated one-phonon intensity in the plane")], out)
     emit([{"file": str(out / "slice.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons slice", extra={"max_intensity": float(da.values.max())})
+         title="phonons slice", extra={"max_intensity": float(da.values.max()),
+                                       **_fc_extra(model)})
     return 0
 
 
@@ -381,7 +397,8 @@ def _dos(args) -> int:
                      [("dos", fig, "Total and per-element DOS"),
                       ("dos_neutron", fig2, "Neutron-weighted DOS (sigma/M)")], out, rows)
     emit(rows, as_json=args.json, title="phonons dos",
-         extra={"report": str(report), "expected_total": 3 * model.crystal.n_atoms})
+         extra={"report": str(report), "expected_total": 3 * model.crystal.n_atoms,
+                **_fc_extra(model)})
     return 0
 
 
