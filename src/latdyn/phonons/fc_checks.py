@@ -87,9 +87,10 @@ class ForceConstantChecks:
         """The warning to give for a model with this ``asr`` setting, or None."""
         parts = []
         if self.triangle_energy_change > WARN_MEV:
+            rel = self.permutation_asymmetry / self.max_force_constant
             parts.append(
                 f"break permutation symmetry: max |Phi_ij - Phi_ji^T| = "
-                f"{self.permutation_asymmetry:.3g} eV/A^2 ({self.permutation_asymmetry / self.max_force_constant:.2g} "
+                f"{self.permutation_asymmetry:.3g} eV/A^2 ({rel:.2g} "
                 f"of the largest constant, {self.max_force_constant:.3g} eV/A^2); latdyn and phonopy "
                 f"use the symmetric part, a code that reads one triangle (Euphonic) gets energies "
                 f"up to {self.triangle_energy_change:.3g} meV different")
