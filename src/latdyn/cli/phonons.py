@@ -98,9 +98,13 @@ def register(subparsers) -> None:
     w.add_argument("--emin", type=float, default=None)
     w.add_argument("--emax", type=float, default=None)
     w.add_argument("--ebins", type=int, default=200)
-    w.add_argument("--npts", type=int, default=200, help="directions per |Q| sphere")
+    w.add_argument("--npts", type=int, default=200, help="directions per |Q| sphere (all sets)")
+    w.add_argument("--n-sets", type=int, default=4,
+                   help="independent randomly turned direction sets, whose spread gives the "
+                   "sampling error (default 4)")
+    w.add_argument("--seed", type=int, default=0, help="seed of the sets' rotations")
     w.add_argument("--tolerance", type=float, default=None,
-                   help="double the directions until the map changes by less than this")
+                   help="double the directions until the relative sampling error is below this")
     w.add_argument("--max-npts", type=int, default=6400)
     w.add_argument("--q-fwhm", type=float, default=None, help="Gaussian FWHM in |Q|, 1/angstrom")
     w.add_argument("--instrument", help="broaden with this direct-geometry instrument's energy and "
@@ -299,7 +303,8 @@ def _powder(args) -> int:
         inst, broadening, q_broadening, rows = _instrument_broadening(args, emin, emax)
     res = powder_map(model, np.linspace(0.0, args.qmax, args.qbins + 1),
                      np.linspace(emin, emax, args.ebins + 1), args.temperature, npts=args.npts,
-                     tolerance=args.tolerance, max_npts=args.max_npts, dw=_dw(model, args),
+                     tolerance=args.tolerance, max_npts=args.max_npts, n_sets=args.n_sets,
+                     seed=args.seed, dw=_dw(model, args),
                      broadening=broadening, q_broadening=q_broadening, kind=args.kind,
                      **_run_kw(args))
     title = f"powder {args.kind}, {args.temperature:g} K"
@@ -318,15 +323,14 @@ def _powder(args) -> int:
         ax.set_xlim(0.0, args.qmax)
         ax.set_ylim(emin, emax)
     out = Path(args.out)
-    rows = rows + [{"quantity": "directions per sphere", "value": res.npts},
-                   {"quantity": "last relative change", "value": res.change if res.change is not None
-                    else "n/a"}]
+    rows = rows + [{"quantity": k, "value": "n/a" if v is None else v}
+                   for k, v in res.summary().items()]
     report = _report("Powder S(|Q|,E)", args, model, {"sqe_powder": res.data},
                      [("sqe_powder", fig, "Powder-averaged S(|Q|,E) (log colour scale)")], out,
                      rows)
     emit([{"file": str(out / "sqe_powder.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons powder", extra={"npts": res.npts, "change": res.change,
-                                        **{r["quantity"]: r["value"] for r in rows[:-2]}})
+         title="phonons powder", extra={**res.summary(), **_fc_extra(model),
+                                        **{r["quantity"]: r["value"] for r in rows[:-5]}})
     return 0
 
 
