@@ -81,7 +81,7 @@ def test_powder_average_samples_the_right_spheres(nacl_model, nacl_rotated):
     q_bins = np.array([1.0, 2.0, 3.0])
     e_bins = np.linspace(-20.0, 30.0, 26)
     npts = 24
-    got = powder_map(nacl_rotated, q_bins, e_bins, 200.0, npts=npts, broadening=1.5,
+    got = powder_map(nacl_rotated, q_bins, e_bins, 200.0, npts=npts, n_sets=1, broadening=1.5,
                      progress=False).data.values / 1e3
     dirs = fibonacci_sphere(npts) @ ROT          # Q' = R Q  <=>  Q = Q' R (rows)
     ref = []

@@ -139,3 +139,53 @@ def test_path_map_q_broadening_keeps_the_area(nacl_model):
     assert np.allclose((broad.values * width).sum(axis=0),
                        (sharp.values * width * kept[:, None]).sum(axis=0), rtol=1e-10)
     assert np.abs(broad.values - sharp.values).max() > 0.05 * sharp.values.max()
+
+
+# --- sampling error of the powder average --------------------------------------------------------
+
+def _trigonal_spring_model():
+    """3 atoms at generic positions in a hexagonal lattice (space group P1 on a trigonal
+    lattice): central springs (latdyn.phonons.springs), a low-symmetry powder average."""
+    from latdyn.phonons.atoms import PhononCrystal
+    from latdyn.phonons.springs import spring_model
+
+    a, c = 4.2, 5.6
+    cell = np.array([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]])
+    pos = np.array([[0.1, 0.2, 0.05], [0.45, 0.7, 0.4], [0.8, 0.35, 0.72]])
+    return spring_model(PhononCrystal.build(cell, pos, ["Li", "O", "Si"]), cutoff=3.6, k=2.0,
+                        decay=0.8)
+
+
+@pytest.mark.slow
+def test_powder_sampling_error_covers_the_difference_to_40000_directions():
+    from latdyn.phonons.maps import powder_map
+
+    model = _trigonal_spring_model()
+    qb, eb = np.array([2.9, 3.1, 5.9, 6.1]), np.linspace(4.0, 48.0, 12)
+    ref = powder_map(model, qb, eb, 300.0, npts=40000, n_sets=8, broadening=2.0)
+    for npts, seed in ((400, 1), (1600, 2)):
+        res = powder_map(model, qb, eb, 300.0, npts=npts, seed=seed, broadening=2.0)
+        assert res.n_sets == 4 and res.npts == npts and res.error.shape == res.data.shape
+        diff = res.data.values - ref.data.values
+        both = np.sqrt(res.data.variances + ref.data.variances)
+        assert np.mean(np.abs(diff) <= 3 * both + 1e-12) >= 0.9
+        actual = np.abs(diff).sum() / np.abs(ref.data.values).sum()
+        assert actual <= 2 * (res.relative_error + ref.relative_error)
+        assert res.relative_error > 2 * ref.relative_error       # the estimate is not vacuous
+    conv = powder_map(model, qb, eb, 300.0, npts=400, tolerance=0.03, broadening=2.0, seed=3)
+    assert conv.converged and conv.relative_error < 0.03 and conv.npts > 400
+    diff = np.abs(conv.data.values - ref.data.values).sum() / np.abs(ref.data.values).sum()
+    assert diff <= 2 * (conv.relative_error + ref.relative_error)
+
+
+def test_powder_direction_sets_are_turned_fibonacci_lattices():
+    from latdyn.phonons.maps import direction_sets, fibonacci_sphere
+
+    sets = direction_sets(100, 4, seed=5)
+    assert sets.shape == (4, 25, 3)
+    assert np.allclose(np.linalg.norm(sets, axis=-1), 1.0)
+    base = fibonacci_sphere(25)
+    for s in sets:                      # each set is the lattice turned: same pair distances
+        assert np.allclose(s @ s.T, base @ base.T)
+    assert not np.allclose(sets[0], sets[1])
+    assert np.array_equal(direction_sets(100, 4, seed=5), sets)

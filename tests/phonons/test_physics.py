@@ -172,8 +172,12 @@ def test_fibonacci_sphere_is_uniform():
 
 def test_powder_convergence_control(nacl_model):
     res = powder_map(nacl_model, np.linspace(1.0, 3.0, 5), np.linspace(-20, 30, 26), 100.0,
-                     npts=50, tolerance=0.5, max_npts=400, broadening=2.0, progress=False)
-    assert res.change is not None and res.npts >= 100
+                     npts=50, tolerance=1e-4, max_npts=400, broadening=2.0, progress=False)
+    assert res.change is not None and 200 <= res.npts <= 400 and res.converged is False
+    assert res.relative_error >= 1e-4 and res.error.shape == res.data.shape
+    easy = powder_map(nacl_model, np.linspace(1.0, 3.0, 5), np.linspace(-20, 30, 26), 100.0,
+                      npts=50, tolerance=0.5, max_npts=400, broadening=2.0, progress=False)
+    assert easy.converged and easy.relative_error < 0.5 and easy.change is None
     assert res.data.dims == ("Q", "E") and np.all(res.data.values >= 0)
 
 

@@ -37,6 +37,11 @@ def register(subparsers) -> None:
         sp.add_argument("--asr", choices=["realspace", "reciprocal", "none"], default="realspace",
                         help="acoustic sum rule (default: realspace)")
         sp.add_argument("--no-nac", action="store_true", help="ignore Born charges")
+        sp.add_argument("--symmetrize-fc", action="store_true",
+                        help="make the force constants permutation- and translation-symmetric "
+                        "(phonopy) before use")
+        sp.add_argument("--units", metavar="LENGTH,FC",
+                        help="units of a yaml without physical_unit, e.g. angstrom,eV/angstrom^2")
         sp.add_argument("--crystal", metavar="CIF",
                         help="take each atom's species (isotopes) from this CIF's crystal")
         sp.add_argument("--dask", action="store_true",
@@ -93,9 +98,13 @@ def register(subparsers) -> None:
     w.add_argument("--emin", type=float, default=None)
     w.add_argument("--emax", type=float, default=None)
     w.add_argument("--ebins", type=int, default=200)
-    w.add_argument("--npts", type=int, default=200, help="directions per |Q| sphere")
+    w.add_argument("--npts", type=int, default=200, help="directions per |Q| sphere (all sets)")
+    w.add_argument("--n-sets", type=int, default=4,
+                   help="independent randomly turned direction sets, whose spread gives the "
+                   "sampling error (default 4)")
+    w.add_argument("--seed", type=int, default=0, help="seed of the sets' rotations")
     w.add_argument("--tolerance", type=float, default=None,
-                   help="double the directions until the map changes by less than this")
+                   help="double the directions until the relative sampling error is below this")
     w.add_argument("--max-npts", type=int, default=6400)
     w.add_argument("--q-fwhm", type=float, default=None, help="Gaussian FWHM in |Q|, 1/angstrom")
     w.add_argument("--instrument", help="broaden with this direct-geometry instrument's energy and "
@@ -147,7 +156,13 @@ def _load(args):
         crystal = Crystal.from_cif(args.crystal)
     return load_phonopy(args.phonopy_yaml, force_constants=args.fc, born=args.born,
                         isotopes=isotopes or None, asr=None if args.asr == "none" else args.asr,
-                        nac=not args.no_nac, crystal=crystal)
+                        nac=not args.no_nac, crystal=crystal, symmetrize_fc=args.symmetrize_fc,
+                        units=args.units)
+
+
+def _fc_extra(model) -> dict:
+    """The force-constant checks for --json output."""
+    return {"force_constants": model.fc_checks.as_dict() if model.fc_checks else None}
 
 
 def _run_kw(args) -> dict:
@@ -200,6 +215,8 @@ def _report(title, args, model, das, figs, out: Path, rows=None):
                  f"{'yes' if model.dipole is not None else 'no'}, acoustic sum rule: {model.asr}. "
                  f"Scattering lengths: Sears 1992. Computed with {resolve_backend(args.backend)} "
                  f"({'Dask tasks' if args.dask else 'threads'}). {credit}")
+    if model.fc_checks is not None:
+        rep.add_table("Force constants as loaded", model.fc_checks.rows())
     if rows:
         rep.add_table("Results", rows)
     for name, fig, caption in figs:
@@ -222,7 +239,8 @@ def _modes(args) -> int:
     for iq in range(len(q)):
         for nu, e in enumerate(modes.energies[iq]):
             rows.append({"h": q[iq, 0], "k": q[iq, 1], "l": q[iq, 2], "mode": nu, "E_meV": e})
-    emit(rows, as_json=args.json, title=f"Phonon energies (meV), {model.source}")
+    emit(rows, as_json=args.json, title=f"Phonon energies (meV), {model.source}",
+         extra=_fc_extra(model))
     return 0
 
 
@@ -247,7 +265,8 @@ def _dispersion(args) -> int:
                      [("sqe_path", fig, "S(Q,E) along the path (log colour scale)")], out)
     emit([{"file": str(out / "sqe_path.h5")}, {"file": str(report)}], as_json=args.json,
          title="phonons dispersion", extra={"n_q": da.sizes["q"], "n_E": da.sizes["E"],
-                                            "max_intensity": float(da.values.max())})
+                                            "max_intensity": float(da.values.max()),
+                                            **_fc_extra(model)})
     return 0
 
 
@@ -266,7 +285,8 @@ def _slice(args) -> int:
     report = _report("Single-crystal slice", args, model, {"slice": da},
                      [("slice", fig, "Energy-integrated one-phonon intensity in the plane")], out)
     emit([{"file": str(out / "slice.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons slice", extra={"max_intensity": float(da.values.max())})
+         title="phonons slice", extra={"max_intensity": float(da.values.max()),
+                                       **_fc_extra(model)})
     return 0
 
 
@@ -283,7 +303,8 @@ def _powder(args) -> int:
         inst, broadening, q_broadening, rows = _instrument_broadening(args, emin, emax)
     res = powder_map(model, np.linspace(0.0, args.qmax, args.qbins + 1),
                      np.linspace(emin, emax, args.ebins + 1), args.temperature, npts=args.npts,
-                     tolerance=args.tolerance, max_npts=args.max_npts, dw=_dw(model, args),
+                     tolerance=args.tolerance, max_npts=args.max_npts, n_sets=args.n_sets,
+                     seed=args.seed, dw=_dw(model, args),
                      broadening=broadening, q_broadening=q_broadening, kind=args.kind,
                      **_run_kw(args))
     title = f"powder {args.kind}, {args.temperature:g} K"
@@ -302,15 +323,14 @@ def _powder(args) -> int:
         ax.set_xlim(0.0, args.qmax)
         ax.set_ylim(emin, emax)
     out = Path(args.out)
-    rows = rows + [{"quantity": "directions per sphere", "value": res.npts},
-                   {"quantity": "last relative change", "value": res.change if res.change is not None
-                    else "n/a"}]
+    rows = rows + [{"quantity": k, "value": "n/a" if v is None else v}
+                   for k, v in res.summary().items()]
     report = _report("Powder S(|Q|,E)", args, model, {"sqe_powder": res.data},
                      [("sqe_powder", fig, "Powder-averaged S(|Q|,E) (log colour scale)")], out,
                      rows)
     emit([{"file": str(out / "sqe_powder.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons powder", extra={"npts": res.npts, "change": res.change,
-                                        **{r["quantity"]: r["value"] for r in rows[:-2]}})
+         title="phonons powder", extra={**res.summary(), **_fc_extra(model),
+                                        **{r["quantity"]: r["value"] for r in rows[:-5]}})
     return 0
 
 
@@ -385,7 +405,8 @@ def _dos(args) -> int:
                      [("dos", fig, "Total and per-element DOS"),
                       ("dos_neutron", fig2, "Neutron-weighted DOS (sigma/M)")], out, rows)
     emit(rows, as_json=args.json, title="phonons dos",
-         extra={"report": str(report), "expected_total": 3 * model.crystal.n_atoms})
+         extra={"report": str(report), "expected_total": 3 * model.crystal.n_atoms,
+                **_fc_extra(model)})
     return 0
 
 

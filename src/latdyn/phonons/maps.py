@@ -11,12 +11,18 @@ Powder average (orientational average over the sphere |Q| = const):
     S(|Q|, E) = \frac{1}{4\pi} \int d\hat\Omega\, S(|Q|\hat{\mathbf n}, E)
         \approx \frac{1}{N} \sum_{i=1}^{N} S(|Q| \hat{\mathbf n}_i, E)
 
-with the N directions of a Fibonacci (golden-spiral) lattice: z_i = 1 - (2i + 1)/N,
-phi_i = 2 pi i / golden ratio (R. Swinbank and R. J. Purser, Q. J. R. Meteorol. Soc. 132, 1769
-(2006)), nearly uniform with equal areas, error falling faster than random sampling.
-Convergence control: with ``tolerance`` set, N doubles (from ``npts``) until the map changes by
-less than ``tolerance`` (relative L1 norm over the |Q| x E grid) or N reaches ``max_npts``;
-the N used and the last change are returned.
+with the N directions split into K independent sets (``n_sets``, default 4), each a Fibonacci
+(golden-spiral) lattice of N/K points, z_i = 1 - (2i + 1)/n, phi_i = 2 pi i / golden ratio
+(R. Swinbank and R. J. Purser, Q. J. R. Meteorol. Soc. 132, 1769 (2006)), turned by its own
+random rotation (seeded, ``seed``).  Each set is an unbiased estimate of the average and keeps
+the low discrepancy of the lattice; the map is the mean of the K sets and its sampling error
+the standard error of that mean, sigma = std_k(S_k) / sqrt(K) (sample standard deviation), per
+(|Q|, E) bin, stored as the variances of the DataArray.  The summary ``relative_error`` is
+sum sigma / sum |S| over the grid.  Convergence control: with ``tolerance`` set, N doubles (from
+``npts``) until ``relative_error`` < ``tolerance`` or N reaches ``max_npts``; the N used, the
+error and the change between the last two rounds (relative L1) are returned.  A single
+Fibonacci lattice has no error estimate, and on low-symmetry cells its deterministic error at a
+few thousand points can reach ~10 % in places (docs/phonons.md).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from .structure_factor import (
 )
 
 __all__ = ["sqe_lines", "sqe_at", "path_map", "slice_map", "powder_map", "fibonacci_sphere",
-           "PowderResult", "KINDS"]
+           "direction_sets", "PowderResult", "KINDS"]
 
 #: Kinds of one-phonon scattering a map can hold.
 KINDS = ("coherent", "incoherent", "incoherent_approximation")
@@ -266,32 +272,70 @@ def slice_map(model: ForceConstants, origin, u, v, u_range, v_range, energy_wind
 
 @dataclass
 class PowderResult:
-    """A powder map and how it converged: ``data`` ('Q', 'E'), ``npts`` directions per sphere,
-    ``change`` (relative L1 change of the last doubling, or None without convergence control)."""
+    """A powder map, its sampling error and how it converged.
+
+    ``data`` ('Q', 'E') in mbarn/meV with the variances sigma^2 of the sampling error;
+    ``npts`` directions per sphere (all sets); ``n_sets`` independent direction sets;
+    ``relative_error`` sum sigma / sum |S|; ``error`` sigma as a numpy array (mbarn/meV);
+    ``change`` relative L1 change of the last doubling (None without convergence control);
+    ``converged``: relative_error < tolerance (None without a tolerance).
+    """
 
     data: sc.DataArray
     npts: int
     change: float | None
+    n_sets: int = 1
+    relative_error: float | None = None
+    converged: bool | None = None
+
+    @property
+    def error(self) -> np.ndarray | None:
+        """Standard error of the powder average per (|Q|, E) bin, mbarn/meV."""
+        v = self.data.variances
+        return None if v is None else np.sqrt(v)
+
+    def summary(self) -> dict:
+        """Scalars for tables and JSON."""
+        return {"npts": self.npts, "n_sets": self.n_sets,
+                "relative_sampling_error": self.relative_error, "change": self.change,
+                "converged": self.converged}
+
+
+def direction_sets(npts: int, n_sets: int, seed: int = 0) -> np.ndarray:
+    """``n_sets`` Fibonacci lattices of ceil(npts / n_sets) points, each turned by its own
+    random rotation (seeded): (n_sets, n, 3) unit vectors."""
+    from scipy.spatial.transform import Rotation
+
+    n_sets = int(n_sets)
+    if n_sets < 1:
+        raise InputError("need at least one direction set", field="n_sets", value=n_sets)
+    n = max(1, -(-int(npts) // n_sets))
+    base = fibonacci_sphere(n)
+    if n_sets == 1:
+        return base[None]
+    rot = Rotation.random(n_sets, random_state=np.random.default_rng(seed))
+    return np.stack([r.apply(base) for r in rot])
 
 
 def _powder_chunk(model, dirs, q_abs, start, stop, edges, temperature, dw, broadening, kind,
                   per, n_threads, backend):
-    """Spherical averages of S(|Q| n, E) over the directions ``dirs`` for the |Q| shells
-    q_abs[start:stop] (one task of the powder map): (stop - start, nE)."""
+    """Spherical averages of S(|Q| n, E) over each set of directions ``dirs`` (K, n, 3) for
+    the |Q| shells q_abs[start:stop] (one task of the powder map): (stop - start, K, nE)."""
     shells = q_abs[start:stop]
-    npts = len(dirs)
-    q_cart = (shells[:, None, None] * dirs[None]).reshape(-1, 3)
+    k, npts = dirs.shape[:2]
+    q_cart = (shells[:, None, None] * dirs.reshape(1, -1, 3)).reshape(-1, 3)
     q_frac = model.crystal.to_reduced_q(q_cart)
     pos, wts = sqe_lines(model, q_frac, temperature, dw=dw, kind=kind, per=per,
                          n_threads=n_threads, backend=backend)
     binned = bin_lines(pos, wts, edges, broadening)
-    return binned.reshape(len(shells), npts, -1).mean(axis=1)
+    return binned.reshape(len(shells), k, npts, -1).mean(axis=2)
 
 
-def _powder_once(model, q_abs, edges, temperature, npts, dw, broadening, kind, per, chunk,
+def _powder_once(model, q_abs, edges, temperature, dirs, dw, broadening, kind, per, chunk,
                  n_threads, progress, executor, backend):
-    dirs = fibonacci_sphere(npts)
-    out = np.zeros((len(q_abs), len(edges) - 1))
+    """Per-set averages (n|Q|, K, nE) over the direction sets ``dirs`` (K, n, 3)."""
+    out = np.zeros((len(q_abs), dirs.shape[0], len(edges) - 1))
+    npts = dirs.shape[0] * dirs.shape[1]
     # several |Q| shells per chunk of q-points
     per_chunk = max(1, chunk // npts)
     bounds = [(s, min(s + per_chunk, len(q_abs))) for s in range(0, len(q_abs), per_chunk)]
@@ -308,12 +352,18 @@ def _powder_once(model, q_abs, edges, temperature, npts, dw, broadening, kind, p
 
 def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *,
                npts: int = 200, tolerance: float | None = None, max_npts: int = 12800,
+               n_sets: int = 4, seed: int = 0,
                dw=None, broadening: Broadening = None, q_broadening: Broadening = None,
                kind: str = "coherent", per: str = "atom", chunk: int | None = None,
                n_threads: int | None = None, progress: bool | None = None,
                executor: str | None = None, backend: str = "numpy") -> PowderResult:
     """Powder-averaged S(|Q|, E) on |Q| bin centres of ``q_bins`` (edges, 1/A) and energy
-    bins (edges, meV), in mbarn/meV (= barn/eV) per atom (or cell): see the module docstring.
+    bins (edges, meV), in mbarn/meV (= barn/eV) per atom (or cell), with its sampling error:
+    see the module docstring.
+
+    ``npts``: directions per sphere (all ``n_sets`` sets together; at least 2 sets for an
+    error); ``tolerance``: double the directions until the relative sampling error is below
+    it, up to ``max_npts``; ``seed``: the random rotations of the sets.
 
     ``broadening``: energy FWHM (meV) or callable FWHM(E).  ``q_broadening``: Gaussian FWHM in
     |Q| (1/A), fixed or a callable FWHM(|Q|), applied to every map (the convergence test
@@ -329,26 +379,41 @@ def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *
     array_module(backend)
     ex, chunk, threads = _plan(executor, chunk, n_threads)
     q_abs = 0.5 * (qe[1:] + qe[:-1])
-    n = int(npts)
+    if tolerance is not None and not tolerance > 0:
+        raise InputError("tolerance must be positive", field="tolerance", value=tolerance)
+    if tolerance is not None and int(n_sets) < 2:
+        raise InputError("a tolerance needs at least 2 direction sets for its error",
+                         field="n_sets", value=n_sets)
 
     def once(n_dirs):
-        values = _powder_once(model, q_abs, edges, temperature, n_dirs, dw, broadening, kind,
-                              per, chunk, threads, progress, ex, backend)
-        return broaden_axis(values, qe, q_broadening)
+        dirs = direction_sets(n_dirs, n_sets, seed)
+        sets = _powder_once(model, q_abs, edges, temperature, dirs, dw, broadening, kind,
+                            per, chunk, threads, progress, ex, backend)
+        sets = np.stack([broaden_axis(sets[:, k], qe, q_broadening)
+                         for k in range(sets.shape[1])], axis=1)
+        mean = sets.mean(axis=1)
+        k = sets.shape[1]
+        var = sets.var(axis=1, ddof=1) / k if k > 1 else None
+        return mean, var, dirs.shape[0] * dirs.shape[1]
 
-    data = once(n)
+    data, var, n = once(int(npts))
     change = None
+
+    def rel(v, d):
+        norm = np.abs(d).sum()
+        return None if v is None else (float(np.sqrt(v).sum() / norm) if norm > 0 else 0.0)
+
     if tolerance is not None:
-        if not tolerance > 0:
-            raise InputError("tolerance must be positive", field="tolerance", value=tolerance)
-        while n * 2 <= max_npts:
-            n *= 2
-            new = once(n)
+        while rel(var, data) >= tolerance and n * 2 <= max_npts:
+            new, var, n = once(n * 2)
             norm = np.abs(new).sum()
             change = float(np.abs(new - data).sum() / norm) if norm > 0 else 0.0
             data = new
-            if change < tolerance:
-                break
+    rel_err = rel(var, data)
     da = from_numpy(data * 1e3, {"Q": qe, "E": edges}, unit="mbarn/meV",
                     name=f"S(|Q|,E) {kind}")
-    return PowderResult(da, n, change)
+    if var is not None:
+        da.variances = var * 1e6
+    converged = None if tolerance is None else bool(rel_err < tolerance)
+    return PowderResult(da, n, change, n_sets=int(n_sets), relative_error=rel_err,
+                        converged=converged)

@@ -105,6 +105,9 @@ class ForceConstants:
         self.dipole = dipole
         self.asr = asr
         self.source = source
+        #: :class:`~latdyn.phonons.fc_checks.ForceConstantChecks` of the loaded force
+        #: constants (set by :func:`~latdyn.phonons.load_phonopy`), or None.
+        self.fc_checks = None
         self.short_cells = cells
         self.short_blocks = blocks
         self._build_table()

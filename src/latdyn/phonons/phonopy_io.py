@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import DependencyError, FormatError, InputError
 from .atoms import PhononCrystal, species_from_crystal
-from .model import ForceConstants
+from .fc_checks import check_force_constants, symmetrize_full_fc, warn_if_needed
+from .model import ForceConstants, commensurate_qpoints
 
 __all__ = ["load_phonopy"]
 
@@ -74,8 +75,21 @@ def _structure(data: dict, key: str, path: Path):
     return lattice, symbols, pos, masses
 
 
-def _check_units(data: dict, path: Path) -> None:
-    pu = data.get("physical_unit") or {}
+def _check_units(data: dict, path: Path, units: str | None) -> None:
+    """The file's ``physical_unit`` (or ``units`` = 'LENGTH,FORCE_CONSTANTS' when the file has
+    none) must be angstrom and eV/angstrom^2; a file without units and no ``units`` is an error."""
+    if "physical_unit" in data:
+        pu = data.get("physical_unit") or {}
+    elif units is not None:
+        parts = [p.strip() for p in str(units).split(",")]
+        if len(parts) != 2:
+            raise InputError("units must be 'LENGTH,FORCE_CONSTANTS', e.g. "
+                             "'angstrom,eV/angstrom^2'", field="units", value=units)
+        pu = {"length": parts[0], "force_constants": parts[1]}
+    else:
+        raise FormatError("no physical_unit block: the units of lengths and force constants are "
+                          "unknown; give units='angstrom,eV/angstrom^2' (CLI --units) if that is "
+                          "what the file holds", file=path, field="physical_unit")
     length = str(pu.get("length", "angstrom")).lower()
     fcu = str(pu.get("force_constants", "eV/angstrom^2")).lower().replace(" ", "")
     if length != "angstrom":
@@ -169,7 +183,8 @@ def load_phonopy(path, force_constants=None, born=None, *,
                  isotopes: Mapping[str, str] | Sequence[str] | None = None,
                  table: str = "sears", asr: str | None = "realspace", nac: bool = True,
                  ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0,
-                 crystal=None) -> ForceConstants:
+                 crystal=None, symmetrize_fc: bool = False,
+                 units: str | None = None) -> ForceConstants:
     """Load a phonopy calculation into a :class:`ForceConstants` model.
 
     Parameters
@@ -188,6 +203,18 @@ def load_phonopy(path, force_constants=None, born=None, *,
     table: scattering-length table for latdyn.scattering.nuclide ('sears' or 'rauch').
     asr: acoustic sum rule ('reciprocal', 'realspace' or None).
     nac: include the dipole-dipole (Ewald, Gonze-Lee) term when Born charges are present.
+    symmetrize_fc: make the supercell force constants permutation- and translation-symmetric
+        with phonopy before building the model.
+    units: 'LENGTH,FORCE_CONSTANTS' for a yaml without ``physical_unit`` (only
+        'angstrom,eV/angstrom^2' is supported); a yaml without units and no ``units`` raises
+        FormatError.
+
+    Without a force-constant file or block, the force constants are built by phonopy from the
+    displacements and forces of the yaml (``displacements`` with ``forces``) or of a
+    ``FORCE_SETS`` file next to it.  The loaded force constants are measured
+    (:mod:`latdyn.phonons.fc_checks`): ``model.fc_checks`` holds their permutation asymmetry,
+    acoustic-sum-rule violation and the energy effects, and a
+    :class:`~latdyn.phonons.fc_checks.ForceConstantWarning` names them when they matter.
     """
     try:
         from phonopy import Phonopy
@@ -197,7 +224,7 @@ def load_phonopy(path, force_constants=None, born=None, *,
                               field="phonopy") from exc
     ypath = _find_yaml(Path(path))
     data = _read_yaml(ypath)
-    _check_units(data, ypath)
+    _check_units(data, ypath, units)
     if "unit_cell" not in data:
         raise FormatError("no unit_cell block", file=ypath, field="unit_cell")
     lattice, symbols, pos, masses = _structure(data, "unit_cell", ypath)
@@ -254,9 +281,7 @@ def load_phonopy(path, force_constants=None, born=None, *,
                 fc = _read_fc_file(ypath.parent / name, n_sc, p2s)
                 break
         else:
-            raise InputError("no force constants: give FORCE_CONSTANTS or force_constants.hdf5 "
-                             "(a phonopy_disp.yaml alone holds only displacements)", file=ypath,
-                             field="force_constants")
+            fc = _fc_from_forces(ph, data, ypath, p2s)
     # Born charges
     nac_data = None
     if born is not None:
@@ -291,10 +316,67 @@ def load_phonopy(path, force_constants=None, born=None, *,
     svecs, multi = prim.get_smallest_vectors()
     s2p_prim = np.array([int(np.flatnonzero(p2s == s)[0]) for s in prim.s2p_map])
     sc_pos_prim = sc.positions @ np.linalg.inv(prim.cell)
-    return ForceConstants.from_supercell(
-        pcrystal, _prim_supercell_matrix(sc.cell, prim.cell), fc, s2p_prim, sc_pos_prim,
+    smat_prim = _prim_supercell_matrix(sc.cell, prim.cell)
+    fc, checks = _checked_fc(prim, fc, symmetrize_fc, s2p_prim, sc_pos_prim, pcrystal, smat_prim)
+    model = ForceConstants.from_supercell(
+        pcrystal, smat_prim, fc, s2p_prim, sc_pos_prim,
         svecs, multi, born=born_arr, dielectric=dielectric, nac_factor=factor, asr=asr,
         ewald_tolerance=ewald_tolerance, lambda_scale=lambda_scale, source=str(ypath))
+    model.fc_checks = checks
+    warn_if_needed(checks, ypath, asr)
+    return model
+
+
+def _checked_fc(prim, fc, symmetrize, s2p_prim, sc_pos_prim, pcrystal, smat_prim):
+    """(compact force constants, :class:`ForceConstantChecks`), symmetrised first if asked."""
+    from phonopy.harmonic.force_constants import compact_fc_to_full_fc
+
+    p2s = np.asarray(prim.p2s_map, dtype=int)
+    full = compact_fc_to_full_fc(prim, np.ascontiguousarray(fc))
+    if symmetrize:
+        full = symmetrize_full_fc(full)
+        fc = full[p2s]
+    cells = np.rint(sc_pos_prim - pcrystal.positions[s2p_prim])
+    checks = check_force_constants(full, p2s, s2p_prim, cells, pcrystal.masses,
+                                   commensurate_qpoints(smat_prim), symmetrized=symmetrize)
+    return fc, checks
+
+
+def _fc_from_forces(ph, data: dict, ypath: Path, p2s: np.ndarray) -> np.ndarray:
+    """Compact force constants built by phonopy from the yaml's displacements with forces or
+    from FORCE_SETS next to it; InputError when there are neither."""
+    n_sc = len(ph.supercell)
+    disps = data.get("displacements")
+    dataset = None
+    if isinstance(disps, list) and disps and all(isinstance(d, dict) and "forces" in d
+                                                 for d in disps):
+        try:
+            dataset = {"natom": n_sc, "first_atoms": [
+                {"number": int(d["atom"]) - 1,
+                 "displacement": np.array(d["displacement"], dtype=float),
+                 "forces": np.array(d["forces"], dtype=float)} for d in disps]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"displacements block is malformed ({exc})", file=ypath,
+                              field="displacements") from None
+    elif (ypath.parent / "FORCE_SETS").is_file():
+        from phonopy.file_IO import parse_FORCE_SETS
+
+        try:
+            dataset = parse_FORCE_SETS(natom=n_sc, filename=str(ypath.parent / "FORCE_SETS"))
+        except (OSError, ValueError, IndexError, RuntimeError) as exc:
+            raise FormatError(f"cannot read FORCE_SETS ({exc})", file=ypath.parent / "FORCE_SETS",
+                              field="forces") from None
+    if dataset is None:
+        raise InputError("no force constants: give FORCE_CONSTANTS or force_constants.hdf5, or "
+                         "forces (displacements with forces in the yaml, or FORCE_SETS)",
+                         file=ypath, field="force_constants")
+    try:
+        ph.dataset = dataset
+        ph.produce_force_constants(calculate_full_force_constants=True)
+    except Exception as exc:
+        raise FormatError(f"phonopy could not build force constants from the forces ({exc})",
+                          file=ypath, field="forces") from None
+    return _compact(np.asarray(ph.force_constants, dtype=float), n_sc, p2s, ypath)
 
 
 def _prim_supercell_matrix(sc_cell: np.ndarray, prim_cell: np.ndarray) -> np.ndarray:

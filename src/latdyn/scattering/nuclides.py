@@ -4,8 +4,9 @@ Two tables, selected by name:
 
 ``"sears"`` (default)
     V. F. Sears, Neutron News 3 (1992) 26: the values Mantid, Euphonic and pymatgen use.
-    Shipped as ``tables/sears1992.csv``, exported from NCrystal's atom database (Apache-2.0)
-    by ``tools/make_sears_table.py``.
+    Shipped as ``tables/sears1992.csv``, written by ``tools/make_sears_table.py`` from the NIST
+    NCNR list of Sears 1992 with three corrections; audited entry by entry against Euphonic,
+    NCrystal, neutronpy and periodictable (docs/foundation.md, tests/foundation/test_sears_table.py).
 ``"rauch"``
     H. Rauch and W. Waschkowski (2003), ILL Neutron Data Booklet, as carried by
     ``periodictable``.  Its coherent cross sections are tabulated rather than 4 pi b_c^2.
