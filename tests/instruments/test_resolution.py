@@ -87,8 +87,9 @@ def test_toftof_matches_facility_formula():
     """TOFTOF against the facility's resolution formula (Unruh et al. 2007, as coded in the
     TOFTOF control software): chopper pairs 10.0 m apart, 1.4 m to the sample, 4 m to the
     detectors, apertures 13.82/5.0 deg (halved for small slits), path FWHM 0.02 m; FWHMs of
-    the opening triangles added in quadrature.  latdyn's Gaussian-equivalent FWHM of a
-    triangle is 0.961 of its FWHM, hence agreement within 5 % rather than exactly."""
+    the opening triangles added in quadrature.  The facility-calculator convention (first and
+    last chopper, FWHM of each window) is this formula, so it agrees exactly; the second-moment
+    Gaussian-equivalent FWHM of a triangle is 0.961 of its FWHM, hence within 5 % there."""
     from scipy import constants as C
 
     from latdyn.units import wavelength_to_energy
@@ -104,8 +105,11 @@ def test_toftof_matches_facility_formula():
         dt = np.hypot(np.hypot(t_m * (l_pm + l_ms + l_sd), t_p * (l_ms + l_sd)),
                       l_pm * C.m_n * lam_m * 0.02 / C.h) / l_pm
         facility = C.h**3 * dt / (C.m_n**2 * C.e * l_sd * lam_m**3) * 1e3   # meV
-        ours = t.elastic_resolution(float(wavelength_to_energy(lam)), frequency=f, mode=slits)
-        assert ours / facility == pytest.approx(0.975, abs=0.025), (lam, rpm, slits)
+        ei = float(wavelength_to_energy(lam))
+        ours = t.elastic_resolution(ei, frequency=f, mode=slits)
+        assert ours / facility == pytest.approx(1.0, abs=1e-6), (lam, rpm, slits)
+        moments = t.elastic_resolution(ei, frequency=f, mode=slits, convention="second_moment")
+        assert moments / facility == pytest.approx(0.975, abs=0.025), (lam, rpm, slits)
 
 
 def test_cncs_best_resolution():
@@ -151,7 +155,8 @@ def test_windsor_single_chopper_limit():
     for key in ("aperture_distance", "aperture_width_mm"):
         del data["choppers"][0][key]
     data["detector"]["depth"] = data["detector"].pop("diameter")
-    del data["detector"]["pressure_atm"]
+    for key in ("pressure_atm", "temperature", "wall_fraction"):
+        del data["detector"][key]
     m = instrument_from_dict(data, "merlin-windsor.yaml")
     ei, e, f = 100.0, 30.0, 400.0
     (ch,) = m.choppers()
@@ -164,7 +169,8 @@ def test_windsor_single_chopper_limit():
     ei_v, ef_v = 2 * ei * vi, 2 * (ei - e) * vf  # m v^3 in meV m/s units
     var = ((ei_v + ef_v * x1 / x2) ** 2 * var_m + (ei_v + ef_v * (x0 + x1) / x2) ** 2 * var_c) / x0**2
     var += (2 * (ei - e) / x2) ** 2 * m.detector_depth**2 / 16
-    assert m.resolution_sigma(e, ei, frequency=f) == pytest.approx(np.sqrt(var), rel=1e-10)
+    assert m.resolution_sigma(e, ei, frequency=f, convention="second_moment") == \
+        pytest.approx(np.sqrt(var), rel=1e-10)
 
 
 @settings(max_examples=25, deadline=None)

@@ -46,7 +46,12 @@ STRAIGHT_SLIT_MM = 1.0e5
 
 @dataclass(frozen=True)
 class FermiChopper:
-    """A Fermi chopper package. Lengths in mm (as published), frequency in Hz."""
+    """A Fermi chopper package. Lengths in mm (as published), frequency in Hz.
+
+    ``slat_width_mm`` (absorbing slat between slits) enters only the flux (open fraction);
+    ``aperture_distance_m`` / ``aperture_width_mm``: the beam-defining aperture before the
+    chopper (the width may be left out: the divergence is then defined at that distance without
+    an aperture term)."""
 
     name: str
     distance_m: float
@@ -57,6 +62,7 @@ class FermiChopper:
     package: str = ""
     aperture_distance_m: float | None = None
     aperture_width_mm: float | None = None
+    slat_width_mm: float | None = None
 
     @property
     def label(self) -> str:

@@ -94,12 +94,20 @@ from ..kinematics import Coverage, cos_two_theta, coverage_direct
 from ..units import E_PER_K2, energy_to_velocity
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
+from .calculator import CALCULATOR_TERMS, SAMPLE_SHAPES, CalculatorFlux, calculator_flux, calculator_fwhm
 from .choppers import DiskChopper, FermiChopper
 from .detector import PathSpread, TubeDetector
 from .flux import FluxPoint, interpolate_log, read_flux_points
 from .solid_angle import DetectorCoverage
 
-__all__ = ["DirectGeometry", "Frequency"]
+__all__ = ["DirectGeometry", "Frequency", "CONVENTIONS", "DEFAULT_CONVENTION"]
+
+#: Width conventions of :meth:`DirectGeometry.resolution`: the facility calculator's
+#: (CHOP/MulpyRep as in PyChop) and the second moment of the propagated distribution.
+CONVENTIONS = ("pychop", "second_moment")
+#: The default: the facility calculator's number, which is what users plan with and what the
+#: facilities publish (docs/instruments.md, "Which width").
+DEFAULT_CONVENTION = "pychop"
 
 #: A chopper frequency setting: None (the file's default), one number (Hz, the resolution
 #: frequency that every chopper follows with its ``frequency_ratio``) or a mapping
@@ -134,13 +142,33 @@ class DirectGeometry(InstrumentBase):
         if path_fwhm is not None:
             self.detector = PathSpread(path_fwhm)
         else:
+            wall = det.number("wall_fraction", 0.0, allow_zero=True)
+            if wall >= 1.0:
+                raise InstrumentError("wall_fraction must lie in [0, 1)", file=node.file,
+                                      field="detector.wall_fraction", value=wall)
             self.detector = TubeDetector(self.detector_depth, det.number("pressure_atm", None),
-                                         det.number("temperature", 293.15))
+                                         det.number("temperature", 293.15), wall)
+        self.reference_angle_deg = det.number("reference_angle_deg", 0.0, allow_zero=True)
+        calc = node.child("calculator", None)
+        self.calculator_leaves_out = set() if calc is None else set(calc.strings("leaves_out", []))
+        unknown = self.calculator_leaves_out - set(CALCULATOR_TERMS)
+        if unknown:
+            raise InstrumentError(f"calculator.leaves_out names terms of {CALCULATOR_TERMS}",
+                                  file=node.file, field="calculator.leaves_out", value=sorted(unknown))
         self.banks = DetectorCoverage.from_node(det, "banks", self.sample_detector)
         self.flux_points, self.flux_missing = read_flux_points(node)
+        flux_node = node.child("flux", None)
+        calc_flux = None if flux_node is None else flux_node.child("calculator", None)
+        self.calculator_flux = None if calc_flux is None else CalculatorFlux.from_node(calc_flux)
+        factors = None if flux_node is None else flux_node.child("mode_factor", None)
+        self.flux_mode_factor = {} if factors is None else {k: factors.number(k) for k in factors.data}
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
         self.sample_width_mm = node.number("sample_width_mm", None)
+        self.sample_shape = node.text("sample_shape", "plate")
+        if self.sample_shape not in SAMPLE_SHAPES:
+            raise InstrumentError(f"sample_shape must be one of {sorted(SAMPLE_SHAPES)}",
+                                  file=node.file, field="sample_shape", value=self.sample_shape)
         self.source_frequency = node.child("moderator").number("repetition_rate", None)
         self.default_frequency = node.number("default_frequency")
         self.modes = [str(m) for m in node.raw("modes", [])]
@@ -195,15 +223,14 @@ class DirectGeometry(InstrumentBase):
                                           file=self.file, field="package", value=package)
                 p = pk.child(package)
                 ap_d, ap_w = c.number("aperture_distance", None), c.number("aperture_width_mm", None)
-                if (ap_d is None) != (ap_w is None):
-                    raise InstrumentError("a Fermi chopper's aperture needs both aperture_distance "
-                                          "and aperture_width_mm", file=self.file,
-                                          field=c.path + (".aperture_width_mm" if ap_w is None
-                                                          else ".aperture_distance"))
+                if ap_w is not None and ap_d is None:
+                    raise InstrumentError("a Fermi chopper's aperture width needs its "
+                                          "aperture_distance", file=self.file,
+                                          field=c.path + ".aperture_distance")
                 out.append(FermiChopper(name, c.number("distance", allow_zero=True),
                                         p.number("slit_width_mm"), p.number("radius_mm"),
                                         p.number("curvature_mm"), c.number("max_frequency"),
-                                        package, ap_d, ap_w))
+                                        package, ap_d, ap_w, p.number("slat_width_mm", None)))
             else:
                 by_angle = c.has("slot_angle_deg")
                 slots = c.number("slots", 1.0)
@@ -300,7 +327,7 @@ class DirectGeometry(InstrumentBase):
         d_face = np.array([1.0, 0.0]) - before * d_alpha         # d y_m / d(y_a, y_s)
         prior = [(c.aperture_width_mm * 1e-3) ** 2 / 12.0]
         if self.sample_width_mm is not None:
-            prior.append((self.sample_width_mm * 1e-3) ** 2 / 12.0)
+            prior.append((self.sample_width_mm * 1e-3) ** 2 * SAMPLE_SHAPES[self.sample_shape])
         k = len(prior)
         omega = 2.0 * np.pi * self._frequency(c, frequency)
         tilt = np.tan(np.radians(self.moderator.angle_deg)) / float(energy_to_velocity(ei))
@@ -310,14 +337,27 @@ class DirectGeometry(InstrumentBase):
         return np.linalg.inv(self._precision(ei, frequency, mode, package)[0])
 
     def resolution_sigma(self, energy_transfer, ei: float, frequency: Frequency = None,
-                         mode: str | None = None, package: str | None = None) -> np.ndarray:
-        """Standard deviation (meV) of the energy resolution at each energy transfer (meV).
+                         mode: str | None = None, package: str | None = None,
+                         convention: str = DEFAULT_CONVENTION) -> np.ndarray:
+        """Standard deviation (meV) of the energy resolution at each energy transfer (meV):
+        :meth:`resolution` / 2.3548 (see there for the settings and the convention)."""
+        return self.resolution(energy_transfer, ei, frequency, mode, package,
+                               convention=convention) / FWHM_PER_SIGMA
+
+    def resolution(self, energy_transfer, ei: float, frequency: Frequency = None,
+                   mode: str | None = None, package: str | None = None,
+                   convention: str = DEFAULT_CONVENTION) -> np.ndarray:
+        """Energy resolution FWHM (meV) at each energy transfer (meV).
 
         ``frequency`` (Hz) is the resolution chopper frequency (the instrument default if
         None) or a mapping chopper name -> Hz; ``mode`` picks a disk slot set, ``package`` a
-        Fermi chopper package.  Raises
-        InstrumentError for an Ei the instrument or its chopper setting cannot deliver and
-        InputError for an energy transfer at or above Ei.
+        Fermi chopper package.  ``convention``: ``"pychop"`` (default) the facility
+        calculator's sum of squared FWHMs (:mod:`latdyn.instruments.calculator`, what ISIS and
+        SNS publish); ``"second_moment"`` the FWHM 2.3548 sigma of the Gaussian with the
+        variance of the transmitted distribution (module docstring; the width that preserves
+        the second moment under convolution).  Raises InstrumentError for an Ei the
+        instrument or its chopper setting cannot deliver and InputError for an energy
+        transfer at or above Ei or an unknown convention.
         """
         ei = self.check_ei(ei)
         e = np.asarray(energy_transfer, dtype=float)
@@ -325,6 +365,11 @@ class DirectGeometry(InstrumentBase):
             bad = e[~np.isfinite(e) | (e >= ei)]
             raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
                              value=float(np.ravel(bad)[0]))
+        if convention == "pychop":
+            return calculator_fwhm(self, ei, e, frequency, mode, package)
+        if convention != "second_moment":
+            raise InputError(f"convention must be one of {CONVENTIONS}", field="convention",
+                             value=convention)
         cov = self._covariance(ei, frequency, mode, package)
         ef = ei - e
         v_i = float(energy_to_velocity(ei))
@@ -334,15 +379,11 @@ class DirectGeometry(InstrumentBase):
         a_w = 2.0 * ef * v_f * self.moderator_sample / x2 + 2.0 * ei * v_i
         var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1]
         var = var + (2.0 * ef / x2) ** 2 * self.detector.path_variance(ef)
-        return np.sqrt(var)
-
-    def resolution(self, energy_transfer, ei: float, frequency: Frequency = None,
-                   mode: str | None = None, package: str | None = None) -> np.ndarray:
-        """Energy resolution FWHM (meV) at each energy transfer (meV); FWHM = 2.3548 sigma."""
-        return FWHM_PER_SIGMA * self.resolution_sigma(energy_transfer, ei, frequency, mode, package)
+        return FWHM_PER_SIGMA * np.sqrt(var)
 
     def elastic_resolution(self, ei: float, **settings) -> float:
-        """FWHM (meV) of the elastic line at incident energy ``ei`` (meV)."""
+        """FWHM (meV) of the elastic line at incident energy ``ei`` (meV); ``settings`` as
+        :meth:`resolution` (frequency, mode, package, convention)."""
         return float(self.resolution(0.0, ei, **settings))
 
     # --- |Q| resolution (powder) -------------------------------------------------------------
@@ -419,12 +460,14 @@ class DirectGeometry(InstrumentBase):
 
     def _angle_variance(self, sample_width_mm, divergence_deg) -> float:
         """Variance (rad^2) of the scattering angle seen by one detector element: tube
-        diameter and sample width (uniform, W^2/12) over L2 and the incident divergence."""
+        diameter (uniform, d^2/12) and sample width (W^2/12 for a plate, W^2/8 for an annulus)
+        over L2, and the incident divergence."""
         width = self.sample_width_mm if sample_width_mm is None else sample_width_mm
         width = _non_negative(0.0 if width is None else width, "sample_width_mm")
         div = np.radians(_non_negative(divergence_deg, "divergence_deg")) / FWHM_PER_SIGMA
         x2 = self.sample_detector
-        return (self.detector_depth**2 + (width * 1e-3) ** 2) / (12.0 * x2**2) + div**2
+        return (self.detector_depth**2 / 12.0 + (width * 1e-3) ** 2 * SAMPLE_SHAPES[self.sample_shape]) \
+            / x2**2 + div**2
 
     def _q_sigma(self, two_theta, ei: float, ef, cov: np.ndarray, angle_var: float) -> np.ndarray:
         """sigma (1/angstrom) of |Q| at scattering angles ``two_theta`` (deg) and final energies
@@ -478,7 +521,13 @@ class DirectGeometry(InstrumentBase):
             else:
                 band = np.sqrt(2.0 * np.pi) / (sig_m * root_det)
             out[i] = float(self.moderator.relative_flux(e)) * h_over_m * band * peak
+        out *= self._mode_factor(mode)
         return out if np.ndim(ei) else float(out[0])
+
+    def _mode_factor(self, mode: str | None) -> float:
+        """The file's ``flux.mode_factor`` of a mode (e.g. a polarised mode), 1 if none."""
+        mode = self.default_mode if mode is None else mode
+        return float(self.flux_mode_factor.get(mode, 1.0))
 
     def _reference_frequency(self, point: FluxPoint) -> float | None:
         """Chopper frequency (Hz) of a published flux point: the stated one; else, among the
@@ -519,14 +568,28 @@ class DirectGeometry(InstrumentBase):
         return min(usable, key=lambda r: abs(np.log(r[1] / point.fwhm_percent)))[0]
 
     def flux_at_sample(self, ei: float, frequency: Frequency = None, mode: str | None = None,
-                       package: str | None = None) -> float:
+                       package: str | None = None, source: str | None = None) -> float:
         """Incident flux at the sample (n/cm^2/s, time-averaged) at ``ei`` (meV) and a setting.
 
-        Calibrated on the file's published fluxes (:mod:`latdyn.instruments.flux`) and
-        transferred with :meth:`relative_flux`.  InstrumentError naming ``flux.points`` when
-        the file has none: give the flux yourself (``flux=`` of the simulation functions).
+        ``source``: ``"published"`` calibrates on the file's published fluxes
+        (:mod:`latdyn.instruments.flux`) and transfers them with :meth:`relative_flux`;
+        ``"calculator"`` is the facility calculator's flux model (``flux.calculator``,
+        :func:`latdyn.instruments.calculator.calculator_flux`); None (default) takes the
+        published fluxes where the file has them, else the calculator's.  InstrumentError
+        naming ``flux.points`` when the chosen source is missing: give the flux yourself
+        (``flux=`` of the simulation functions).
         """
         ei = self.check_ei(ei)
+        if source not in (None, "published", "calculator"):
+            raise InputError("source must be 'published' or 'calculator'", field="source",
+                             value=source)
+        if source is None:
+            source = "published" if self.flux_points or self.calculator_flux is None else "calculator"
+        if source == "calculator":
+            if self.calculator_flux is None:
+                raise InstrumentError(f"{self.name}: the instrument file has no facility-calculator "
+                                      "flux model", file=self.file, field="flux.calculator")
+            return calculator_flux(self, ei, frequency, mode, package) * self._mode_factor(mode)
         if not self.flux_points:
             why = self.flux_missing or "the instrument file has no 'flux' section"
             raise InstrumentError(f"no published flux at the sample for {self.name} ({why}); give "
