@@ -13,6 +13,11 @@ from latdyn.instruments._yaml import read_yaml
 from latdyn.instruments.library import LIBRARY
 from latdyn.units import energy_to_velocity
 
+
+def _fermi_entry(data: dict) -> dict:
+    """The Fermi chopper's entry of a parsed instrument file (the disks come first along the beam)."""
+    return next(c for c in data["choppers"] if c["type"] == "fermi")
+
 #: the second-moment convention, whose propagation these tests check term by term
 SM = "second_moment"
 
@@ -53,7 +58,7 @@ def test_fermi_instruments_match_pychop(key):
 def _without_aperture(name):
     data = read_yaml(LIBRARY / f"{name.lower()}.yaml")
     for key in ("aperture_distance", "aperture_width_mm"):
-        del data["choppers"][0][key]
+        del _fermi_entry(data)[key]
     return instrument_from_dict(data, f"{name}-no-aperture.yaml")
 
 
@@ -106,7 +111,7 @@ def test_flux_trend_keeps_its_meaning_with_divergence():
     """The aperture coordinates are integrated over normalised priors: the passed band is
     unchanged when the aperture is shrunk towards zero."""
     data = read_yaml(LIBRARY / "mari.yaml")
-    data["choppers"][0]["aperture_width_mm"]["value"] = 1e-3
+    _fermi_entry(data)["aperture_width_mm"]["value"] = 1e-3
     data["sample_width_mm"]["value"] = 1e-3
     tiny = instrument_from_dict(data, "mari-tiny-aperture.yaml")
     bare = _without_aperture("MARI")
@@ -126,8 +131,8 @@ def test_slowing_down_width_below_the_measured_table():
 
 def test_aperture_width_without_its_distance_is_named():
     data = read_yaml(LIBRARY / "merlin.yaml")
-    del data["choppers"][0]["aperture_distance"]
-    with pytest.raises(InstrumentError, match=r"choppers\[0\]\.aperture_distance"):
+    del _fermi_entry(data)["aperture_distance"]
+    with pytest.raises(InstrumentError, match=r"choppers\[1\]\.aperture_distance"):
         instrument_from_dict(data, "merlin-no-aperture-distance.yaml")
 
 

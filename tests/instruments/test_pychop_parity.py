@@ -76,3 +76,33 @@ def test_second_moment_stays_available_and_differs_for_box_windows():
     sm = let.resolution(FRACTIONS * 3.7, ei=3.7, frequency=300, mode="high_resolution",
                         convention="second_moment")
     assert sm[-1] < 0.85 * row["fwhm"][-1]
+
+
+# Repetition-rate multiplication with every modelled disk (MARI's and MAPS's unequally spaced
+# four-slot disks phased on a slot, MERLIN's and LET's frame-overlap disks phased on their own,
+# CNCS's and HYSPEC's 60 Hz disks): PyChop getAllowedEi(ei) for PyChop2(name, setting, f),
+# setEi(ei) (meV).  latdyn keeps those inside the instrument's Ei range that the Fermi chopper
+# can pass (Windsor gamma < 4); PyChop lists the others too.
+PYCHOP_ALLOWED_EI = {
+    ("MARI", "package", "S", 400, 100.0): [3.491, 9.913, 22.936, 100.0],
+    ("MARI", "package", "G", 400, 25.0): [2.478, 5.734, 10.487, 25.0],
+    ("MAPS", "package", "A", 400, 100.0): [10.039, 23.157, 100.0],
+    ("MAPS", "package", "S", 200, 60.0): [8.416, 60.0],
+    ("MERLIN", "package", "S", 300, 100.0): [16.542, 100.0],
+    ("MERLIN", "package", "S", 400, 240.0): [12.4548, 33.0474],
+    ("LET", "mode", "high_flux", 240, 25.0): [0.6051, 0.7825, 1.0511, 1.4862, 2.2602, 3.8438, 7.9368,
+                                              25.0363],
+    ("CNCS", "mode", "high_flux", 300, 3.32): [3.322],
+    ("HYSPEC", "package", "OnlyOne", 300, 7.5): [7.52],
+}
+
+
+@pytest.mark.parametrize("key", list(PYCHOP_ALLOWED_EI))
+def test_rrm_energies_with_every_disk(key):
+    name, keyword, setting, f, ei = key
+    inst = _instrument(name)
+    (fermi,) = [c for c in inst.choppers(**{keyword: setting}) if hasattr(c, "gamma")] or [None]
+    expected = [x for x in PYCHOP_ALLOWED_EI[key] if inst.ei_min <= x <= inst.ei_max
+                and (fermi is None or float(fermi.transmission(x, f)) > 0)]
+    got = inst.multi_ei(ei, frequency=f, **{keyword: setting})
+    assert got == pytest.approx(expected, rel=4e-3)

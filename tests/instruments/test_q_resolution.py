@@ -139,7 +139,7 @@ def test_k_errors_reproduce_the_energy_resolution(name, ei):
     np.testing.assert_allclose(a_tau, 2.0 * ef * v_f / x2, rtol=1e-9)
     np.testing.assert_allclose(a_w, 2.0 * ef * v_f * l1 / x2 + 2.0 * ei * v_i, rtol=1e-9)
     np.testing.assert_allclose(a_x, 2.0 * ef / x2, rtol=1e-9)
-    cov = inst._covariance(ei, None, None, None)
+    cov = inst._covariance(ei, inst.frequency_for(ei), None, None)
     var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1] \
         + a_x**2 * inst.detector.path_variance(ef)
     np.testing.assert_allclose(np.sqrt(var), inst.resolution_sigma(e, ei, convention="second_moment"),

@@ -12,6 +12,11 @@ from latdyn.instruments.library import LIBRARY
 from latdyn.units import energy_to_velocity
 
 
+def _fermi_entry(data: dict) -> dict:
+    """The Fermi chopper's entry of a parsed instrument file (the disks come first along the beam)."""
+    return next(c for c in data["choppers"] if c["type"] == "fermi")
+
+
 def test_library_has_required_instruments():
     names = set(list_instruments())
     assert {"AMATERAS", "TOFTOF", "LET", "CNCS", "MARI", "MERLIN", "BASIS", "IRIS", "OSIRIS",
@@ -153,7 +158,7 @@ def test_windsor_single_chopper_limit():
     (MERLIN without its aperture and with the weak-absorption detector depth)."""
     data = read_yaml(LIBRARY / "merlin.yaml")
     for key in ("aperture_distance", "aperture_width_mm"):
-        del data["choppers"][0][key]
+        del _fermi_entry(data)[key]
     data["detector"]["depth"] = data["detector"].pop("diameter")
     for key in ("pressure_atm", "temperature", "wall_fraction"):
         del data["detector"][key]
@@ -208,8 +213,8 @@ def test_missing_field_is_named(tmp_path):
     with pytest.raises(InstrumentError, match=r"distances\.sample_detector"):
         instrument_from_dict(data, "let-broken.yaml")
     data = read_yaml(LIBRARY / "mari.yaml")
-    del data["choppers"][0]["packages"]["A"]["curvature_mm"]
-    with pytest.raises(InstrumentError, match=r"choppers\[0\]\.packages\.A\.curvature_mm"):
+    del _fermi_entry(data)["packages"]["A"]["curvature_mm"]
+    with pytest.raises(InstrumentError, match=r"choppers\[1\]\.packages\.A\.curvature_mm"):
         instrument_from_dict(data, "mari-broken.yaml")
     path = tmp_path / "mine.yaml"
     path.write_text("name: X\nkind: direct\n")

@@ -233,10 +233,16 @@ class DirectGeometry(InstrumentBase):
                                         package, ap_d, ap_w, p.number("slat_width_mm", None)))
             else:
                 by_angle = c.has("slot_angle_deg")
-                slots = c.number("slots", 1.0)
-                if slots != int(slots):
-                    raise InstrumentError("slots must be a whole number", file=self.file,
+                positions = c.array("slot_angles_deg", None)
+                slots = c.number("slots", 1.0 if positions is None else float(positions.size))
+                if slots != int(slots) or (positions is not None and positions.size != slots):
+                    raise InstrumentError("slots must be a whole number (the length of "
+                                          "slot_angles_deg when given)", file=self.file,
                                           field=c.path + ".slots", value=slots)
+                phase_slot = int(c.number("phase_slot", 0.0, allow_zero=True))
+                if phase_slot >= slots:
+                    raise InstrumentError("phase_slot must index a slot", file=self.file,
+                                          field=c.path + ".phase_slot", value=phase_slot)
                 out.append(DiskChopper(
                     name, c.number("distance", allow_zero=True),
                     None if by_angle else _per_mode(c, "slot_width_mm", mode),
@@ -244,7 +250,9 @@ class DirectGeometry(InstrumentBase):
                     c.number("max_frequency"), c.number("guide_width_mm", None),
                     _per_mode(c, "frequency_ratio", mode, 1.0),
                     _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots),
-                    _per_mode(c, "fixed_frequency", mode, None, optional=True)))
+                    _per_mode(c, "fixed_frequency", mode, None, optional=True),
+                    None if positions is None else tuple(positions), phase_slot,
+                    c.number("phase_us", None, allow_zero=True)))
         return out
 
     def _frequency(self, chopper, frequency) -> float:
@@ -265,6 +273,48 @@ class DirectGeometry(InstrumentBase):
             return fixed
         f = self.default_frequency if frequency is None else _positive_frequency(frequency, self.file)
         return f * getattr(chopper, "frequency_ratio", 1.0)
+
+    def frequency_for(self, ei: float, mode: str | None = None, package: str | None = None) -> float:
+        """The resolution frequency (Hz) used when none is given at incident energy ``ei`` (meV).
+
+        The file's ``default_frequency`` when every Fermi chopper passes at least half of its
+        best transmission at this Ei there (disk choppers pass every speed); otherwise, of the
+        frequencies at which they do, the one closest to the default in ratio.  Candidates are
+        the multiples of the source repetition rate up to the chopper maximum (on a pulsed source
+        the choppers are phased to the pulses; 10 Hz steps for a continuous source or a file
+        without ``moderator.repetition_rate``).  InstrumentError naming ``ei`` when no frequency
+        transmits: the package cannot deliver this Ei.
+        """
+        ei = self.check_ei(ei)
+        fermi = [c for c in self.choppers(mode, package) if isinstance(c, FermiChopper)
+                 and getattr(c, "fixed_frequency", None) is None]
+        if not fermi:
+            return self.default_frequency
+        cache = self.__dict__.setdefault("_frequency_for", {})
+        key = (ei, mode, package)
+        if key in cache:
+            return cache[key]
+        step = self.source_frequency or 10.0
+        f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in fermi)
+        grid = np.arange(1, int(f_max // step) + 1) * step
+        grid = np.union1d(grid, [self.default_frequency])
+
+        def transmission(f):
+            return float(np.prod([c.transmission(ei, self._frequency(c, float(f))) for c in fermi]))
+
+        trans = np.array([transmission(f) for f in grid])
+        if trans.max() <= 0:
+            raise InstrumentError(f"{self.name}: the Fermi package transmits no neutrons at this Ei at "
+                                  "any frequency; choose another package", file=self.file,
+                                  field="ei", value=ei)
+        good = grid[trans >= 0.5 * trans.max()]
+        best = good[np.argmin(np.abs(np.log(good / self.default_frequency)))]
+        cache[key] = float(best)
+        return float(best)
+
+    def _setting_frequency(self, ei: float, frequency, mode, package):
+        """``frequency`` as given, or :meth:`frequency_for` when None."""
+        return self.frequency_for(ei, mode, package) if frequency is None else frequency
 
     def check_ei(self, ei: float) -> float:
         """Validate an incident energy (meV) against the instrument's range."""
@@ -365,6 +415,7 @@ class DirectGeometry(InstrumentBase):
             bad = e[~np.isfinite(e) | (e >= ei)]
             raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
                              value=float(np.ravel(bad)[0]))
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         if convention == "pychop":
             return calculator_fwhm(self, ei, e, frequency, mode, package)
         if convention != "second_moment":
@@ -403,6 +454,7 @@ class DirectGeometry(InstrumentBase):
         when negative.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         angle_var = self._angle_variance(sample_width_mm, divergence_deg)
         q, e = _q_and_energy(q, energy_transfer, ei)
         ef = ei - e
@@ -443,6 +495,7 @@ class DirectGeometry(InstrumentBase):
         Settings and errors as :meth:`q_resolution_sigma`.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         angle_var = self._angle_variance(sample_width_mm, divergence_deg)
         _, e = _q_and_energy(1.0, energy, ei)
         if e.ndim:
@@ -490,6 +543,7 @@ class DirectGeometry(InstrumentBase):
                     package: str | None = None) -> dict[str, float]:
         """FWHM (microseconds, Gaussian-equivalent) of the moderator pulse and each chopper."""
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         out = {"moderator": float(self.moderator.pulse_fwhm_us(ei))}
         for ch in self.choppers(mode, package):
             var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
@@ -512,11 +566,12 @@ class DirectGeometry(InstrumentBase):
         h_over_m = C.h / C.m_n * 1e10                       # angstrom m / s
         for i, e in enumerate(ei_arr):
             e = self.check_ei(e)
-            p, sig_m, peak = self._precision(e, frequency, mode, package)
+            f_e = self._setting_frequency(e, frequency, mode, package)
+            p, sig_m, peak = self._precision(e, f_e, mode, package)
             root_det = np.sqrt(np.linalg.det(p))
             if np.isinf(sig_m):
                 first = min(self.choppers(mode, package), key=lambda c: c.distance_m)
-                rate = 1.0 / first.period_s(self._frequency(first, frequency))
+                rate = 1.0 / first.period_s(self._frequency(first, f_e))
                 band = 2.0 * np.pi / root_det * rate
             else:
                 band = np.sqrt(2.0 * np.pi) / (sig_m * root_det)
@@ -580,6 +635,7 @@ class DirectGeometry(InstrumentBase):
         (``flux=`` of the simulation functions).
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         if source not in (None, "published", "calculator"):
             raise InputError("source must be 'published' or 'calculator'", field="source",
                              value=source)
@@ -629,9 +685,11 @@ class DirectGeometry(InstrumentBase):
         chopper must transmit the speed at all (Windsor gamma < 4); band or frame-overlap
         choppers that the file does not list would remove further energies.
         ``band``: (Ei_min, Ei_max) to keep (default: the instrument's Ei range).  Returns the
-        centres of the transmitted bands, sorted, ``ei`` included.
+        centres of the transmitted bands, sorted; ``ei`` itself is among them unless a disk
+        phased on its own (``phase_us``) blocks it, as the facility calculator also reports.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         lo_e, hi_e = (self.ei_min, self.ei_max) if band is None else map(float, band)
         if not (0 < lo_e < hi_e):
             raise InputError("band must be (Ei_min, Ei_max) with 0 < Ei_min < Ei_max", field="band",
@@ -641,7 +699,8 @@ class DirectGeometry(InstrumentBase):
         for c, f in zip(chops, freqs, strict=True):
             c.check_frequency(f)
         per = np.array([c.period_s(f) for c, f in zip(chops, freqs, strict=True)])
-        half = 0.5 * np.array([c.opening_fwhm_s(f) for c, f in zip(chops, freqs, strict=True)])
+        half = 0.5 * np.array([c.full_opening_s(f) if getattr(c, "phase_us", None) is not None
+                               else c.opening_fwhm_s(f) for c, f in zip(chops, freqs, strict=True)])
         d = np.array([c.distance_m for c in chops])
         u_ref = 1.0 / float(energy_to_velocity(ei))
         u_lo = 1.0 / float(energy_to_velocity(hi_e))
@@ -663,9 +722,19 @@ class DirectGeometry(InstrumentBase):
             lo, hi = -0.5 * pulse, 0.5 * pulse
             others = list(range(len(chops)))
         for j in others:
-            centre = d[j] * (u_ref - u)               # e that meets opening n = 0 at its centre
-            k = np.round((0.5 * (lo + hi) - centre) / per[j])
-            c = centre + k * per[j]
+            ch = chops[j]
+            if getattr(ch, "phase_us", None) is not None:
+                # phased on its own: a slot opens at phase_us after the pulse and stays open
+                # for its full opening time (w + b)/u
+                centre = (ch.phase_us * 1e-6 + half[j]) - d[j] * u
+            else:
+                centre = d[j] * (u_ref - u)           # e that meets the phased slot at its centre
+            mid = 0.5 * (lo + hi)
+            offsets = ch.slot_offsets_s(freqs[j]) if isinstance(ch, DiskChopper) else np.zeros(1)
+            cands = [centre + off + np.round((mid - centre - off) / per[j]) * per[j] for off in offsets]
+            c = cands[0]
+            for other in cands[1:]:
+                c = np.where(np.abs(other - mid) < np.abs(c - mid), other, c)
             lo, hi = np.maximum(lo, c - half[j]), np.minimum(hi, c + half[j])
         ok = hi >= lo
         if not ok.any():
