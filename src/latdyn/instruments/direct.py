@@ -98,6 +98,7 @@ from .calculator import CALCULATOR_TERMS, SAMPLE_SHAPES, CalculatorFlux, calcula
 from .choppers import DiskChopper, FermiChopper
 from .detector import PathSpread, TubeDetector
 from .flux import FluxPoint, interpolate_log, read_flux_points
+from .monochromator import CrystalMonochromator
 from .solid_angle import DetectorCoverage
 
 __all__ = ["DirectGeometry", "Frequency", "CONVENTIONS", "DEFAULT_CONVENTION"]
@@ -164,6 +165,11 @@ class DirectGeometry(InstrumentBase):
         self.flux_mode_factor = {} if factors is None else {k: factors.number(k) for k in factors.data}
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
+        mono = node.child("monochromator", None)
+        self.monochromator = None if mono is None else CrystalMonochromator.from_node(mono)
+        if self.monochromator is not None and not self.moderator.continuous:
+            raise InstrumentError("a crystal monochromator is modelled on a continuous source only",
+                                  file=node.file, field="monochromator")
         self.sample_width_mm = node.number("sample_width_mm", None)
         self.sample_shape = node.text("sample_shape", "plate")
         if self.sample_shape not in SAMPLE_SHAPES:
@@ -277,7 +283,9 @@ class DirectGeometry(InstrumentBase):
     def frequency_for(self, ei: float, mode: str | None = None, package: str | None = None) -> float:
         """The resolution frequency (Hz) used when none is given at incident energy ``ei`` (meV).
 
-        The file's ``default_frequency`` when every Fermi chopper passes at least half of its
+        With a time-focusing crystal monochromator: the Fermi frequency that focuses on the
+        elastic line (:mod:`latdyn.instruments.monochromator`).  Otherwise the file's
+        ``default_frequency`` when every Fermi chopper passes at least half of its
         best transmission at this Ei there (disk choppers pass every speed); otherwise, of the
         frequencies at which they do, the one closest to the default in ratio.  Candidates are
         the multiples of the source repetition rate up to the chopper maximum (on a pulsed source
@@ -288,6 +296,11 @@ class DirectGeometry(InstrumentBase):
         ei = self.check_ei(ei)
         fermi = [c for c in self.choppers(mode, package) if isinstance(c, FermiChopper)
                  and getattr(c, "fixed_frequency", None) is None]
+        if self.monochromator is not None and self.monochromator.time_focusing and fermi:
+            chopper_sample = self.moderator_sample - fermi[-1].distance_m
+            f = self.monochromator.focusing_frequency(ei, chopper_sample, self.sample_detector,
+                                                      file=self.file)
+            return float(min(f, fermi[-1].max_frequency))
         if not fermi:
             return self.default_frequency
         cache = self.__dict__.setdefault("_frequency_for", {})
@@ -326,6 +339,8 @@ class DirectGeometry(InstrumentBase):
             raise InstrumentError(
                 f"{self.name} cannot deliver this Ei; its range is {self.ei_min:g}-{self.ei_max:g} meV",
                 file=self.file, field="ei", value=ei)
+        if self.monochromator is not None:
+            self.monochromator.check_wavelength(ei, self.file)
         return ei
 
     # --- resolution -------------------------------------------------------------------------
@@ -344,10 +359,15 @@ class DirectGeometry(InstrumentBase):
             a = np.concatenate([[1.0, 0.0], rows["moderator"]])
             p += np.outer(a, a) / sig_m**2
         peak = 1.0 / np.sqrt(np.prod(rows["prior"]))
+        if self.monochromator is not None:
+            # the reflected band: a unit-peak Gaussian window on w (peak factor 1)
+            p[1, 1] += 1.0 / self.monochromator.sigma_w(ei) ** 2
         for ch in chops:
             f = self._frequency(ch, frequency)
             var = float(ch.variance_s2(ei, f))
-            a = np.concatenate([[1.0, ch.distance_m], rows.get(ch.label, np.zeros(n - 2))])
+            kappa = self.monochromator.coupling_s(ei, f, self.file) \
+                if self.monochromator is not None and isinstance(ch, FermiChopper) else 0.0
+            a = np.concatenate([[1.0, ch.distance_m - kappa], rows.get(ch.label, np.zeros(n - 2))])
             p += np.outer(a, a) / var
             peak *= float(ch.window_area_s(ei, f)) / np.sqrt(2.0 * np.pi * var)
         if n > 2:
@@ -416,11 +436,11 @@ class DirectGeometry(InstrumentBase):
             raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
                              value=float(np.ravel(bad)[0]))
         frequency = self._setting_frequency(ei, frequency, mode, package)
-        if convention == "pychop":
-            return calculator_fwhm(self, ei, e, frequency, mode, package)
-        if convention != "second_moment":
+        if convention not in CONVENTIONS:
             raise InputError(f"convention must be one of {CONVENTIONS}", field="convention",
                              value=convention)
+        if convention == "pychop" and self.monochromator is None:
+            return calculator_fwhm(self, ei, e, frequency, mode, package)
         cov = self._covariance(ei, frequency, mode, package)
         ef = ei - e
         v_i = float(energy_to_velocity(ei))
@@ -687,9 +707,12 @@ class DirectGeometry(InstrumentBase):
         ``band``: (Ei_min, Ei_max) to keep (default: the instrument's Ei range).  Returns the
         centres of the transmitted bands, sorted; ``ei`` itself is among them unless a disk
         phased on its own (``phase_us``) blocks it, as the facility calculator also reports.
+        With a crystal monochromator only ``ei`` itself.
         """
         ei = self.check_ei(ei)
         frequency = self._setting_frequency(ei, frequency, mode, package)
+        if self.monochromator is not None:
+            return np.array([ei])      # the crystal reflects one band (harmonics filtered)
         lo_e, hi_e = (self.ei_min, self.ei_max) if band is None else map(float, band)
         if not (0 < lo_e < hi_e):
             raise InputError("band must be (Ei_min, Ei_max) with 0 < Ei_min < Ei_max", field="band",
