@@ -124,7 +124,8 @@ def _show(args) -> int:
 def _resolution(args) -> int:
     inst, e, fw = _energies_and_fwhm(args)
     rows = [{"E (meV)": float(x), "FWHM (meV)": float(w)} for x, w in zip(e, fw, strict=True)]
-    extra = {"instrument": inst.name, "width": "FWHM, Gaussian-equivalent (2.3548 sigma)"}
+    extra = {"instrument": inst.name,
+             "width": "FWHM (direct geometry: the facility calculator's convention)"}
     emit(rows, as_json=args.json, title=f"{inst.name} energy resolution", extra=extra)
     return 0
 
