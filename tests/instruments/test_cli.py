@@ -22,8 +22,10 @@ def test_plan_writes_report(tmp_path, capsys):
 
 
 def test_bad_ei_exits_2(capsys):
-    assert main(["plan", "MARI", "--ei", "12"]) == 2
+    assert main(["plan", "MARI", "--ei", "12", "--package", "A", "--frequency", "400"]) == 2
     assert "transmits no neutrons" in capsys.readouterr().err
+    assert main(["plan", "MARI", "--ei", "2"]) == 2
+    assert "cannot deliver" in capsys.readouterr().err
 
 
 def test_simulate_writes_dataarray(tmp_path, capsys):

@@ -13,6 +13,14 @@ from latdyn.instruments._yaml import read_yaml
 from latdyn.instruments.library import LIBRARY
 from latdyn.units import energy_to_velocity
 
+
+def _fermi_entry(data: dict) -> dict:
+    """The Fermi chopper's entry of a parsed instrument file (the disks come first along the beam)."""
+    return next(c for c in data["choppers"] if c["type"] == "fermi")
+
+#: the second-moment convention, whose propagation these tests check term by term
+SM = "second_moment"
+
 # (instrument, package, frequency Hz, Ei meV, energy transfer meV) -> PyChop FWHM (meV)
 PYCHOP = {
     ("MARI", "A", 100, 100.0, 0.0): 3.5954,       # divergence term about a third of the width
@@ -50,7 +58,7 @@ def test_fermi_instruments_match_pychop(key):
 def _without_aperture(name):
     data = read_yaml(LIBRARY / f"{name.lower()}.yaml")
     for key in ("aperture_distance", "aperture_width_mm"):
-        del data["choppers"][0][key]
+        del _fermi_entry(data)[key]
     return instrument_from_dict(data, f"{name}-no-aperture.yaml")
 
 
@@ -95,7 +103,7 @@ def test_divergence_propagation_equals_forward_model():
     c = {k: a_tau * coef_tau[k] + a_w * coef_w[k] for k in coef_tau}
     var = c["t_e"] ** 2 * var_m + c["t_c"] ** 2 * var_c + c["y"][0] ** 2 * var_a + c["y"][1] ** 2 * var_s
     var += (2 * ef / x2) ** 2 * float(m.detector.path_variance(ef))
-    assert float(m.resolution_sigma(e, ei, frequency=f, package="S")) == pytest.approx(
+    assert float(m.resolution_sigma(e, ei, frequency=f, package="S", convention=SM)) == pytest.approx(
         np.sqrt(var), rel=1e-10)
 
 
@@ -103,7 +111,7 @@ def test_flux_trend_keeps_its_meaning_with_divergence():
     """The aperture coordinates are integrated over normalised priors: the passed band is
     unchanged when the aperture is shrunk towards zero."""
     data = read_yaml(LIBRARY / "mari.yaml")
-    data["choppers"][0]["aperture_width_mm"]["value"] = 1e-3
+    _fermi_entry(data)["aperture_width_mm"]["value"] = 1e-3
     data["sample_width_mm"]["value"] = 1e-3
     tiny = instrument_from_dict(data, "mari-tiny-aperture.yaml")
     bare = _without_aperture("MARI")
@@ -121,11 +129,11 @@ def test_slowing_down_width_below_the_measured_table():
         np.interp(np.sqrt(81.80421 / 25.0), mari.moderator.wavelength, mari.moderator.fwhm_us))
 
 
-def test_half_an_aperture_is_named():
+def test_aperture_width_without_its_distance_is_named():
     data = read_yaml(LIBRARY / "merlin.yaml")
-    del data["choppers"][0]["aperture_width_mm"]
-    with pytest.raises(InstrumentError, match=r"choppers\[0\]\.aperture_width_mm"):
-        instrument_from_dict(data, "merlin-half.yaml")
+    del _fermi_entry(data)["aperture_distance"]
+    with pytest.raises(InstrumentError, match=r"choppers\[1\]\.aperture_distance"):
+        instrument_from_dict(data, "merlin-no-aperture-distance.yaml")
 
 
 def test_fixed_speed_disk_keeps_its_frequency():
@@ -155,7 +163,8 @@ def test_multi_disk_propagation_equals_sampling():
     de = (2 * ei * v0 / x2) * tau + (2 * ei * v0 * let.moderator_sample / x2 + 2 * ei * v0) * w
     sampled = np.sqrt(np.cov(de, aweights=weight))
     detector = (2 * ei / x2) ** 2 * float(let.detector.path_variance(ei))
-    propagated = np.sqrt(float(let.resolution_sigma(0.0, ei, frequency=f, mode=mode)) ** 2 - detector)
+    propagated = np.sqrt(float(let.resolution_sigma(0.0, ei, frequency=f, mode=mode, convention=SM)) ** 2
+                         - detector)
     assert sampled == pytest.approx(propagated, rel=0.02)
 
 

@@ -80,7 +80,7 @@ def test_hand_calculation_elastic_at_90_degrees(mari):
     g = np.array([-1.0 / x2, 1.0 - l1 / x2])                       # on (tau, w)
     time_var = (k * v) ** 2 * g @ cov @ g
     path_var = k**2 * float(mari.detector.path_variance(EI)) / x2**2
-    angle_var = k**2 * (0.0254**2 + 0.019**2) / (12.0 * x2**2)   # tube 25.4 mm, sample 19 mm
+    angle_var = k**2 * (0.0254**2 / 12.0 + 0.019**2 / 8.0) / x2**2   # tube 25.4 mm, annulus 19 mm
     expected = np.sqrt(0.5 * (time_var + path_var + angle_var))
     assert mari.q_resolution_sigma(np.sqrt(2.0) * k, 0.0, EI, **SETTING) == pytest.approx(expected, rel=1e-9)
     # a 1 deg incident divergence adds (k/sqrt 2)^2 (1 deg / 2.3548)^2
@@ -139,10 +139,11 @@ def test_k_errors_reproduce_the_energy_resolution(name, ei):
     np.testing.assert_allclose(a_tau, 2.0 * ef * v_f / x2, rtol=1e-9)
     np.testing.assert_allclose(a_w, 2.0 * ef * v_f * l1 / x2 + 2.0 * ei * v_i, rtol=1e-9)
     np.testing.assert_allclose(a_x, 2.0 * ef / x2, rtol=1e-9)
-    cov = inst._covariance(ei, None, None, None)
+    cov = inst._covariance(ei, inst.frequency_for(ei), None, None)
     var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1] \
         + a_x**2 * inst.detector.path_variance(ef)
-    np.testing.assert_allclose(np.sqrt(var), inst.resolution_sigma(e, ei), rtol=1e-9)
+    np.testing.assert_allclose(np.sqrt(var), inst.resolution_sigma(e, ei, convention="second_moment"),
+                               rtol=1e-9)
 
 
 def test_k_errors_are_the_derivatives_of_the_time_of_flight():

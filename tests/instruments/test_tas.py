@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from latdyn.errors import InstrumentError
-from latdyn.instruments import Lattice, instrument_from_dict, load_instrument
+from latdyn.instruments import instrument_from_dict, load_instrument
+from latdyn.structure import Lattice
 
 # ResLib/neutronpy reference (neutronpy tests/test_resolution_tas.py, Cooper-Nathans): PG(002)
 # tau = 1.87325 1/A, mosaics 25', collimations 40-40-40-40 (h) and 120 (v), Ef = 14.7 meV,

@@ -9,8 +9,7 @@ import latdyn.instruments.tas as tas_module
 from latdyn.errors import InputError, InstrumentError
 from latdyn.instruments import instrument_from_dict, load_instrument
 
-TAU_PG002 = 1.87325  # 1/angstrom, ResLib/neutronpy PG(002)
-RESLIB_E_PER_K2 = 2.072  # meV A^2: ResLib/neutronpy's CONVERT2, used to make their numbers
+from .conftest import RESLIB_E_PER_K2, q_of, realistic_geometry, reslib_geometry, tas_dict
 
 # neutronpy 2.0.0 tests/test_resolution_tas.py, test_popovici and test_cooper_nathans (ResLib
 # defaults): PG(002) mosaics 25', collimations 40-40-40-40 / 120-120-120-120, Ef = 14.7 meV,
@@ -40,52 +39,6 @@ NEUTRONPY_B = np.array([[28844.150729247667, -42861.68173048017, 0, -3314.477526
                         [-42861.68173048017, 69163.3615596429, 0, 5229.976383550436],
                         [0, 0, 659.5337932449231, 0],
                         [-3314.4775268754634, 5229.976383550436, 0, 399.75037143847464]])
-
-
-def q_of(h, k):
-    return float(np.hypot(2 * np.pi * h / 6, 2 * np.pi * k / 7))
-
-
-def tas_dict(geometry=None, senses=(-1, 1, -1), fixed="ef", fixed_energy=14.7, mosaics=(25, 25),
-             hcol=(40, 40, 40, 40), vcol=(120, 120, 120, 120)):
-    d = 2 * np.pi / TAU_PG002
-    data = {"name": "popovici-test", "kind": "triple_axis",
-            "monochromator": {"d_spacing": d, "mosaic_arcmin": mosaics[0]},
-            "analyser": {"d_spacing": d, "mosaic_arcmin": mosaics[1]}, "senses": list(senses),
-            "collimation_horizontal_arcmin": list(hcol), "collimation_vertical_arcmin": list(vcol),
-            "fixed": fixed, "fixed_energy": fixed_energy, "incident_energy_range": [1, 100]}
-    if geometry is not None:
-        data["geometry"] = geometry
-    return data
-
-
-def reslib_geometry():
-    """neutronpy/ResLib defaults: unit variances (width sqrt 12), unit arms, radii 1e6 (same unit)."""
-    w, r = np.sqrt(12.0), 1e6
-    return {"source": {"width": w, "height": w},
-            "monochromator": {"width": w, "height": w, "depth": w, "radius_h": r, "radius_v": r},
-            "sample": {"width": w, "height": w, "depth": w},
-            "analyser": {"width": w, "height": w, "depth": w, "radius_h": r, "radius_v": r},
-            "detector": {"width": w, "height": w},
-            "distances": {"source_mono": 1, "mono_sample": 1, "sample_ana": 1, "ana_detector": 1}}
-
-
-def realistic_geometry(mono_r=None, ana_r=None, sample_mosaic=None):
-    """The geometry of the neutronpy cases A and B, in m (sourced form for one value)."""
-    geo = {"source": {"width": 0.06, "height": 0.12},
-           "monochromator": {"width": 0.15, "height": 0.12, "depth": 0.002},
-           "sample": {"width": 0.02, "height": 0.03, "depth": 0.01},
-           "analyser": {"width": 0.14, "height": 0.10, "depth": 0.003},
-           "detector": {"width": 0.025, "height": 0.10},
-           "distances": {"source_mono": {"value": 2.0, "source": "user"}, "mono_sample": 1.6,
-                         "sample_ana": 1.0, "ana_detector": 0.7}}
-    if mono_r is not None:
-        geo["monochromator"].update(radius_h=mono_r[0], radius_v=mono_r[1])
-    if ana_r is not None:
-        geo["analyser"].update(radius_h=ana_r[0], radius_v=ana_r[1])
-    if sample_mosaic is not None:
-        geo["sample"].update(mosaic_arcmin=sample_mosaic[0], vertical_mosaic_arcmin=sample_mosaic[1])
-    return geo
 
 
 def geometry_tas(case):
@@ -165,25 +118,45 @@ def test_large_sizes_and_flat_crystals_give_cooper_nathans():
     assert np.all(np.diag(tas.resolution_matrix(1.3, 5.0, method="popovici")) > 10 * np.diag(m_cn))
 
 
-def test_missing_geometry_names_the_field():
+def test_missing_geometry_takes_typical_sizes_and_says_so():
+    """Without a geometry block Popovici uses the typical sizes (McStas template TAS, IN20); a
+    partial block fills only what it lacks; every defaulted field is named."""
     tas = load_instrument("TAS-THERMAL")
-    with pytest.raises(InstrumentError, match="field 'geometry'"):
-        tas.resolution_matrix(2.0, 3.0, method="popovici")
-    assert tas.resolution_matrix(2.0, 3.0).shape == (4, 4)  # Cooper-Nathans unchanged
+    assert tas.geometry is None
+    assert tas.popovici_geometry.defaulted == ("geometry (all typical)",)
+    assert "geometry (all typical)" in tas.summary()["Popovici geometry: typical values for"]
+    m = tas.resolution_matrix(2.0, 3.0, method="popovici")
+    assert rel_err(m, tas.resolution_matrix(2.0, 3.0)) > 1e-2    # real sizes are not the CN limit
     geo = realistic_geometry()
     del geo["distances"]["mono_sample"]
-    with pytest.raises(InstrumentError, match="geometry.distances.mono_sample"):
-        instrument_from_dict(tas_dict(geo), "incomplete")
-    geo = realistic_geometry()
     del geo["analyser"]["depth"]
-    with pytest.raises(InstrumentError, match="geometry.analyser.depth"):
-        instrument_from_dict(tas_dict(geo), "incomplete")
-    geo = realistic_geometry()
     del geo["detector"]
-    with pytest.raises(InstrumentError, match="geometry.detector"):
-        instrument_from_dict(tas_dict(geo), "incomplete")
+    partial = instrument_from_dict(tas_dict(geo), "incomplete").geometry
+    assert set(partial.defaulted) == {"geometry.distances.mono_sample", "geometry.analyser.depth",
+                                      "geometry.detector.width", "geometry.detector.height",
+                                      "geometry.monitor"}
+    assert partial.arms[1] == 2.1 and partial.variances[8] == pytest.approx(0.002**2 / 12)
+    complete = instrument_from_dict(tas_dict(realistic_geometry()), "complete").geometry
+    assert complete.defaulted == ("geometry.monitor",)
     with pytest.raises(InputError, match="method"):
         tas.resolution_matrix(2.0, 3.0, method="monte-carlo")
+    geo = realistic_geometry()
+    geo["monochromator"]["radius_h"] = 0.0
+    with pytest.raises(InstrumentError, match="geometry.monochromator.radius_h"):
+        instrument_from_dict(tas_dict(geo), "zero-radius")
+
+
+def test_optimal_focusing_removes_the_linear_crystal_term():
+    """radius 'optimal': 1/R_v = 1/(2 L sin theta), 1/R_h = sin theta/(2 L), 1/L = 1/L_in + 1/L_out."""
+    geo = realistic_geometry()
+    geo["monochromator"].update(radius_h="optimal", radius_v="optimal")
+    g = instrument_from_dict(tas_dict(geo), "focus").geometry
+    thm, tha = 0.35, 0.4
+    lm = 1 / (1 / 2.0 + 1 / 1.6)
+    inv = g.inverse_radii_at(thm, tha)
+    assert inv[0] == pytest.approx(np.sin(thm) / (2 * lm))
+    assert inv[1] == pytest.approx(1 / (2 * lm * np.sin(thm)))
+    assert inv[2] == 0.0 and inv[3] == 0.0
 
 
 def test_widths_accept_the_method():

@@ -25,13 +25,14 @@ def _merlin_omega():
 
 def test_vanadium_elastic_rate_by_hand():
     """5 g of vanadium on MERLIN at Ei = 50 meV: rate = Phi N (sigma_inc / 4 pi) Omega eta
-    (no self-shielding; eta: 1-inch tubes of 10 atm 3He at 293.15 K averaged over the chord)."""
+    (no self-shielding; eta: 1-inch tubes of 10 atm 3He at 272.9 K, CHOP's filling, averaged over
+    the chord of the gas, whose radius is 0.937 of the tube's: CHOP's wall of 0.063 R)."""
     merlin = load_instrument("MERLIN")
     v = Sample("V", 5.0)
     n = 5.0 / 50.9415 * C.N_A                               # V molar mass 50.9415 g/mol
-    n_he = 10 * 101325 / (C.k * 293.15)                     # 3He atoms per m^3
+    n_he = 10 * 101325 / (C.k * 272.9)                      # 3He atoms per m^3
     mu = n_he * 5333e-28 * energy_to_wavelength(50.0) / 1.798   # 1/m, 1/v absorption
-    r = 0.0125
+    r = 0.0125 * (1 - 0.063)
     eta = integrate.quad(lambda b: 1 - np.exp(-2 * mu * np.sqrt(r * r - b * b)), -r, r)[0] / (2 * r)
     expected = MERLIN_FLUX * n * 5.08e-24 / (4 * np.pi) * _merlin_omega() * eta
     rate = elastic_count_rate(merlin, v, ei=50.0, flux=MERLIN_FLUX, cross_section="incoherent")
@@ -151,7 +152,7 @@ def test_sample_and_counting_errors():
     with pytest.raises(InputError, match="cross_section"):
         Sample("V", 1.0).cross_section("magnetic")
     with pytest.raises(InstrumentError, match=r"flux\.points"):
-        counts_factor(load_instrument("LET"), [1.0, 2.0], np.linspace(-1, 1, 5),
-                      sample=Sample("V", 1.0), hours=1, ei=3.7)
+        counts_factor(load_instrument("AMATERAS"), [1.0, 2.0], np.linspace(-1, 1, 5),
+                      sample=Sample("V", 1.0), hours=1, ei=3.134)
     plate = Sample("V", 6.1, thickness_mm=1.0, density_g_cm3=6.1)
     assert plate.face_area_cm2 == pytest.approx(10.0)

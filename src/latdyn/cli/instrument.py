@@ -38,8 +38,19 @@ def register(subparsers) -> None:
     s.set_defaults(func=_tas)
     p.set_defaults(func=lambda a: p.print_help() or 0)
 
-    pl = subparsers.add_parser("plan", help="plan an experiment: resolution and coverage plot")
-    _res_args(pl)
+    pl = subparsers.add_parser("plan", help="plan an experiment: resolution and coverage plot; "
+                               "--compare: which instruments and settings reach a measurement")
+    _res_args(pl, optional_instrument=True)
+    pl.add_argument("--compare", action="store_true",
+                    help="compare the library's instruments for --energy-range and --q-range")
+    pl.add_argument("--energy-range", type=float, nargs=2, metavar=("EMIN", "EMAX"),
+                    help="--compare: energy transfers to cover (meV)")
+    pl.add_argument("--q-range", type=float, nargs=2, metavar=("QMIN", "QMAX"),
+                    help="--compare: |Q| to cover (1/angstrom)")
+    pl.add_argument("--fwhm-max", type=float, default=None,
+                    help="--compare: largest acceptable resolution FWHM in the range (meV)")
+    pl.add_argument("--instruments", nargs="+", default=None,
+                    help="--compare: instruments to compare (default: the whole library)")
     pl.add_argument("--out", type=Path, default=None, help="folder for the HTML report and figures")
     pl.add_argument("--flux", type=float, default=None,
                     help="flux at the sample (n/cm^2/s; indirect: n/cm^2/s/meV) if the library has none")
@@ -61,8 +72,9 @@ def _q_fwhm(inst, q: float, energy: float, ei: float, settings: dict) -> float |
         return None
 
 
-def _res_args(s: argparse.ArgumentParser) -> None:
-    s.add_argument("instrument", help="library name or YAML file")
+def _res_args(s: argparse.ArgumentParser, optional_instrument: bool = False) -> None:
+    s.add_argument("instrument", nargs="?" if optional_instrument else None,
+                   help="library name or YAML file")
     s.add_argument("--ei", type=float, default=None, help="incident energy (meV), direct geometry")
     s.add_argument("--frequency", type=float, default=None, help="resolution chopper frequency (Hz)")
     s.add_argument("--mode", default=None, help="disk-chopper mode")
@@ -112,7 +124,8 @@ def _show(args) -> int:
 def _resolution(args) -> int:
     inst, e, fw = _energies_and_fwhm(args)
     rows = [{"E (meV)": float(x), "FWHM (meV)": float(w)} for x, w in zip(e, fw, strict=True)]
-    extra = {"instrument": inst.name, "width": "FWHM, Gaussian-equivalent (2.3548 sigma)"}
+    extra = {"instrument": inst.name,
+             "width": "FWHM (direct geometry: the facility calculator's convention)"}
     emit(rows, as_json=args.json, title=f"{inst.name} energy resolution", extra=extra)
     return 0
 
@@ -168,7 +181,26 @@ def _vanadium(inst, args) -> dict:
     return out
 
 
+def _compare(args) -> int:
+    from ..instruments.planning import compare_instruments
+
+    if args.energy_range is None or args.q_range is None:
+        raise InputError("--compare needs --energy-range EMIN EMAX and --q-range QMIN QMAX",
+                         field="energy_range")
+    result = compare_instruments(args.energy_range, args.q_range, args.fwhm_max, args.instruments)
+    extra = {"energy range (meV)": list(result.energy_range), "|Q| range (1/A)": list(result.q_range),
+             "required FWHM (meV)": result.fwhm_max}
+    if args.out is not None:
+        extra["files"] = [str(p) for p in result.write(args.out)]
+    emit(result.table(), as_json=args.json, title="Instruments for this measurement", extra=extra)
+    return 0
+
+
 def _plan(args) -> int:
+    if args.compare:
+        return _compare(args)
+    if args.instrument is None:
+        raise InputError("plan needs an instrument (or --compare)", field="instrument")
     inst, e, fw = _energies_and_fwhm(args)
     rows = [{"E (meV)": float(x), "FWHM (meV)": float(w), "FWHM/Ei (%)": 100 * float(w) / args.ei
              if args.ei else float("nan")} for x, w in zip(e, fw, strict=True)]

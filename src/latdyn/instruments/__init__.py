@@ -13,7 +13,10 @@ Counting: ``amateras.solid_angle()`` (detector banks, Omega per scattering angle
 
 Every ``resolution`` returns the FWHM in meV (Gaussian-equivalent, 2.3548 sigma);
 ``resolution_sigma`` returns sigma.  Direct machines take ``ei=``, indirect ones ``ef=``
-(optional, checked against the analyser), triple-axis machines ``q=``.
+(optional, checked against the analyser), triple-axis machines ``q=``.  Direct geometry
+defaults to the facility calculator's width convention (``convention="pychop"``,
+:mod:`latdyn.instruments.calculator`); ``convention="second_moment"`` gives the Gaussian with the
+variance of the propagated distribution.
 """
 
 from .base import FWHM_PER_SIGMA, Moderator, fwhm_to_sigma, sigma_to_fwhm
@@ -25,11 +28,12 @@ from .flux import FluxPoint
 from .indirect import IndirectGeometry
 from .library import LIBRARY, instrument_from_dict, list_instruments, load_instrument
 from .solid_angle import DetectorBank, DetectorCoverage
-from .tas import Lattice, TasAngles, TripleAxis
+from .tas import TasAngles, TasResolution, TripleAxis
+from .tas_geometry import TasGeometry
 
 __all__ = [
     "FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "DiskChopper", "FermiChopper",
     "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
-    "TripleAxis", "Lattice", "TasAngles", "LIBRARY", "instrument_from_dict", "list_instruments",
-    "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
+    "TripleAxis", "TasAngles", "TasResolution", "TasGeometry", "LIBRARY", "instrument_from_dict",
+    "list_instruments", "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
 ]

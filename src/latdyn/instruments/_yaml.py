@@ -131,6 +131,16 @@ class Node:
                 file=self.file, field=self._name(key), value=value)
         return arr
 
+    def strings(self, key: str, default: Any = ...) -> list[str]:
+        """A list of names (bare or sourced)."""
+        value, _ = self._sourced(key, default)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InstrumentError("field must be a list of names", file=self.file,
+                                  field=self._name(key), value=value)
+        return list(value)
+
     def text(self, key: str, default: Any = ...) -> str:
         value = self.raw(key, default)
         return None if value is None else str(value)

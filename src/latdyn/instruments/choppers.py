@@ -46,7 +46,12 @@ STRAIGHT_SLIT_MM = 1.0e5
 
 @dataclass(frozen=True)
 class FermiChopper:
-    """A Fermi chopper package. Lengths in mm (as published), frequency in Hz."""
+    """A Fermi chopper package. Lengths in mm (as published), frequency in Hz.
+
+    ``slat_width_mm`` (absorbing slat between slits) enters only the flux (open fraction);
+    ``aperture_distance_m`` / ``aperture_width_mm``: the beam-defining aperture before the
+    chopper (the width may be left out: the divergence is then defined at that distance without
+    an aperture term)."""
 
     name: str
     distance_m: float
@@ -57,6 +62,7 @@ class FermiChopper:
     package: str = ""
     aperture_distance_m: float | None = None
     aperture_width_mm: float | None = None
+    slat_width_mm: float | None = None
 
     @property
     def label(self) -> str:
@@ -124,9 +130,16 @@ class DiskChopper:
 
     The slot is given either as a width ``slot_width_mm`` at ``radius_mm`` or as an opening
     angle ``slot_angle_deg`` (then the radius is only needed with a beam width).  ``slots`` is
-    the number of equally spaced slots per disk (openings per turn).  ``fixed_frequency`` (Hz):
-    the disk keeps this speed whatever the resolution frequency (e.g. a pulse-shaping chopper
-    locked to the source); otherwise it follows it with ``frequency_ratio``.
+    the number of equally spaced slots per disk (openings per turn), or ``slot_angles_deg``
+    the angular positions of unequally spaced slots (the slot at a larger angle passes the beam
+    later by angle / (360 f)).  ``fixed_frequency`` (Hz): the disk keeps this speed whatever
+    the resolution frequency (e.g. a pulse-shaping chopper locked to the source); otherwise it
+    follows it with ``frequency_ratio``.
+
+    Phase: by default the disk is phased so that slot ``phase_slot`` (index into
+    ``slot_angles_deg``, 0 for equal slots) is centred on the neutrons of the chosen Ei;
+    ``phase_us`` instead fixes the time (microseconds after the source pulse) at which a slot
+    starts to open, whatever the Ei (a frame-overlap disk phased on its own).
     """
 
     name: str
@@ -140,6 +153,9 @@ class DiskChopper:
     slot_angle_deg: float | None = None
     slots: int = 1
     fixed_frequency: float | None = None
+    slot_angles_deg: tuple | None = None
+    phase_slot: int = 0
+    phase_us: float | None = None
 
     def __post_init__(self):
         if self.slot_angle_deg is None and (self.slot_width_mm is None or self.radius_mm is None):
@@ -178,8 +194,23 @@ class DiskChopper:
         return max(self._times_s(frequency))
 
     def period_s(self, frequency: float) -> float:
-        """Time between openings (s): 1 / (f * slots)."""
+        """Time (s) after which the pattern of openings repeats: 1 / (f slots) for equal slots,
+        a full turn 1 / f for unequally spaced ones."""
+        if self.slot_angles_deg is not None:
+            return 1.0 / frequency
         return 1.0 / (frequency * self.slots)
+
+    def slot_offsets_s(self, frequency: float) -> np.ndarray:
+        """Times (s) at which the slots pass the beam relative to the phased slot, within one
+        period of :meth:`period_s` (one entry for equal slots)."""
+        if self.slot_angles_deg is None:
+            return np.zeros(1)
+        angles = np.asarray(self.slot_angles_deg, dtype=float)
+        return (angles - angles[self.phase_slot]) / (360.0 * frequency)
+
+    def full_opening_s(self, frequency: float) -> float:
+        """Time (s) from the first to the last transmission of one slot, (w + b) / u."""
+        return float(sum(self._times_s(frequency)))
 
     def variance_s2(self, ei, frequency: float) -> np.ndarray:
         """Variance (s^2) of the transmitted time distribution, (w^2 + b^2) / (12 u^2)."""

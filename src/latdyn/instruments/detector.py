@@ -107,15 +107,23 @@ def tube_efficiency(radius_m: float, mu_per_m) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TubeDetector:
-    """A 3He tube of inner diameter ``diameter_m`` at ``pressure_atm`` and ``temperature_k``.
+    """A 3He tube of diameter ``diameter_m`` at ``pressure_atm`` and ``temperature_k``.
 
     ``pressure_atm = None`` means the absorption is not modelled and the depth spread is the
     uniform-disc value d^2/16 (the weak-absorption limit, as for a tube of unknown filling).
+    ``wall_fraction``: wall thickness over the radius; the gas fills the inner radius
+    R (1 - wall_fraction) (CHOP takes 0.063 for the ISIS tubes), the wall is transparent.
     """
 
     diameter_m: float
     pressure_atm: float | None = None
     temperature_k: float = 293.15
+    wall_fraction: float = 0.0
+
+    @property
+    def gas_radius_m(self) -> float:
+        """Radius (m) of the gas volume, R (1 - wall_fraction)."""
+        return 0.5 * self.diameter_m * (1.0 - self.wall_fraction)
 
     def absorption_coefficient(self, energy) -> np.ndarray:
         """mu (1/m) at neutron energy ``energy`` (meV); 0 without a filling pressure."""
@@ -134,7 +142,7 @@ class TubeDetector:
             return np.ones_like(e)
         flat = np.ravel(e)
         uniq, inv = np.unique(flat, return_inverse=True)
-        eta = tube_efficiency(0.5 * self.diameter_m, self.absorption_coefficient(uniq))
+        eta = tube_efficiency(self.gas_radius_m, self.absorption_coefficient(uniq))
         return np.asarray(eta)[inv].reshape(e.shape)
 
     def path_variance(self, energy) -> np.ndarray:
@@ -143,10 +151,10 @@ class TubeDetector:
         if self.diameter_m == 0:
             return np.zeros_like(e)
         if self.pressure_atm is None:
-            return np.full(e.shape, self.diameter_m**2 / 16.0)
+            return np.full(e.shape, self.gas_radius_m**2 / 4.0)
         flat = np.ravel(e)
         uniq, inv = np.unique(flat, return_inverse=True)
-        var = depth_variance(0.5 * self.diameter_m, self.absorption_coefficient(uniq))
+        var = depth_variance(self.gas_radius_m, self.absorption_coefficient(uniq))
         return np.asarray(var)[inv].reshape(e.shape)
 
 

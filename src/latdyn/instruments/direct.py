@@ -94,12 +94,21 @@ from ..kinematics import Coverage, cos_two_theta, coverage_direct
 from ..units import E_PER_K2, energy_to_velocity
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
+from .calculator import CALCULATOR_TERMS, SAMPLE_SHAPES, CalculatorFlux, calculator_flux, calculator_fwhm
 from .choppers import DiskChopper, FermiChopper
 from .detector import PathSpread, TubeDetector
 from .flux import FluxPoint, interpolate_log, read_flux_points
+from .monochromator import CrystalMonochromator
 from .solid_angle import DetectorCoverage
 
-__all__ = ["DirectGeometry", "Frequency"]
+__all__ = ["DirectGeometry", "Frequency", "CONVENTIONS", "DEFAULT_CONVENTION"]
+
+#: Width conventions of :meth:`DirectGeometry.resolution`: the facility calculator's
+#: (CHOP/MulpyRep as in PyChop) and the second moment of the propagated distribution.
+CONVENTIONS = ("pychop", "second_moment")
+#: The default: the facility calculator's number, which is what users plan with and what the
+#: facilities publish (docs/instruments.md, "Which width").
+DEFAULT_CONVENTION = "pychop"
 
 #: A chopper frequency setting: None (the file's default), one number (Hz, the resolution
 #: frequency that every chopper follows with its ``frequency_ratio``) or a mapping
@@ -134,13 +143,38 @@ class DirectGeometry(InstrumentBase):
         if path_fwhm is not None:
             self.detector = PathSpread(path_fwhm)
         else:
+            wall = det.number("wall_fraction", 0.0, allow_zero=True)
+            if wall >= 1.0:
+                raise InstrumentError("wall_fraction must lie in [0, 1)", file=node.file,
+                                      field="detector.wall_fraction", value=wall)
             self.detector = TubeDetector(self.detector_depth, det.number("pressure_atm", None),
-                                         det.number("temperature", 293.15))
+                                         det.number("temperature", 293.15), wall)
+        self.reference_angle_deg = det.number("reference_angle_deg", 0.0, allow_zero=True)
+        calc = node.child("calculator", None)
+        self.calculator_leaves_out = set() if calc is None else set(calc.strings("leaves_out", []))
+        unknown = self.calculator_leaves_out - set(CALCULATOR_TERMS)
+        if unknown:
+            raise InstrumentError(f"calculator.leaves_out names terms of {CALCULATOR_TERMS}",
+                                  file=node.file, field="calculator.leaves_out", value=sorted(unknown))
         self.banks = DetectorCoverage.from_node(det, "banks", self.sample_detector)
         self.flux_points, self.flux_missing = read_flux_points(node)
+        flux_node = node.child("flux", None)
+        calc_flux = None if flux_node is None else flux_node.child("calculator", None)
+        self.calculator_flux = None if calc_flux is None else CalculatorFlux.from_node(calc_flux)
+        factors = None if flux_node is None else flux_node.child("mode_factor", None)
+        self.flux_mode_factor = {} if factors is None else {k: factors.number(k) for k in factors.data}
         self.ei_min, self.ei_max = node.array("ei_range", length=2)
         self.moderator = Moderator.from_node(node.child("moderator"))
+        mono = node.child("monochromator", None)
+        self.monochromator = None if mono is None else CrystalMonochromator.from_node(mono)
+        if self.monochromator is not None and not self.moderator.continuous:
+            raise InstrumentError("a crystal monochromator is modelled on a continuous source only",
+                                  file=node.file, field="monochromator")
         self.sample_width_mm = node.number("sample_width_mm", None)
+        self.sample_shape = node.text("sample_shape", "plate")
+        if self.sample_shape not in SAMPLE_SHAPES:
+            raise InstrumentError(f"sample_shape must be one of {sorted(SAMPLE_SHAPES)}",
+                                  file=node.file, field="sample_shape", value=self.sample_shape)
         self.source_frequency = node.child("moderator").number("repetition_rate", None)
         self.default_frequency = node.number("default_frequency")
         self.modes = [str(m) for m in node.raw("modes", [])]
@@ -195,21 +229,26 @@ class DirectGeometry(InstrumentBase):
                                           file=self.file, field="package", value=package)
                 p = pk.child(package)
                 ap_d, ap_w = c.number("aperture_distance", None), c.number("aperture_width_mm", None)
-                if (ap_d is None) != (ap_w is None):
-                    raise InstrumentError("a Fermi chopper's aperture needs both aperture_distance "
-                                          "and aperture_width_mm", file=self.file,
-                                          field=c.path + (".aperture_width_mm" if ap_w is None
-                                                          else ".aperture_distance"))
+                if ap_w is not None and ap_d is None:
+                    raise InstrumentError("a Fermi chopper's aperture width needs its "
+                                          "aperture_distance", file=self.file,
+                                          field=c.path + ".aperture_distance")
                 out.append(FermiChopper(name, c.number("distance", allow_zero=True),
                                         p.number("slit_width_mm"), p.number("radius_mm"),
                                         p.number("curvature_mm"), c.number("max_frequency"),
-                                        package, ap_d, ap_w))
+                                        package, ap_d, ap_w, p.number("slat_width_mm", None)))
             else:
                 by_angle = c.has("slot_angle_deg")
-                slots = c.number("slots", 1.0)
-                if slots != int(slots):
-                    raise InstrumentError("slots must be a whole number", file=self.file,
+                positions = c.array("slot_angles_deg", None)
+                slots = c.number("slots", 1.0 if positions is None else float(positions.size))
+                if slots != int(slots) or (positions is not None and positions.size != slots):
+                    raise InstrumentError("slots must be a whole number (the length of "
+                                          "slot_angles_deg when given)", file=self.file,
                                           field=c.path + ".slots", value=slots)
+                phase_slot = int(c.number("phase_slot", 0.0, allow_zero=True))
+                if phase_slot >= slots:
+                    raise InstrumentError("phase_slot must index a slot", file=self.file,
+                                          field=c.path + ".phase_slot", value=phase_slot)
                 out.append(DiskChopper(
                     name, c.number("distance", allow_zero=True),
                     None if by_angle else _per_mode(c, "slot_width_mm", mode),
@@ -217,7 +256,9 @@ class DirectGeometry(InstrumentBase):
                     c.number("max_frequency"), c.number("guide_width_mm", None),
                     _per_mode(c, "frequency_ratio", mode, 1.0),
                     _per_mode(c, "slot_angle_deg", mode) if by_angle else None, int(slots),
-                    _per_mode(c, "fixed_frequency", mode, None, optional=True)))
+                    _per_mode(c, "fixed_frequency", mode, None, optional=True),
+                    None if positions is None else tuple(positions), phase_slot,
+                    c.number("phase_us", None, allow_zero=True)))
         return out
 
     def _frequency(self, chopper, frequency) -> float:
@@ -239,6 +280,55 @@ class DirectGeometry(InstrumentBase):
         f = self.default_frequency if frequency is None else _positive_frequency(frequency, self.file)
         return f * getattr(chopper, "frequency_ratio", 1.0)
 
+    def frequency_for(self, ei: float, mode: str | None = None, package: str | None = None) -> float:
+        """The resolution frequency (Hz) used when none is given at incident energy ``ei`` (meV).
+
+        With a time-focusing crystal monochromator: the Fermi frequency that focuses on the
+        elastic line (:mod:`latdyn.instruments.monochromator`).  Otherwise the file's
+        ``default_frequency`` when every Fermi chopper passes at least half of its
+        best transmission at this Ei there (disk choppers pass every speed); otherwise, of the
+        frequencies at which they do, the one closest to the default in ratio.  Candidates are
+        the multiples of the source repetition rate up to the chopper maximum (on a pulsed source
+        the choppers are phased to the pulses; 10 Hz steps for a continuous source or a file
+        without ``moderator.repetition_rate``).  InstrumentError naming ``ei`` when no frequency
+        transmits: the package cannot deliver this Ei.
+        """
+        ei = self.check_ei(ei)
+        fermi = [c for c in self.choppers(mode, package) if isinstance(c, FermiChopper)
+                 and getattr(c, "fixed_frequency", None) is None]
+        if self.monochromator is not None and self.monochromator.time_focusing and fermi:
+            chopper_sample = self.moderator_sample - fermi[-1].distance_m
+            f = self.monochromator.focusing_frequency(ei, chopper_sample, self.sample_detector,
+                                                      file=self.file)
+            return float(min(f, fermi[-1].max_frequency))
+        if not fermi:
+            return self.default_frequency
+        cache = self.__dict__.setdefault("_frequency_for", {})
+        key = (ei, mode, package)
+        if key in cache:
+            return cache[key]
+        step = self.source_frequency or 10.0
+        f_max = min(c.max_frequency / getattr(c, "frequency_ratio", 1.0) for c in fermi)
+        grid = np.arange(1, int(f_max // step) + 1) * step
+        grid = np.union1d(grid, [self.default_frequency])
+
+        def transmission(f):
+            return float(np.prod([c.transmission(ei, self._frequency(c, float(f))) for c in fermi]))
+
+        trans = np.array([transmission(f) for f in grid])
+        if trans.max() <= 0:
+            raise InstrumentError(f"{self.name}: the Fermi package transmits no neutrons at this Ei at "
+                                  "any frequency; choose another package", file=self.file,
+                                  field="ei", value=ei)
+        good = grid[trans >= 0.5 * trans.max()]
+        best = good[np.argmin(np.abs(np.log(good / self.default_frequency)))]
+        cache[key] = float(best)
+        return float(best)
+
+    def _setting_frequency(self, ei: float, frequency, mode, package):
+        """``frequency`` as given, or :meth:`frequency_for` when None."""
+        return self.frequency_for(ei, mode, package) if frequency is None else frequency
+
     def check_ei(self, ei: float) -> float:
         """Validate an incident energy (meV) against the instrument's range."""
         try:
@@ -249,6 +339,8 @@ class DirectGeometry(InstrumentBase):
             raise InstrumentError(
                 f"{self.name} cannot deliver this Ei; its range is {self.ei_min:g}-{self.ei_max:g} meV",
                 file=self.file, field="ei", value=ei)
+        if self.monochromator is not None:
+            self.monochromator.check_wavelength(ei, self.file)
         return ei
 
     # --- resolution -------------------------------------------------------------------------
@@ -267,10 +359,15 @@ class DirectGeometry(InstrumentBase):
             a = np.concatenate([[1.0, 0.0], rows["moderator"]])
             p += np.outer(a, a) / sig_m**2
         peak = 1.0 / np.sqrt(np.prod(rows["prior"]))
+        if self.monochromator is not None:
+            # the reflected band: a unit-peak Gaussian window on w (peak factor 1)
+            p[1, 1] += 1.0 / self.monochromator.sigma_w(ei) ** 2
         for ch in chops:
             f = self._frequency(ch, frequency)
             var = float(ch.variance_s2(ei, f))
-            a = np.concatenate([[1.0, ch.distance_m], rows.get(ch.label, np.zeros(n - 2))])
+            kappa = self.monochromator.coupling_s(ei, f, self.file) \
+                if self.monochromator is not None and isinstance(ch, FermiChopper) else 0.0
+            a = np.concatenate([[1.0, ch.distance_m - kappa], rows.get(ch.label, np.zeros(n - 2))])
             p += np.outer(a, a) / var
             peak *= float(ch.window_area_s(ei, f)) / np.sqrt(2.0 * np.pi * var)
         if n > 2:
@@ -300,7 +397,7 @@ class DirectGeometry(InstrumentBase):
         d_face = np.array([1.0, 0.0]) - before * d_alpha         # d y_m / d(y_a, y_s)
         prior = [(c.aperture_width_mm * 1e-3) ** 2 / 12.0]
         if self.sample_width_mm is not None:
-            prior.append((self.sample_width_mm * 1e-3) ** 2 / 12.0)
+            prior.append((self.sample_width_mm * 1e-3) ** 2 * SAMPLE_SHAPES[self.sample_shape])
         k = len(prior)
         omega = 2.0 * np.pi * self._frequency(c, frequency)
         tilt = np.tan(np.radians(self.moderator.angle_deg)) / float(energy_to_velocity(ei))
@@ -310,14 +407,27 @@ class DirectGeometry(InstrumentBase):
         return np.linalg.inv(self._precision(ei, frequency, mode, package)[0])
 
     def resolution_sigma(self, energy_transfer, ei: float, frequency: Frequency = None,
-                         mode: str | None = None, package: str | None = None) -> np.ndarray:
-        """Standard deviation (meV) of the energy resolution at each energy transfer (meV).
+                         mode: str | None = None, package: str | None = None,
+                         convention: str = DEFAULT_CONVENTION) -> np.ndarray:
+        """Standard deviation (meV) of the energy resolution at each energy transfer (meV):
+        :meth:`resolution` / 2.3548 (see there for the settings and the convention)."""
+        return self.resolution(energy_transfer, ei, frequency, mode, package,
+                               convention=convention) / FWHM_PER_SIGMA
+
+    def resolution(self, energy_transfer, ei: float, frequency: Frequency = None,
+                   mode: str | None = None, package: str | None = None,
+                   convention: str = DEFAULT_CONVENTION) -> np.ndarray:
+        """Energy resolution FWHM (meV) at each energy transfer (meV).
 
         ``frequency`` (Hz) is the resolution chopper frequency (the instrument default if
         None) or a mapping chopper name -> Hz; ``mode`` picks a disk slot set, ``package`` a
-        Fermi chopper package.  Raises
-        InstrumentError for an Ei the instrument or its chopper setting cannot deliver and
-        InputError for an energy transfer at or above Ei.
+        Fermi chopper package.  ``convention``: ``"pychop"`` (default) the facility
+        calculator's sum of squared FWHMs (:mod:`latdyn.instruments.calculator`, what ISIS and
+        SNS publish); ``"second_moment"`` the FWHM 2.3548 sigma of the Gaussian with the
+        variance of the transmitted distribution (module docstring; the width that preserves
+        the second moment under convolution).  Raises InstrumentError for an Ei the
+        instrument or its chopper setting cannot deliver and InputError for an energy
+        transfer at or above Ei or an unknown convention.
         """
         ei = self.check_ei(ei)
         e = np.asarray(energy_transfer, dtype=float)
@@ -325,6 +435,12 @@ class DirectGeometry(InstrumentBase):
             bad = e[~np.isfinite(e) | (e >= ei)]
             raise InputError("energy transfer must be finite and below Ei", field="energy_transfer",
                              value=float(np.ravel(bad)[0]))
+        frequency = self._setting_frequency(ei, frequency, mode, package)
+        if convention not in CONVENTIONS:
+            raise InputError(f"convention must be one of {CONVENTIONS}", field="convention",
+                             value=convention)
+        if convention == "pychop" and self.monochromator is None:
+            return calculator_fwhm(self, ei, e, frequency, mode, package)
         cov = self._covariance(ei, frequency, mode, package)
         ef = ei - e
         v_i = float(energy_to_velocity(ei))
@@ -334,15 +450,11 @@ class DirectGeometry(InstrumentBase):
         a_w = 2.0 * ef * v_f * self.moderator_sample / x2 + 2.0 * ei * v_i
         var = a_tau**2 * cov[0, 0] + 2 * a_tau * a_w * cov[0, 1] + a_w**2 * cov[1, 1]
         var = var + (2.0 * ef / x2) ** 2 * self.detector.path_variance(ef)
-        return np.sqrt(var)
-
-    def resolution(self, energy_transfer, ei: float, frequency: Frequency = None,
-                   mode: str | None = None, package: str | None = None) -> np.ndarray:
-        """Energy resolution FWHM (meV) at each energy transfer (meV); FWHM = 2.3548 sigma."""
-        return FWHM_PER_SIGMA * self.resolution_sigma(energy_transfer, ei, frequency, mode, package)
+        return FWHM_PER_SIGMA * np.sqrt(var)
 
     def elastic_resolution(self, ei: float, **settings) -> float:
-        """FWHM (meV) of the elastic line at incident energy ``ei`` (meV)."""
+        """FWHM (meV) of the elastic line at incident energy ``ei`` (meV); ``settings`` as
+        :meth:`resolution` (frequency, mode, package, convention)."""
         return float(self.resolution(0.0, ei, **settings))
 
     # --- |Q| resolution (powder) -------------------------------------------------------------
@@ -362,6 +474,7 @@ class DirectGeometry(InstrumentBase):
         when negative.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         angle_var = self._angle_variance(sample_width_mm, divergence_deg)
         q, e = _q_and_energy(q, energy_transfer, ei)
         ef = ei - e
@@ -402,6 +515,7 @@ class DirectGeometry(InstrumentBase):
         Settings and errors as :meth:`q_resolution_sigma`.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         angle_var = self._angle_variance(sample_width_mm, divergence_deg)
         _, e = _q_and_energy(1.0, energy, ei)
         if e.ndim:
@@ -419,12 +533,14 @@ class DirectGeometry(InstrumentBase):
 
     def _angle_variance(self, sample_width_mm, divergence_deg) -> float:
         """Variance (rad^2) of the scattering angle seen by one detector element: tube
-        diameter and sample width (uniform, W^2/12) over L2 and the incident divergence."""
+        diameter (uniform, d^2/12) and sample width (W^2/12 for a plate, W^2/8 for an annulus)
+        over L2, and the incident divergence."""
         width = self.sample_width_mm if sample_width_mm is None else sample_width_mm
         width = _non_negative(0.0 if width is None else width, "sample_width_mm")
         div = np.radians(_non_negative(divergence_deg, "divergence_deg")) / FWHM_PER_SIGMA
         x2 = self.sample_detector
-        return (self.detector_depth**2 + (width * 1e-3) ** 2) / (12.0 * x2**2) + div**2
+        return (self.detector_depth**2 / 12.0 + (width * 1e-3) ** 2 * SAMPLE_SHAPES[self.sample_shape]) \
+            / x2**2 + div**2
 
     def _q_sigma(self, two_theta, ei: float, ef, cov: np.ndarray, angle_var: float) -> np.ndarray:
         """sigma (1/angstrom) of |Q| at scattering angles ``two_theta`` (deg) and final energies
@@ -447,6 +563,7 @@ class DirectGeometry(InstrumentBase):
                     package: str | None = None) -> dict[str, float]:
         """FWHM (microseconds, Gaussian-equivalent) of the moderator pulse and each chopper."""
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
         out = {"moderator": float(self.moderator.pulse_fwhm_us(ei))}
         for ch in self.choppers(mode, package):
             var = float(ch.variance_s2(ei, self._frequency(ch, frequency)))
@@ -469,16 +586,23 @@ class DirectGeometry(InstrumentBase):
         h_over_m = C.h / C.m_n * 1e10                       # angstrom m / s
         for i, e in enumerate(ei_arr):
             e = self.check_ei(e)
-            p, sig_m, peak = self._precision(e, frequency, mode, package)
+            f_e = self._setting_frequency(e, frequency, mode, package)
+            p, sig_m, peak = self._precision(e, f_e, mode, package)
             root_det = np.sqrt(np.linalg.det(p))
             if np.isinf(sig_m):
                 first = min(self.choppers(mode, package), key=lambda c: c.distance_m)
-                rate = 1.0 / first.period_s(self._frequency(first, frequency))
+                rate = 1.0 / first.period_s(self._frequency(first, f_e))
                 band = 2.0 * np.pi / root_det * rate
             else:
                 band = np.sqrt(2.0 * np.pi) / (sig_m * root_det)
             out[i] = float(self.moderator.relative_flux(e)) * h_over_m * band * peak
+        out *= self._mode_factor(mode)
         return out if np.ndim(ei) else float(out[0])
+
+    def _mode_factor(self, mode: str | None) -> float:
+        """The file's ``flux.mode_factor`` of a mode (e.g. a polarised mode), 1 if none."""
+        mode = self.default_mode if mode is None else mode
+        return float(self.flux_mode_factor.get(mode, 1.0))
 
     def _reference_frequency(self, point: FluxPoint) -> float | None:
         """Chopper frequency (Hz) of a published flux point: the stated one; else, among the
@@ -519,14 +643,29 @@ class DirectGeometry(InstrumentBase):
         return min(usable, key=lambda r: abs(np.log(r[1] / point.fwhm_percent)))[0]
 
     def flux_at_sample(self, ei: float, frequency: Frequency = None, mode: str | None = None,
-                       package: str | None = None) -> float:
+                       package: str | None = None, source: str | None = None) -> float:
         """Incident flux at the sample (n/cm^2/s, time-averaged) at ``ei`` (meV) and a setting.
 
-        Calibrated on the file's published fluxes (:mod:`latdyn.instruments.flux`) and
-        transferred with :meth:`relative_flux`.  InstrumentError naming ``flux.points`` when
-        the file has none: give the flux yourself (``flux=`` of the simulation functions).
+        ``source``: ``"published"`` calibrates on the file's published fluxes
+        (:mod:`latdyn.instruments.flux`) and transfers them with :meth:`relative_flux`;
+        ``"calculator"`` is the facility calculator's flux model (``flux.calculator``,
+        :func:`latdyn.instruments.calculator.calculator_flux`); None (default) takes the
+        published fluxes where the file has them, else the calculator's.  InstrumentError
+        naming ``flux.points`` when the chosen source is missing: give the flux yourself
+        (``flux=`` of the simulation functions).
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
+        if source not in (None, "published", "calculator"):
+            raise InputError("source must be 'published' or 'calculator'", field="source",
+                             value=source)
+        if source is None:
+            source = "published" if self.flux_points or self.calculator_flux is None else "calculator"
+        if source == "calculator":
+            if self.calculator_flux is None:
+                raise InstrumentError(f"{self.name}: the instrument file has no facility-calculator "
+                                      "flux model", file=self.file, field="flux.calculator")
+            return calculator_flux(self, ei, frequency, mode, package) * self._mode_factor(mode)
         if not self.flux_points:
             why = self.flux_missing or "the instrument file has no 'flux' section"
             raise InstrumentError(f"no published flux at the sample for {self.name} ({why}); give "
@@ -566,9 +705,14 @@ class DirectGeometry(InstrumentBase):
         chopper must transmit the speed at all (Windsor gamma < 4); band or frame-overlap
         choppers that the file does not list would remove further energies.
         ``band``: (Ei_min, Ei_max) to keep (default: the instrument's Ei range).  Returns the
-        centres of the transmitted bands, sorted, ``ei`` included.
+        centres of the transmitted bands, sorted; ``ei`` itself is among them unless a disk
+        phased on its own (``phase_us``) blocks it, as the facility calculator also reports.
+        With a crystal monochromator only ``ei`` itself.
         """
         ei = self.check_ei(ei)
+        frequency = self._setting_frequency(ei, frequency, mode, package)
+        if self.monochromator is not None:
+            return np.array([ei])      # the crystal reflects one band (harmonics filtered)
         lo_e, hi_e = (self.ei_min, self.ei_max) if band is None else map(float, band)
         if not (0 < lo_e < hi_e):
             raise InputError("band must be (Ei_min, Ei_max) with 0 < Ei_min < Ei_max", field="band",
@@ -578,7 +722,8 @@ class DirectGeometry(InstrumentBase):
         for c, f in zip(chops, freqs, strict=True):
             c.check_frequency(f)
         per = np.array([c.period_s(f) for c, f in zip(chops, freqs, strict=True)])
-        half = 0.5 * np.array([c.opening_fwhm_s(f) for c, f in zip(chops, freqs, strict=True)])
+        half = 0.5 * np.array([c.full_opening_s(f) if getattr(c, "phase_us", None) is not None
+                               else c.opening_fwhm_s(f) for c, f in zip(chops, freqs, strict=True)])
         d = np.array([c.distance_m for c in chops])
         u_ref = 1.0 / float(energy_to_velocity(ei))
         u_lo = 1.0 / float(energy_to_velocity(hi_e))
@@ -600,9 +745,19 @@ class DirectGeometry(InstrumentBase):
             lo, hi = -0.5 * pulse, 0.5 * pulse
             others = list(range(len(chops)))
         for j in others:
-            centre = d[j] * (u_ref - u)               # e that meets opening n = 0 at its centre
-            k = np.round((0.5 * (lo + hi) - centre) / per[j])
-            c = centre + k * per[j]
+            ch = chops[j]
+            if getattr(ch, "phase_us", None) is not None:
+                # phased on its own: a slot opens at phase_us after the pulse and stays open
+                # for its full opening time (w + b)/u
+                centre = (ch.phase_us * 1e-6 + half[j]) - d[j] * u
+            else:
+                centre = d[j] * (u_ref - u)           # e that meets the phased slot at its centre
+            mid = 0.5 * (lo + hi)
+            offsets = ch.slot_offsets_s(freqs[j]) if isinstance(ch, DiskChopper) else np.zeros(1)
+            cands = [centre + off + np.round((mid - centre - off) / per[j]) * per[j] for off in offsets]
+            c = cands[0]
+            for other in cands[1:]:
+                c = np.where(np.abs(other - mid) < np.abs(c - mid), other, c)
             lo, hi = np.maximum(lo, c - half[j]), np.minimum(hi, c + half[j])
         ok = hi >= lo
         if not ok.any():

@@ -50,124 +50,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError, InstrumentError
+from ..structure.lattice import Lattice
 from ..units import E_PER_K2
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase
+from .tas_geometry import TasGeometry
 
-__all__ = ["TripleAxis", "TasAngles", "Lattice", "TasGeometry"]
+__all__ = ["TripleAxis", "TasAngles", "TasResolution"]
 
 _ARCMIN = np.pi / (180.0 * 60.0)
 _METHODS = {"cooper-nathans": "cn", "cooper_nathans": "cn", "cn": "cn", "popovici": "popovici"}
-
-
-def _variance(node: Node, key: str, circular_key: str | None = None) -> float:
-    """Gaussian-equivalent variance (m^2) of a size: width^2/12 (rectangular profile) or,
-    with ``circular_key`` present, diameter^2/16 (circular profile)."""
-    if circular_key is not None and node.has(circular_key):
-        return node.number(circular_key) ** 2 / 16.0
-    return node.number(key) ** 2 / 12.0
-
-
-def _inverse_radius(node: Node, key: str) -> float:
-    """1/R (1/m) of an optional curvature radius R (m); absent or null means flat (0)."""
-    if not node.has(key):
-        return 0.0
-    value = node.number(key, positive=False)
-    if value == 0:
-        raise InstrumentError("curvature radius must be non-zero (omit it for a flat crystal)",
-                              file=node.file, field=f"{node.path}.{key}", value=value)
-    return 1.0 / value
-
-
-@dataclass(frozen=True)
-class TasGeometry:
-    """Sizes, arms, curvatures and sample mosaic for the Popovici resolution (lengths in m).
-
-    ``variances`` holds the 13 Gaussian-equivalent variances (m^2) of the spatial coordinates
-    (source y, z; monochromator x = depth, y = width, z = height; sample along Q,
-    perpendicular to Q in the scattering plane, vertical; analyser x, y, z; detector y, z);
-    ``arms`` = (L0, L1, L2, L3) source-monochromator, monochromator-sample, sample-analyser,
-    analyser-detector (m); ``inv_radii`` = 1/R of monochromator horizontal, vertical and
-    analyser horizontal, vertical curvature (1/m, 0 = flat); ``sample_mosaic_arcmin`` =
-    (horizontal, vertical) FWHM.
-
-    YAML layout (every number plain or ``{value: ..., source: KEY}``)::
-
-        geometry:
-          source: {width: 0.06, height: 0.12}          # or {diameter: ...}
-          monochromator: {width: 0.15, height: 0.15, depth: 0.002, radius_h: 2.0, radius_v: 1.0}
-          sample: {diameter: 0.01, height: 0.02, mosaic_arcmin: 30}   # or width/depth/height
-          analyser: {width: 0.15, height: 0.15, depth: 0.002}
-          detector: {width: 0.025, height: 0.10}        # or {diameter: ..., height: ...}
-          distances: {source_mono: 2.0, mono_sample: 1.6, sample_ana: 1.0, ana_detector: 0.7}
-
-    ``radius_h``/``radius_v`` (m) are optional (flat crystal when absent); a box sample has
-    ``depth`` along Q and ``width`` perpendicular to Q in the scattering plane (as ResLib).
-    """
-
-    variances: tuple[float, ...]
-    arms: tuple[float, float, float, float]
-    inv_radii: tuple[float, float, float, float]
-    sample_mosaic_arcmin: tuple[float, float] = (0.0, 0.0)
-
-    @classmethod
-    def from_node(cls, geo: Node) -> TasGeometry:
-        src = geo.child("source")
-        mono = geo.child("monochromator")
-        samp = geo.child("sample")
-        ana = geo.child("analyser")
-        det = geo.child("detector")
-        dist = geo.child("distances")
-        if samp.has("diameter"):  # cylinder: circular cross-section, rectangular height profile
-            s_par = s_perp = samp.number("diameter") ** 2 / 16.0
-        else:
-            s_par = samp.number("depth") ** 2 / 12.0
-            s_perp = samp.number("width") ** 2 / 12.0
-        var = (_variance(src, "width", "diameter"), _variance(src, "height", "diameter"),
-               mono.number("depth") ** 2 / 12.0, mono.number("width") ** 2 / 12.0,
-               mono.number("height") ** 2 / 12.0,
-               s_par, s_perp, samp.number("height") ** 2 / 12.0,
-               ana.number("depth") ** 2 / 12.0, ana.number("width") ** 2 / 12.0,
-               ana.number("height") ** 2 / 12.0,
-               _variance(det, "width", "diameter"), det.number("height") ** 2 / 12.0)
-        arms = tuple(dist.number(k) for k in ("source_mono", "mono_sample", "sample_ana",
-                                              "ana_detector"))
-        inv_r = (_inverse_radius(mono, "radius_h"), _inverse_radius(mono, "radius_v"),
-                 _inverse_radius(ana, "radius_h"), _inverse_radius(ana, "radius_v"))
-        eta_s = samp.number("mosaic_arcmin", 0.0, allow_zero=True)
-        eta_sv = samp.number("vertical_mosaic_arcmin", eta_s, allow_zero=True)
-        return cls(tuple(float(v) for v in var), arms, inv_r, (eta_s, eta_sv))
-
-
-@dataclass(frozen=True)
-class Lattice:
-    """A sample lattice (angstrom, degrees) with its reciprocal metric (2 pi convention)."""
-
-    a: float
-    b: float
-    c: float
-    alpha: float = 90.0
-    beta: float = 90.0
-    gamma: float = 90.0
-
-    def b_matrix(self) -> np.ndarray:
-        """Columns: reciprocal basis vectors a*, b*, c* in a Cartesian frame (1/angstrom)."""
-        al, be, ga = np.deg2rad([self.alpha, self.beta, self.gamma])
-        a1 = np.array([self.a, 0.0, 0.0])
-        a2 = np.array([self.b * np.cos(ga), self.b * np.sin(ga), 0.0])
-        cx = self.c * np.cos(be)
-        cy = self.c * (np.cos(al) - np.cos(be) * np.cos(ga)) / np.sin(ga)
-        cz2 = self.c**2 - cx**2 - cy**2
-        if cz2 <= 0:
-            raise InputError("lattice angles do not form a cell", field="lattice",
-                             value=(self.alpha, self.beta, self.gamma))
-        a3 = np.array([cx, cy, np.sqrt(cz2)])
-        vol = np.dot(a1, np.cross(a2, a3))
-        return 2 * np.pi * np.column_stack([np.cross(a2, a3), np.cross(a3, a1), np.cross(a1, a2)]) / vol
-
-    def q_vector(self, hkl) -> np.ndarray:
-        """Cartesian Q (1/angstrom) of Miller indices (..., 3)."""
-        return np.asarray(hkl, dtype=float) @ self.b_matrix().T
 
 
 @dataclass(frozen=True)
@@ -190,13 +82,44 @@ class TasAngles:
                 "A6": self.a6, "ki": self.ki, "kf": self.kf, "Q": self.q, "E": self.energy}
 
 
+@dataclass(frozen=True)
+class TasResolution:
+    """The triple-axis resolution function R(X) = r0 exp(-X^T M X / 2) at one (Q, E) point.
+
+    ``matrix``: M (4x4) on (Q_par, Q_perp, Q_vert, E) in 1/angstrom and meV; ``r0``: the
+    prefactor (Chesser-Axe convention, :meth:`TripleAxis.resolution_function`); ``angles``:
+    the spectrometer angles; ``method`` and ``normalisation`` as computed."""
+
+    matrix: np.ndarray
+    r0: float
+    angles: TasAngles
+    method: str
+    normalisation: str
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """M^-1 (the covariance of X)."""
+        return np.linalg.inv(self.matrix)
+
+    @property
+    def volume(self) -> float:
+        """Integral of R over (Q, E): r0 (2 pi)^2 / sqrt(det M) (1/angstrom^3 meV units of r0)."""
+        return float(self.r0 * (2 * np.pi) ** 2 / np.sqrt(np.linalg.det(self.matrix)))
+
+    def vanadium_fwhm(self) -> float:
+        """FWHM (meV) of the projection on E: the width of an incoherent elastic scan."""
+        return float(FWHM_PER_SIGMA * np.sqrt(self.covariance[3, 3]))
+
+
 class TripleAxis(InstrumentBase):
     """A triple-axis spectrometer with crystal monochromator and analyser.
 
     Main methods: :meth:`angles`, :meth:`closure`, :meth:`constant_q_scan`,
     :meth:`constant_e_scan`, :meth:`resolution_matrix` (Cooper-Nathans, or Popovici with the
-    optional ``geometry`` block, see :class:`TasGeometry`), :meth:`resolution` (energy FWHM,
-    meV), :meth:`bragg_widths`.
+    ``geometry`` block, see :class:`~latdyn.instruments.tas_geometry.TasGeometry`),
+    :meth:`resolution_function` (M and the prefactor R0), :meth:`resolution` (energy FWHM,
+    meV), :meth:`bragg_widths`.  Intensities of Bragg peaks and phonons:
+    :mod:`latdyn.instruments.tas_intensity`.
     """
 
     kind = "triple_axis"
@@ -253,14 +176,15 @@ class TripleAxis(InstrumentBase):
                fixed_energy: float | None = None) -> TasAngles:
         """Spectrometer angles for |Q| (or Miller indices with ``lattice``) and E (meV).
 
-        ``q``: |Q| in 1/angstrom, or (h, k, l) when a :class:`Lattice` is given; ``orient`` is
+        ``q``: |Q| in 1/angstrom, or (h, k, l) when a :class:`latdyn.structure.Lattice` is
+        given; ``orient`` is
         the in-plane orienting vector (hkl) from which A3 is counted.  A3 is the angle from
         k_i to the orienting vector, so that Q lies at angle phi from k_i.
         """
         sm, ss, sa = self.senses
         if lattice is not None:
-            qv = lattice.q_vector(q)
-            uv = lattice.q_vector(orient)
+            qv = lattice.q_vectors(q)
+            uv = lattice.q_vectors(orient)
             qn = float(np.linalg.norm(qv))
             cosang = np.clip(np.dot(qv, uv) / (qn * np.linalg.norm(uv)), -1, 1) if qn > 0 else 1.0
             psi = float(np.arccos(cosang))  # angle from orienting vector to Q (in plane)
@@ -302,7 +226,7 @@ class TripleAxis(InstrumentBase):
                "ki": abs(ki - ang.ki), "kf": abs(kf - ang.kf)}
         if lattice is not None and hkl is not None:
             # orienting vector at angle A3 from k_i; Q at (+-)psi from it, in the sample sense
-            qv, uv = lattice.q_vector(hkl), lattice.q_vector(orient)
+            qv, uv = lattice.q_vectors(hkl), lattice.q_vectors(orient)
             psi = np.arccos(np.clip(np.dot(qv, uv) / (np.linalg.norm(qv) * np.linalg.norm(uv)), -1, 1))
             ang_q = np.deg2rad(ang.a3) + self.senses[1] * psi
             q_pred = np.linalg.norm(qv) * np.array([np.cos(ang_q), np.sin(ang_q)])
@@ -327,22 +251,62 @@ class TripleAxis(InstrumentBase):
 
     # --- Cooper-Nathans and Popovici ----------------------------------------------------------
     def resolution_matrix(self, q: float, energy: float, fixed_energy: float | None = None,
-                          method: str = "cooper-nathans") -> np.ndarray:
+                          method: str = "cooper-nathans",
+                          sample_mosaic_arcmin=None) -> np.ndarray:
         """Resolution matrix M (4x4) at |Q| (1/angstrom), E (meV).
 
         Axes (Q_par, Q_perp, Q_vert, E): 1/angstrom and meV; R ~ exp(-X^T M X / 2).
         ``method``: 'cooper-nathans' (default; Cooper and Nathans, Acta Cryst. 23, 357 (1967))
-        or 'popovici' (Popovici, Acta Cryst. A 31, 507 (1975)), which needs the file's
-        ``geometry`` block (sizes and arms in m, see :class:`TasGeometry`) and then also
-        includes crystal curvature and the sample mosaic.
+        or 'popovici' (Popovici, Acta Cryst. A 31, 507 (1975)), which uses the file's
+        ``geometry`` (sizes, arms and curvatures in m; typical values where it has none, see
+        :class:`~latdyn.instruments.tas_geometry.TasGeometry`).  ``sample_mosaic_arcmin``:
+        horizontal (and vertical) FWHM of the sample mosaic, both methods (Werner and Pynn,
+        J. Appl. Phys. 42, 4736 (1971)); None takes the file's ``geometry.sample.mosaic_arcmin``
+        (0 if absent).
+        """
+        return self.resolution_function(q, energy, fixed_energy, method, sample_mosaic_arcmin).matrix
+
+    def resolution_prefactor(self, q: float, energy: float, fixed_energy: float | None = None,
+                             method: str = "cooper-nathans", normalisation: str = "monitor",
+                             sample_mosaic_arcmin=None) -> float:
+        """R0 of the resolution function R(X) = R0 exp(-X^T M X / 2) in the Chesser-Axe
+        convention (see :meth:`resolution_function`)."""
+        return self.resolution_function(q, energy, fixed_energy, method, sample_mosaic_arcmin,
+                                        normalisation).r0
+
+    def resolution_function(self, q: float, energy: float, fixed_energy: float | None = None,
+                            method: str = "cooper-nathans", sample_mosaic_arcmin=None,
+                            normalisation: str = "monitor") -> TasResolution:
+        r"""The resolution function R(X) = R0 exp(-X^T M X / 2) at |Q| (1/angstrom), E (meV).
+
+        M: :meth:`resolution_matrix`.  R0 (Popovici 1975, eqs. 5 and 9; Chesser and Axe, Acta
+        Cryst. A 29, 160 (1973); ResLib's convention): the Cooper-Nathans or Popovici
+        resolution volume
+
+        .. math::  V = \frac{k_i^3 \cot\theta_M\,k_f^3 \cot\theta_A (2\pi)^4}
+                   {64 \pi^2 \sin\theta_M \sin\theta_A}\sqrt{\frac{\det F}{\det H}}
+
+        (H = G + C^T F C for Cooper-Nathans, H + G of the Popovici geometry otherwise), with
+        ``normalisation="monitor"`` divided by the monitor's acceptance
+        :math:`k_i^3\cot\theta_M (2\pi)^2/(8\pi\sin\theta_M)\sqrt{\det f/\det(g + c^T f c)}`
+        (first two collimators and the monochromator mosaic; Popovici: with the monitor's size
+        and distance) times k_i (a 1/k_i monitor efficiency), or ``"source"`` left as it is;
+        then turned into the peak value of the Gaussian, R0 = V sqrt(det M) / (2 pi)^2
+        (Chesser-Axe), and multiplied by the k_f/k_i of the cross-section.  The integral of R
+        over (Q, E) is therefore V k_f/k_i.  A sample mosaic spreads R along Q_perp and Q_vert
+        and keeps its integral, so R0 falls by sqrt(det M_mosaic / det M) (this equals ResLib's
+        factor for equal horizontal and vertical mosaics; ResLib pairs the horizontal mosaic
+        with M_vert,vert and the vertical one with M_perp,perp when they differ).
         """
         kind = _METHODS.get(str(method).lower())
         if kind is None:
             raise InputError("unknown resolution method (use 'cooper-nathans' or 'popovici')",
                              field="method", value=method)
-        if kind == "popovici" and self.geometry is None:
-            raise InstrumentError("the Popovici resolution needs the instrument geometry "
-                                  "(sizes and distances)", file=self.file, field="geometry")
+        if normalisation not in ("monitor", "source"):
+            raise InputError("normalisation must be 'monitor' or 'source'", field="normalisation",
+                             value=normalisation)
+        geo = self.popovici_geometry
+        eta_s = self._sample_mosaic(sample_mosaic_arcmin)
         ang = self.angles(float(q), float(energy), fixed_energy=fixed_energy)
         ki, kf = ang.ki, ang.kf
         thm = np.deg2rad(ang.a1)
@@ -378,23 +342,59 @@ class TripleAxis(InstrumentBase):
         b[2, 5] = -1.0
         b[3, 0] = 2 * E_PER_K2 * ki
         b[3, 3] = -2 * E_PER_K2 * kf
+        c = np.zeros((4, 8))
+        c[0, 0] = c[0, 1] = 0.5
+        c[2, 4] = c[2, 5] = 0.5
+        c[1, 2] = 1 / (2 * np.sin(thm))
+        c[1, 3] = -c[1, 2]
+        c[3, 6] = 1 / (2 * np.sin(tha))
+        c[3, 7] = -c[3, 6]
         if kind == "cn":
-            c = np.zeros((4, 8))
-            c[0, 0] = c[0, 1] = 0.5
-            c[2, 4] = c[2, 5] = 0.5
-            c[1, 2] = 1 / (2 * np.sin(thm))
-            c[1, 3] = -c[1, 2]
-            c[3, 6] = 1 / (2 * np.sin(tha))
-            c[3, 7] = -c[3, 6]
-            h = g + c.T @ f @ c
-            return np.linalg.inv(b @ a @ np.linalg.inv(h) @ a.T @ b.T)
-        geo = self.geometry
-        h = self._popovici_h(geo, thm, tha, s2t / 2, phi, f)
-        cov = b @ a @ np.linalg.inv(h + g) @ a.T @ b.T
-        eta_s = np.asarray(geo.sample_mosaic_arcmin) * to_sigma
-        cov[1, 1] += (ang.q * eta_s[0]) ** 2
-        cov[2, 2] += (ang.q * eta_s[1]) ** 2
-        return np.linalg.inv(cov)
+            h_tot = g + c.T @ f @ c
+        else:
+            h_tot = self._popovici_h(geo, thm, tha, s2t / 2, phi, f) + g
+        cov = b @ a @ np.linalg.inv(h_tot) @ a.T @ b.T
+        m0 = np.linalg.inv(cov)
+        rm = ki**3 / np.tan(thm)
+        ra = kf**3 / np.tan(tha)
+        volume = rm * ra * (2 * np.pi) ** 4 / (64 * np.pi**2 * np.sin(thm) * np.sin(tha)) \
+            * np.sqrt(np.linalg.det(f) / np.linalg.det(h_tot))
+        if normalisation == "monitor":
+            g_m, f_m, c_m = g[:4, :4], f[:2, :2], c[:2, :4]
+            if kind == "cn":
+                h_m = g_m + c_m.T @ f_m @ c_m
+            else:
+                h_m = self._popovici_monitor_h(geo, thm, f_m) + g_m
+            r_mon = rm * (2 * np.pi) ** 2 / (8 * np.pi * np.sin(thm)) \
+                * np.sqrt(np.linalg.det(f_m) / np.linalg.det(h_m))
+            volume = volume / r_mon * ki
+        r0 = volume * np.sqrt(np.linalg.det(m0)) / (2 * np.pi) ** 2 * kf / ki
+        cov[1, 1] += (ang.q * eta_s[0] * to_sigma) ** 2
+        cov[2, 2] += (ang.q * eta_s[1] * to_sigma) ** 2
+        m = np.linalg.inv(cov)
+        r0 = r0 * np.sqrt(np.linalg.det(m) / np.linalg.det(m0))
+        return TasResolution(m, float(abs(r0)), ang, "cooper-nathans" if kind == "cn" else "popovici",
+                             normalisation)
+
+    @property
+    def popovici_geometry(self) -> TasGeometry:
+        """The geometry used by the Popovici method: the file's ``geometry`` block, typical
+        values where it gives none (:attr:`TasGeometry.defaulted` names them)."""
+        return self.geometry if self.geometry is not None else TasGeometry.typical()
+
+    def _sample_mosaic(self, sample_mosaic_arcmin) -> np.ndarray:
+        """(horizontal, vertical) sample mosaic FWHM (arcmin): the argument (a number or two) or
+        the file's geometry.sample mosaic."""
+        if sample_mosaic_arcmin is None:
+            return np.asarray(self.popovici_geometry.sample_mosaic_arcmin if self.geometry
+                              is not None else (0.0, 0.0), dtype=float)
+        eta = np.atleast_1d(np.asarray(sample_mosaic_arcmin, dtype=float))
+        if eta.size == 1:
+            eta = np.repeat(eta, 2)
+        if eta.size != 2 or not np.all(np.isfinite(eta)) or np.any(eta < 0):
+            raise InputError("sample mosaic must be one or two non-negative FWHM (arcmin)",
+                             field="sample_mosaic_arcmin", value=sample_mosaic_arcmin)
+        return eta
 
     def _popovici_h(self, geo: TasGeometry, thm: float, tha: float, ths: float, phi: float,
                     f: np.ndarray) -> np.ndarray:
@@ -408,8 +408,8 @@ class TripleAxis(InstrumentBase):
         l0, l1, l2, l3 = geo.arms
         sm, _, sa = self.senses
         # curvature signs follow the scattering senses, like the signed Bragg angles
-        rmh, rmv, rah, rav = (geo.inv_radii[0] * sm, geo.inv_radii[1] * sm,
-                              geo.inv_radii[2] * sa, geo.inv_radii[3] * sa)
+        inv_r = geo.inverse_radii_at(abs(thm), abs(tha))
+        rmh, rmv, rah, rav = (inv_r[0] * sm, inv_r[1] * sm, inv_r[2] * sa, inv_r[3] * sa)
         cm_, sm_ = np.cos(thm), np.sin(thm)
         cs_, ss_ = np.cos(ths), np.sin(ths)
         ca_, sa_ = np.cos(tha), np.sin(tha)
@@ -446,12 +446,41 @@ class TripleAxis(InstrumentBase):
         k = np.linalg.inv(s_inv) + t.T @ f @ t
         return np.linalg.inv(d @ np.linalg.solve(k, d.T))
 
-    def bragg_widths(self, q: float, energy: float, method: str = "cooper-nathans") -> dict[str, float]:
+    def _popovici_monitor_h(self, geo: TasGeometry, thm: float, f_m: np.ndarray) -> np.ndarray:
+        """The Popovici weight on the first four divergences (alpha0, alpha1, beta0, beta1) of
+        the beam that reaches the monitor (width, height, distance L1m from the monochromator):
+        the :meth:`_popovici_h` construction on source, monochromator and monitor only
+        (Popovici 1975; ResLib's monitor normalisation with the monitor's horizontal coordinate
+        in the horizontal divergence and its vertical one in the vertical divergence)."""
+        l0 = geo.arms[0]
+        var_w, var_h, l1 = geo.monitor
+        sm = self.senses[0]
+        inv_r = geo.inverse_radii_at(abs(thm), np.pi / 4)
+        rmh, rmv = inv_r[0] * sm, inv_r[1] * sm
+        cm_, sm_ = np.cos(thm), np.sin(thm)
+        # coordinates: 0-1 source (y, z); 2-4 monochromator (x, y, z); 5-6 monitor (y, z)
+        d = np.zeros((4, 7))
+        d[0, [0, 2, 3]] = (-1 / l0, -cm_ / l0, sm_ / l0)
+        d[1, [2, 3, 5]] = (cm_ / l1, sm_ / l1, 1 / l1)
+        d[2, [1, 4]] = (-1 / l0, 1 / l0)
+        d[3, [4, 6]] = (-1 / l1, 1 / l1)
+        t = np.zeros((2, 7))
+        t[0, [0, 2, 3, 5]] = (-1 / (2 * l0), cm_ * (1 / l1 - 1 / l0) / 2,
+                              sm_ * (1 / l0 + 1 / l1 - 2 * rmh / sm_) / 2, 1 / (2 * l1))
+        t[1, [1, 4, 6]] = (-1 / (2 * l0 * sm_), (1 / l0 + 1 / l1 - 2 * sm_ * rmv) / (2 * sm_),
+                           -1 / (2 * l1 * sm_))
+        v = geo.variances
+        s_inv = np.diag([v[0], v[1], v[2], v[3], v[4], var_w, var_h])
+        k = np.linalg.inv(s_inv) + t.T @ f_m @ t
+        return np.linalg.inv(d @ np.linalg.solve(k, d.T))
+
+    def bragg_widths(self, q: float, energy: float, method: str = "cooper-nathans",
+                     sample_mosaic_arcmin=None) -> dict[str, float]:
         """FWHM of the resolution ellipsoid: Bragg widths along Q_par, Q_perp, Q_vert
         (1/angstrom, section through the others) and the energy width of the projection
-        (vanadium width, meV) and of the section at fixed Q (meV).  ``method`` as in
-        :meth:`resolution_matrix`."""
-        m = self.resolution_matrix(q, energy, method=method)
+        (vanadium width, meV) and of the section at fixed Q (meV).  ``method`` and
+        ``sample_mosaic_arcmin`` as in :meth:`resolution_matrix`."""
+        m = self.resolution_matrix(q, energy, method=method, sample_mosaic_arcmin=sample_mosaic_arcmin)
         cov = np.linalg.inv(m)
         k = FWHM_PER_SIGMA
         return {"Q_par": k / np.sqrt(m[0, 0]), "Q_perp": k / np.sqrt(m[1, 1]),
@@ -459,16 +488,19 @@ class TripleAxis(InstrumentBase):
                 "E_section": k / np.sqrt(m[3, 3])}
 
     def resolution(self, energy_transfer, q: float, fixed_energy: float | None = None,
-                   method: str = "cooper-nathans") -> np.ndarray:
+                   method: str = "cooper-nathans", sample_mosaic_arcmin=None) -> np.ndarray:
         """Energy FWHM (meV) of the resolution projected on E (incoherent/vanadium width)
-        at |Q| ``q`` (1/angstrom) for each energy transfer (meV); ``method`` as in
-        :meth:`resolution_matrix`."""
+        at |Q| ``q`` (1/angstrom) for each energy transfer (meV); ``method`` and
+        ``sample_mosaic_arcmin`` as in :meth:`resolution_matrix`."""
         e = np.atleast_1d(np.asarray(energy_transfer, dtype=float))
-        out = np.array([FWHM_PER_SIGMA * np.sqrt(np.linalg.inv(
-            self.resolution_matrix(q, x, fixed_energy, method=method))[3, 3]) for x in e])
+        out = np.array([self.resolution_function(q, x, fixed_energy, method,
+                                                 sample_mosaic_arcmin).vanadium_fwhm() for x in e])
         return out if np.ndim(energy_transfer) else float(out[0])
 
     def summary(self) -> dict:
+        geo = self.popovici_geometry
+        typical = ", ".join(geo.defaulted) if geo.defaulted else "none"
         return {**super().summary(), "monochromator": self.mono_reflection,
                 "analyser": self.ana_reflection, "fixed": f"{self.fixed} = {self.fixed_energy:g} meV",
-                "collimation (')": "-".join(f"{x:g}" for x in self.hcol)}
+                "collimation (')": "-".join(f"{x:g}" for x in self.hcol),
+                "Popovici geometry: typical values for": typical}
