@@ -21,15 +21,16 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="diffraction_command", metavar="SUBCOMMAND")
 
     r = sub.add_parser("reflections", help="(hkl), d, multiplicity and |F|^2 from a CIF")
-    r.add_argument("cif")
+    r.add_argument("cif", nargs="?", help="CIF (optional with an mCIF given to --magnetic)")
     r.add_argument("--dmin", type=float, default=1.0, help="smallest d-spacing (angstrom)")
     r.add_argument("--dmax", type=float, default=np.inf, help="largest d-spacing (angstrom)")
     r.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
+    _magnetic_args(r)
     _common(r)
     r.set_defaults(func=_reflections)
 
     pt = sub.add_parser("pattern", help="powder pattern, neutron and X-ray, CW or TOF")
-    pt.add_argument("cif")
+    pt.add_argument("cif", nargs="?", help="CIF (optional with an mCIF given to --magnetic)")
     pt.add_argument("--wavelength", type=float, help="CW wavelength (angstrom)")
     pt.add_argument(
         "--two-theta", type=float, nargs=3, metavar=("MIN", "MAX", "STEP"), default=(5, 160, 0.02)
@@ -66,6 +67,7 @@ def register(subparsers) -> None:
         metavar=("LO", "HI"),
         help="instrument range on the pattern axis (2theta deg, or d angstrom)",
     )
+    _magnetic_args(pt)
     _common(pt)
     pt.set_defaults(func=_pattern)
 
@@ -104,6 +106,72 @@ def register(subparsers) -> None:
     me.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
     _common(me)
     me.set_defaults(func=_mem)
+
+
+def _magnetic_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--magnetic", metavar="FILE",
+                   help="magnetic structure: an mCIF, or a YAML file of moments on the CIF's sites "
+                        "(docs/diffraction.md); adds magnetic columns (neutrons)")
+    p.add_argument("--ion", action="append", default=[], metavar="SITE=ION",
+                   help="magnetic ion of a site label or species, e.g. Ni=Ni2+ (repeatable)")
+
+
+def _ions(pairs) -> dict[str, str] | None:
+    out = {}
+    for p in pairs:
+        site, sep, ion = p.partition("=")
+        if not sep or not site or not ion:
+            raise InputError("give --ion as SITE=ION, e.g. Mn1=Mn3+", field="--ion", value=p)
+        out[site.strip()] = ion.strip()
+    return out or None
+
+
+def _magnetic_structure(args):
+    from ..structure import read_magnetic_structure
+
+    if getattr(args, "radiation", "neutron") != "neutron":
+        raise InputError("magnetic scattering is computed for neutrons", field="--radiation",
+                         value=args.radiation)
+    return read_magnetic_structure(args.magnetic, crystal=args.cif, ions=_ions(args.ion))
+
+
+def _inputs(args) -> list[str]:
+    return [p for p in (args.cif, args.magnetic) if p]
+
+
+def _magnetic_reflections(args) -> int:
+    from ..diffraction import magnetic_reflections
+
+    s = _magnetic_structure(args)
+    refl = magnetic_reflections(s, args.dmin, args.dmax)
+    paths = refl.write(args.out, title=s.title, inputs=_inputs(args))
+    emit(refl.rows(), as_json=args.json, title=f"{s.title}: nuclear and magnetic reflections",
+         extra={**refl.summary(), **paths})
+    return 0
+
+
+def _magnetic_pattern(args) -> int:
+    from ..diffraction import magnetic_powder_pattern
+
+    s = _magnetic_structure(args)
+    if args.tof:
+        pat = magnetic_powder_pattern(s, np.arange(*args.d_range), tof=True, difc=args.difc,
+                                      path_m=args.flight_path, two_theta=args.angle,
+                                      dd_over_d=args.dd, eta=args.eta, profile=args.profile,
+                                      alpha=args.alpha, beta=args.beta, instrument_range=args.range)
+    else:
+        pat = magnetic_powder_pattern(s, np.arange(*args.two_theta), wavelength=args.wavelength,
+                                      U=args.uvw[0], V=args.uvw[1], W=args.uvw[2], eta=args.eta,
+                                      instrument_range=args.range)
+    paths = pat.write(args.out, inputs=_inputs(args))
+    emit(pat.rows(), as_json=args.json, title=f"{s.title}: nuclear and magnetic reflections",
+         extra={"points": len(pat.x), **paths})
+    return 0
+
+
+def _need_cif(args) -> None:
+    if not args.cif:
+        raise InputError("give a CIF (or an mCIF with --magnetic)", field="cif")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -161,6 +229,9 @@ def _reflections(args) -> int:
     from ..diffraction import reflections
     from ..report import axis_label, new_figure
 
+    if args.magnetic:
+        return _magnetic_reflections(args)
+    _need_cif(args)
     c = _crystal(args.cif)
     refl = reflections(c, args.dmin, args.dmax, args.radiation)
     out = Path(args.out)
@@ -204,6 +275,9 @@ def _pattern(args) -> int:
     from ..kinematics import d_to_two_theta
     from ..report import axis_label, new_figure
 
+    if args.magnetic:
+        return _magnetic_pattern(args)
+    _need_cif(args)
     c = _crystal(args.cif)
     out = Path(args.out)
     pats = {}
