@@ -1,5 +1,6 @@
-"""`latdyn diffraction reflections|pattern|pdf|debye|mem`: structure factors, powder patterns,
-pair distribution functions, Debye fits of ADPs and maximum-entropy densities.
+"""`latdyn diffraction reflections|pattern|phases|pdf|debye|mem`: structure factors (with
+magnetic ones from --magnetic), powder patterns, phase fractions of pattern series, pair
+distribution functions, Debye fits of ADPs and maximum-entropy densities.
 
 Every command prints a table (or JSON with --json) and writes CSV/HDF5 results, figures and an
 HTML report into --out (layouts in docs/diffraction.md)."""
@@ -97,6 +98,15 @@ def register(subparsers) -> None:
     db.add_argument("--no-static", action="store_true", help="fix the static offset at zero")
     _common(db)
     db.set_defaults(func=_debye)
+
+    ph = sub.add_parser("phases", help="phase fractions of a pattern series (Hill-Howard), transition, "
+                                       "export for Rietveld programs")
+    ph.add_argument("manifest", help="YAML manifest: phases, patterns with their T or field, fit "
+                                     "settings (docs/diffraction.md)")
+    ph.add_argument("--no-export", action="store_true", help="do not write xye/gsa/fxye copies")
+    ph.add_argument("--out", default="phases-out", help="output folder (default: phases-out)")
+    add_json_flag(ph)
+    ph.set_defaults(func=_phases)
 
     me = sub.add_parser("mem", help="maximum-entropy density from observed structure factors")
     me.add_argument("cif", help="CIF giving the cell and F(000)")
@@ -259,6 +269,18 @@ def _reflections(args) -> int:
         title=f"{c.title} {c.space_group.symbol}: {args.radiation} reflections",
         extra={"n_reflections": len(refl), "csv": str(csv), "report": str(rep)},
     )
+    return 0
+
+
+def _phases(args) -> int:
+    from ..diffraction import phase_analysis
+
+    series = phase_analysis(args.manifest)
+    paths = series.write(args.out, inputs=[args.manifest], export=not args.no_export)
+    keep = ("pattern", "condition", "sweep", "chi2_red", "converged", "reasons")
+    rows = [{k: v for k, v in r.items() if k in keep or (k.startswith("w_"))} for r in series.rows()]
+    emit(rows, as_json=args.json, title=f"Phase fractions versus {series.quantity} ({series.unit})",
+         extra={**series.summary(), **paths})
     return 0
 
 
