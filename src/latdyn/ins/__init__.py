@@ -1,6 +1,14 @@
 """Inelastic (phonon) analysis: damped-oscillator peak fits with an energy-dependent resolution,
-sequential over temperature, with the overdamping criterion, lifetimes and mean free paths."""
+sequential over temperature, with the overdamping criterion, lifetimes and mean free paths;
+magnetic and phonon scattering of powders separated by their |Q| dependence."""
 
+from .magnetic import (
+    MagneticSeparation,
+    ParamagneticFit,
+    fit_paramagnetic,
+    paramagnetic_sqe,
+    separate_magnetic,
+)
 from .phonon_peaks import (
     PhononFit,
     PhononPeakModel,
@@ -11,4 +19,5 @@ from .phonon_peaks import (
 from .resolution import EnergyResolution, pole_gaussian_conv, thermal_conv
 
 __all__ = ["EnergyResolution", "pole_gaussian_conv", "thermal_conv", "PhononPeakModel", "PhononFit",
-           "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
+           "PhononSeries", "fit_phonon_peaks", "fit_temperature_series", "MagneticSeparation",
+           "separate_magnetic", "paramagnetic_sqe", "ParamagneticFit", "fit_paramagnetic"]
