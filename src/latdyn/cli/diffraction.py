@@ -124,6 +124,9 @@ def _magnetic_args(p: argparse.ArgumentParser) -> None:
                         "(docs/diffraction.md); adds magnetic columns (neutrons)")
     p.add_argument("--ion", action="append", default=[], metavar="SITE=ION",
                    help="magnetic ion of a site label or species, e.g. Ni=Ni2+ (repeatable)")
+    p.add_argument("--magnetic-cell", action="store_true",
+                   help="work in the magnetic supercell (k must be commensurate with the cell)")
+    p.add_argument("--write-mcif", metavar="FILE", help="also write the magnetic structure as mCIF")
 
 
 def _ions(pairs) -> dict[str, str] | None:
@@ -142,7 +145,14 @@ def _magnetic_structure(args):
     if getattr(args, "radiation", "neutron") != "neutron":
         raise InputError("magnetic scattering is computed for neutrons", field="--radiation",
                          value=args.radiation)
-    return read_magnetic_structure(args.magnetic, crystal=args.cif, ions=_ions(args.ion))
+    from ..structure import write_mcif
+
+    s = read_magnetic_structure(args.magnetic, crystal=args.cif, ions=_ions(args.ion))
+    if args.magnetic_cell:
+        s = s.magnetic_cell()
+    if args.write_mcif:
+        write_mcif(s, args.write_mcif, cell="magnetic" if args.magnetic_cell else "auto")
+    return s
 
 
 def _inputs(args) -> list[str]:

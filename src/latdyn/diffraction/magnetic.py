@@ -285,7 +285,10 @@ def magnetic_reflections(structure: MagneticStructure, d_min: float, d_max: floa
                               debye_waller=debye_waller, scattering_lengths=scattering_lengths,
                               table=table)
         f2n[integer] = np.abs(fn) ** 2 / 100.0
-    f2m = magnetic_intensity(structure, h, debye_waller=debye_waller)
+    f2m = np.zeros(len(h))
+    sat = _on_lattice(h - structure.k) | _on_lattice(h + structure.k)
+    if np.any(sat):
+        f2m[sat] = magnetic_intensity(structure, h[sat], debye_waller=debye_waller)
     key, size = _orbits(h, rots)
     ukey, inv = np.unique(np.round(key, 6), axis=0, return_inverse=True)
     inv = inv.ravel()
