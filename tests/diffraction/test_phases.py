@@ -100,6 +100,16 @@ def test_every_fit_carries_converged_and_its_reasons(phases, cw):
     assert row["converged"] is False and "evaluation limit" in row["reasons"]
 
 
+def test_a_pattern_fit_writes_its_parameters_curves_and_report(tmp_path, phases, cw):
+    d = virtual_powder_pattern(phases, [0.5, 0.5], cw, counts=1e4, seed=6)
+    f = fit_pattern(d, phases)
+    paths = f.write(tmp_path)
+    lines = (tmp_path / "fit.csv").read_text().splitlines()
+    assert lines[0] == "parameter,value,error,unit,refined" and any(ln.startswith("w_orth,") for ln in lines)
+    assert (tmp_path / "curves.csv").read_text().splitlines()[0] == "x,y,sigma,model,hex,orth,background"
+    assert paths["report"].endswith("report.html")
+
+
 def test_transition_fit_of_a_logistic_step():
     rng = np.random.default_rng(4)
     x = np.linspace(0, 5, 21)

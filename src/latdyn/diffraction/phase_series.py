@@ -234,17 +234,8 @@ class PhaseSeries:
         figs.append(("fractions", fig, "Weight fractions (Hill-Howard) with standard errors; lines: "
                      "logistic fits of the transition"))
         for f in (self.fits[0], self.fits[-1]) if len(self.fits) > 1 else self.fits[:1]:
-            fg, ax = new_figure(7.5, 4.2)
-            ax.errorbar(f.x, f.y, f.sigma, fmt=".", ms=2, lw=0.3, color="k", label="data")
-            ax.plot(f.x, f.model, color="C3", lw=1, label="model")
-            for j, (k, v) in enumerate(f.parts.items()):
-                ax.plot(f.x, v, lw=0.8, ls="--", color=f"C{j}", label=k)
-            ax.plot(f.x, f.y - f.model - 0.1 * np.max(f.y), lw=0.5, color="0.4", label="difference")
-            ax.set_xlabel(axis_label({"two_theta": "2θ", "tof": "TOF", "d": "d"}[f.axis],
-                                     {"two_theta": "deg", "tof": "us", "d": "angstrom"}[f.axis]))
-            ax.set_ylabel("Intensity")
-            ax.set_title(f"{f.label}: {self.quantity} {f.condition:g} {self.unit} {f.sweep}")
-            ax.legend(frameon=False, fontsize=7)
+            fg = f.figure()
+            fg.axes[0].set_title(f"{f.label}: {self.quantity} {f.condition:g} {self.unit} {f.sweep}")
             figs.append((f"fit_{_safe(f.label)}", fg, f"Fit of {f.label} (converged: {f.converged})"))
         return figs
 

@@ -373,6 +373,55 @@ class PatternFit(fitstats.FitStatistics):
         w = np.where(self.sigma > 0, 1.0 / np.where(self.sigma > 0, self.sigma, 1), 0.0)
         return float(np.sqrt(self.chi2 / np.sum((self.y * w) ** 2)))
 
+    def figure(self):
+        """Data, model, its parts and the difference curve."""
+        from ..report import axis_label, new_figure
+
+        fig, ax = new_figure(7.5, 4.2)
+        ax.errorbar(self.x, self.y, self.sigma, fmt=".", ms=2, lw=0.3, color="k", label="data")
+        ax.plot(self.x, self.model, color="C3", lw=1, label="model")
+        for j, (k, v) in enumerate(self.parts.items()):
+            ax.plot(self.x, v, lw=0.8, ls="--", color=f"C{j}", label=k)
+        ax.plot(self.x, self.y - self.model - 0.1 * np.max(self.y), lw=0.5, color="0.4",
+                label="difference")
+        name, unit = {"two_theta": ("2θ", "deg"), "tof": ("TOF", "us"), "d": ("d", "angstrom")}[self.axis]
+        ax.set_xlabel(axis_label(name, unit))
+        ax.set_ylabel("Intensity")
+        ax.legend(frameon=False, fontsize=7)
+        return fig
+
+    def write(self, folder, *, inputs=()) -> dict[str, str]:
+        """``fit.csv`` (parameter, value, error, unit, refined), ``curves.csv`` (x, y, sigma, model
+        and parts) and ``report.html`` in ``folder``."""
+        from pathlib import Path
+
+        from ..data.atomic import write_text_atomic
+        from ..report import Report
+
+        out = Path(folder)
+        lines = ["parameter,value,error,unit,refined"] + [
+            f"{k},{v:.10g},{e:.10g},{u},{k in self.varied}" for k, (v, e, u) in self.params.items()]
+        lines += [f"w_{ph},{w:.10g},{e:.10g},,derived" for ph, (w, e) in self.fractions.items()]
+        fit_csv = write_text_atomic(out / "fit.csv", "\n".join(lines) + "\n")
+        cols = {"x": self.x, "y": self.y, "sigma": self.sigma, "model": self.model, **self.parts}
+        rows = [",".join(cols)] + [",".join(f"{c[i]:.10g}" for c in cols.values())
+                                   for i in range(len(self.x))]
+        curves = write_text_atomic(out / "curves.csv", "\n".join(rows) + "\n")
+        rep = Report(f"Multi-phase fit of {self.label}")
+        for i in inputs:
+            rep.add_input(i)
+        rep.add_text(None, ("Converged." if self.converged else "NOT CONVERGED: " + "; ".join(self.reasons))
+                     + (" Warnings: " + "; ".join(self.warnings) if self.warnings else ""))
+        rep.add_figure("fit", self.figure(), f"Fit of {self.label}")
+        rep.add_parameters("Parameters", self.params)
+        rep.add_parameters("Weight fractions (Hill-Howard)",
+                           {ph: (w, e, "") for ph, (w, e) in self.fractions.items()})
+        rep.add_table("Statistics", [{"chi2": self.chi2, "chi2_red": self.redchi, "Rwp": self.rwp,
+                                      "AIC": self.aic, "BIC": self.bic, "points": self.ndata,
+                                      "refined": self.nvarys}])
+        return {"fit_csv": str(fit_csv), "curves_csv": str(curves),
+                "report": str(rep.write(out / "report.html"))}
+
     def row(self) -> dict:
         """One table row: condition, fractions with errors, every parameter, statistics, flags."""
         row = {"pattern": self.label, "condition": self.condition, "sweep": self.sweep}
