@@ -1,5 +1,6 @@
-"""`latdyn diffraction reflections|pattern|pdf|debye|mem`: structure factors, powder patterns,
-pair distribution functions, Debye fits of ADPs and maximum-entropy densities.
+"""`latdyn diffraction reflections|pattern|phases|pdf|debye|mem`: structure factors (with
+magnetic ones from --magnetic), powder patterns, phase fractions of pattern series, pair
+distribution functions, Debye fits of ADPs and maximum-entropy densities.
 
 Every command prints a table (or JSON with --json) and writes CSV/HDF5 results, figures and an
 HTML report into --out (layouts in docs/diffraction.md)."""
@@ -21,15 +22,16 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="diffraction_command", metavar="SUBCOMMAND")
 
     r = sub.add_parser("reflections", help="(hkl), d, multiplicity and |F|^2 from a CIF")
-    r.add_argument("cif")
+    r.add_argument("cif", nargs="?", help="CIF (optional with an mCIF given to --magnetic)")
     r.add_argument("--dmin", type=float, default=1.0, help="smallest d-spacing (angstrom)")
     r.add_argument("--dmax", type=float, default=np.inf, help="largest d-spacing (angstrom)")
     r.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
+    _magnetic_args(r)
     _common(r)
     r.set_defaults(func=_reflections)
 
     pt = sub.add_parser("pattern", help="powder pattern, neutron and X-ray, CW or TOF")
-    pt.add_argument("cif")
+    pt.add_argument("cif", nargs="?", help="CIF (optional with an mCIF given to --magnetic)")
     pt.add_argument("--wavelength", type=float, help="CW wavelength (angstrom)")
     pt.add_argument(
         "--two-theta", type=float, nargs=3, metavar=("MIN", "MAX", "STEP"), default=(5, 160, 0.02)
@@ -66,6 +68,7 @@ def register(subparsers) -> None:
         metavar=("LO", "HI"),
         help="instrument range on the pattern axis (2theta deg, or d angstrom)",
     )
+    _magnetic_args(pt)
     _common(pt)
     pt.set_defaults(func=_pattern)
 
@@ -96,6 +99,15 @@ def register(subparsers) -> None:
     _common(db)
     db.set_defaults(func=_debye)
 
+    ph = sub.add_parser("phases", help="phase fractions of a pattern series (Hill-Howard), transition, "
+                                       "export for Rietveld programs")
+    ph.add_argument("manifest", help="YAML manifest: phases, patterns with their T or field, fit "
+                                     "settings (docs/diffraction.md)")
+    ph.add_argument("--no-export", action="store_true", help="do not write xye/gsa/fxye copies")
+    ph.add_argument("--out", default="phases-out", help="output folder (default: phases-out)")
+    add_json_flag(ph)
+    ph.set_defaults(func=_phases)
+
     me = sub.add_parser("mem", help="maximum-entropy density from observed structure factors")
     me.add_argument("cif", help="CIF giving the cell and F(000)")
     me.add_argument("fobs", help="file: h k l F sigma, or h k l F_re F_im sigma")
@@ -104,6 +116,82 @@ def register(subparsers) -> None:
     me.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
     _common(me)
     me.set_defaults(func=_mem)
+
+
+def _magnetic_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--magnetic", metavar="FILE",
+                   help="magnetic structure: an mCIF, or a YAML file of moments on the CIF's sites "
+                        "(docs/diffraction.md); adds magnetic columns (neutrons)")
+    p.add_argument("--ion", action="append", default=[], metavar="SITE=ION",
+                   help="magnetic ion of a site label or species, e.g. Ni=Ni2+ (repeatable)")
+    p.add_argument("--magnetic-cell", action="store_true",
+                   help="work in the magnetic supercell (k must be commensurate with the cell)")
+    p.add_argument("--write-mcif", metavar="FILE", help="also write the magnetic structure as mCIF")
+
+
+def _ions(pairs) -> dict[str, str] | None:
+    out = {}
+    for p in pairs:
+        site, sep, ion = p.partition("=")
+        if not sep or not site or not ion:
+            raise InputError("give --ion as SITE=ION, e.g. Mn1=Mn3+", field="--ion", value=p)
+        out[site.strip()] = ion.strip()
+    return out or None
+
+
+def _magnetic_structure(args):
+    from ..structure import read_magnetic_structure
+
+    if getattr(args, "radiation", "neutron") != "neutron":
+        raise InputError("magnetic scattering is computed for neutrons", field="--radiation",
+                         value=args.radiation)
+    from ..structure import write_mcif
+
+    s = read_magnetic_structure(args.magnetic, crystal=args.cif, ions=_ions(args.ion))
+    if args.magnetic_cell:
+        s = s.magnetic_cell()
+    if args.write_mcif:
+        write_mcif(s, args.write_mcif, cell="magnetic" if args.magnetic_cell else "auto")
+    return s
+
+
+def _inputs(args) -> list[str]:
+    return [p for p in (args.cif, args.magnetic) if p]
+
+
+def _magnetic_reflections(args) -> int:
+    from ..diffraction import magnetic_reflections
+
+    s = _magnetic_structure(args)
+    refl = magnetic_reflections(s, args.dmin, args.dmax)
+    paths = refl.write(args.out, title=s.title, inputs=_inputs(args))
+    emit(refl.rows(), as_json=args.json, title=f"{s.title}: nuclear and magnetic reflections",
+         extra={**refl.summary(), **paths})
+    return 0
+
+
+def _magnetic_pattern(args) -> int:
+    from ..diffraction import magnetic_powder_pattern
+
+    s = _magnetic_structure(args)
+    if args.tof:
+        pat = magnetic_powder_pattern(s, np.arange(*args.d_range), tof=True, difc=args.difc,
+                                      path_m=args.flight_path, two_theta=args.angle,
+                                      dd_over_d=args.dd, eta=args.eta, profile=args.profile,
+                                      alpha=args.alpha, beta=args.beta, instrument_range=args.range)
+    else:
+        pat = magnetic_powder_pattern(s, np.arange(*args.two_theta), wavelength=args.wavelength,
+                                      U=args.uvw[0], V=args.uvw[1], W=args.uvw[2], eta=args.eta,
+                                      instrument_range=args.range)
+    paths = pat.write(args.out, inputs=_inputs(args))
+    emit(pat.rows(), as_json=args.json, title=f"{s.title}: nuclear and magnetic reflections",
+         extra={"points": len(pat.x), **paths})
+    return 0
+
+
+def _need_cif(args) -> None:
+    if not args.cif:
+        raise InputError("give a CIF (or an mCIF with --magnetic)", field="cif")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -161,6 +249,9 @@ def _reflections(args) -> int:
     from ..diffraction import reflections
     from ..report import axis_label, new_figure
 
+    if args.magnetic:
+        return _magnetic_reflections(args)
+    _need_cif(args)
     c = _crystal(args.cif)
     refl = reflections(c, args.dmin, args.dmax, args.radiation)
     out = Path(args.out)
@@ -191,6 +282,18 @@ def _reflections(args) -> int:
     return 0
 
 
+def _phases(args) -> int:
+    from ..diffraction import phase_analysis
+
+    series = phase_analysis(args.manifest)
+    paths = series.write(args.out, inputs=[args.manifest], export=not args.no_export)
+    keep = ("pattern", "condition", "sweep", "chi2_red", "converged", "reasons")
+    rows = [{k: v for k, v in r.items() if k in keep or (k.startswith("w_"))} for r in series.rows()]
+    emit(rows, as_json=args.json, title=f"Phase fractions versus {series.quantity} ({series.unit})",
+         extra={**series.summary(), **paths})
+    return 0
+
+
 def _texture_arg(args):
     """(axis hkl, r) of --preferred-orientation, or None."""
     if args.preferred_orientation is None:
@@ -204,6 +307,9 @@ def _pattern(args) -> int:
     from ..kinematics import d_to_two_theta
     from ..report import axis_label, new_figure
 
+    if args.magnetic:
+        return _magnetic_pattern(args)
+    _need_cif(args)
     c = _crystal(args.cif)
     out = Path(args.out)
     pats = {}

@@ -1,6 +1,6 @@
-"""``latdyn ins cut|fit|dos|thermo``: cuts of S(Q,E), phonon-peak fits, generalised DOS and
-thermodynamics from a DOS, with result tables (CSV) and an HTML report.  File layouts:
-docs/ins.md."""
+"""``latdyn ins cut|fit|dos|magnetic|thermo``: cuts of S(Q,E), phonon-peak fits, generalised DOS,
+magnetic/phonon separation by |Q| dependence and thermodynamics from a DOS, with result tables
+(CSV) and an HTML report.  File layouts: docs/ins.md."""
 
 from __future__ import annotations
 
@@ -74,6 +74,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="output folder (dos.csv, thermo.csv, report)")
     add_json_flag(d)
     d.set_defaults(func=run_dos)
+
+    mg = s.add_parser("magnetic", help="separate magnetic (|f(Q)|^2) and phonon (Q^2 exp(-2W)) "
+                                       "scattering of a powder S(Q,E)")
+    mg.add_argument("file", help="powder S(Q,E) file (any format latdyn.data.io.load reads)")
+    mg.add_argument("--ion", required=True, help="magnetic ion, e.g. Mn2+ (docs/ins.md lists them)")
+    mg.add_argument("--uiso", type=float, required=True, help="U_iso (angstrom^2): exp(-2W) = exp(-Q^2 U)")
+    mg.add_argument("--q", nargs=2, type=float, metavar=("QMIN", "QMAX"), help="|Q| range (1/A)")
+    mg.add_argument("--e", nargs=2, type=float, metavar=("EMIN", "EMAX"), help="energy range (meV)")
+    mg.add_argument("--flat", action="store_true", help="add a flat background per energy")
+    mg.add_argument("--paramagnetic", type=float, metavar="T",
+                    help="fit the magnetic part with a paramagnetic quasi-elastic line at T (K)")
+    mg.add_argument("-o", "--out", "--output", dest="output", required=True,
+                    help="output folder (separation.csv, maps.h5, report.html)")
+    add_json_flag(mg)
+    mg.set_defaults(func=run_magnetic)
 
     t = s.add_parser("thermo", help="heat capacity, entropy, free energy from a DOS file")
     t.add_argument("file", help="DOS: columns energy (meV) and g(E) (any normalisation)")
@@ -257,6 +272,17 @@ def _write_thermo(path: Path, tab) -> None:
         r = _thermo_row(tab, i)
         w.writerow([f"{v:.10g}" for v in r.values()])
     write_text_atomic(path, buf.getvalue())
+
+
+def run_magnetic(args: argparse.Namespace) -> int:
+    from ..inelastic import separate_magnetic
+
+    res = separate_magnetic(_load(args.file), ion=args.ion, u_iso=args.uiso, q_range=args.q,
+                            e_range=args.e, flat=args.flat, paramagnetic_T=args.paramagnetic)
+    paths = res.write(args.output, inputs=[args.file])
+    emit(res.rows(), as_json=args.json, title=f"magnetic and phonon parts ({args.ion})",
+         extra={**res.summary(), **paths})
+    return 0
 
 
 def run_thermo(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""``latdyn thermo arrhenius|caloric|kappa``: activation energies, entropy bookkeeping of caloric
+"""``latdyn thermo arrhenius|caloric|magnetocaloric|kappa``: activation energies, entropy
+bookkeeping of caloric transitions, the lattice and magnetic entropy balance of magnetostructural
 transitions and kinetic thermal conductivity.  File layouts: docs/thermo.md."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from .output import add_json_flag, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("thermo", help="Arrhenius fits, caloric entropy bookkeeping, kinetic kappa",
+    p = sub.add_parser("thermo", help="Arrhenius fits, caloric entropy bookkeeping, magnetocaloric "
+                                      "entropy balance, kinetic kappa",
                        description="Thermally activated quantities, configurational and vibrational "
                                    "entropy, Clausius-Clapeyron and kinetic thermal conductivity.")
     s = p.add_subparsers(dest="thermo_command", metavar="SUBCOMMAND")
@@ -33,6 +35,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--dT", type=float, default=None, help="transition shift (K) to find the pressure")
     add_json_flag(c)
     c.set_defaults(func=run_caloric)
+
+    m = s.add_parser("magnetocaloric", help="entropy balance of a field-driven magnetostructural "
+                                            "transition: lattice (DOS) + magnetic (mean field)")
+    m.add_argument("--T", type=float, required=True, help="transition temperature T_t (K)")
+    m.add_argument("--J", type=float, required=True, help="angular momentum of the magnetic ions")
+    m.add_argument("--g", type=float, default=2.0, help="Lande g (default 2)")
+    m.add_argument("--n-ions", type=float, default=1.0, help="magnetic ions per formula unit")
+    m.add_argument("--tc1", type=float, default=0.0, help="mean-field T_C of phase 1 (K; 0: paramagnet)")
+    m.add_argument("--tc2", type=float, default=0.0, help="mean-field T_C of phase 2 (K; 0: paramagnet)")
+    m.add_argument("--field", type=float, default=0.0, help="mu0 H (T)")
+    m.add_argument("--dos1", help="phonon DOS of phase 1 (energy meV, g)")
+    m.add_argument("--dos2", help="phonon DOS of phase 2")
+    m.add_argument("--atoms", type=float, default=1.0, help="atoms per formula unit (DOS per atom)")
+    m.add_argument("--dM", type=float, help="M_2 - M_1 (mu_B per formula unit)")
+    m.add_argument("--dS-measured", type=float, help="measured Delta S (J/(mol K)) to compare")
+    m.add_argument("--dTdH-measured", type=float, help="measured dT_t/d(mu0 H) (K/T), with --dM")
+    m.add_argument("--molar-mass", type=float, help="g/mol of formula units, for J/(kg K)")
+    m.add_argument("-o", "--out", "--output", dest="output", help="folder for entropy_balance.csv, report")
+    add_json_flag(m)
+    m.set_defaults(func=run_magnetocaloric)
 
     k = s.add_parser("kappa", help="kinetic kappa = C v^2 tau / 3 from averages")
     k.add_argument("--C", type=float, required=True, help="heat capacity per volume (J/(m^3 K))")
@@ -124,6 +146,21 @@ def run_caloric(args: argparse.Namespace) -> int:
     if args.dT is not None:
         row["driving_pressure_MPa"] = driving_pressure(args.dT, args.dV, s_tot)
     emit([row], as_json=args.json, title="caloric entropy bookkeeping (per mole of formula units)")
+    return 0
+
+
+def run_magnetocaloric(args: argparse.Namespace) -> int:
+    from ..thermo import entropy_balance
+
+    res = entropy_balance(args.T, J=args.J, n_ions=args.n_ions, g=args.g, T_c1=args.tc1, T_c2=args.tc2,
+                          field_T=args.field, dos_1=args.dos1, dos_2=args.dos2,
+                          atoms_per_formula_unit=args.atoms, delta_m=args.dM, measured=args.dS_measured,
+                          measured_slope=args.dTdH_measured, molar_mass=args.molar_mass)
+    extra = res.summary()
+    if args.output:
+        extra.update(res.write(args.output, inputs=[p for p in (args.dos1, args.dos2) if p]))
+    emit(res.rows(), as_json=args.json, title="entropy balance, phase 2 - phase 1 (per mole of formula "
+         "units)", extra=extra)
     return 0
 
 

@@ -15,6 +15,7 @@ from ..report import Report
 from .context import DemoContext
 from .diffraction import step_diffraction
 from .ins import step_dos_thermo, step_ins_overdamping
+from .lattice_spin import step_lattice_spin
 from .md import step_md
 from .phonons import step_phonons
 from .plan import step_coverage, step_cross_sections
@@ -32,6 +33,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("DOS and heat capacity", step_dos_thermo),
     ("diffraction, PDF and maximum-entropy density", step_diffraction),
     ("MD correlation functions", step_md),
+    ("lattice-spin coupling of a magnetocaloric", step_lattice_spin),
 ]
 
 

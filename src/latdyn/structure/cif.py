@@ -110,12 +110,32 @@ def read_cif(path, block: str | int = 0) -> Crystal:
     import gemmi
 
     path = Path(path)
+    blk = open_block(path, block)
+    lattice = read_lattice(blk, path)
+    sg = _space_group(blk, path)
+    sites, _ = read_sites(blk, lattice, path)
+    title = blk.find_value("_chemical_formula_sum") or blk.name
+    return Crystal(lattice, sites, sg, title=gemmi.cif.as_string(title), source=str(path))
+
+
+def open_block(path: Path, block: str | int = 0):
+    """The gemmi block ``block`` (index or name) of a CIF file; FormatError if unreadable."""
+    import gemmi
+
     if not path.is_file():
         raise FileNotFoundError(2, "No such file", str(path))
     try:
         doc = gemmi.cif.read_file(str(path))
     except (RuntimeError, ValueError) as exc:
-        raise FormatError(f"not a readable CIF: {exc}", file=path) from exc
+        raw = path.read_bytes()
+        if all(b < 128 for b in raw):
+            raise FormatError(f"not a readable CIF: {exc}", file=path) from exc
+        # CIF 1.1 is ASCII; files from databases carry accented names in free-text items
+        text = "".join(ch if ord(ch) < 128 else "?" for ch in raw.decode("utf-8", "replace"))
+        try:
+            doc = gemmi.cif.read_string(text)
+        except (RuntimeError, ValueError) as exc2:
+            raise FormatError(f"not a readable CIF: {exc2}", file=path) from exc2
     if len(doc) == 0:
         raise FormatError("CIF has no data block", file=path)
     try:
@@ -124,7 +144,11 @@ def read_cif(path, block: str | int = 0) -> Crystal:
         blk = None
     if blk is None:
         raise FormatError("CIF has no such data block", file=path, field="data_", value=block)
+    return blk
 
+
+def read_lattice(blk, path) -> Lattice:
+    """The unit cell of a CIF block (angles default to 90 degrees)."""
     cell = []
     for tag, default in (("_cell_length_a", None), ("_cell_length_b", None), ("_cell_length_c", None),
                          ("_cell_angle_alpha", 90.0), ("_cell_angle_beta", 90.0),
@@ -135,9 +159,12 @@ def read_cif(path, block: str | int = 0) -> Crystal:
                 raise FormatError("CIF has no unit cell", file=path, field=tag)
             v = default
         cell.append(v)
-    lattice = Lattice(*cell, source=str(path))
-    sg = _space_group(blk, path)
+    return Lattice(*cell, source=str(path))
 
+
+def read_sites(blk, lattice: Lattice, path) -> tuple[list[Site], list[str]]:
+    """The ``_atom_site`` loop as :class:`Site` objects, with each site's raw type symbol
+    (charges such as 'Mn3+' kept there; the label where no type symbol is given)."""
     cols = _loop(blk, ["_atom_site_label", "_atom_site_type_symbol", "_atom_site_fract_x",
                        "_atom_site_fract_y", "_atom_site_fract_z", "_atom_site_occupancy",
                        "_atom_site_U_iso_or_equiv", "_atom_site_B_iso_or_equiv"], path)
@@ -154,7 +181,7 @@ def read_cif(path, block: str | int = 0) -> Crystal:
             raise FormatError("CIF atom sites lack fractional coordinates", file=path, field=t)
     aniso = _aniso(blk, lattice, path)
 
-    sites = []
+    sites, symbols = [], []
     labels = cols["_atom_site_label"]
     for i, label in enumerate(labels):
         field = "_atom_site_type_symbol" if "_atom_site_type_symbol" in cols else "_atom_site_label"
@@ -181,8 +208,8 @@ def read_cif(path, block: str | int = 0) -> Crystal:
             sites.append(Site(label, species, tuple(xyz), occ, u_iso, aniso.get(label)))
         except InputError as exc:
             raise InputError(str(exc), file=path) from exc
-    title = blk.find_value("_chemical_formula_sum") or blk.name
-    return Crystal(lattice, sites, sg, title=gemmi.cif.as_string(title), source=str(path))
+        symbols.append(str(cols.get(field)[i]).strip("'\""))
+    return sites, symbols
 
 
 def _space_group(blk, path) -> SpaceGroup:

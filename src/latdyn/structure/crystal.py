@@ -102,6 +102,7 @@ class Atoms:
     u_iso: np.ndarray
     label: np.ndarray
     site: np.ndarray
+    op: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.frac)
@@ -190,7 +191,7 @@ class Crystal:
         lat = self.lattice
         n_mat = np.diag(lat.reciprocal_lengths)
         n_inv = np.diag(1.0 / lat.reciprocal_lengths)
-        frac, species, occ, ucif, label, site = [], [], [], [], [], []
+        frac, species, occ, ucif, label, site, ops = [], [], [], [], [], [], []
         for i, s in enumerate(self.sites):
             images = self.space_group.apply(s.frac)[:, 0, :]
             close = _periodic_distances(lat, images) < self.symprec
@@ -209,6 +210,7 @@ class Crystal:
                 occ.append(s.occupancy)
                 label.append(s.label)
                 site.append(i)
+                ops.append(k)
         frac = np.mod(np.array(frac), 1.0)
         frac[np.isclose(frac, 1.0, atol=1e-12)] = 0.0
         ucif = np.array(ucif)
@@ -216,7 +218,7 @@ class Crystal:
         return Atoms(frac=frac, cart=lat.cartesian(frac), species=np.array(species),
                      occupancy=np.array(occ), u_cart=ucart, u_cif=ucif,
                      u_iso=np.trace(ucart, axis1=1, axis2=2) / 3.0,
-                     label=np.array(label), site=np.array(site))
+                     label=np.array(label), site=np.array(site), op=np.array(ops))
 
     def site_multiplicities(self) -> np.ndarray:
         """Number of atoms each asymmetric-unit site gives in the unit cell (Wyckoff multiplicity)."""

@@ -1,5 +1,6 @@
 """Thermodynamics from a phonon DOS, Debye/Einstein models, kinetic thermal conductivity,
-Arrhenius analysis and the entropy bookkeeping of caloric transitions.
+Arrhenius analysis and the entropy bookkeeping of caloric transitions, including the lattice
+and magnetic entropy balance of magnetostructural (magnetocaloric) transitions.
 
 The DOS is :class:`latdyn.data.DensityOfStates`; ``latdyn.thermo.DOS`` and
 ``latdyn.thermo.as_dos`` are deprecated aliases kept for one release."""
@@ -29,6 +30,15 @@ from .harmonic import (
     zero_point_energy,
 )
 from .kinetics import ArrheniusResult, arrhenius, arrhenius_fit
+from .magnetocaloric import (
+    EntropyBalance,
+    brillouin,
+    clausius_clapeyron_field,
+    entropy_balance,
+    magnetic_entropy,
+    magnetic_entropy_bound,
+    mean_field_magnetisation,
+)
 from .models import (
     debye_dos,
     debye_entropy,
@@ -56,7 +66,9 @@ __all__ = [
     "lifetime", "lifetime_error", "mean_free_path", "mode_heat_capacity", "kappa_modes",
     "kappa_average", "phonon_period", "residence_time", "timescale_comparison",
     "ArrheniusResult", "arrhenius", "arrhenius_fit", "configurational_entropy",
-    "total_transition_entropy", "clausius_clapeyron", "driving_pressure",
+    "total_transition_entropy", "clausius_clapeyron", "driving_pressure", "EntropyBalance",
+    "entropy_balance", "brillouin", "mean_field_magnetisation", "magnetic_entropy",
+    "magnetic_entropy_bound", "clausius_clapeyron_field",
 ]
 
 
