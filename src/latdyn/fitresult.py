@@ -351,15 +351,18 @@ def solve(residual: Callable[[np.ndarray], np.ndarray], x0, lower, upper, *,
     parameters is (J^T J)^-1 at the solution (errors not scaled by chi^2_red).
 
     ``jac_sparsity`` passes a sparsity pattern (global fits: a per-group parameter moves only
-    its group), so finite differences cost a few residual evaluations per iteration."""
+    its group), so finite differences cost a few residual evaluations per iteration.  BLAS runs
+    on one thread inside (the matrices are small: threads only add synchronisation)."""
     from scipy import sparse
     from scipy.optimize import least_squares
+    from threadpoolctl import threadpool_limits
 
     x0 = np.asarray(x0, dtype=float)
     kws = {} if jac_sparsity is None else {"jac_sparsity": jac_sparsity}
-    sol = least_squares(residual, x0, bounds=(np.asarray(lower, float), np.asarray(upper, float)),
-                        method="trf", x_scale="jac", max_nfev=max_nfev, ftol=tol, xtol=tol, gtol=tol,
-                        **kws)
+    with threadpool_limits(limits=1, user_api="blas"):
+        sol = least_squares(residual, x0, bounds=(np.asarray(lower, float), np.asarray(upper, float)),
+                            method="trf", x_scale="jac", max_nfev=max_nfev, ftol=tol, xtol=tol, gtol=tol,
+                            **kws)
     r = np.asarray(residual(sol.x), dtype=float)
     J = sol.jac.toarray() if sparse.issparse(sol.jac) else np.asarray(sol.jac)
     return Solution(sol.x.copy(), r, J, covariance_of(J), int(sol.nfev), bool(sol.status > 0),

@@ -100,15 +100,18 @@ def test_bad_groups_reported_others_fitted():
     truth = {k: v for k, v in TRUTH.items() if not k.startswith("L1_") or "amplitude" in k}
     truth |= {f"L1_hwhm_q{i}": 0.1 for i in range(6)} | {f"shift_q{i}": 0.0 for i in range(6)}
     data = _simulate(setup, truth, seed=3)
-    data.values[1, 10] = np.nan
+    data.values[1, 10] = np.nan                      # one point: masked, the group fitted, a note
+    data.values[4, : data.sizes["E"] // 2] = np.inf   # half the group: dropped
     data.variances[2, 5] = 0.0
     data.values[3] = 0.0
     r = fit(data, _resolution(), setup, mode="per-q", progress=False)
-    assert "NaN" in r.status[1] and "Q group 1" in r.status[1]
+    assert "1 NaN or infinite point(s) masked" in r.status[1] and "Q group 1" in r.status[1]
+    assert "NaN or infinite" in r.status[4] and "skipped" in r.status[4]
     assert "zero" in r.status[2] and "empty" in r.status[3]
-    assert [g.index for g in r.groups] == [0, 4, 5]
+    assert [g.index for g in r.groups] == [0, 1, 5]
+    assert r.groups[1].mask.sum() == data.sizes["E"] - 1
     r2 = fit(data, _resolution(), setup, mode="per-q", zero_errors="mask", progress=False)
-    assert r2.status[2] == "ok"
+    assert "1 point(s) with zero or negative error masked" in r2.status[2]
     far = make_spectrum(E + 50.0, ls.gaussian(E, RES_HW))
     with pytest.raises(FitError, match="does not overlap"):
         fit(data, far, setup, mode="per-q", progress=False)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines"]
+__all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -104,17 +104,25 @@ def _quantities_text(q: Mapping[str, Mapping[str, Any]]) -> str:
     return ", ".join(parts)
 
 
+def warn(messages: Sequence[str], stream=None) -> None:
+    """One 'latdyn: warning: ...' line per message on standard error (also with --json)."""
+    stream = stream or sys.stderr
+    for m in messages:
+        stream.write(f"latdyn: warning: {' '.join(str(m).split())}\n")
+
+
 def print_result_lines(headline: Mapping[str, Any], cross_checks: Mapping[str, Any] | None = None,
                        warnings: Sequence[str] = (), outputs: Sequence[Any] = ()) -> list[str]:
     """Text lines under a result table: the one result to use (with its source and whether it
-    converged), the cross-checks, every warning, and the files written."""
+    converged), the cross-checks, and the files written; ``warnings`` go to standard error
+    (:func:`warn`)."""
     status = "converged" if headline.get("converged", True) else "NOT CONVERGED"
     out = [f"result ({headline.get('source', '')}, {status}): "
            + (_quantities_text(headline.get("quantities", {})) or "no derived quantities")]
     for name, c in (cross_checks or {}).items():
         out.append(f"cross-check {name}: {_quantities_text(c.get('quantities', {}))}"
                    + ("" if c.get("converged", True) else " (not converged)"))
-    out += [f"warning: {w}" for w in warnings]
+    warn(warnings)
     if outputs:
         folders = sorted({str(getattr(p, "parent", p)) for p in outputs})
         out.append("outputs: " + ", ".join(folders))

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from .output import add_json_flag, emit, print_result_lines
+from ..errors import FitError, InputError
+from .output import add_json_flag, emit, print_result_lines, warn
 
-_SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation")
+_SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation", "auto")
 
 
 def register(subparsers) -> None:
@@ -40,8 +40,9 @@ def register(subparsers) -> None:
     f.add_argument("--e-range", type=float, nargs=2, metavar=("EMIN", "EMAX"), default=None,
                    help="energy-transfer window of the fit (meV)")
     f.add_argument("--model", choices=_SPECTRAL_MODELS, default="elastic-lorentzians",
-                   help="elastic line + Lorentzians (default), Lorentzians only, or translation x "
-                   "rotation (needs --diffusion; --rotation defaults to sphere-rotation:3)")
+                   help="elastic line + Lorentzians (default), Lorentzians only, translation x "
+                   "rotation (needs --diffusion; --rotation defaults to sphere-rotation:3), or auto "
+                   "(every family fitted and ranked by BIC)")
     el = f.add_mutually_exclusive_group()
     el.add_argument("--elastic", dest="elastic", action="store_true", default=None,
                     help="add a resolution-shaped elastic line (default only with elastic-lorentzians)")
@@ -94,6 +95,16 @@ def register(subparsers) -> None:
     f.add_argument("--mcmc", type=int, default=None, metavar="STEPS",
                    help="sample the posterior of the final fit with emcee (small problems)")
     f.add_argument("--seed", type=int, default=None, help="random seed of the MCMC")
+    f.add_argument("--resolution-match", choices=["q", "nearest", "index"], default="q",
+                   help="pair resolution and data groups by |Q| within half the smallest |Q| step "
+                   "(default; an error beyond), by nearest |Q| (substitutions reported) or by position")
+    f.add_argument("--kf-ki", choices=["auto", "apply", "none"], default="auto",
+                   help="multiply the data by k_i/k_f to fit S(Q,E) ('apply'), or not ('none'); 'auto' "
+                   "(default) follows the file's history and says what it did")
+    f.add_argument("--max-evaluations", type=int, default=None, metavar="N",
+                   help="limit on model evaluations per fit (a fit it stops is reported as not converged)")
+    f.add_argument("--strict", action="store_true", help="exit with status 2 when the reported fit "
+                   "did not converge or a value is implausible")
     f.add_argument("--out", type=Path, default=None, help="output folder (default: <DATA stem>_qens)")
     add_json_flag(f)
     f.set_defaults(func=_fit)
@@ -162,12 +173,18 @@ def _fit(args) -> int:
         elastic=args.elastic, rotation=args.rotation, diffusion=tuple(args.diffusion),
         criterion=args.criterion, background=args.background, shift=args.shift, eisf=tuple(args.eisf),
         immobile=args.immobile, expand=args.expand, global_fit=args.global_fit, share=tuple(args.share),
-        fix=_fixes(args.fix), min_width=args.min_width, mcmc=mcmc)
+        fix=_fixes(args.fix), min_width=args.min_width, mcmc=mcmc, kf_ki=args.kf_ki,
+        resolution_match=args.resolution_match, max_evaluations=args.max_evaluations)
     files = a.write(out)
     n = a.chosen
     emit(a.rows(), as_json=args.json, title=f"QENS fit of {args.data.name} ({n} Lorentzian"
          f"{'s' if n != 1 else ''} per Q)", extra=a.to_json() | {"outputs": [str(f) for f in files]},
-         lines=print_result_lines(a.headline(), a.cross_checks(), a.warnings(), files))
+         lines=print_result_lines(a.headline(), a.cross_checks(), [] if args.json else a.warnings(), files))
+    if args.json:
+        warn(a.warnings())
+    if args.strict and (a.warnings() or not a.final.converged):
+        raise FitError("--strict: the reported fit did not converge or holds implausible values (see the "
+                       f"warnings; results written to '{out}')")
     return 0
 
 

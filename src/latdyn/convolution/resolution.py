@@ -22,7 +22,7 @@ from scipy import optimize
 
 from ..errors import InputError
 from ..lineshapes import hwhm_from_sigma, pseudo_voigt
-from .kernels import gaussian_conv_analytic, hat_kernel, pole_conv_analytic, poles
+from .kernels import gaussian_conv_analytic, hat_kernel_on_grid, pole_conv_analytic, poles
 
 __all__ = ["MeasuredResolution", "AnalyticResolution", "fit_resolution", "resolution_arrays",
            "match_groups", "MATCH_MODES"]
@@ -215,20 +215,30 @@ class PreparedMeasured:
         return val, mom
 
     def _grid_conv(self, kind, amp2, pr, shift, start, count):
-        """Convolutions at the grid points x[start:start + count] by FFT."""
+        """Convolutions at the grid points x[start:start + count] by FFT: the kernels of all
+        terms are summed (weighted by their amplitudes) before one transform."""
         nq, nx = self.R.shape
         m = np.arange(-(nx - 1), nx) * self.h
-        nfft = int(2 ** np.ceil(np.log2(3 * nx - 2)))
+        # the outputs needed are the middle nx of the 3 nx - 2 linear-convolution points, so a
+        # cyclic length of 2 nx - 1 keeps every wrapped-around term out of them
+        nfft = _fft_size(2 * nx - 1)
         rf, r1f = self._spectra(nfft)
-        acc = 0.0
+        kern = 0.0
         for k in range(amp2.shape[1]):
-            kern = hat_kernel(kind, m[None, :] - shift[:, None], self.h,
-                              {n: v[:, k, None] for n, v in pr.items()})
-            acc = acc + amp2[:, k, None] * np.fft.rfft(kern, nfft)
+            kern = kern + amp2[:, k, None] * hat_kernel_on_grid(
+                kind, m[None, :] - shift[:, None], self.h, {n: v[:, k, None] for n, v in pr.items()})
+        acc = np.fft.rfft(kern, nfft)
         i0 = start + nx - 1
         val = np.fft.irfft(acc * rf, nfft)[:, i0:i0 + count]
         mom = np.fft.irfft(acc * r1f, nfft)[:, i0:i0 + count]
         return val, mom
+
+
+def _fft_size(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n (a fast length for pocketfft)."""
+    from scipy.fft import next_fast_len
+
+    return int(next_fast_len(int(n), real=True))
 
 
 @dataclass

@@ -36,8 +36,8 @@ from .spectral_fit import fit
 from .spectral_model import FitSetup, qens_model
 from .spectral_result import SpectralFitResult
 
-__all__ = ["QensPlan", "QensAnalysis", "analyse", "ordered_widths", "selection_table",
-           "resolution_hwhm", "CurveFit", "fit_hwhm", "fit_eisf"]
+__all__ = ["QensPlan", "QensAnalysis", "analyse", "analyse_auto", "auto_candidates", "ordered_widths",
+           "selection_table", "resolution_hwhm", "CurveFit", "fit_hwhm", "fit_eisf"]
 
 
 @dataclass
@@ -69,6 +69,7 @@ class QensPlan:
     zero_errors: str = "mask"
     min_width: float | None = None
     resolution_match: str = "q"
+    max_evaluations: int | None = None
 
     def __post_init__(self):
         self.lorentzians = tuple(sorted({int(n) for n in self.lorentzians}))
@@ -150,8 +151,10 @@ class QensAnalysis:
             g = self.global_result
             return {"source": "global fit", "quantities": g.derived.as_json(), "converged": g.converged,
                     "reasons": list(g.reasons), "reduced_chi2": g.reduced_chi2}
-        for name, r in self.hwhm_fits.items():
-            return {"source": f"HWHM(Q) fit ({name})", "quantities": r.derived.as_json(),
+        if self.hwhm_fits:
+            name = min(self.hwhm_fits, key=lambda k: (not self.hwhm_fits[k].converged, self.hwhm_fits[k].bic))
+            r = self.hwhm_fits[name]
+            return {"source": f"HWHM(Q) fit ({name}, lowest BIC)", "quantities": r.derived.as_json(),
                     "converged": r.converged, "reasons": list(r.reasons), "reduced_chi2": r.reduced_chi2}
         return {"source": f"per-Q fits ({self.chosen} Lorentzians)", "quantities": {},
                 "converged": self.perq[self.chosen].converged,
@@ -172,9 +175,12 @@ class QensAnalysis:
         return out
 
     def flags(self) -> list[str]:
-        """Implausible values in the final result: derived times, lengths and radii outside
-        :data:`PLAUSIBLE`, and energy shifts larger than the resolution HWHM (with their likely
-        causes)."""
+        """What to check in the final result: implausible values (:meth:`implausible`) and energy
+        shifts larger than the resolution HWHM (with their likely causes)."""
+        return self.implausible() + self._shift_flags()
+
+    def implausible(self) -> list[str]:
+        """Derived times, lengths and radii of the reported result outside :data:`PLAUSIBLE`."""
         out = []
         f = self.final
         quantities = dict(f.derived.items())
@@ -188,6 +194,11 @@ class QensAnalysis:
             if lo is not None and q.unit == unit and not (lo <= q.value <= hi):
                 out.append(f"{name} = {q.value:.4g} {unit} lies outside the plausible range {lo:g} to "
                            f"{hi:g} {unit}")
+        return out
+
+    def _shift_flags(self) -> list[str]:
+        out = []
+        f = self.final
         hw = self.resolution_hwhm
         big = [(g.Q, float(np.ravel(g.values["shift"])[0])) for g in f.groups
                if "shift" in g.values and np.isfinite(hw) and abs(float(np.ravel(g.values["shift"])[0])) > hw]
@@ -197,6 +208,10 @@ class QensAnalysis:
                        "are a resolution run not centred like the sample (other temperature or position), "
                        "a wrong sample temperature or detailed balance, or a line the model lacks")
         return out
+
+    def group_notes(self) -> list[str]:
+        """Groups of the final fit that were dropped or had points masked, each with its reason."""
+        return [v for v in self.final.status.values() if v != "ok"]
 
     def warnings(self) -> list[str]:
         """Why a result should not be used as it stands: the final fit did not converge (its
@@ -233,7 +248,7 @@ class QensAnalysis:
                 "energy_range": {"value": [float(e.min()), float(e.max())], "unit": "meV"},
                 "result": self.headline(), "cross_checks": self.cross_checks(),
                 "converged": self.final.converged, "flags": self.flags(), "warnings": self.warnings(),
-                "notes": list(self.notes), "ranking": self.ranking,
+                "notes": list(self.notes) + self.group_notes(), "ranking": self.ranking,
                 "resolution_matching": {str(k): v for k, v in self.resolution_notes.items()}}
 
     def write(self, folder, command: str | None = None) -> list:
@@ -386,7 +401,7 @@ def analyse(data: sc.DataArray, resolution, plan: QensPlan, source: str | None =
         try:
             perq[n] = fit(data, resolution, _perq_setup(plan, n, wmin, hw), mode="per-q", source=source,
                           zero_errors=plan.zero_errors, progress=progress,
-                          resolution_match=plan.resolution_match)
+                          resolution_match=plan.resolution_match, max_nfev=plan.max_evaluations)
         except FitError as exc:
             errors[n] = str(exc)
     if not perq:
@@ -426,7 +441,8 @@ def analyse(data: sc.DataArray, resolution, plan: QensPlan, source: str | None =
             setup, start = _global_setup(plan, out, wmin, hw, starts)
             try:
                 r = fit(data, resolution, setup, mode="global", start=start, mcmc=plan.mcmc, source=source,
-                        zero_errors=plan.zero_errors, resolution_match=plan.resolution_match)
+                        zero_errors=plan.zero_errors, resolution_match=plan.resolution_match,
+                        max_nfev=plan.max_evaluations)
             except FitError as exc:
                 notes.append(f"a global fit start failed: {exc}")
                 continue
@@ -458,6 +474,78 @@ def _rotation_starts(plan: QensPlan) -> list[dict]:
     for f_len, f_rate in ((0.8, 3.0), (1.3, 0.3)):
         out.append({p: v * (f_len if u in ("A", "A^2") else f_rate if u in ("1/ps", "A^2/ps") else 1 / f_rate)
                     for (p, v), u in zip(base.items(), gm.units, strict=True)})
+    return out
+
+
+def auto_candidates(plan: QensPlan) -> dict[str, QensPlan]:
+    """The model families ``--model auto`` compares (issue of model choice): elastic line + 1-3
+    Lorentzians per Q group; each diffusion model (Fick, Chudley-Elliott, Hall-Ross,
+    Singwi-Sjolander) tied to the Lorentzian in a global fit with the elastic line free per
+    group; translation (Singwi-Sjolander) x rotation on a sphere, without and with an immobile
+    fraction.  Background, temperature, shift rule and resolution settings come from ``plan``."""
+    from dataclasses import replace
+
+    base = replace(plan, lorentzians=(1,), elastic=True, diffusion=(), eisf=(), rotation=None, expand=False,
+                   immobile=False, global_fit=None, share=(), fix={})
+    out = {"elastic + 1-3 Lorentzians per Q": replace(base, lorentzians=(1, 2, 3), global_fit=False)}
+    for d in ("fick", "chudley-elliott", "hall-ross", "singwi-sjolander"):
+        out[f"elastic + {d}"] = replace(base, diffusion=(d,))
+    tr = replace(base, elastic=False, diffusion=("singwi-sjolander",), rotation="sphere-rotation:3")
+    out["translation (singwi-sjolander) x rotation"] = tr
+    out["translation x rotation + immobile fraction"] = replace(tr, immobile=True)
+    return out
+
+
+def analyse_auto(data: sc.DataArray, resolution, plan: QensPlan, source: str | None = None,
+                 progress: bool | None = None) -> QensAnalysis:
+    """Fit every family of :func:`auto_candidates`, rank them by BIC (chi^2 + k ln n on the same
+    points; Akaike weights) and return the analysis of the best one that converged with no
+    implausible value (else the lowest BIC, with a warning).  ``ranking`` holds one row per
+    candidate with its statistics, convergence, flags and headline quantities."""
+    fits: dict[str, QensAnalysis] = {}
+    failed: dict[str, str] = {}
+    for label, cand in auto_candidates(plan).items():
+        try:
+            fits[label] = analyse(data, resolution, cand, source=source, progress=progress)
+        except LatdynError as exc:
+            failed[label] = str(exc)
+    if not fits:
+        raise FitError("no candidate model could be fitted: "
+                       + "; ".join(f"{k}: {v}" for k, v in failed.items()), file=source)
+    stats = {}
+    for label, a in fits.items():
+        if a.global_result is not None:
+            r = a.global_result
+            stats[label] = (r.chi2, r.n_varied, r.n_points, r.bic, r.converged)
+        else:
+            row = next(x for x in a.selection if x["chosen"])
+            stats[label] = (row["chi2"], row["k"], row["n_points"], row["bic"], a.perq[a.chosen].converged)
+    best_bic = min(v[3] for v in stats.values())
+    weights = {k: np.exp(-(v[3] - best_bic) / 2) for k, v in stats.items()}
+    total = sum(weights.values())
+    rows = []
+    for label, a in fits.items():
+        chi2, k, n, b, conv = stats[label]
+        flags = a.implausible()
+        head = a.headline()["quantities"]
+        rows.append({"model": label, "k": k, "n_points": n, "chi2_red": chi2 / max(n - k, 1), "bic": b,
+                     "delta_bic": b - best_bic, "weight": weights[label] / total, "converged": conv,
+                     "implausible": len(flags),
+                     **{q: head[k]["value"] for q in ("D", "tau") for k in (f"L1_{q}", q) if k in head}})
+    rows.sort(key=lambda r: r["bic"])
+    trusted = [r for r in rows if r["converged"] and r["implausible"] == 0]
+    chosen = (trusted or rows)[0]
+    for r in rows:
+        r["chosen"] = r is chosen
+    out = fits[chosen["model"]]
+    out.ranking = rows
+    out.notes.append(f"model chosen by BIC among {len(rows)} candidate families: {chosen['model']}"
+                     + ("" if trusted else " (no candidate converged without flags: the lowest BIC is "
+                                           "reported, check its warnings)"))
+    out.notes.append("BIC ranks how well each family describes the spectra for its number of parameters; "
+                     "a per-Q model with free widths usually wins on well-counted data while saying "
+                     "nothing about the mechanism: compare the ranking with the physics you expect")
+    out.notes += [f"candidate '{k}' could not be fitted: {v}" for k, v in failed.items()]
     return out
 
 

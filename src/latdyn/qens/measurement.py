@@ -25,13 +25,13 @@ import numpy as np
 import scipp as sc
 
 from ..errors import InputError
-from .analysis import QensAnalysis, QensPlan, analyse
+from .analysis import QensAnalysis, QensPlan, analyse, analyse_auto
 from .prepare import as_q_groups, crop, on_grid_of, subtract
 
 __all__ = ["fit_measurement", "plan_from_options", "SPECTRAL_MODELS", "MODEL_TEXT", "read_entry",
            "cylinder", "model_catalogue", "kf_ki_statement"]
 
-SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation")
+SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation", "auto")
 
 #: the formula of each spectral model, as written in reports
 MODEL_TEXT = {
@@ -39,6 +39,10 @@ MODEL_TEXT = {
                            "+ b0 [+ b1 E], L unit-area Lorentzians of HWHM Gamma_i, R the normalised "
                            "resolution, s the energy shift, B(E) = (E/kT)/(1 - exp(-E/kT)) detailed balance.",
     "lorentzians": "I(Q,E) = R(E - s) (x) [B(E) sum_i A_i L(E; Gamma_i)] + b0 [+ b1 E] (no elastic line).",
+    "auto": "Every family of latdyn.qens.auto_candidates (elastic + 1-3 Lorentzians per Q; Fick, "
+            "Chudley-Elliott, Hall-Ross, Singwi-Sjolander global fits; translation x rotation with and "
+            "without an immobile fraction) fitted and ranked by BIC; the best one that converged without "
+            "implausible values is reported, the ranking table beside it.",
     "translation-rotation": "I(Q,E) = R(E - s) (x) [B(E) I(Q) sum_k A_k(Q) L(E; Gamma_t(Q) + Gamma_k)] + "
                             "b0 [+ b1 E]: translation (Gamma_t(Q) of the diffusion model) convolved with "
                             "the localised motion (A_k, Gamma_k of the geometry model; Teixeira et al., "
@@ -114,7 +118,7 @@ def plan_from_options(model: str = "elastic-lorentzians", *, lorentzians: Sequen
         except ValueError as exc:
             raise InputError("lorentzians must be N, a list such as 1,2 or 'auto'", field="lorentzians",
                              value=text) from exc
-    elastic = (model == "elastic-lorentzians") if elastic is None else bool(elastic)
+    elastic = (model in ("elastic-lorentzians", "auto")) if elastic is None else bool(elastic)
     if model == "translation-rotation":
         rotation = rotation or "sphere-rotation:3"
         if not diffusion:
@@ -255,7 +259,12 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     plan_obj.temperature = _temperature(temperature, meta, src)
     if resolution_shape != "measured":
         res = fit_resolution(res, resolution_shape, source=rsrc, match=plan_obj.resolution_match)
-    a = analyse(sample_da, res, plan_obj, source=src, progress=progress)
+    run = analyse_auto if spectral == "auto" else analyse
+    a = run(sample_da, res, plan_obj, source=src, progress=progress)
+    if spectral == "auto":
+        chosen = next(r["model"] for r in a.ranking if r["chosen"])
+        spectral = "translation-rotation" if "rotation" in chosen else \
+            ("elastic-lorentzians" if a.plan.elastic else "lorentzians")
     a.spectral_model = spectral
     a.notes.insert(0, kf_note)
     a.instrument = meta.get("instrument")

@@ -58,6 +58,7 @@ def _global_parameters(g) -> Table:
 def tables(a) -> dict[str, Table]:
     """Every table of the analysis by name (the CSV files and results.h5 tables)."""
     out = {"perq": Table.from_rows(a.widths, _units(a.widths)),
+           **({"model_ranking": Table.from_rows(a.ranking)} if a.ranking else {}),
            "model_selection": Table.from_rows(a.selection),
            "group_selection": Table.from_rows(a.group_choice, {"Q": "1/angstrom"})}
     if a.hwhm_fits:
@@ -147,6 +148,9 @@ def build_report(a, command: str | None = None) -> Report:
                  + (f"; instrument {a.instrument}" if a.instrument else "") + ".")
     if a.notes:
         rep.add_text("Notes", "\n\n".join(a.notes))
+    if a.ranking:
+        rep.add_table("Model families ranked by BIC (--model auto; 'implausible' counts values outside "
+                      "the plausible ranges)", a.ranking)
     if a.resolution_notes:
         rep.add_text("Resolution groups not at the data's |Q|",
                      "\n\n".join(f"group {k}: {v}" for k, v in sorted(a.resolution_notes.items())))
@@ -191,10 +195,11 @@ def build_report(a, command: str | None = None) -> Report:
         rep.add_table("Global fit per Q group", g.group_rows())
         bad = {k: v for k, v in g.status.items() if v != "ok"}
         if bad:
-            rep.add_text("Groups not fitted or without errors", "\n\n".join(bad.values()))
+            rep.add_text("Groups dropped, without errors, or with masked points", "\n\n".join(bad.values()))
     bad = {k: v for r in a.perq.values() for k, v in r.status.items() if v != "ok"}
     if bad:
-        rep.add_text("Per-Q groups not fitted or without errors", "\n\n".join(sorted(set(bad.values()))))
+        rep.add_text("Per-Q fits: groups dropped, without errors, or with masked points",
+                     "\n\n".join(sorted(set(bad.values()))))
     return rep
 
 

@@ -20,6 +20,7 @@ from scipy import sparse
 from ..convolution.resolution import AnalyticResolution, MeasuredResolution
 from ..errors import FitError, InputError
 from ..fitresult import solve
+from .prepare import combined_mask
 from .spectral_model import FitSetup
 from .spectral_result import GroupResult, SpectralFitResult
 
@@ -49,18 +50,23 @@ def data_arrays(data: sc.DataArray, source: str | None = None):
                          file=source, field="E", value=e.size)
     y = np.atleast_2d(np.asarray(data.values, float))
     s = None if data.variances is None else np.sqrt(np.atleast_2d(np.asarray(data.variances, float)))
-    masked = np.zeros(y.shape, bool)
-    for m in data.masks.values():
-        masked |= np.broadcast_to(np.atleast_2d(np.asarray(m.broadcast(sizes=data.sizes).values)), y.shape)
+    masked = np.atleast_2d(combined_mask(data))
     if masked.any():
         y = np.where(masked, np.nan, y)
     return q, e, y, s
 
 
+#: a group with at most this fraction of unusable (non-finite or masked-by-file) points is
+#: fitted on the rest, with a note; more, and the group is dropped with its reason
+MAX_BAD_FRACTION = 0.1
+
+
 def _group_problems(y, s, zero_errors, masked=None):
-    """Per-group reasons not to fit; points masked in the data (scipp masks) are left out."""
+    """(per-group reasons not to fit, usable points, per-group notes); points masked in the
+    data (scipp masks) are left out.  Non-finite values or errors: masked point by point (with
+    a note) when at most :data:`MAX_BAD_FRACTION` of the group, else the group is dropped."""
     masked = np.zeros(y.shape, bool) if masked is None else masked
-    problems, masks = {}, np.isfinite(y) | masked
+    problems, notes, masks = {}, {}, np.isfinite(y) | masked
     masks &= ~masked
     for i in range(y.shape[0]):
         if s is None:
@@ -69,20 +75,30 @@ def _group_problems(y, s, zero_errors, masked=None):
         if not np.any(np.isfinite(y[i])) or np.all(y[i][np.isfinite(y[i])] == 0):
             problems[i] = "empty group (no finite non-zero intensity)"
             continue
-        if np.any(~np.isfinite(y[i]) & ~masked[i]):
-            problems[i] = f"{int(np.sum(~np.isfinite(y[i])))} NaN or infinite values"
-            continue
-        bad = ~(np.isfinite(s[i]) & (s[i] > 0)) & ~masked[i]
+        n = y.shape[1]
+        nonfinite = (~np.isfinite(y[i]) | ~np.isfinite(s[i])) & ~masked[i]
+        if nonfinite.any():
+            if nonfinite.sum() > MAX_BAD_FRACTION * n:
+                problems[i] = f"{int(nonfinite.sum())} of {n} points NaN or infinite"
+                continue
+            masks[i] &= ~nonfinite
+            notes[i] = f"{int(nonfinite.sum())} NaN or infinite point(s) masked"
+        bad = ~(s[i] > 0) & ~masked[i] & ~nonfinite
         if np.any(bad):
             if zero_errors == "mask":
                 masks[i] &= ~bad
+                notes[i] = "; ".join(filter(None, [notes.get(i), f"{int(bad.sum())} point(s) with zero or "
+                                                                  "negative error masked"]))
             else:
                 problems[i] = (f"{int(bad.sum())} zero, negative or NaN errors "
                                "(mask them with zero_errors='mask')")
                 continue
         if masks[i].sum() < 4:
             problems[i] = "fewer than 4 usable points"
-    return problems, masks
+        elif masked[i].any():
+            notes[i] = "; ".join(filter(None, [notes.get(i), f"{int(masked[i].sum())} of {n} points masked "
+                                                              "in the data"]))
+    return problems, masks, notes
 
 
 class _Problem:
@@ -272,17 +288,17 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
     if zero_errors not in ("fail", "mask"):
         raise InputError("zero_errors must be 'fail' or 'mask'", field="zero_errors", value=zero_errors)
     Q, E, y, s = data_arrays(data, source)
-    masked = np.zeros(y.shape, bool)
-    for m in data.masks.values():
-        masked |= np.broadcast_to(np.atleast_2d(np.asarray(m.broadcast(sizes=data.sizes).values)), y.shape)
+    masked = np.atleast_2d(combined_mask(data.transpose([d for d in data.dims if d != "E"] + ["E"])))
     if isinstance(resolution, sc.DataArray):
         resolution = MeasuredResolution.from_data(resolution, match=resolution_match)
     if not isinstance(resolution, MeasuredResolution | AnalyticResolution):
         raise InputError("resolution must be a DataArray, MeasuredResolution or AnalyticResolution",
                          field="resolution", value=type(resolution).__name__)
     res_all = resolution.prepare(E, Q)
-    problems, masks = _group_problems(y, s, zero_errors, masked)
-    y = np.where(masked, 0.0, y)
+    problems, masks, point_notes = _group_problems(y, s, zero_errors, masked)
+    y = np.where(masked | ~np.isfinite(y), 0.0, y)
+    if s is not None:
+        s = np.where(np.isfinite(s), s, 0.0)
     for i, msg in res_all.problems.items():
         problems.setdefault(i, msg)
     good = [i for i in range(Q.size) if i not in problems]
@@ -327,7 +343,8 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
                 status[int(gi)] = (f"Q group {int(gi)} (Q = {Q[gi]:.4g} 1/A): covariance singular, "
                                    "no uncertainties (a parameter has no effect on the data?)")
             else:
-                status.setdefault(int(gi), "ok")
+                status.setdefault(int(gi), "ok" if int(gi) not in point_notes else
+                                  f"Q group {int(gi)} (Q = {Q[gi]:.4g} 1/A) fitted; {point_notes[int(gi)]}")
     if not fits:
         raise FitError("no Q group could be fitted: " + "; ".join(status.values()), file=source)
     out = SpectralFitResult.build(setup, mode, fits, groups, status, Q, E, source)

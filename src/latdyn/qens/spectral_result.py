@@ -219,7 +219,7 @@ class SpectralFitResult(FitResult):
 
     def summary(self) -> dict:
         return {"mode": self.mode, **self.statistics(), "groups_fitted": len(self.groups),
-                "groups_skipped": sum(s != "ok" for s in self.status.values()),
+                "groups_skipped": sum("skipped" in s for s in self.status.values()),
                 "derived": self.derived.as_json()}
 
     def write_csv(self, path: str | Path) -> Path:

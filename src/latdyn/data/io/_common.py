@@ -133,8 +133,11 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
     """Build a validated DataArray; masked points may hold NaN or negative errors.
 
     Values and errors under ``mask`` are replaced by 0 (the mask says they carry no
-    information) so that the variances stay finite; everything unmasked must be finite with
-    finite non-negative errors, otherwise FormatError names ``field``.
+    information) so that the variances stay finite.  Points whose value is NaN or infinite
+    (not measured, outside the kinematic range) become the bool mask ``'non_finite'``: they are
+    visible to every consumer (``latdyn info`` counts them; a fit drops or masks them with a
+    note), never silently zero.  A finite value must have a finite non-negative error,
+    otherwise FormatError names ``field``.
     """
     values = np.array(values, dtype=float)
     errors = None if errors is None else np.array(errors, dtype=float)
@@ -148,9 +151,9 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
             errors[mask] = 0.0
     bad_v = ~np.isfinite(values)
     if np.any(bad_v):
-        raise FormatError("values hold NaN or infinity outside masked points", file=file,
-                          field=field, value=f"{int(bad_v.sum())} point(s), first at "
-                                             f"{tuple(int(i) for i in np.argwhere(bad_v)[0])}")
+        values[bad_v] = 0.0
+        if errors is not None:
+            errors[bad_v] = 0.0
     if errors is not None:
         bad_e = ~np.isfinite(errors) | (errors < 0)
         if np.any(bad_e):
@@ -165,6 +168,8 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
         raise FormatError(f"inconsistent data: {exc}", file=file, field=field) from None
     if mask is not None and np.any(mask):
         da.masks[mask_name] = sc.array(dims=list(coords), values=mask)
+    if np.any(bad_v):
+        da.masks["non_finite"] = sc.array(dims=list(coords), values=bad_v)
     return da
 
 

@@ -396,7 +396,7 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
         del da.masks["masked_bins"]
         if mask is not None and mask.any():
             da.masks["masked_bins"] = sc.array(dims=[ydim, xdim], values=mask)
-        only_nan = nan_values & ~(mask if mask is not None else False)
+        only_nan = nan_values & ~mask if mask is not None else nan_values
         if only_nan.any():
             da.masks["not_measured"] = sc.array(dims=[ydim, xdim], values=only_nan)
     for name, (unit, vals) in extra.items():
