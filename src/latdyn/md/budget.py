@@ -126,9 +126,10 @@ class MemoryModel:
         return max(64, 16 * self.history)
 
     def block_frames(self, memory_mb: float, n_frames: int | None = None,
-                     source: str | None = None) -> int:
+                     source: str | None = None, longest: int | None = None) -> int:
         """T: target frames per block under ``memory_mb`` (module docstring), at most the
-        ``n_frames`` of the trajectory when known (rounded up to a whole segment)."""
+        ``n_frames`` of the trajectory when known and at most ``longest`` (default: the
+        efficient block); whole segments with the FFT method."""
         budget = int(float(memory_mb) * MB)
         smallest = self.smallest_block()
         need = self.peak(smallest, budget)
@@ -137,7 +138,7 @@ class MemoryModel:
                              f"{math.ceil(need / MB)} MB (a larger origin step shortens the "
                              "history of time origins each block carries)", file=source,
                              field="memory_mb", value=memory_mb)
-        lo, hi = smallest, max(smallest, self.efficient_block())
+        lo, hi = smallest, max(smallest, longest or self.efficient_block())
         if n_frames is not None:
             hi = max(smallest, min(hi, int(n_frames)))
         if self.peak(hi, budget) <= budget:

@@ -171,11 +171,15 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
         settings = replace(settings, self_method=engine.method or "auto")
         n_known = None if traj.n_frames is None else \
             max(1, (traj.n_frames if stop is None else min(int(stop), traj.n_frames)) - start)
+        longest = None
         if executor == "dask":
             model = replace(engine.model, threads=1)
+            if n_known is not None:        # blocks as long as the budget allows, >= 4 per worker
+                per_worker = -(-n_known // (4 * _dask_workers(scheduler, threads)))
+                longest = max(model.efficient_block(), per_worker)
         else:
             model = engine.model
-        size = _block_frames(chunk_size, model, memory_mb, n_known, traj.source)
+        size = _block_frames(chunk_size, model, memory_mb, n_known, traj.source, longest)
         # phases of box-lattice q-points do not change when an atom is wrapped: skip unwrapping
         unwrap = traj.unwrap and not engine.kernel.on_lattice
         try:
@@ -199,14 +203,14 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
 
 
 def _block_frames(chunk_size, model: MemoryModel, memory_mb: float, n_frames: int | None,
-                  source: str) -> int:
+                  source: str, longest: int | None = None) -> int:
     """Target frames per block: ``chunk_size`` when given, else from the memory budget."""
     if chunk_size is not None:
         if int(chunk_size) < 1:
             raise InputError("chunk size must be at least 1 frame", file=source,
                              field="chunk_size", value=chunk_size)
         return int(chunk_size)
-    return model.block_frames(memory_mb, n_frames, source)
+    return model.block_frames(memory_mb, n_frames, source, longest)
 
 
 def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSums:
@@ -323,6 +327,24 @@ def _run_dask(traj, settings, on_lattice, size, start, stop, scheduler, progress
     else:
         (total,) = dask.compute(parts[0], **kwargs)
     return total, n_tasks
+
+
+def _dask_workers(scheduler, threads: int) -> int:
+    """Tasks the scheduler runs at a time: the threads of a distributed Client's workers (the
+    given one or the active one), else ``threads`` local workers."""
+    client = scheduler
+    if client is None:
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):
+            return threads
+    info = getattr(client, "scheduler_info", None)
+    if info is None:
+        return threads
+    workers = info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
 
 def _dask_scheduler(scheduler, threads: int) -> dict:

@@ -18,6 +18,7 @@ units), so a task never starts more threads than its worker has cores.
 
 from __future__ import annotations
 
+import functools
 import os
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -65,19 +66,21 @@ def thread_limits(threads: int | None):
     token = _current.set(n)
     numba_before = _set_numba_threads(n)
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency of latdyn
-        threadpool_limits = None
-    try:
-        if threadpool_limits is None:  # pragma: no cover
+        with _blas_controller().limit(limits=1, user_api="blas"):
             yield n
-        else:
-            with threadpool_limits(limits=1, user_api="blas"):
-                yield n
     finally:
         if numba_before is not None:
             _set_numba_threads(numba_before)
         _current.reset(token)
+
+
+@functools.cache
+def _blas_controller():
+    """The process's threadpoolctl controller (finding the libraries takes milliseconds, so it
+    is done once; Dask tasks call :func:`thread_limits` often)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _set_numba_threads(n: int) -> int | None:
