@@ -15,6 +15,15 @@ LIMIT_MIB = 350
 
 
 def _peak_rss_mib() -> float:
+    """This process's peak resident memory: VmHWM of its own address space (ru_maxrss would
+    also count the parent's memory at the fork before the worker's exec)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

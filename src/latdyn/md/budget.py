@@ -17,10 +17,11 @@ c_k = 1 (3 more with currents) density arrays per thread and c_s = 1 (4 more wit
 signals.  The positions term counts the block with its history (T + H frames), the history
 kept for the next block (H), the chunk being read ahead (T) and the reader's buffer and copy
 (2T).  S is the self part's working memory: the direct method's ring of open origins (at most
-RING_BYTES per thread) or the FFT method's segment buffers, 2 x 16 B x n_q,g x 2L x 16 atoms
-per thread for groups of n_q,g q-points (chosen so that they take at most a quarter of the
-budget).  C are the zero-padded FFTs of the densities, computed for groups of q-points that
-take at most an eighth of the budget.
+RING_BYTES per thread; fewer atoms per block when the ring would be larger) or the FFT
+method's segment buffers, 2 x 16 B x n_q,g x 2L x 16 atoms per thread for groups of n_q,g
+q-points (chosen so that they take at most a quarter of the budget).  C are the zero-padded
+FFTs of the densities, computed for groups of q-points that take at most an eighth of the
+budget.  Loading the compiled kernels (the first run in a process) is not part of M(T).
 
 T is the largest block that fits the budget, but not longer than a few histories (16 H,
 at least 64 frames, for the direct method; 4 segments for the FFT method), beyond which a
@@ -47,6 +48,8 @@ DEFAULT_MEMORY_MB = 256.0
 RING_BYTES = 4 << 20
 #: Atoms per block of the FFT self part.
 LANES_FFT = 16
+#: Largest atom block of the direct self part.
+LANES_DIRECT = 64
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,21 @@ class MemoryModel:
         per_q = 2 * 16 * 2 * self.segment * LANES_FFT * self.threads
         return int(max(1, min(self.n_q, budget // 4 // per_q)))
 
+    def direct_lanes(self) -> int:
+        """Atoms per block of the direct method: its ring of open origins, n_q x slots x 2 x
+        lanes doubles, stays below RING_BYTES (8 to LANES_DIRECT atoms)."""
+        from ._numba_kernel import GROUP
+
+        slots = (self.n_lags - 2 + GROUP) // self.origin_step + 1
+        return int(min(LANES_DIRECT, max(8, RING_BYTES // (16 * self.n_q * slots) // 8 * 8)))
+
     def self_part(self, budget: int) -> int:
         if self.method == "direct":
-            return RING_BYTES * self.threads + 8 * self.n_species * self.n_q * self.n_lags \
+            from ._numba_kernel import GROUP
+
+            slots = (self.n_lags - 2 + GROUP) // self.origin_step + 1
+            ring = 16 * self.n_q * (slots + 4) * self.direct_lanes()
+            return ring * self.threads + 8 * self.n_species * self.n_q * self.n_lags \
                 * (self.threads + 1)
         if self.method == "fft":
             q_g = self.fft_q_group(budget)

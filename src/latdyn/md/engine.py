@@ -58,7 +58,7 @@ import numpy as np
 import scipy.fft
 
 from ..errors import InputError
-from .budget import DEFAULT_MEMORY_MB, LANES_FFT, MB, RING_BYTES, MemoryModel
+from .budget import DEFAULT_MEMORY_MB, LANES_FFT, MB, MemoryModel
 from .phases import PhaseKernel
 
 __all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_sums",
@@ -66,8 +66,6 @@ __all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_
 
 #: Atoms per block of the compiled kernel without a ring (densities, currents).
 LANES_RHO = 64
-#: Largest atom block of the direct self part (its ring is n_q x slots x 2 lanes doubles).
-LANES_DIRECT = 64
 #: Atoms per block of the numpy kernel's self part (FFT method; the direct one takes 4x more).
 ATOMS_NUMPY = 8
 #: Target frames per matrix product of the numpy kernel's direct self part.
@@ -320,9 +318,7 @@ class CorrelationEngine:
             return self._compiled_fft(frames, r, inv, block.n_history, vel, flags, hkl, n_max)
         direct = self.method == "direct"
         n_slots = (self.n_lags - 2 + GROUP) // self.step + 1
-        lanes = LANES_RHO
-        if direct:
-            lanes = int(min(LANES_DIRECT, max(8, RING_BYTES // (16 * self.n_q * n_slots) // 8 * 8)))
+        lanes = self.model.direct_lanes() if direct else LANES_RHO
         blocks = self._blocks(lanes)
         n_tasks = min(max(1, int(st.threads)), len(blocks))
         empty = np.zeros((1, 1, 1, 1), dtype=complex)
