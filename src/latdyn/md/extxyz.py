@@ -329,6 +329,7 @@ class ExtxyzFrames:
                 f.seek(int(offsets[raw]))
             base, buf, pos, at_eof = f.tell(), b"", 0, False
             frame_bytes = 0
+            checked: tuple[bytes, ...] = ()      # Lattice and Properties texts known to be fine
             i = start
             while stop is None or i < stop:
                 want = size if stop is None else min(size, stop - i)
@@ -342,14 +343,18 @@ class ExtxyzFrames:
                         species_start, raw, step, out[kept:], comments[kept:], want - kept)
                     for k in range(kept, kept + n):
                         c0, c1 = comments[k]
-                        self._check_comment(buf[c0:c1], i + k, traj)
+                        comment = buf[c0:c1]
+                        if not (checked and all(part in comment for part in checked)):
+                            self._check_comment(comment, i + k, traj)
+                            checked = _key_texts(comment)
                     if n_raw:
                         frame_bytes = max(frame_bytes, (end - pos) // n_raw)
                     kept, raw, pos = kept + n, raw + n_raw, end
                     if status == NEED_MORE:
                         more = f.read(max(READ_BYTES, frame_bytes * step * (want - kept + 1)))
                         at_eof = not more
-                        base, buf, pos = base + pos, buf[pos:] + more, 0
+                        base, buf, pos = base + pos, (buf[pos:] + more if pos < len(buf)
+                                                      else more), 0
                     elif status == EXACT_READER:           # one frame by numpy.loadtxt
                         f.seek(base + pos)
                         data = self._frame_data(f, i + kept, traj, raw % step == 0)
@@ -377,3 +382,24 @@ class ExtxyzFrames:
 def _check_finite(pos: np.ndarray, i: int, path) -> None:
     if not np.all(np.isfinite(pos)):
         raise FormatError("positions hold NaN or infinity", file=path, field=f"frame {i}")
+
+
+def _key_texts(comment: bytes) -> tuple[bytes, ...]:
+    """The exact ``Lattice=...`` and ``Properties=...`` texts of a comment line, when both are
+    present and unambiguous (a later frame with the same texts needs no new check)."""
+    out = []
+    for key in (b"Lattice=", b"Properties="):
+        at = comment.find(key)
+        if at < 0 or comment.find(key, at + 1) >= 0:
+            return ()
+        end = at + len(key)
+        if comment[end:end + 1] in (b'"', b"'"):
+            close = comment.find(comment[end:end + 1], end + 1)
+            if close < 0:
+                return ()
+            end = close + 1
+        else:
+            while end < len(comment) and comment[end:end + 1] not in (b" ", b"\t", b"\n", b"\r"):
+                end += 1
+        out.append(comment[at:end])
+    return tuple(out)
