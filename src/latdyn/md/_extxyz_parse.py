@@ -3,7 +3,7 @@ r"""A compiled (numba) parser of extended-XYZ atom lines, for :mod:`latdyn.md.ex
 :func:`parse_frames` walks the bytes of consecutive frames (atom count line, comment line, N
 atom lines) and writes the wanted columns of every kept frame as doubles.  Numbers are parsed
 exactly as Python's ``float`` does (correct rounding) on the fast path of Clinger's method
-(Clinger, PLDI 1990): a decimal number with at most 19 significant digits whose integer
+(Clinger, PLDI 1990): a decimal number with at most 19 digits whose integer
 mantissa M is at most 2^53 and whose decimal exponent E has |E| <= 22 is M x 10^E or
 M / 10^-E, one IEEE operation on two exact doubles, hence correctly rounded (the function is
 compiled without fast-math so that the division stays a division).  Any other token (more
@@ -63,28 +63,23 @@ if numba is not None:
             neg = c == 45
             i += 1
         mant = np.uint64(0)
-        digits = 0
-        exp10 = 0
-        seen = False
+        start = i
         while i < end and 48 <= buf[i] <= 57:
-            seen = True
-            if mant != 0 or buf[i] != 48:
-                digits += 1
-                if digits > 19:
-                    return 0.0, i, False
-                mant = mant * np.uint64(10) + np.uint64(buf[i] - 48)
+            mant = mant * np.uint64(10) + np.uint64(buf[i] - 48)
             i += 1
+        digits = i - start
+        exp10 = 0
         if i < end and buf[i] == 46:                # '.'
             i += 1
+            frac = i
             while i < end and 48 <= buf[i] <= 57:
-                seen = True
-                if mant != 0 or buf[i] != 48:
-                    digits += 1
-                    if digits > 19:
-                        return 0.0, i, False
-                    mant = mant * np.uint64(10) + np.uint64(buf[i] - 48)
-                exp10 -= 1
+                mant = mant * np.uint64(10) + np.uint64(buf[i] - 48)
                 i += 1
+            exp10 = frac - i
+            digits += i - frac
+        if digits > 19:                             # the mantissa may have wrapped
+            return 0.0, i, False
+        seen = digits > 0
         if not seen:
             return 0.0, i, False
         if i < end and (buf[i] == 101 or buf[i] == 69):     # 'e' or 'E'

@@ -45,11 +45,13 @@ MB = 1 << 20
 #: Default memory budget of a correlation run (or of one Dask task), MB.
 DEFAULT_MEMORY_MB = 256.0
 #: Bytes of origin phases the direct method keeps per thread (stays in the L2/L3 caches).
-RING_BYTES = 4 << 20
+RING_BYTES = 2 << 20
 #: Atoms per block of the FFT self part.
 LANES_FFT = 16
 #: Largest atom block of the direct self part.
 LANES_DIRECT = 64
+#: Fewest q-points per pass of the direct self part (its power tables are shared by them).
+DIRECT_MIN_Q = 16
 
 
 @dataclass(frozen=True)
@@ -90,20 +92,26 @@ class MemoryModel:
         per_q = 2 * 16 * 2 * self.segment * LANES_FFT * self.threads
         return int(max(1, min(self.n_q, budget // 4 // per_q)))
 
-    def direct_lanes(self) -> int:
-        """Atoms per block of the direct method: its ring of open origins, n_q x slots x 2 x
-        lanes doubles, stays below RING_BYTES (8 to LANES_DIRECT atoms)."""
+    def _slots(self) -> int:
         from ._numba_kernel import GROUP
 
-        slots = (self.n_lags - 2 + GROUP) // self.origin_step + 1
-        return int(min(LANES_DIRECT, max(8, RING_BYTES // (16 * self.n_q * slots) // 8 * 8)))
+        return (self.n_lags - 2 + GROUP) // self.origin_step + 1
+
+    def direct_lanes(self) -> int:
+        """Atoms per block of the direct method: LANES_DIRECT, fewer (down to 16) when even
+        DIRECT_MIN_Q q-points of open origins would not fit in RING_BYTES."""
+        per_lane = 16 * DIRECT_MIN_Q * (self._slots() + 4)
+        return int(min(LANES_DIRECT, max(16, RING_BYTES // per_lane // 8 * 8)))
+
+    def direct_q_group(self) -> int:
+        """q-points per pass of the direct method over a block: its ring of open origins,
+        q-points x slots x 2 lanes doubles, stays below RING_BYTES (in the L2 cache)."""
+        per_q = 16 * (self._slots() + 4) * self.direct_lanes()
+        return int(max(1, min(self.n_q, RING_BYTES // per_q)))
 
     def self_part(self, budget: int) -> int:
         if self.method == "direct":
-            from ._numba_kernel import GROUP
-
-            slots = (self.n_lags - 2 + GROUP) // self.origin_step + 1
-            ring = 16 * self.n_q * (slots + 4) * self.direct_lanes()
+            ring = 16 * self.direct_q_group() * (self._slots() + 4) * self.direct_lanes()
             return ring * self.threads + 8 * self.n_species * self.n_q * self.n_lags \
                 * (self.threads + 1)
         if self.method == "fft":

@@ -320,23 +320,29 @@ class CorrelationEngine:
         n_slots = (self.n_lags - 2 + GROUP) // self.step + 1
         lanes = self.model.direct_lanes() if direct else LANES_RHO
         blocks = self._blocks(lanes)
-        n_tasks = min(max(1, int(st.threads)), len(blocks))
+        q_group = self.model.direct_q_group() if direct else self.n_q
+        groups = [(q0, min(q0 + q_group, self.n_q)) for q0 in range(0, self.n_q, q_group)]
+        n_items = len(blocks) * len(groups)
+        n_tasks = min(max(1, int(st.threads)), n_items)
         empty = np.zeros((1, 1, 1, 1), dtype=complex)
         no_idx = np.zeros(1, dtype=np.int64)
-        take = self._ranges(len(blocks), n_tasks)
+        take = self._ranges(n_items, n_tasks)
 
         def run(t):
             rho = np.zeros((self.n_s, self.n_q, n_f, 2))
             cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
             fs = np.zeros((self.n_s, self.n_q, self.n_lags)) if direct else None
             while (rng := take()) is not None:
-                if direct:
-                    ker.sweep_direct(r, inv, self.order, frames, flags, blocks, rng[0], rng[1],
-                                     hkl, n_max, lanes, rho, fs, n_slots)
-                if not direct or st.currents:
-                    ker.sweep(r, inv, self.order, vel, blocks, rng[0], rng[1], hkl, n_max,
-                              MODE_CURRENTS if direct else MODE_RHO, lanes, rho, cur, 0, empty,
-                              no_idx, no_idx, 0)
+                for item in range(*rng):
+                    b, (q0, q1) = item // len(groups), groups[item % len(groups)]
+                    if direct:
+                        ker.sweep_direct(r, inv, self.order, frames, flags, blocks, b, b + 1,
+                                         hkl[q0:q1], n_max, lanes, rho[:, q0:q1],
+                                         fs[:, q0:q1], n_slots)
+                    if (not direct or st.currents) and q0 == 0:
+                        ker.sweep(r, inv, self.order, vel, blocks, b, b + 1, hkl, n_max,
+                                  MODE_CURRENTS if direct else MODE_RHO, lanes, rho, cur, 0,
+                                  empty, no_idx, no_idx, 0)
             return rho, cur, fs
 
         parts = self._map(run, n_tasks)
