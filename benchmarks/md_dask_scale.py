@@ -57,6 +57,15 @@ def write_trajectory(n_atoms: int, n_frames: int, block: int = 200) -> Path:
     return path
 
 
+def _task_settings(traj, run, method):
+    from latdyn.md.engine import EngineSettings
+    from latdyn.md.intermediate import _species_order
+
+    order, counts = _species_order(traj)
+    return EngineSettings(np.asarray(run["q_points"]), traj.cell, order, counts,
+                          run["window"] + 1, run["origin_step"], threads=1, self_method=method)
+
+
 def _peak_rss_mib() -> float:
     with open("/proc/self/status") as f:
         for line in f:
@@ -119,6 +128,17 @@ def main() -> None:
     if blocks:
         print(f"block tasks: {np.mean(blocks):.2f} s on average, {np.max(blocks):.2f} s at most")
     print("worker peak memory (MiB): " + ", ".join(f"{v:.0f}" for v in peaks.values()))
+    # fixed cost of a task: a block of one target frame, in this process (no scheduling)
+    from latdyn.md.intermediate import _block_task
+
+    settings = _task_settings(traj, run, res.settings["self_method"])
+    _block_task(traj, settings, args.window, args.window + 1, 0)
+    t0 = time.perf_counter()
+    for a in range(2 * args.window, 2 * args.window + 10):
+        _block_task(traj, settings, a, a + 1, 0)
+    one = (time.perf_counter() - t0) / 10
+    print(f"a task of one target frame (reads {args.window + 1} frames, builds its engine): "
+          f"{one * 1e3:.0f} ms")
     if serial is not None:
         for name in ("f_coh", "f_inc"):
             a, b = getattr(serial, name), getattr(res, name)

@@ -252,7 +252,7 @@ if numba is not None:
         width = 2 * lanes
         a_rows = np.zeros((GROUP, width))
         ns = max(1, n_slots)
-        ring = np.zeros((n_q, ns, width))
+        ring = np.empty((n_q, ns, width))          # only slots written since are read
         ring_f = np.full(ns, -1, dtype=np.int64)
         slot_of = np.zeros(GROUP, dtype=np.int64)
         act = np.zeros(ns + TILE, dtype=np.int64)

@@ -19,10 +19,11 @@ correlated by zero-padded FFTs over the block (Wiener-Khinchin), O(T log T) per 
 
 Self part, sum_j Re[e_j^*(q, t0) e_j(q, t)] with e_j = exp(i q.r_j), two methods:
 
-- ``direct``: the phases of the open origins stay in cache and each target frame is
-  multiplied with them, (W + 1) / origin_step products per atom, q-point and frame (the
-  numpy kernel forms them as batched matrix products).  Best when few origins are open
-  (large ``origin_step``).
+- ``direct``: the phases of the open origins stay in cache (a ring per block of atoms, for a
+  group of q-points at a time) and each group of target frames is multiplied with them as a
+  small matrix product over the atoms, (W + 1) / origin_step products per atom, q-point and
+  frame (the numpy kernel forms them as batched matrix products).  Best when few origins
+  are open (large ``origin_step``).
 - ``fft``: per atom, the phase series is cut into segments of L >= W frames, each zero-padded
   to n = 2L and transformed once (U_k).  Pairs with a target in segment k have their origin in
   segment k or k - 1; placing both on one axis of length n, the target series is U_k shifted
@@ -211,7 +212,6 @@ class CorrelationEngine:
         if st.self_method not in ("auto", "fft", "direct"):
             raise InputError("unknown self-part method; use 'auto', 'fft' or 'direct'",
                              field="self_method", value=st.self_method)
-        self.n_slots = (self.n_lags - 1) // self.step + 1
         self.segment = segment_length(self.n_lags, self.step)
         #: Measured cost per atom, q-point and frame of each method (ns), when probed.
         self.probe_costs: dict[str, float] | None = None

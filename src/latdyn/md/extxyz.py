@@ -296,26 +296,29 @@ class ExtxyzFrames:
                         return
                 raw += step
 
-    def blocks(self, size: int, start: int, stop: int | None, traj):
+    def blocks(self, size: int, start: int, stop: int | None, traj, velocities: bool = True):
         """(first frame, positions (k, N, 3), velocities or None) for blocks of k <= size
         frames: parsed by the compiled parser of :mod:`latdyn.md._extxyz_parse` when numba is
         available (frames it cannot take go through :meth:`iterate`), else by
-        :meth:`iterate`."""
+        :meth:`iterate`; without ``velocities`` their columns are skipped."""
         from . import _extxyz_parse
 
         parser = _extxyz_parse.load()
         if parser is None:
             return stack_blocks(self.iterate(start, stop, traj), size, self.layout.n_atoms,
-                                start, traj.has_velocities)
-        return self._parsed_blocks(parser, size, start, stop, traj)
+                                start, velocities and traj.has_velocities)
+        return self._parsed_blocks(parser, size, start, stop, traj,
+                                   velocities and traj.has_velocities)
 
-    def _parsed_blocks(self, parser, size: int, start: int, stop: int | None, traj):
+    def _parsed_blocks(self, parser, size: int, start: int, stop: int | None, traj,
+                       velocities: bool):
         from ._extxyz_parse import EXACT_READER, NEED_MORE
 
         lay = self.layout
-        n_out = len(self._usecols)
+        columns = self._usecols if velocities else self._usecols[:3]
+        n_out = len(columns)
         slot = np.full(lay.n_cols, -1, dtype=np.int64)
-        slot[self._usecols] = np.arange(n_out)
+        slot[columns] = np.arange(n_out)
         tokens = [t.encode() for t in lay.species]
         species = np.frombuffer(b"".join(tokens), dtype=np.uint8)
         species_start = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
@@ -361,7 +364,7 @@ class ExtxyzFrames:
                         if data is None:
                             break
                         if raw % step == 0:
-                            out[kept] = data
+                            out[kept] = data[:, :n_out]
                             kept += 1
                         raw += 1
                         base, buf, pos, at_eof = f.tell(), b"", 0, False
@@ -369,7 +372,7 @@ class ExtxyzFrames:
                         break
                 if kept == 0:
                     return
-                p, v = self._values(out[:kept])
+                p, v = self._values(out[:kept]) if velocities else (out[:kept], None)
                 bad = np.flatnonzero(~np.isfinite(p).all(axis=(1, 2)))
                 if bad.size:
                     _check_finite(p[bad[0]], i + int(bad[0]), self.path)

@@ -226,7 +226,8 @@ def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSum
     n_total = None if traj.n_frames is None else \
         (min(stop, traj.n_frames) if stop else traj.n_frames) - start
     with progress_bar(n_total, "correlations", progress) as bar:
-        for chunk in _read_ahead(traj.chunks(size, start, stop, unwrap=unwrap)):
+        for chunk in _read_ahead(traj.chunks(size, start, stop, unwrap=unwrap,
+                                             velocities=st.currents)):
             n_new = chunk.n_frames
             frames = np.concatenate([h_frames, chunk.start - start + np.arange(n_new)])
             pos = np.concatenate([h_pos, chunk.positions]) if h_pos.size else chunk.positions
@@ -265,7 +266,8 @@ def _block_task(traj: Trajectory, settings: EngineSettings, a: int, b: int, star
     thread (BLAS and numba too)."""
     w = settings.n_lags - 1
     h0 = max(0, a - w)
-    chunks = list(traj.chunks(b - h0, start + h0, start + b, unwrap=False))
+    chunks = list(traj.chunks(b - h0, start + h0, start + b, unwrap=False,
+                              velocities=settings.currents))
     pos = np.concatenate([c.positions for c in chunks]) if len(chunks) != 1 else \
         chunks[0].positions
     vel = None

@@ -194,7 +194,7 @@ def _run_serial(traj, job: _Histograms, origins, chunk_size, progress):
     wanted = {s + int(lag) for s in origins for lag in job.lags}
     frames: dict[int, np.ndarray] = {}
     with progress_bar(traj.n_frames, "van Hove (read)", progress) as bar:
-        for chunk in traj.chunks(chunk_size, 0, max(wanted) + 1):
+        for chunk in traj.chunks(chunk_size, 0, max(wanted) + 1, velocities=False):
             for k in range(chunk.n_frames):
                 if chunk.start + k in wanted or chunk.start + k in origins:
                     frames[chunk.start + k] = chunk.positions[k, job.order]
@@ -215,7 +215,7 @@ def _origin_task(traj, job: _Histograms, s: int, lags, chunk_size: int):
     unwrapped from s, keeping those needed (one thread)."""
     wanted = {s + int(lag) for lag in lags}
     frames = {}
-    for chunk in traj.chunks(chunk_size, s, max(wanted) + 1):
+    for chunk in traj.chunks(chunk_size, s, max(wanted) + 1, velocities=False):
         for k in range(chunk.n_frames):
             if chunk.start + k in wanted:
                 frames[chunk.start + k] = chunk.positions[k, job.order]
