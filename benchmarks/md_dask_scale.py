@@ -120,13 +120,14 @@ def main() -> None:
             wall = time.perf_counter() - t0
         peaks = client.run(_peak_rss_mib)
     blocks = [sum(s["stop"] - s["start"] for s in t["startstops"] if s["action"] == "compute")
-              for t in stream.data if "_block_task" in t["key"][0]]
+              for t in stream.data if "_block_task" in str(t["key"])]
     print(f"dask ({args.workers} workers, {limit:.0f} MiB each, file {size * 1024:.0f} MiB): "
           f"{wall:.1f} s, {res.settings['tasks']} tasks of {res.settings['block_frames']} frames "
           f"(+ up to {args.window} frames of history each), task budget {args.task_memory:.0f} MB "
           f"(model {res.settings['memory_model_mb']:.0f} MB)")
     if blocks:
-        print(f"block tasks: {np.mean(blocks):.2f} s on average, {np.max(blocks):.2f} s at most")
+        print(f"block tasks: {np.mean(blocks):.2f} s on average, {np.max(blocks):.2f} s at most, "
+              f"{np.sum(blocks):.1f} s in all")
     print("worker peak memory (MiB): " + ", ".join(f"{v:.0f}" for v in peaks.values()))
     # fixed cost of a task: a block of one target frame, in this process (no scheduling)
     from latdyn.md.intermediate import _block_task

@@ -3,8 +3,8 @@ r"""Peak memory of the correlation engine and the block size that fits a memory 
 :func:`latdyn.md.intermediate.compute_correlations` streams a trajectory in blocks of T target
 frames, each preceded by its history, the H <= W / s + 1 time origins of the window before it
 (W: largest lag, s: origin step).  Its peak memory, in bytes, beyond the fixed cost of the
-interpreter and the imported libraries (about 120 MB with numba, measured by
-``benchmarks/md_vs_dynasor.py``), is modelled term by term as
+interpreter and the imported libraries (about 115 MB for latdyn.md with numba), is modelled
+term by term as
 
 .. math::
 
@@ -16,12 +16,13 @@ with N atoms, n_s species, n_q q-points, P threads, v = 2 with velocities (curre
 c_k = 1 (3 more with currents) density arrays per thread and c_s = 1 (4 more with currents)
 signals.  The positions term counts the block with its history (T + H frames), the history
 kept for the next block (H), the chunk being read ahead (T) and the reader's buffer and copy
-(2T).  S is the self part's working memory: the direct method's ring of open origins (at most
-RING_BYTES per thread; fewer atoms per block when the ring would be larger) or the FFT
-method's segment buffers, 2 x 16 B x n_q,g x 2L x 16 atoms per thread for groups of n_q,g
-q-points (chosen so that they take at most a quarter of the budget).  C are the zero-padded
-FFTs of the densities, computed for groups of q-points that take at most an eighth of the
-budget.  Loading the compiled kernels (the first run in a process) is not part of M(T).
+(2T).  S is the self part's working memory: the direct method's ring of open origins
+(16 B x slots x LANES_DIRECT atoms per q-point, in passes over as many q-points as fit in
+RING_BYTES per thread) or the FFT method's segment buffers, 2 x 16 B x n_q,g x 2L x 16 atoms
+per thread for groups of n_q,g q-points (chosen so that they take at most a quarter of the
+budget).  C are the zero-padded FFTs of the densities, computed for groups of q-points that
+take at most an eighth of the budget.  Loading the compiled kernels (the first run in a
+process) is not part of M(T).
 
 T is the largest block that fits the budget, but not longer than a few histories (16 H,
 at least 64 frames, for the direct method; 4 segments for the FFT method), beyond which a
