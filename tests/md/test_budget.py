@@ -23,15 +23,17 @@ def liquid():
     return Trajectory.from_arrays(pos, np.eye(3) * box, symbols, 0.005), q
 
 
-@pytest.mark.parametrize("method, memory_mb", [("direct", 3), ("direct", 12), ("fft", 6),
-                                               ("fft", 24)])
-def test_blocks_fit_the_budget_and_the_allocations_fit_the_model(liquid, method, memory_mb):
+@pytest.mark.parametrize("accelerator, method, memory_mb", [
+    ("auto", "direct", 3), ("auto", "direct", 12), ("auto", "fft", 6), ("auto", "fft", 24),
+    ("numpy", "direct", 24), ("numpy", "fft", 48)])
+def test_blocks_fit_the_budget_and_the_allocations_fit_the_model(liquid, accelerator, method,
+                                                                 memory_mb):
     traj, q = liquid
-    compute_correlations(traj, q, 40, 2, self_method=method, stop=60, progress=False)  # loads
-    tracemalloc.start()                                    # the kernels: not part of the model
+    kw = dict(self_method=method, accelerator=accelerator, progress=False)
+    compute_correlations(traj, q, 40, 2, stop=60, **kw)     # loads the kernels: not modelled
+    tracemalloc.start()
     try:
-        res = compute_correlations(traj, q, 40, 2, self_method=method, memory_mb=memory_mb,
-                                   threads=1, progress=False)
+        res = compute_correlations(traj, q, 40, 2, memory_mb=memory_mb, threads=1, **kw)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

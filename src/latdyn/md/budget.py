@@ -28,7 +28,8 @@ T is the largest block that fits the budget, but not longer than a few histories
 at least 64 frames, for the direct method; 4 segments for the FFT method), beyond which a
 longer block saves nothing: the memory then stays near that of a streaming tool that holds
 one window, plus the fixed cost.  The numpy kernel also holds the phases of a group of atoms
-for its q-points; it works on q-point groups sized the same way.  A budget smaller than the
+for its q-points (groups of q-points within a quarter of the budget) and a copy of the block's
+positions in species order; the model adds them.  A budget smaller than the
 smallest possible block (one target frame and its history; a segment with the FFT method)
 is refused with the memory it would need.
 """
@@ -49,6 +50,8 @@ DEFAULT_MEMORY_MB = 256.0
 RING_BYTES = 2 << 20
 #: Atoms per block of the FFT self part.
 LANES_FFT = 16
+#: Atoms per block of the numpy kernel's self part (FFT method; the direct one takes 4x more).
+ATOMS_NUMPY = 8
 #: Largest atom block of the direct self part.
 LANES_DIRECT = 64
 #: Fewest q-points per pass of the direct self part (its power tables are shared by them).
@@ -60,7 +63,9 @@ class MemoryModel:
     """The terms of the module docstring for one run.
 
     ``method`` is the self-part method ('direct', 'fft' or None without the self part),
-    ``segment`` the FFT segment length L, ``threads`` the worker threads P.
+    ``segment`` the FFT segment length L, ``threads`` the worker threads P, ``compiled``
+    whether the compiled kernel runs, ``tables`` the bytes of the numpy kernel's power
+    tables.
     """
 
     n_atoms: int
@@ -72,6 +77,8 @@ class MemoryModel:
     method: str | None
     segment: int
     currents: bool = False
+    compiled: bool = True
+    tables: int = 0
 
     @property
     def history(self) -> int:
@@ -122,6 +129,28 @@ class MemoryModel:
             return buffers + spectra
         return 0
 
+    def numpy_q_group(self, budget: int, t: int) -> int:
+        """q-points per group of the numpy kernel: the phases of a group of atoms for them
+        (and the FFT method's segment arrays) take <= budget / 4."""
+        per = ATOMS_NUMPY * (4 if self.method == "direct" else 1)
+        n_f = t + self.history
+        per_q = 3 * 16 * n_f * per
+        if self.method == "fft":
+            n_seg = -(-t // self.segment) + 1
+            per_q += 4 * 16 * n_seg * 2 * self.segment * per
+        return int(max(1, min(self.n_q, budget // 4 // per_q)))
+
+    def numpy_kernel(self, budget: int, t: int) -> int:
+        """Working memory of the numpy kernel (0 for the compiled one)."""
+        if self.compiled:
+            return 0
+        per = ATOMS_NUMPY * (4 if self.method == "direct" else 1)
+        n_f = t + self.history
+        per_q = 3 * 16 * n_f * per
+        if self.method == "fft":
+            per_q += 4 * 16 * (-(-t // self.segment) + 1) * 2 * self.segment * per
+        return per_q * self.numpy_q_group(budget, t) + 24 * self.n_atoms * n_f + self.tables
+
     def correlation_q_group(self, budget: int, t: int) -> int:
         """q-points per group of the density FFTs: <= budget / 8 (signals, spectra, product)."""
         n_fft = t + self.history + self.n_lags
@@ -137,7 +166,7 @@ class MemoryModel:
     def peak(self, t: int, budget: int) -> int:
         """M(T) in bytes for blocks of ``t`` target frames under ``budget`` bytes."""
         return self.positions(t) + self.densities(t) + self.self_part(budget) \
-            + self.correlation(budget, t)
+            + self.correlation(budget, t) + self.numpy_kernel(budget, t)
 
     # --- the block size ----------------------------------------------------------------------
     def smallest_block(self) -> int:

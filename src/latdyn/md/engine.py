@@ -59,7 +59,7 @@ import numpy as np
 import scipy.fft
 
 from ..errors import InputError
-from .budget import DEFAULT_MEMORY_MB, LANES_FFT, MB, MemoryModel
+from .budget import ATOMS_NUMPY, DEFAULT_MEMORY_MB, LANES_FFT, MB, MemoryModel
 from .phases import PhaseKernel
 
 __all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_sums",
@@ -67,8 +67,6 @@ __all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_
 
 #: Atoms per block of the compiled kernel without a ring (densities, currents).
 LANES_RHO = 64
-#: Atoms per block of the numpy kernel's self part (FFT method; the direct one takes 4x more).
-ATOMS_NUMPY = 8
 #: Target frames per matrix product of the numpy kernel's direct self part.
 TARGETS_NUMPY = 64
 
@@ -224,9 +222,11 @@ class CorrelationEngine:
             else:
                 self.method = st.self_method
         self.budget = int(float(st.memory_mb) * MB)
+        tables = 0 if self.compiled else 16 * PhaseKernel.BLOCK_POINTS * max(1, st.threads) * \
+            (sum(len(n | {1}) + 1 for n in self.kernel.needed) + 2)
         self.model = MemoryModel(self.n_atoms, self.n_q, self.n_s, self.n_lags, self.step,
                                  max(1, int(st.threads)), self.method, self.segment,
-                                 bool(st.currents))
+                                 bool(st.currents), self.compiled, tables)
         names = [f"rho{a}" for a in range(self.n_s)]
         self.pairs = [(names[a], names[b]) for a in range(self.n_s) for b in range(self.n_s)]
         if st.currents:
@@ -431,12 +431,7 @@ class CorrelationEngine:
         """(first, end, PhaseKernel) of the q-point groups of the numpy kernel: its phases and
         self-part arrays of one group take at most a quarter of the memory budget."""
         st = self.settings
-        per = ATOMS_NUMPY * (4 if self.method == "direct" else 1)
-        per_q = 3 * 16 * n_f * per
-        if self.method == "fft":
-            n_seg = -(-(n_f - n_history) // self.segment) + 1
-            per_q += 4 * 16 * n_seg * 2 * self.segment * per
-        size = int(max(1, min(self.n_q, self.budget // 4 // per_q)))
+        size = self.model.numpy_q_group(self.budget, n_f - n_history)
         if getattr(self, "_groups", (None,))[0] != size:
             if size == self.n_q:
                 kernels = [(0, self.n_q, self.kernel)]
@@ -486,6 +481,8 @@ class CorrelationEngine:
                         self_part.add(e, sp)
             if self_part is not None:
                 fs[:, q0:q1] = self_part.sums()
+            if kernel is not self.kernel:
+                kernel.release()                 # one group's work arrays at a time
         return _host(xp, rho), (None if cur is None else _host(xp, cur)), \
             (None if fs is None else _host(xp, fs))
 
