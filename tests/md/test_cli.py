@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -42,7 +43,7 @@ def test_md_sqw_dask_and_methods_agree(tmp_path, capsys, h5md_file):
     base = ["md", "sqw", str(h5md_file), "--window", "8", "--q-max", "3", "--shells", "4",
             "--max-per-shell", "3", "--chunk-size", "7"]
     serial = _run(capsys, base + ["--self-method", "fft", "--out", str(tmp_path / "a")])
-    dask_ = _run(capsys, base + ["--dask", "--out", str(tmp_path / "b")])
+    dask_ = _run(capsys, base + ["--dask", "--memory", "16", "--out", str(tmp_path / "b")])
     assert serial["executor"] == "serial" and dask_["executor"] == "dask"
     assert serial["self_method"] == "fft"
     a = sc.io.load_hdf5(tmp_path / "a" / "md_sqw.h5")
@@ -66,6 +67,11 @@ def test_md_msd_vanhove_dos(tmp_path, capsys, h5md_file):
                        "--origin-step", "5", "--out", str(tmp_path / "v")])
     assert len(vh["rows"]) == 4
     assert sc.io.load_hdf5(tmp_path / "v" / "md_vanhove.h5")["G_d_Li_O"].dims == ("t", "r")
+    if importlib.util.find_spec("dask") is not None:
+        vh_dask = _run(capsys, ["md", "vanhove", str(h5md_file), "--lags", "0,5", "--bins",
+                                "20", "--origin-step", "5", "--dask", "--out",
+                                str(tmp_path / "vd")])
+        assert vh_dask["rows"] == vh["rows"]
     dos = _run(capsys, ["md", "dos", str(h5md_file), "--window", "15", "--out", str(tmp_path / "d")])
     assert dos["velocities"] == "from file"
     assert "g_neutron" in sc.io.load_hdf5(tmp_path / "d" / "md_dos.h5")

@@ -80,15 +80,25 @@ def test_methods_and_blocks_give_the_brute_force_sums(walk, accelerator, method,
 
 
 @pytest.mark.parametrize("accelerator", ["auto", "numpy"])
-def test_automatic_choice_follows_the_number_of_open_origins(walk, accelerator):
+def test_automatic_choice_takes_the_method_the_probe_measures_cheaper(walk, accelerator,
+                                                                      monkeypatch):
+    from latdyn.md import probe
+
     pos, _, symbols, cell, q = walk
     traj = Trajectory.from_arrays(pos, cell, symbols, 0.01)
-    many = compute_correlations(traj, q, 100, 1, progress=False, accelerator=accelerator)
-    few = compute_correlations(traj, q, 100, 10, progress=False, accelerator=accelerator)
-    assert many.settings["self_method"] == "fft"                         # 101 open origins
-    assert few.settings["self_method"] == "direct"                       # 11 open origins
-    assert many.time.size == 41                                          # lags <= frames - 1
-    assert many.settings["compiled"] == (accelerator == "auto" and HAVE_NUMBA)
+    few = compute_correlations(traj, q, 100, 50, progress=False, accelerator=accelerator)
+    costs = few.settings["self_method_costs_ns"]
+    assert set(costs) == {"direct", "fft"} and all(c > 0 for c in costs.values())
+    assert few.settings["self_method"] == min(costs, key=costs.get)
+    assert few.settings["self_method"] == "direct"          # 3 open origins against transforms
+    assert few.time.size == 41                              # lags <= frames - 1
+    assert few.settings["compiled"] == (accelerator == "auto" and HAVE_NUMBA)
+    # the measurement decides, whatever the number of open origins
+    monkeypatch.setattr(probe, "_cache", {})
+    monkeypatch.setattr(probe, "measure_costs", lambda settings: {"direct": 5.0, "fft": 1.0})
+    forced = compute_correlations(traj, q, 100, 50, progress=False, accelerator=accelerator)
+    assert forced.settings["self_method"] == "fft"
+    assert np.max(np.abs(forced.f_inc - few.f_inc)) < 1e-12
 
 
 @pytest.mark.parametrize("w, s", [(1, 1), (100, 1), (100, 20), (37, 3), (5, 40), (5, 11)])

@@ -128,3 +128,50 @@ def test_atom_count_and_cell_changes_are_named(tmp_path):
                     + "Ar 0 0 0\nAr 1 1 1\n")
     with pytest.raises(FormatError, match="cell changes at frame 1"):
         _read(open_trajectory(path, dt=0.01))
+
+
+def _mixed_file(path, n_frames=9, n_atoms=5, crlf=False, final_newline=True):
+    """Frames with numbers the compiled parser takes (%.8f, exponents, signs) and some it
+    sends to numpy.loadtxt (20 significant digits, huge exponents)."""
+    rng = np.random.default_rng(5)
+    species = ["Li", "O", "O", "La", "O"][:n_atoms]
+    formats = ["{:.8f}", "{:.17g}", "{:+.3e}", "{:.6f}", "{:.20f}", "{:.4E}"]
+    lattice = " ".join(f"{x:.10g}" for x in CELL.ravel())
+    lines = []
+    for f in range(n_frames):
+        lines += [f"  {n_atoms}", f'Lattice="{lattice}" Properties=species:S:1:pos:R:3:'
+                  f'tag:I:1:vel:R:3 Time={f} pbc="T T T"']
+        for j in range(n_atoms):
+            fmt = formats[(f + j) % len(formats)]
+            pos = rng.uniform(-3, 12, 3)
+            vel = rng.normal(0, 1e-3, 3) * (1e300 if (f, j) == (4, 2) else 1.0)
+            lines.append(f"{species[j]}\t" + " ".join(fmt.format(x) for x in pos) + f"  {j}  "
+                         + " ".join(fmt.format(x) for x in vel))
+    eol = "\r\n" if crlf else "\n"
+    path.write_bytes((eol.join(lines) + (eol if final_newline else "")).encode())
+    return path
+
+
+@pytest.mark.parametrize("crlf, final_newline", [(False, True), (True, True), (False, False)])
+def test_compiled_parser_gives_the_exact_readers_doubles(tmp_path, monkeypatch, crlf,
+                                                         final_newline):
+    pytest.importorskip("numba", reason="the compiled parser needs numba (latdyn[fast])")
+    from latdyn.md import extxyz
+    from latdyn.md.blocks import stack_blocks
+
+    path = _mixed_file(tmp_path / "mixed.xyz", crlf=crlf, final_newline=final_newline)
+    monkeypatch.setattr(extxyz, "READ_BYTES", 97)           # frames straddle the reads
+    for frame_step, start, stop, chunk in [(1, 0, None, 4), (1, 3, 8, 1), (2, 1, None, 3),
+                                           (3, 0, None, 50)]:
+        traj = open_trajectory(path, dt=0.01, frame_step=frame_step)
+        fast = list(traj.chunks(chunk, start, stop, unwrap=False))
+        exact = list(stack_blocks(traj._frames.iterate(start, stop, traj), chunk, 5, start,
+                                  True))
+        assert [c.start for c in fast] == [e[0] for e in exact]
+        for c, (_, pos, vel) in zip(fast, exact, strict=True):
+            assert np.array_equal(c.positions, pos) and np.array_equal(c.velocities, vel)
+    everything = np.concatenate([c.positions for c in open_trajectory(path, dt=0.01).chunks(4)])
+    ase_pos = np.array([a.positions for a in ase.io.iread(path, format="extxyz")])
+    assert np.array_equal(everything, np.concatenate(
+        [c.positions for c in open_trajectory(path, dt=0.01, reader="ase").chunks(4)]))
+    assert ase_pos.shape == everything.shape

@@ -117,6 +117,27 @@ def test_compiled_van_hove_without_numba(monkeypatch):
     assert res.g_distinct[0, 0, 0].sum() > 0
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "synchronous"])
+def test_van_hove_dask_tasks_give_the_serial_histograms(tmp_path, random_walk, scheduler):
+    pytest.importorskip("dask", reason="the Dask executor needs dask (latdyn[dask])")
+    from latdyn.md import open_trajectory, write_h5md
+
+    box = 8.0
+    pos = random_walk(60, 70, box, 0.3, seed=6)             # atoms cross the box: unwrapping
+    symbols = ["Li", "O"] * 35
+    traj = open_trajectory(write_h5md(tmp_path / "w.h5", pos % box, np.eye(3) * box, symbols,
+                                      0.01))
+    kw = dict(lags=[0, 7, 40, 55], r_max=3.9, n_bins=30, origin_step=6, max_origins=9)
+    serial = compute_van_hove(traj, **kw)
+    dask_ = compute_van_hove(traj, executor="dask", scheduler=scheduler, **kw)
+    assert serial.n_origins == dask_.n_origins == 9
+    assert np.array_equal(serial.time, dask_.time)              # lag 55 lacks late origins
+    assert np.array_equal(serial.g_self, dask_.g_self)
+    assert np.array_equal(serial.g_distinct, dask_.g_distinct)
+    with pytest.raises(InputError, match="executor"):
+        compute_van_hove(traj, executor="mpi", **kw)
+
+
 def test_r_max_beyond_half_box_is_refused():
     traj = Trajectory.from_arrays(np.zeros((2, 1, 3)), np.eye(3) * 10, ["Ar"], dt=0.1)
     with pytest.raises(InputError, match="half the box"):

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     sqw.add_argument("--dask", action="store_true",
                      help="run the frame blocks as Dask tasks (latdyn[dask]); with a distributed "
                           "Client active they go to its workers")
+    sqw.add_argument("--memory", type=float, default=256.0, metavar="MB",
+                     help="memory budget of the blocks, MB (per task with --dask; default 256)")
     sqw.set_defaults(func=run_sqw)
 
     vh = group.add_parser("vanhove", help="self and distinct van Hove functions G(r,t)")
@@ -60,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     vh.add_argument("--bins", type=int, default=200, help="number of r bins")
     vh.add_argument("--max-origins", type=int, default=20, help="time origins used")
     vh.add_argument("--no-distinct", action="store_true", help="only the self part")
+    vh.add_argument("--dask", action="store_true",
+                    help="one Dask task per time origin (latdyn[dask]); with a distributed "
+                         "Client active they go to its workers")
     vh.set_defaults(func=run_vanhove)
 
     msd = group.add_parser("msd", help="mean-square displacement and diffusion coefficients")
@@ -167,7 +172,8 @@ def run_sqw(args) -> int:
                                incoherent=not args.no_incoherent, currents=args.currents,
                                chunk_size=args.chunk_size, threads=args.threads,
                                backend=args.backend, self_method=args.self_method,
-                               executor="dask" if args.dask else "serial")
+                               executor="dask" if args.dask else "serial",
+                               memory_mb=args.memory)
     dg = correlation_arrays(res, qset, args.weighting, window=args.time_window,
                             temperature=args.temperature)
     out = Path(args.out)
@@ -256,7 +262,7 @@ def run_vanhove(args) -> int:
     r_max = args.r_max if args.r_max is not None else max_pair_distance(traj.cell)
     res = compute_van_hove(traj, lags, r_max, args.bins, args.origin_step, args.max_origins,
                            distinct=not args.no_distinct, chunk_size=args.chunk_size or 100,
-                           threads=args.threads)
+                           threads=args.threads, executor="dask" if args.dask else "serial")
     sp = res.species
     arrays = {}
     for a, s in enumerate(sp):

@@ -51,7 +51,9 @@ MODE_STORE = 2
 MODE_CURRENTS = 3
 #: Consecutive frames whose phases are formed together in :func:`sweep_direct` (each origin's
 #: phases then come from the L2 cache once per group instead of once per frame).
-GROUP = 4
+GROUP = 8
+#: Frames x origins of one register tile of the direct self part's matrix products.
+TILE = 4
 #: Bit flags of the frames of a block.
 ORIGIN = 1
 TARGET = 2
@@ -229,6 +231,11 @@ if numba is not None:
         (ORIGIN, TARGET); fs (n_s, n_q, n_lags) += sum_j Re[e_j(q, t) e_j^*(q, t0)] for every
         ORIGIN frame t0 and TARGET frame t with 0 <= t - t0 < n_lags.  Frames are taken GROUP
         at a time; the ring holds n_slots >= (n_lags - 2 + GROUP) // step + 1 origins.
+
+        Per q-point the products of a group with the open origins are a small matrix product
+        P[g, o] = sum_k A[g, k] B[o, k] over k = (Re e_j, Im e_j) of the block's atoms, taken
+        in TILE x TILE register tiles (16 sums vectorised along k), then added to the sums of
+        their lags.
         """
         n_frames = r.shape[0]
         n_q = hkl.shape[0]
@@ -242,15 +249,15 @@ if numba is not None:
         t3r = np.zeros((GROUP, rows, lanes))
         t3i = np.zeros((GROUP, rows, lanes))
         frac = np.zeros((3, lanes))
-        zr = np.zeros((GROUP, lanes))
-        zi = np.zeros((GROUP, lanes))
+        width = 2 * lanes
+        a_rows = np.zeros((GROUP, width))
         ns = max(1, n_slots)
-        ring_r = np.zeros((n_q, ns, lanes))
-        ring_i = np.zeros((n_q, ns, lanes))
+        ring = np.empty((n_q, ns, width))          # only slots written since are read
         ring_f = np.full(ns, -1, dtype=np.int64)
         slot_of = np.zeros(GROUP, dtype=np.int64)
-        act = np.zeros(ns, dtype=np.int64)
-        lag_go = np.full((GROUP, ns), -1, dtype=np.int64)
+        act = np.zeros(ns + TILE, dtype=np.int64)
+        lag_go = np.full((GROUP, ns + TILE), -1, dtype=np.int64)
+        tile = np.zeros(TILE * TILE)
         for b in range(b_lo, b_hi):
             a0 = blocks[b, 0]
             count = blocks[b, 1] - a0
@@ -285,9 +292,9 @@ if numba is not None:
                     if ring_f[o] < 0:
                         continue
                     used = False
-                    for g in range(n_g):
+                    for g in range(GROUP):
                         lag_go[g, n_act] = -1
-                        if flags[f0 + g] & TARGET:
+                        if g < n_g and flags[f0 + g] & TARGET:
                             lag = frame_idx[f0 + g] - ring_f[o]
                             if lag >= 0 and lag < n_lags:
                                 lag_go[g, n_act] = lag
@@ -295,49 +302,83 @@ if numba is not None:
                     if used:
                         act[n_act] = o
                         n_act += 1
+                n_pad = (n_act + TILE - 1) // TILE * TILE
+                for a in range(n_act, n_pad):     # padding of the last tile: no lag
+                    act[a] = act[n_act - 1]
+                    for g in range(GROUP):
+                        lag_go[g, a] = -1
                 for iq in range(n_q):
                     h = hkl[iq, 0] + nm
                     k = hkl[iq, 1] + nm
                     l = hkl[iq, 2] + nm
                     for g in range(n_g):
-                        sr, si = _phase(t1r[g], t1i[g], t2r[g], t2i[g], t3r[g], t3i[g], h, k, l,
-                                        zr[g], zi[g])
+                        sr = 0.0
+                        si = 0.0
+                        for j in range(lanes):
+                            ar = t1r[g, h, j] * t2r[g, k, j] - t1i[g, h, j] * t2i[g, k, j]
+                            ai = t1r[g, h, j] * t2i[g, k, j] + t1i[g, h, j] * t2r[g, k, j]
+                            er = ar * t3r[g, l, j] - ai * t3i[g, l, j]
+                            ei = ar * t3i[g, l, j] + ai * t3r[g, l, j]
+                            a_rows[g, j] = er
+                            a_rows[g, lanes + j] = ei
+                            sr += er
+                            si += ei
                         rho[sp, iq, f0 + g, 0] += sr
                         rho[sp, iq, f0 + g, 1] += si
                         s = slot_of[g]
                         if s >= 0:
-                            for j in range(lanes):
-                                ring_r[iq, s, j] = zr[g, j]
-                                ring_i[iq, s, j] = zi[g, j]
-                    # 2 frames x 2 origins per pass: each loaded value serves two products
-                    for g in range(0, n_g, 2):
-                        g2 = min(g + 1, n_g - 1)
-                        for a in range(0, n_act, 2):
-                            a2 = min(a + 1, n_act - 1)
-                            o1 = act[a]
-                            o2 = act[a2]
-                            d11 = 0.0
-                            d12 = 0.0
-                            d21 = 0.0
-                            d22 = 0.0
-                            for j in range(lanes):
-                                r1 = ring_r[iq, o1, j]
-                                i1 = ring_i[iq, o1, j]
-                                r2 = ring_r[iq, o2, j]
-                                i2 = ring_i[iq, o2, j]
-                                d11 += zr[g, j] * r1 + zi[g, j] * i1
-                                d12 += zr[g, j] * r2 + zi[g, j] * i2
-                                d21 += zr[g2, j] * r1 + zi[g2, j] * i1
-                                d22 += zr[g2, j] * r2 + zi[g2, j] * i2
-                            if lag_go[g, a] >= 0:
-                                fs[sp, iq, lag_go[g, a]] += d11
-                            if a2 > a and lag_go[g, a2] >= 0:
-                                fs[sp, iq, lag_go[g, a2]] += d12
-                            if g2 > g:
-                                if lag_go[g2, a] >= 0:
-                                    fs[sp, iq, lag_go[g2, a]] += d21
-                                if a2 > a and lag_go[g2, a2] >= 0:
-                                    fs[sp, iq, lag_go[g2, a2]] += d22
+                            for j in range(width):
+                                ring[iq, s, j] = a_rows[g, j]
+                    for g0 in range(0, n_g, TILE):
+                        g1 = min(g0 + 1, n_g - 1)
+                        g2 = min(g0 + 2, n_g - 1)
+                        g3 = min(g0 + 3, n_g - 1)
+                        for c0 in range(0, n_pad, TILE):
+                            o0 = act[c0]
+                            o1 = act[c0 + 1]
+                            o2 = act[c0 + 2]
+                            o3 = act[c0 + 3]
+                            d00 = d01 = d02 = d03 = 0.0
+                            d10 = d11 = d12 = d13 = 0.0
+                            d20 = d21 = d22 = d23 = 0.0
+                            d30 = d31 = d32 = d33 = 0.0
+                            for j in range(width):
+                                x0 = a_rows[g0, j]
+                                x1 = a_rows[g1, j]
+                                x2 = a_rows[g2, j]
+                                x3 = a_rows[g3, j]
+                                y0 = ring[iq, o0, j]
+                                y1 = ring[iq, o1, j]
+                                y2 = ring[iq, o2, j]
+                                y3 = ring[iq, o3, j]
+                                d00 += x0 * y0
+                                d01 += x0 * y1
+                                d02 += x0 * y2
+                                d03 += x0 * y3
+                                d10 += x1 * y0
+                                d11 += x1 * y1
+                                d12 += x1 * y2
+                                d13 += x1 * y3
+                                d20 += x2 * y0
+                                d21 += x2 * y1
+                                d22 += x2 * y2
+                                d23 += x2 * y3
+                                d30 += x3 * y0
+                                d31 += x3 * y1
+                                d32 += x3 * y2
+                                d33 += x3 * y3
+                            tile[0], tile[1], tile[2], tile[3] = d00, d01, d02, d03
+                            tile[4], tile[5], tile[6], tile[7] = d10, d11, d12, d13
+                            tile[8], tile[9], tile[10], tile[11] = d20, d21, d22, d23
+                            tile[12], tile[13], tile[14], tile[15] = d30, d31, d32, d33
+                            for u in range(TILE):
+                                g = g0 + u
+                                if g >= n_g:
+                                    break
+                                for v in range(TILE):
+                                    lag = lag_go[g, c0 + v]
+                                    if lag >= 0:
+                                        fs[sp, iq, lag] += tile[u * TILE + v]
 
     @numba.njit(fastmath=True, cache=True, nogil=True)
     def _masked(u, iq, g, step, out):

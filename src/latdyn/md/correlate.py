@@ -14,6 +14,7 @@ evaluates the sums with zero-padded FFTs (Wiener-Khinchin: the sum over origins 
 signal is a cross-correlation), costing O(L log L) per frame block instead of O(L n_lags).
 It serves the VACF (:mod:`latdyn.md.vacf`); the intermediate scattering functions use the
 block engine of :mod:`latdyn.md.engine`, which also sums per-atom signals (the self part).
+Its FFTs run on :func:`latdyn.md.threads.current_threads` workers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.fft
+
+from .threads import current_threads
 
 __all__ = ["StreamCorrelator", "origin_counts"]
 
@@ -90,14 +93,14 @@ class StreamCorrelator:
         for a, b, _ in self.pairs:
             if a not in spectra_origin:
                 x = data[a][:ready] * mask.reshape(-1, *([1] * (data[a].ndim - 1)))
-                spectra_origin[a] = fft(x, n=n_fft, axis=0, workers=2)
+                spectra_origin[a] = fft(x, n=n_fft, axis=0, workers=current_threads())
             if b not in spectra_all:
-                spectra_all[b] = fft(data[b], n=n_fft, axis=0, workers=2)
+                spectra_all[b] = fft(data[b], n=n_fft, axis=0, workers=current_threads())
         for a, b, reduce in self.pairs:
             prod = spectra_all[b] * np.conj(spectra_origin[a])
             if reduce:
                 prod = prod.reshape(prod.shape[0], -1).sum(axis=1)
-            c = ifft(prod, n=n_fft, axis=0, workers=2)[: self.n_lags]
+            c = ifft(prod, n=n_fft, axis=0, workers=current_threads())[: self.n_lags]
             c = np.real(c)
             key = (a, b)
             self.sums[key] = c if key not in self.sums else self.sums[key] + c

@@ -19,10 +19,11 @@ correlated by zero-padded FFTs over the block (Wiener-Khinchin), O(T log T) per 
 
 Self part, sum_j Re[e_j^*(q, t0) e_j(q, t)] with e_j = exp(i q.r_j), two methods:
 
-- ``direct``: the phases of the open origins stay in cache and each target frame is
-  multiplied with them, (W + 1) / origin_step products per atom, q-point and frame (the
-  numpy kernel forms them as batched matrix products).  Best when few origins are open
-  (large ``origin_step``).
+- ``direct``: the phases of the open origins stay in cache (a ring per block of atoms, for a
+  group of q-points at a time) and each group of target frames is multiplied with them as a
+  small matrix product over the atoms, (W + 1) / origin_step products per atom, q-point and
+  frame (the numpy kernel forms them as batched matrix products).  Best when few origins
+  are open (large ``origin_step``).
 - ``fft``: per atom, the phase series is cut into segments of L >= W frames, each zero-padded
   to n = 2L and transformed once (U_k).  Pairs with a target in segment k have their origin in
   segment k or k - 1; placing both on one axis of length n, the target series is U_k shifted
@@ -38,8 +39,11 @@ Self part, sum_j Re[e_j^*(q, t0) e_j(q, t)] with e_j = exp(i q.r_j), two methods
   before one inverse transform, so the cost is O(log L) per atom, q-point and frame,
   independent of W and of the origin step.  This is the method for small origin steps.
 
-The method is chosen from a cost model (``self_method='auto'``); both give the same sums to
-rounding (~1e-15 relative).
+``self_method='auto'`` takes the method that a short probe on this machine finds cheaper
+(:mod:`latdyn.md.probe`); both give the same sums to rounding (~1e-15 relative).
+
+Memory: the FFT self part, the correlation FFTs of the densities and the numpy kernel work on
+groups of q-points sized from the memory budget ``memory_mb`` (:mod:`latdyn.md.budget`).
 """
 
 from __future__ import annotations
@@ -55,30 +59,16 @@ import numpy as np
 import scipy.fft
 
 from ..errors import InputError
+from .budget import ATOMS_NUMPY, DEFAULT_MEMORY_MB, LANES_FFT, MB, MemoryModel
 from .phases import PhaseKernel
 
 __all__ = ["Block", "PartialSums", "EngineSettings", "CorrelationEngine", "pair_sums",
            "segment_length"]
 
-#: Bytes of origin phases the direct method keeps per thread (fits the L2 cache).
-RING_BYTES = 1 << 20
 #: Atoms per block of the compiled kernel without a ring (densities, currents).
 LANES_RHO = 64
-#: Atoms per block of the FFT self part (its segment buffers are n_q x 2L x lanes x 16 B).
-LANES_FFT = 16
-#: Atoms per block of the numpy kernel's self part (FFT method; the direct one takes 4x more).
-ATOMS_NUMPY = 8
 #: Target frames per matrix product of the numpy kernel's direct self part.
 TARGETS_NUMPY = 64
-#: Cost of the direct method per open origin, relative to the FFT self part (per atom, q-point
-#: and frame), measured on the development machine (AMD EPYC, AVX-512): at a window of 100
-#: frames the two cost the same at origin step 2 (51 open origins), direct is 2.5x faster at
-#: step 4 and FFT 3x faster at step 1.
-DIRECT_PER_ORIGIN = 1.0 / 45.0
-#: The same for the numpy kernel (batched matrix products against transforms): at a window of
-#: 100 frames direct takes 9 ns per atom, q-point and frame at step 20, 22 at step 2 and 39 at
-#: step 1, FFT 27 at step 1 and 33-44 at larger steps (two transforms).
-DIRECT_PER_ORIGIN_NUMPY = 1.0 / 80.0
 
 
 def segment_length(n_lags: int, origin_step: int) -> int:
@@ -151,15 +141,25 @@ class EngineSettings:
     accelerator: str = "auto"
     threads: int = 2
     self_method: str = "auto"
+    memory_mb: float = DEFAULT_MEMORY_MB
 
 
 def pair_sums(signals: dict[str, np.ndarray], frames: np.ndarray, n_history: int,
-              origin_step: int, pairs, n_lags: int) -> dict[tuple[str, str], np.ndarray]:
+              origin_step: int, pairs, n_lags: int, q_group: int | None = None
+              ) -> dict[tuple[str, str], np.ndarray]:
     """sum_t Re[a^*(t - tau) b(t)] over origins t - tau and targets t of a block.
 
-    ``signals`` map names to (n_f, ...) arrays on the block's frames; pairs are (a, b).  The
-    frames are laid on a dense time axis and correlated by FFTs of length >= T + W.
+    ``signals`` map names to (n_f, n_q, ...) arrays on the block's frames; pairs are (a, b).
+    The frames are laid on a dense time axis and correlated by FFTs of length >= T + W, for
+    ``q_group`` q-points at a time (all when None).  Returns (n_q, n_lags) arrays.
     """
+    n_q = next(iter(signals.values())).shape[1]
+    step = n_q if q_group is None else max(1, int(q_group))
+    if step < n_q:
+        parts = [pair_sums({k: v[:, q0:q0 + step] for k, v in signals.items()}, frames,
+                           n_history, origin_step, pairs, n_lags)
+                 for q0 in range(0, n_q, step)]
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     f0 = int(frames[0])
     rel = np.asarray(frames, dtype=np.int64) - f0
     length = int(rel[-1]) + 1
@@ -210,16 +210,23 @@ class CorrelationEngine:
         if st.self_method not in ("auto", "fft", "direct"):
             raise InputError("unknown self-part method; use 'auto', 'fft' or 'direct'",
                              field="self_method", value=st.self_method)
-        self.n_slots = (self.n_lags - 1) // self.step + 1
+        self.segment = segment_length(self.n_lags, self.step)
+        #: Measured cost per atom, q-point and frame of each method (ns), when probed.
+        self.probe_costs: dict[str, float] | None = None
         self.method = None
         if st.incoherent:
             if st.self_method == "auto":
-                direct = self.n_slots * (DIRECT_PER_ORIGIN if self.compiled
-                                         else DIRECT_PER_ORIGIN_NUMPY) <= 1.0
-                self.method = "direct" if direct else "fft"
+                from .probe import choose_self_method
+
+                self.method, self.probe_costs = choose_self_method(st, self.compiled)
             else:
                 self.method = st.self_method
-        self.segment = segment_length(self.n_lags, self.step)
+        self.budget = int(float(st.memory_mb) * MB)
+        tables = 0 if self.compiled else 16 * PhaseKernel.BLOCK_POINTS * max(1, st.threads) * \
+            (sum(len(n | {1}) + 1 for n in self.kernel.needed) + 2)
+        self.model = MemoryModel(self.n_atoms, self.n_q, self.n_s, self.n_lags, self.step,
+                                 max(1, int(st.threads)), self.method, self.segment,
+                                 bool(st.currents), self.compiled, tables)
         names = [f"rho{a}" for a in range(self.n_s)]
         self.pairs = [(names[a], names[b]) for a in range(self.n_s) for b in range(self.n_s)]
         if st.currents:
@@ -236,6 +243,7 @@ class CorrelationEngine:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
+        self._close_groups()
         self.kernel.close()
 
     def process(self, block: Block) -> PartialSums:
@@ -258,7 +266,9 @@ class CorrelationEngine:
             for a in range(self.n_s):
                 signals[f"jl{a}"] = jl[a].T
                 signals[f"jt{a}"] = jt[a].transpose(1, 0, 2)               # (n_f, n_q, 3)
-        sums = pair_sums(signals, frames, block.n_history, self.step, self.pairs, self.n_lags)
+        q_group = self.model.correlation_q_group(self.budget, n_f - block.n_history)
+        sums = pair_sums(signals, frames, block.n_history, self.step, self.pairs, self.n_lags,
+                         q_group)
         return PartialSums(sums, fs, int(frames[-1]) + 1)
 
     # --- compiled kernel --------------------------------------------------------------------
@@ -308,27 +318,31 @@ class CorrelationEngine:
             return self._compiled_fft(frames, r, inv, block.n_history, vel, flags, hkl, n_max)
         direct = self.method == "direct"
         n_slots = (self.n_lags - 2 + GROUP) // self.step + 1
-        lanes = LANES_RHO
-        if direct:
-            lanes = int(min(LANES_RHO, max(8, RING_BYTES // (16 * self.n_q * n_slots) // 8 * 8)))
+        lanes = self.model.direct_lanes() if direct else LANES_RHO
         blocks = self._blocks(lanes)
-        n_tasks = min(max(1, int(st.threads)), len(blocks))
+        q_group = self.model.direct_q_group() if direct else self.n_q
+        groups = [(q0, min(q0 + q_group, self.n_q)) for q0 in range(0, self.n_q, q_group)]
+        n_items = len(blocks) * len(groups)
+        n_tasks = min(max(1, int(st.threads)), n_items)
         empty = np.zeros((1, 1, 1, 1), dtype=complex)
         no_idx = np.zeros(1, dtype=np.int64)
-        take = self._ranges(len(blocks), n_tasks)
+        take = self._ranges(n_items, n_tasks)
 
         def run(t):
             rho = np.zeros((self.n_s, self.n_q, n_f, 2))
             cur = np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1))
             fs = np.zeros((self.n_s, self.n_q, self.n_lags)) if direct else None
             while (rng := take()) is not None:
-                if direct:
-                    ker.sweep_direct(r, inv, self.order, frames, flags, blocks, rng[0], rng[1],
-                                     hkl, n_max, lanes, rho, fs, n_slots)
-                if not direct or st.currents:
-                    ker.sweep(r, inv, self.order, vel, blocks, rng[0], rng[1], hkl, n_max,
-                              MODE_CURRENTS if direct else MODE_RHO, lanes, rho, cur, 0, empty,
-                              no_idx, no_idx, 0)
+                for item in range(*rng):
+                    b, (q0, q1) = item // len(groups), groups[item % len(groups)]
+                    if direct:
+                        ker.sweep_direct(r, inv, self.order, frames, flags, blocks, b, b + 1,
+                                         hkl[q0:q1], n_max, lanes, rho[:, q0:q1],
+                                         fs[:, q0:q1], n_slots)
+                    if (not direct or st.currents) and q0 == 0:
+                        ker.sweep(r, inv, self.order, vel, blocks, b, b + 1, hkl, n_max,
+                                  MODE_CURRENTS if direct else MODE_RHO, lanes, rho, cur, 0,
+                                  empty, no_idx, no_idx, 0)
             return rho, cur, fs
 
         parts = self._map(run, n_tasks)
@@ -342,26 +356,29 @@ class CorrelationEngine:
         seg = self.segment
         first = int(frames[n_h])                       # first target frame
         blocks = self._blocks(LANES_FFT)
-        n_tasks = min(max(1, int(st.threads)), len(blocks))
+        q_group = self.model.fft_q_group(self.budget)
+        groups = [(q0, min(q0 + q_group, self.n_q)) for q0 in range(0, self.n_q, q_group)]
+        n_items = len(blocks) * len(groups)
+        n_tasks = min(max(1, int(st.threads)), n_items)
         pos = np.zeros(n_f, dtype=np.int64)
         pos[:n_h] = frames[:n_h] - (first - seg)       # history in the segment before the first
         pos[n_h:] = (frames[n_h:] - first) % seg
         job = SimpleNamespace(frames=frames, r=r, inv=inv, n_h=n_h, vel=vel, flags=flags,
                               hkl=hkl, n_max=n_max, blocks=blocks, pos=pos, first=first,
-                              rows=np.zeros(n_f, dtype=np.int64),
+                              rows=np.zeros(n_f, dtype=np.int64), groups=groups,
                               starts=list(range(n_h, n_f, seg)))
-        take = self._ranges(len(blocks), n_tasks)
+        take = self._ranges(n_items, n_tasks)
 
         def run(t):
             out = SimpleNamespace(
                 rho=np.zeros((self.n_s, self.n_q, n_f, 2)),
                 cur=np.zeros((self.n_s, self.n_q, n_f, 3, 2) if st.currents else (1, 1, 1, 1, 1)),
                 spectra=np.zeros((self.n_s, self.n_q, 2 * seg), dtype=complex),
-                bufs=[np.zeros((self.n_q, 1, 2 * seg, LANES_FFT), dtype=complex)
+                bufs=[np.zeros((q_group, 1, 2 * seg, LANES_FFT), dtype=complex)
                       for _ in range(2)])
             while (rng := take()) is not None:
-                for b in range(*rng):
-                    self._fft_atoms(job, b, out)
+                for item in range(*rng):
+                    self._fft_atoms(job, item // len(groups), groups[item % len(groups)], out)
             return out.rho, out.cur, out.spectra
 
         parts = self._map(run, n_tasks)
@@ -370,9 +387,10 @@ class CorrelationEngine:
         fs = scipy.fft.ifft(spectra, axis=-1, workers=1)[..., :self.n_lags].real
         return rho, cur, np.ascontiguousarray(fs)
 
-    def _fft_atoms(self, job, b: int, out) -> None:
-        """The FFT self part (and densities) of atom block b over the segments of a block of
-        frames: history segment first, then each target segment with its predecessor."""
+    def _fft_atoms(self, job, b: int, q_range: tuple[int, int], out) -> None:
+        """The FFT self part (and densities) of atom block b and the q-points in ``q_range``
+        over the segments of a block of frames: history segment first, then each target
+        segment with its predecessor."""
         from ._numba_kernel import MODE_STORE
 
         ker = self.kernel.compiled_kernels
@@ -380,57 +398,93 @@ class CorrelationEngine:
         seg = self.segment
         n_f, n_h = job.frames.size, job.n_h
         a0, a1, sp = (int(x) for x in job.blocks[b])
+        q0, q1 = q_range
+        hkl = job.hkl[q0:q1]
+        rho = out.rho[:, q0:q1]
+        cur = out.cur[:, q0:q1] if currents else out.cur
+        bufs = [buf[:q1 - q0] for buf in out.bufs]
 
         def phases(k0, k1, buf):
             ker.sweep(job.r[k0:k1], job.inv, self.order, job.vel[k0:k1] if currents else job.vel,
-                      job.blocks, b, b + 1, job.hkl, job.n_max, MODE_STORE, LANES_FFT, out.rho,
-                      out.cur, k0, buf, job.rows[k0:k1], job.pos[k0:k1], a0)
+                      job.blocks, b, b + 1, hkl, job.n_max, MODE_STORE, LANES_FFT, rho, cur, k0,
+                      buf, job.rows[k0:k1], job.pos[k0:k1], a0)
             return scipy.fft.fft(buf, axis=2, workers=1, overwrite_x=True)
 
         prev, g_prev, which = None, 0, 1              # the transform may share its buffer
         if n_h:
-            out.bufs[1][...] = 0.0
-            prev, g_prev = phases(0, n_h, out.bufs[1]), job.first - seg
+            bufs[1][...] = 0.0
+            prev, g_prev = phases(0, n_h, bufs[1]), job.first - seg
         for k0 in job.starts:
             k1 = min(k0 + seg, n_f)
             which = 1 - which
-            buf = out.bufs[which]
+            buf = bufs[which]
             buf[:, :, k1 - k0:, :] = 0.0               # padding (the rest is overwritten)
             u = phases(k0, k1, buf)
             g = int(job.frames[k0])
             ker.accumulate_spectra(u[:, 0], g, (u if prev is None else prev)[:, 0], g_prev,
-                                   prev is not None, a1 - a0, self.step, out.spectra[sp])
+                                   prev is not None, a1 - a0, self.step,
+                                   out.spectra[sp, q0:q1])
             prev, g_prev = u, g
 
     # --- numpy (and CuPy) kernel -----------------------------------------------------------
+    def _numpy_groups(self, n_f: int, n_history: int):
+        """(first, end, PhaseKernel) of the q-point groups of the numpy kernel: its phases and
+        self-part arrays of one group take at most a quarter of the memory budget."""
+        st = self.settings
+        size = self.model.numpy_q_group(self.budget, n_f - n_history)
+        if getattr(self, "_groups", (None,))[0] != size:
+            if size == self.n_q:
+                kernels = [(0, self.n_q, self.kernel)]
+            else:
+                kernels = [(q0, min(q0 + size, self.n_q),
+                            PhaseKernel(self.q[q0:q0 + size], st.cell, threads=st.threads,
+                                        backend=st.backend, accelerator="numpy"))
+                           for q0 in range(0, self.n_q, size)]
+            self._close_groups()
+            self._groups = (size, kernels)
+        return self._groups[1]
+
+    def _close_groups(self) -> None:
+        for _, _, kernel in getattr(self, "_groups", (None, []))[1]:
+            if kernel is not self.kernel:
+                kernel.close()
+
     def _numpy(self, block: Block, frames: np.ndarray):
         st = self.settings
-        kernel = self.kernel
-        xp = kernel.xp
+        xp = self.kernel.xp
         pos = np.asarray(block.positions, dtype=float)[:, self.order]
         n_f = frames.size
         if not (st.incoherent or st.currents):
-            rho, _ = kernel.evaluate(pos, self.slices)
+            rho = xp.zeros((self.n_s, self.n_q, n_f), dtype=complex)
+            for q0, q1, kernel in self._numpy_groups(n_f, block.n_history):
+                rho[:, q0:q1] = kernel.evaluate(pos, self.slices)[0]
             return _host(xp, rho), None, None
         rho = xp.zeros((self.n_s, self.n_q, n_f), dtype=complex)
         cur = xp.zeros((self.n_s, self.n_q, n_f, 3), dtype=complex) if st.currents else None
-        fft_self = None
-        if st.incoherent:
-            kind = _NumpyDirect if self.method == "direct" else _NumpySelf
-            fft_self = kind(self, frames, block.n_history)
+        fs = xp.zeros((self.n_s, self.n_q, self.n_lags)) if st.incoherent else None
+        vel = None if cur is None else np.asarray(block.velocities, dtype=float)
         per = ATOMS_NUMPY * (4 if self.method == "direct" else 1)
-        for sp, sl in enumerate(self.slices):
-            for a0 in range(sl.start, sl.stop, per):
-                a1 = min(a0 + per, sl.stop)
-                _, e = kernel.evaluate(pos[:, a0:a1], [slice(0, a1 - a0)], keep_phases=True)
-                rho[sp] += e.sum(axis=2)
-                if cur is not None:
-                    v = xp.asarray(np.asarray(block.velocities, dtype=float)[:, self.order[a0:a1]])
-                    cur[sp] += xp.einsum("qfa,fac->qfc", e, v)
-                if fft_self is not None:
-                    fft_self.add(e, sp)
-        fs = None if fft_self is None else fft_self.sums()
-        return _host(xp, rho), (None if cur is None else _host(xp, cur)), fs
+        for q0, q1, kernel in self._numpy_groups(n_f, block.n_history):
+            self_part = None
+            if st.incoherent:
+                kind = _NumpyDirect if self.method == "direct" else _NumpySelf
+                self_part = kind(self, frames, block.n_history, q1 - q0)
+            for sp, sl in enumerate(self.slices):
+                for a0 in range(sl.start, sl.stop, per):
+                    a1 = min(a0 + per, sl.stop)
+                    _, e = kernel.evaluate(pos[:, a0:a1], [slice(0, a1 - a0)], keep_phases=True)
+                    rho[sp, q0:q1] += e.sum(axis=2)
+                    if cur is not None:
+                        v = xp.asarray(vel[:, self.order[a0:a1]])
+                        cur[sp, q0:q1] += xp.einsum("qfa,fac->qfc", e, v)
+                    if self_part is not None:
+                        self_part.add(e, sp)
+            if self_part is not None:
+                fs[:, q0:q1] = self_part.sums()
+            if kernel is not self.kernel:
+                kernel.release()                 # one group's work arrays at a time
+        return _host(xp, rho), (None if cur is None else _host(xp, cur)), \
+            (None if fs is None else _host(xp, fs))
 
 
 class _NumpySelf:
@@ -440,7 +494,7 @@ class _NumpySelf:
     segments.  V, the transform of the series masked to the time origins, is a second
     transform of the masked series (array code has no cheap frequency shift)."""
 
-    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int):
+    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int, n_q: int):
         self.xp = xp = engine.kernel.xp
         self.engine = engine
         seg = engine.segment
@@ -459,7 +513,7 @@ class _NumpySelf:
         mask = np.zeros((self.n_seg + 1, n))
         mask[rows, pos] = frames % engine.step == 0
         self.mask = None if mask[rows, pos].all() else xp.asarray(mask)[None, :, :, None]
-        self.spectra = xp.zeros((len(engine.slices), engine.n_q, n), dtype=complex)
+        self.spectra = xp.zeros((len(engine.slices), n_q, n), dtype=complex)
         self.sign = xp.asarray(1.0 - 2.0 * (np.arange(n) % 2))[None, None, :, None]
 
     def add(self, e, sp: int) -> None:
@@ -493,7 +547,7 @@ class _NumpyDirect:
     product over the atoms ([Re e, Im e] . [Re e', Im e']), and a 0/1 matrix adds each product
     to the sum of its lag."""
 
-    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int):
+    def __init__(self, engine: CorrelationEngine, frames: np.ndarray, n_history: int, n_q: int):
         self.xp = xp = engine.kernel.xp
         self.engine = engine
         w = engine.n_lags - 1
@@ -509,7 +563,7 @@ class _NumpyDirect:
             onehot[np.arange(onehot.shape[0]), lag[valid]] = 1.0
             self.groups.append((xp.asarray(t_sel), xp.asarray(o_sel), xp.asarray(valid),
                                 xp.asarray(onehot)))
-        self.sums_ = xp.zeros((len(engine.slices), engine.n_q, engine.n_lags))
+        self.sums_ = xp.zeros((len(engine.slices), n_q, engine.n_lags))
 
     def add(self, e, sp: int) -> None:
         """Phases e (n_q, n_f, n_atoms) of atoms of species sp."""

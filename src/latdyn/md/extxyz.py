@@ -44,6 +44,8 @@ __all__ = ["ExtxyzLayout", "probe", "ExtxyzFrames"]
 
 _PAIR = re.compile(r'(\w+)\s*=\s*("[^"]*"|\'[^\']*\'|\{[^}]*\}|\S+)')
 _TYPES = {"S", "R", "I", "L"}
+#: Smallest read of the compiled parser's buffer (bytes).
+READ_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class ExtxyzFrames:
                 self._masses = np.array([atomic_masses[atomic_numbers[s]] for s in lay.species])
         # the species check compares line prefixes with frame 0 (falls back to a split)
         self._prefixes = None
+        self._lattice_text: str | None = None
 
     def __getstate__(self):                         # small when sent to Dask workers
         state = dict(self.__dict__)
@@ -188,6 +191,16 @@ class ExtxyzFrames:
     def _frame(self, f, i: int, traj, keep: bool):
         """Read the frame at the position of the open file f (frame i, for messages); returns
         (positions, velocities) or None at the end of the file; ``keep=False`` only skips it."""
+        data = self._frame_data(f, i, traj, keep)
+        if data is None or not keep:
+            return data
+        pos, vel = self._values(data)
+        _check_finite(pos, i, self.path)
+        return pos, vel
+
+    def _frame_data(self, f, i: int, traj, keep: bool):
+        """The wanted columns (n_atoms, columns) of the frame at the position of f, as read
+        (None at the end of the file; () when ``keep`` is False)."""
         lay = self.layout
         head = f.readline()
         if not head:
@@ -210,20 +223,7 @@ class ExtxyzFrames:
                               file=traj.source, field=f"frame {i}", value=n)
         if not keep:
             return ()
-        keys = parse_comment(comment.decode("utf-8", errors="replace"))
-        if keys.get("Properties", "species:S:1:pos:R:3") != lay.properties:
-            raise FormatError(f"frame {i} has other columns than frame 0 (Properties "
-                              f"{keys.get('Properties')!r})", file=traj.source,
-                              field=f"frame {i}")
-        cell = _cell(keys)
-        if cell is None:
-            raise FormatError(f"frame {i} has no periodic cell (no Lattice)", file=traj.source,
-                              field=f"frame {i}")
-        if not np.allclose(cell, traj.cell, rtol=1e-6, atol=1e-6):
-            raise FormatError(f"the cell changes at frame {i}; correlation functions need a "
-                              "fixed box (NPT trajectories are not supported)",
-                              file=traj.source, field=f"frame {i}",
-                              value=cell.round(6).tolist())
+        self._check_comment(comment, i, traj)
         if self._prefixes is None:
             self._prefixes = [s.encode() + b" " for s in lay.species]
         if not all(map(bytes.startswith, lines, self._prefixes)):
@@ -236,18 +236,42 @@ class ExtxyzFrames:
         except ValueError as exc:
             raise FormatError(f"cannot read frame {i} (the file is truncated or corrupt: {exc})",
                               file=self.path, field=f"frame {i}") from exc
-        pos = data[:, :3]
+        return data
+
+    def _check_comment(self, comment: bytes, i: int, traj) -> None:
+        """Frame i's comment line must give frame 0's Properties and cell."""
+        keys = parse_comment(comment.decode("utf-8", errors="replace"))
+        if keys.get("Properties", "species:S:1:pos:R:3") != self.layout.properties:
+            raise FormatError(f"frame {i} has other columns than frame 0 (Properties "
+                              f"{keys.get('Properties')!r})", file=traj.source,
+                              field=f"frame {i}")
+        lattice = keys.get("Lattice")
+        if lattice is not None and lattice == self._lattice_text:
+            return                                  # the same text as a frame already checked
+        cell = _cell(keys)
+        if cell is None:
+            raise FormatError(f"frame {i} has no periodic cell (no Lattice)", file=traj.source,
+                              field=f"frame {i}")
+        if not np.allclose(cell, traj.cell, rtol=1e-6, atol=1e-6):
+            raise FormatError(f"the cell changes at frame {i}; correlation functions need a "
+                              "fixed box (NPT trajectories are not supported)",
+                              file=traj.source, field=f"frame {i}",
+                              value=cell.round(6).tolist())
+        self._lattice_text = lattice
+
+    def _values(self, data: np.ndarray):
+        """(positions, velocities or None) in angstrom and angstrom/ps from the wanted columns
+        (..., n_atoms, columns) as read."""
+        lay = self.layout
+        pos = data[..., :3]
         vel = None
         if lay.vel_kind == "vel":
-            vel = data[:, 3:6] * 1e3                               # angstrom/fs -> /ps
+            vel = data[..., 3:6] * 1e3                             # angstrom/fs -> /ps
         elif lay.vel_kind == "momenta":
             from ase.units import fs
 
-            masses = self._masses if self._masses is not None else data[:, 6]
-            vel = data[:, 3:6] / masses[:, None] * (1e3 * fs)      # ASE units -> angstrom/ps
-        if not np.all(np.isfinite(pos)):
-            raise FormatError("positions hold NaN or infinity", file=self.path,
-                              field=f"frame {i}")
+            masses = self._masses if self._masses is not None else data[..., 6]
+            vel = data[..., 3:6] / masses[..., None] * (1e3 * fs)  # ASE units -> angstrom/ps
         return pos, vel
 
     def iterate(self, start: int, stop: int | None, traj):
@@ -272,6 +296,113 @@ class ExtxyzFrames:
                         return
                 raw += step
 
-    def blocks(self, size: int, start: int, stop: int | None, traj):
-        return stack_blocks(self.iterate(start, stop, traj), size, self.layout.n_atoms, start,
-                            traj.has_velocities)
+    def blocks(self, size: int, start: int, stop: int | None, traj, velocities: bool = True):
+        """(first frame, positions (k, N, 3), velocities or None) for blocks of k <= size
+        frames: parsed by the compiled parser of :mod:`latdyn.md._extxyz_parse` when numba is
+        available (frames it cannot take go through :meth:`iterate`), else by
+        :meth:`iterate`; without ``velocities`` their columns are skipped."""
+        from . import _extxyz_parse
+
+        parser = _extxyz_parse.load()
+        if parser is None:
+            return stack_blocks(self.iterate(start, stop, traj), size, self.layout.n_atoms,
+                                start, velocities and traj.has_velocities)
+        return self._parsed_blocks(parser, size, start, stop, traj,
+                                   velocities and traj.has_velocities)
+
+    def _parsed_blocks(self, parser, size: int, start: int, stop: int | None, traj,
+                       velocities: bool):
+        from ._extxyz_parse import EXACT_READER, NEED_MORE
+
+        lay = self.layout
+        columns = self._usecols if velocities else self._usecols[:3]
+        n_out = len(columns)
+        slot = np.full(lay.n_cols, -1, dtype=np.int64)
+        slot[columns] = np.arange(n_out)
+        tokens = [t.encode() for t in lay.species]
+        species = np.frombuffer(b"".join(tokens), dtype=np.uint8)
+        species_start = np.concatenate([[0], np.cumsum([len(t) for t in tokens])]).astype(np.int64)
+        step = self.frame_step
+        with open(self.path, "rb") as f:
+            raw = start * step
+            if raw:
+                offsets = self._index()
+                if raw >= offsets.size:
+                    return
+                f.seek(int(offsets[raw]))
+            base, buf, pos, at_eof = f.tell(), b"", 0, False
+            frame_bytes = 0
+            checked: tuple[bytes, ...] = ()      # Lattice and Properties texts known to be fine
+            i = start
+            while stop is None or i < stop:
+                want = size if stop is None else min(size, stop - i)
+                out = np.empty((want, lay.n_atoms, n_out))
+                comments = np.empty((want, 2), dtype=np.int64)
+                kept = 0
+                while kept < want:
+                    arr = np.frombuffer(buf, dtype=np.uint8)
+                    n, end, n_raw, status = parser.parse_frames(
+                        arr, pos, arr.size, at_eof, lay.n_atoms, slot, lay.n_cols, species,
+                        species_start, raw, step, out[kept:], comments[kept:], want - kept)
+                    for k in range(kept, kept + n):
+                        c0, c1 = comments[k]
+                        comment = buf[c0:c1]
+                        if not (checked and all(part in comment for part in checked)):
+                            self._check_comment(comment, i + k, traj)
+                            checked = _key_texts(comment)
+                    if n_raw:
+                        frame_bytes = max(frame_bytes, (end - pos) // n_raw)
+                    kept, raw, pos = kept + n, raw + n_raw, end
+                    if status == NEED_MORE:
+                        more = f.read(max(READ_BYTES, frame_bytes * step * (want - kept + 1)))
+                        at_eof = not more
+                        base, buf, pos = base + pos, (buf[pos:] + more if pos < len(buf)
+                                                      else more), 0
+                    elif status == EXACT_READER:           # one frame by numpy.loadtxt
+                        f.seek(base + pos)
+                        data = self._frame_data(f, i + kept, traj, raw % step == 0)
+                        if data is None:
+                            break
+                        if raw % step == 0:
+                            out[kept] = data[:, :n_out]
+                            kept += 1
+                        raw += 1
+                        base, buf, pos, at_eof = f.tell(), b"", 0, False
+                    elif at_eof or n == 0:
+                        break
+                if kept == 0:
+                    return
+                p, v = self._values(out[:kept]) if velocities else (out[:kept], None)
+                bad = np.flatnonzero(~np.isfinite(p).all(axis=(1, 2)))
+                if bad.size:
+                    _check_finite(p[bad[0]], i + int(bad[0]), self.path)
+                yield i, p, v
+                i += kept
+                if kept < want:
+                    return
+
+
+def _check_finite(pos: np.ndarray, i: int, path) -> None:
+    if not np.all(np.isfinite(pos)):
+        raise FormatError("positions hold NaN or infinity", file=path, field=f"frame {i}")
+
+
+def _key_texts(comment: bytes) -> tuple[bytes, ...]:
+    """The exact ``Lattice=...`` and ``Properties=...`` texts of a comment line, when both are
+    present and unambiguous (a later frame with the same texts needs no new check)."""
+    out = []
+    for key in (b"Lattice=", b"Properties="):
+        at = comment.find(key)
+        if at < 0 or comment.find(key, at + 1) >= 0:
+            return ()
+        end = at + len(key)
+        if comment[end:end + 1] in (b'"', b"'"):
+            close = comment.find(comment[end:end + 1], end + 1)
+            if close < 0:
+                return ()
+            end = close + 1
+        else:
+            while end < len(comment) and comment[end:end + 1] not in (b" ", b"\t", b"\n", b"\r"):
+                end += 1
+        out.append(comment[at:end])
+    return tuple(out)

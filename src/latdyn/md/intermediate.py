@@ -36,20 +36,18 @@ from __future__ import annotations
 
 import operator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import DependencyError, InputError
+from .budget import DEFAULT_MEMORY_MB, MB, MemoryModel
 from .engine import Block, CorrelationEngine, EngineSettings, PartialSums
 from .progress import progress_bar
+from .threads import resolve_threads, thread_limits
 from .trajectory import Trajectory
 
 __all__ = ["CorrelationResult", "compute_correlations"]
-
-#: Bytes of positions a block may hold when the block size is chosen automatically.
-BLOCK_BYTES = 256 << 20
-
 
 @dataclass
 class CorrelationResult:
@@ -102,37 +100,14 @@ def _species_order(traj: Trajectory) -> tuple[np.ndarray, tuple[int, ...]]:
     return np.concatenate(idx), tuple(int(ix.size) for ix in idx)
 
 
-def block_size(chunk_size: int | None, n_lags: int, n_atoms: int, segment: int,
-               fft: bool, origin_step: int = 1) -> int:
-    """Target frames per block: ``chunk_size`` when given, else automatic.
-
-    Each block recomputes its history (the time origins of the window before it): with the
-    FFT self part that is a whole segment, so blocks are long (a multiple of the segment,
-    2 to 16 windows); otherwise it is W / origin_step + 1 frames, and blocks of 16 times that
-    (at least 64 frames and a window) keep it below 7 % while the first block, read before
-    any work can overlap the reading, stays short.  Positions (with the history) stay below
-    BLOCK_BYTES either way.
-    """
-    if chunk_size is not None:
-        if int(chunk_size) < 1:
-            raise InputError("chunk size must be at least 1 frame", field="chunk_size",
-                             value=chunk_size)
-        return int(chunk_size)
-    fit = max(1, BLOCK_BYTES // (24 * max(n_atoms, 1)) - n_lags)
-    if fft:
-        frames = max(2 * n_lags, min(16 * n_lags, fit))
-        return max(segment, frames // segment * segment)
-    history = (n_lags - 1) // origin_step + 1
-    return max(1, min(max(64, n_lags, 16 * history), max(fit, 2 * n_lags)))
-
-
 def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: int = 1,
                          incoherent: bool = True, currents: bool = False,
-                         chunk_size: int | None = None, threads: int = 2,
+                         chunk_size: int | None = None, threads: int | None = None,
                          backend: str = "numpy", accelerator: str = "auto",
                          self_method: str = "auto", executor: str = "serial", scheduler=None,
                          start: int = 0, stop: int | None = None,
-                         progress: bool | None = None) -> CorrelationResult:
+                         progress: bool | None = None,
+                         memory_mb: float = DEFAULT_MEMORY_MB) -> CorrelationResult:
     """Partial F_coh(q, t), F_inc(q, t) and (optionally) current correlations of a trajectory.
 
     Parameters
@@ -143,22 +118,27 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     origin_step: frames between time origins (1 uses every frame as an origin).
     incoherent: also compute the self part F_s.
     currents: also compute C_L and C_T (the trajectory must carry velocities).
-    chunk_size: target frames per block (None: automatic, see :func:`block_size`; positions
-        below 256 MB); memory is about 24 B x n_atoms x (chunk + window) for the positions plus
-        small per-thread buffers (:mod:`latdyn.md.engine`).
-    threads: worker threads (per block; with Dask, the number of local workers).
+    chunk_size: target frames per block (None: the largest block that fits ``memory_mb``,
+        :mod:`latdyn.md.budget`).
+    threads: worker threads (None: LATDYN_THREADS or 2); BLAS and numba follow
+        (:mod:`latdyn.md.threads`).  Dask tasks run on one thread each.
     backend, accelerator: see :class:`~latdyn.md.phases.PhaseKernel` (the compiled kernel
         is used when numba is importable, ``pip install 'latdyn[fast]'``).
-    self_method: 'auto', 'fft' or 'direct': how the self part is
-        summed (:mod:`latdyn.md.engine`); the results agree to rounding.
+    self_method: 'auto', 'fft' or 'direct': how the self part is summed (:mod:`latdyn.md.engine`;
+        'auto' measures both on this machine, :mod:`latdyn.md.probe`); the results agree to
+        rounding.
     executor: 'serial' (stream the blocks here) or 'dask' (one task per block, partial sums
-        added; ``pip install 'latdyn[dask]'``).  Each Dask task reads its own frames, so a
-        distributed scheduler can spread a trajectory over machines that share the file.
-    scheduler: Dask scheduler for ``executor='dask'`` (a name such as 'threads' or
-        'processes', or a distributed Client); None uses the active distributed Client if
+        added; ``pip install 'latdyn[dask]'``).  Each Dask task reads only its own frames, so a
+        ``dask.distributed`` cluster can share out a trajectory larger than any worker's
+        memory, on machines that see the same file.
+    scheduler: Dask scheduler for ``executor='dask'``: a ``distributed.Client``, or a name such
+        as 'threads', 'processes' or 'synchronous'; None uses the active distributed Client if
         there is one, else local threads.
     start, stop: frame range to use.
     progress: show a progress bar (None: only on a terminal).
+    memory_mb: memory budget in MB for the blocks and working arrays (per task with Dask),
+        beyond the fixed cost of Python and the libraries; the peak is modelled in
+        :mod:`latdyn.md.budget` and reported as ``settings['memory_model_mb']``.
     """
     window, origin_step = int(window), int(origin_step)
     if window < 1:
@@ -173,37 +153,70 @@ def compute_correlations(traj: Trajectory, q_points, window: int, origin_step: i
     if executor not in ("serial", "dask"):
         raise InputError("unknown executor; use 'serial' or 'dask'", file=traj.source,
                          field="executor", value=executor)
+    if not (np.isfinite(memory_mb) and memory_mb > 0):
+        raise InputError("memory budget must be a positive number of MB", file=traj.source,
+                         field="memory_mb", value=memory_mb)
     start = int(start)
     if start < 0 or (stop is not None and int(stop) <= start):
         raise InputError("need 0 <= start < stop", file=traj.source, field="start",
                          value=(start, stop))
+    threads = resolve_threads(threads)
     order, counts = _species_order(traj)
-    settings = EngineSettings(np.asarray(q_points, dtype=float), traj.cell, order, counts,
-                              window + 1,
-                              origin_step, bool(incoherent), bool(currents), backend,
-                              accelerator, int(threads), self_method)
-    engine = CorrelationEngine(settings)
-    size = block_size(chunk_size, window + 1, traj.n_atoms, engine.segment,
-                      engine.method == "fft", origin_step)
-    # phases of box-lattice q-points do not change when an atom is wrapped: skip unwrapping
-    unwrap = traj.unwrap and not engine.kernel.on_lattice
-    try:
+    with thread_limits(threads):
+        settings = EngineSettings(np.asarray(q_points, dtype=float), traj.cell, order, counts,
+                                  window + 1, origin_step, bool(incoherent), bool(currents),
+                                  backend, accelerator, threads, self_method, float(memory_mb))
+        engine = CorrelationEngine(settings)
+        # the method is fixed once (Dask tasks and later blocks do not probe again)
+        settings = replace(settings, self_method=engine.method or "auto")
+        n_known = None if traj.n_frames is None else \
+            max(1, (traj.n_frames if stop is None else min(int(stop), traj.n_frames)) - start)
+        longest = None
         if executor == "dask":
-            engine.close()
-            total = _run_dask(traj, settings, engine.kernel.on_lattice, size, start, stop,
-                              scheduler, progress)
+            model = replace(engine.model, threads=1)
+            if n_known is not None:        # blocks as long as the budget allows, >= 4 per worker
+                per_worker = -(-n_known // (4 * _dask_workers(scheduler, threads)))
+                longest = max(model.efficient_block(), per_worker)
         else:
-            total = _run_serial(traj, engine, size, start, stop, unwrap, progress)
-    finally:
-        engine.close()
-    return _result(traj, engine, total, counts, window, origin_step, start,
-                   {"self_method": engine.method, "executor": executor, "block_frames": size,
-                    "compiled": engine.compiled})
+            model = engine.model
+        size = _block_frames(chunk_size, model, memory_mb, n_known, traj.source, longest)
+        # phases of box-lattice q-points do not change when an atom is wrapped: skip unwrapping
+        unwrap = traj.unwrap and not engine.kernel.on_lattice
+        try:
+            if executor == "dask":
+                engine.close()
+                total, n_tasks = _run_dask(traj, settings, engine.kernel.on_lattice, size,
+                                           start, stop, scheduler, progress)
+            else:
+                total, n_tasks = _run_serial(traj, engine, size, start, stop, unwrap,
+                                             progress), None
+        finally:
+            engine.close()
+    extra = {"self_method": engine.method, "executor": executor, "block_frames": size,
+             "compiled": engine.compiled, "threads": threads, "memory_mb": float(memory_mb),
+             "memory_model_mb": model.peak(size, int(memory_mb * MB)) / MB}
+    if engine.probe_costs is not None:
+        extra["self_method_costs_ns"] = engine.probe_costs
+    if n_tasks is not None:
+        extra["tasks"] = n_tasks
+    return _result(traj, engine, total, counts, window, origin_step, start, extra)
+
+
+def _block_frames(chunk_size, model: MemoryModel, memory_mb: float, n_frames: int | None,
+                  source: str, longest: int | None = None) -> int:
+    """Target frames per block: ``chunk_size`` when given, else from the memory budget."""
+    if chunk_size is not None:
+        if int(chunk_size) < 1:
+            raise InputError("chunk size must be at least 1 frame", file=source,
+                             field="chunk_size", value=chunk_size)
+        return int(chunk_size)
+    return model.block_frames(memory_mb, n_frames, source, longest)
 
 
 def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSums:
     """Stream blocks of ``size`` target frames; each block carries the time origins of the
-    window before it (positions only: nothing else is kept between blocks)."""
+    window before it (positions only: nothing else is kept between blocks).  The next chunk
+    is read in a background thread meanwhile."""
     st = engine.settings
     w = st.n_lags - 1
     h_pos = np.zeros((0, traj.n_atoms, 3))
@@ -213,16 +226,19 @@ def _run_serial(traj, engine, size, start, stop, unwrap, progress) -> PartialSum
     n_total = None if traj.n_frames is None else \
         (min(stop, traj.n_frames) if stop else traj.n_frames) - start
     with progress_bar(n_total, "correlations", progress) as bar:
-        for chunk in _read_ahead(traj.chunks(size, start, stop, unwrap=unwrap)):
+        for chunk in _read_ahead(traj.chunks(size, start, stop, unwrap=unwrap,
+                                             velocities=st.currents)):
+            n_new = chunk.n_frames
+            frames = np.concatenate([h_frames, chunk.start - start + np.arange(n_new)])
             pos = np.concatenate([h_pos, chunk.positions]) if h_pos.size else chunk.positions
             vel = None if h_vel is None else np.concatenate([h_vel, chunk.velocities])
-            frames = np.concatenate([h_frames, chunk.start - start + np.arange(chunk.n_frames)])
+            del chunk                                # the block holds its frames now
             part = engine.process(Block(pos, vel, frames, h_frames.size))
             total = part if total is None else total + part
             keep = (frames % st.origin_step == 0) & (frames > frames[-1] - w)
             h_pos, h_frames = pos[keep], frames[keep]
             h_vel = None if vel is None else vel[keep]
-            bar.update(chunk.n_frames)
+            bar.update(n_new)
     if total is None:
         raise InputError("the trajectory has no frames in the range", file=traj.source,
                          field="start", value=(start, stop))
@@ -240,34 +256,46 @@ def _read_ahead(chunks):
         while (chunk := pending.result()) is not _END:
             pending = reader.submit(next, chunks, _END)
             yield chunk
+            del chunk
 
 
 def _block_task(traj: Trajectory, settings: EngineSettings, a: int, b: int, start: int
                 ) -> PartialSums:
     """Partial sums of the target frames [a, b) (counted from ``start``): reads the frames
-    from a - W, keeps the time origins among those before a, and runs one block."""
+    from a - W, keeps the time origins among those before a, and runs one block on one
+    thread (BLAS and numba too)."""
     w = settings.n_lags - 1
     h0 = max(0, a - w)
-    chunks = list(traj.chunks(b - h0, start + h0, start + b, unwrap=False))
-    pos = np.concatenate([c.positions for c in chunks])
-    vel = np.concatenate([c.velocities for c in chunks]) if settings.currents else None
+    chunks = list(traj.chunks(b - h0, start + h0, start + b, unwrap=False,
+                              velocities=settings.currents))
+    pos = np.concatenate([c.positions for c in chunks]) if len(chunks) != 1 else \
+        chunks[0].positions
+    vel = None
+    if settings.currents:
+        vel = np.concatenate([c.velocities for c in chunks]) if len(chunks) != 1 else \
+            chunks[0].velocities
+    del chunks
     frames = h0 + np.arange(pos.shape[0])
     if frames.size != b - h0:
         raise InputError(f"expected frames {start + h0} to {start + b - 1}, read {frames.size}",
                          file=traj.source, field=f"frame {start + h0 + frames.size}")
     keep = (frames >= a) | (frames % settings.origin_step == 0)
     n_history = int(np.sum(keep & (frames < a)))
-    engine = CorrelationEngine(settings)
-    try:
-        return engine.process(Block(pos[keep], None if vel is None else vel[keep], frames[keep],
-                                    n_history))
-    finally:
-        engine.close()
+    if not keep.all():
+        pos = pos[keep]
+        vel = None if vel is None else vel[keep]
+    with thread_limits(1):
+        engine = CorrelationEngine(settings)
+        try:
+            return engine.process(Block(pos, vel, frames[keep], n_history))
+        finally:
+            engine.close()
 
 
 def _run_dask(traj, settings, on_lattice, size, start, stop, scheduler, progress
-              ) -> PartialSums:
-    """One Dask task per block of ``size`` target frames; the partial sums are added in a tree."""
+              ) -> tuple[PartialSums, int]:
+    """One Dask task per block of ``size`` target frames (each reads its own frames); the
+    partial sums are added in a tree.  Returns the total and the number of block tasks."""
     try:
         import dask
     except ImportError as exc:
@@ -282,34 +310,57 @@ def _run_dask(traj, settings, on_lattice, size, start, stop, scheduler, progress
     if end <= start:
         raise InputError("the trajectory has no frames in the range", file=traj.source,
                          field="start", value=(start, stop))
-    threads = max(1, settings.threads)
-    task_settings = EngineSettings(**{**settings.__dict__, "threads": 1})
+    task_settings = replace(settings, threads=1)
     task = dask.delayed(_block_task, pure=True)
     parts = [task(traj, task_settings, a, min(a + size, end - start), start)
              for a in range(0, end - start, size)]
+    n_tasks = len(parts)
     add = dask.delayed(operator.add, pure=True)
     while len(parts) > 1:
         parts = [add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
                  for i in range(0, len(parts), 2)]
-    kwargs = {"scheduler": scheduler}
-    if scheduler is None:
-        kwargs = {"scheduler": "threads", "num_workers": threads}
-        try:
-            from distributed import default_client
-
-            default_client()
-            kwargs = {}                           # an active distributed Client takes the graph
-        except (ImportError, ValueError):
-            pass
+    kwargs = _dask_scheduler(scheduler, settings.threads)
     show = progress if progress is not None else False
-    if show and kwargs.get("scheduler") is not None:
+    if show and isinstance(kwargs.get("scheduler"), str):
         from dask.diagnostics import ProgressBar
 
         with ProgressBar():
             (total,) = dask.compute(parts[0], **kwargs)
     else:
         (total,) = dask.compute(parts[0], **kwargs)
-    return total
+    return total, n_tasks
+
+
+def _dask_workers(scheduler, threads: int) -> int:
+    """Tasks the scheduler runs at a time: the threads of a distributed Client's workers (the
+    given one or the active one), else ``threads`` local workers."""
+    client = scheduler
+    if client is None:
+        try:
+            from distributed import default_client
+
+            client = default_client()
+        except (ImportError, ValueError):
+            return threads
+    info = getattr(client, "scheduler_info", None)
+    if info is None:
+        return threads
+    workers = info().get("workers", {})
+    return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+
+def _dask_scheduler(scheduler, threads: int) -> dict:
+    """Keyword arguments of ``dask.compute``: the given scheduler (a name or a distributed
+    Client), else the active distributed Client, else ``threads`` local threads."""
+    if scheduler is not None:
+        return {"scheduler": scheduler}
+    try:
+        from distributed import default_client
+
+        default_client()
+        return {}                               # an active distributed Client takes the graph
+    except (ImportError, ValueError):
+        return {"scheduler": "threads", "num_workers": threads}
 
 
 def _result(traj, engine, total: PartialSums, counts, window, origin_step, start, extra

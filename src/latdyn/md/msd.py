@@ -70,7 +70,7 @@ def compute_msd(traj: Trajectory, window: int, origin_step: int = 1, chunk_size:
     rows: dict[int, np.ndarray] = {}
     n_seen = 0
     with progress_bar(traj.n_frames, "MSD", progress) as bar:
-        for chunk in traj.chunks(chunk_size, start, stop):
+        for chunk in traj.chunks(chunk_size, start, stop, velocities=False):
             c0 = chunk.start - start
             pos = chunk.positions[:, order]
             first = -(-c0 // origin_step) * origin_step

@@ -96,7 +96,8 @@ class PhaseKernel:
                                   "and q-points on the box reciprocal lattice with the numpy "
                                   "backend",
                                   field="accelerator", value=accelerator)
-        self._needed = [set(np.unique(self.hkl[:, a]).tolist()) for a in range(3)]
+        #: The integers h, k, l that the q-points need on each axis.
+        self.needed = [set(np.unique(self.hkl[:, a]).tolist()) for a in range(3)]
 
     @property
     def n_q(self) -> int:
@@ -119,6 +120,10 @@ class PhaseKernel:
         if pool is not None:
             pool.shutdown(wait=False)
             self._pool = None
+
+    def release(self) -> None:
+        """Free the work arrays (they are allocated again when needed)."""
+        self._buffers.clear()
 
     def __del__(self):
         self.close()
@@ -230,7 +235,7 @@ class PhaseKernel:
         s = pts @ xp.asarray(self.inv_cell)
         tables = []
         for axis in range(3):
-            needed = self._needed[axis]
+            needed = self.needed[axis]
             n_max = max(abs(n) for n in needed)
             rows = {n: i for i, n in enumerate(sorted(needed | {1}))}
             table = self._buffer(f"table{axis}.{worker}", (len(rows), pts.shape[0]))

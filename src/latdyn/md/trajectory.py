@@ -130,11 +130,13 @@ class Trajectory:
 
     # --- iteration -------------------------------------------------------------------------
     def chunks(self, chunk_size: int = 100, start: int = 0, stop: int | None = None,
-               unwrap: bool | None = None) -> Iterator[Chunk]:
+               unwrap: bool | None = None, velocities: bool = True) -> Iterator[Chunk]:
         """Yield consecutive chunks of at most ``chunk_size`` frames in [start, stop).
 
         Positions are unwrapped across chunk boundaries (starting from frame ``start``) when
         ``unwrap`` is true (None: the trajectory's setting); otherwise they are as stored.
+        Velocities are read when the trajectory has them and ``velocities`` is true (else the
+        chunks carry None and the readers skip them).
         """
         if chunk_size < 1:
             raise InputError("chunk size must be at least 1", file=self.source,
@@ -142,7 +144,8 @@ class Trajectory:
         unwrap = self.unwrap if unwrap is None else bool(unwrap)
         inv = np.linalg.inv(self.cell)
         previous = None
-        for first, pos, vel in self._frames.blocks(chunk_size, start, stop, self):
+        with_vel = bool(velocities) and self.has_velocities
+        for first, pos, vel in self._frames.blocks(chunk_size, start, stop, self, with_vel):
             if unwrap:
                 pos, previous = _unwrap(pos, previous, inv, self.cell)
             yield Chunk(first, pos, vel)
@@ -153,7 +156,7 @@ class Trajectory:
             count = getattr(self._frames, "count", None)
             n = count() if count is not None else None
             self.n_frames = n if n is not None else \
-                sum(c.n_frames for c in self.chunks(500, unwrap=False))
+                sum(c.n_frames for c in self.chunks(500, unwrap=False, velocities=False))
         return self.n_frames
 
 
@@ -196,11 +199,12 @@ class _ArrayFrames:
     def __init__(self, pos: np.ndarray, vel: np.ndarray | None):
         self.pos, self.vel = pos, vel
 
-    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
+    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory,
+               velocities: bool):
         stop = self.pos.shape[0] if stop is None else min(stop, self.pos.shape[0])
         for a in range(start, stop, size):
             b = min(a + size, stop)
-            yield a, self.pos[a:b], None if self.vel is None else self.vel[a:b]
+            yield a, self.pos[a:b], self.vel[a:b] if velocities else None
 
 
 class _AseFrames:
@@ -252,11 +256,13 @@ class _AseFrames:
             yield i, atoms
             i += 1
 
-    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
-        return stack_blocks(self._checked_frames(start, stop, traj), size, traj.n_atoms, start,
-                            traj.has_velocities)
+    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory,
+               velocities: bool):
+        return stack_blocks(self._checked_frames(start, stop, traj, velocities), size,
+                            traj.n_atoms, start, velocities)
 
-    def _checked_frames(self, start: int, stop: int | None, traj: Trajectory):
+    def _checked_frames(self, start: int, stop: int | None, traj: Trajectory,
+                        velocities: bool = True):
         """(index, positions, velocities or None) per frame, each checked against frame 0."""
         n = traj.n_atoms
         for i, atoms in self.iterate(start, stop):
@@ -265,7 +271,7 @@ class _AseFrames:
                     not self.same_species(atoms, traj):
                 _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), cell)
             v = None
-            if traj.has_velocities:
+            if velocities:
                 v = _ase_velocities(atoms)
                 if v is None:
                     raise FormatError(f"frame {i} has no velocities but frame 0 has",
@@ -307,13 +313,14 @@ class _H5mdFrames:
         self.path, self.group, self.frame_step = path, group, frame_step
         self.pos_scale, self.vel_scale = pos_scale, vel_scale
 
-    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory):
+    def blocks(self, size: int, start: int, stop: int | None, traj: Trajectory,
+               velocities: bool):
         import h5py
 
         with h5py.File(self.path, "r") as f:
             g = f["particles"][self.group]
             pos_ds = g["position/value"]
-            vel_ds = g["velocity/value"] if traj.has_velocities else None
+            vel_ds = g["velocity/value"] if velocities else None
             edges = g["box/edges"]
             moving_box = isinstance(edges, h5py.Group)
             stop = traj.n_frames if stop is None else min(stop, traj.n_frames)

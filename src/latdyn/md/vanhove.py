@@ -27,6 +27,7 @@ in blocks of ``atom_block`` rows (same histogram).
 
 from __future__ import annotations
 
+import copy
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from ..errors import DependencyError, InputError
 from .progress import progress_bar
+from .threads import resolve_threads, thread_limits
 from .trajectory import Trajectory
 
 __all__ = ["VanHoveResult", "compute_van_hove", "max_pair_distance"]
@@ -74,25 +76,29 @@ def max_pair_distance(cell) -> float:
 
 def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
                      origin_step: int = 10, max_origins: int = 50, distinct: bool = True,
-                     atom_block: int = 2048, chunk_size: int = 100, threads: int = 2,
-                     accelerator: str = "auto", progress: bool | None = None
-                     ) -> VanHoveResult:
+                     atom_block: int = 2048, chunk_size: int = 100, threads: int | None = None,
+                     accelerator: str = "auto", progress: bool | None = None,
+                     executor: str = "serial", scheduler=None) -> VanHoveResult:
     """G_s(r, t) and G_d(r, t) at the lags (frames) given, from up to ``max_origins`` time
     origins ``origin_step`` frames apart (module docstring).
 
     accelerator: 'auto' (cell-list kernel when numba is importable), 'numba' or 'numpy' (all
     N^2 distances per origin and lag, ``atom_block`` x N at a time).  threads: workers of the
-    compiled kernel.
+    compiled kernel (None: LATDYN_THREADS or 2; :mod:`latdyn.md.threads`).
+    executor: 'serial', or 'dask' (one task per time origin, which reads the frames from the
+    origin to its largest lag and returns its histograms; ``pip install 'latdyn[dask]'``);
+    scheduler: as for :func:`latdyn.md.intermediate.compute_correlations`.
     """
     if accelerator not in ("auto", "numba", "numpy"):
         raise InputError("unknown accelerator; use 'auto', 'numba' or 'numpy'",
                          file=traj.source, field="accelerator", value=accelerator)
-    kernels = None
-    if accelerator != "numpy":
+    if executor not in ("serial", "dask"):
+        raise InputError("unknown executor; use 'serial' or 'dask'", file=traj.source,
+                         field="executor", value=executor)
+    if accelerator == "numba":
         from . import _numba_kernel
 
-        kernels = _numba_kernel.load()
-        if kernels is None and accelerator == "numba":
+        if _numba_kernel.load() is None:
             raise DependencyError("the compiled kernel needs numba: pip install 'latdyn[fast]'",
                                   file=traj.source, field="accelerator", value=accelerator)
     lags = np.unique(np.asarray(lags, dtype=int))
@@ -107,55 +113,150 @@ def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
         raise InputError(f"r_max exceeds half the box width ({limit:.4g} angstrom), where "
                          "minimum-image distances stop being unique", file=traj.source,
                          field="r_max", value=r_max)
-    edges = np.linspace(0.0, r_max, n_bins + 1)
+    threads = resolve_threads(threads)
     idx = list(traj.indices().values())
-    order = np.concatenate(idx)
-    bounds = np.cumsum([0] + [ix.size for ix in idx])
-    species_of = np.repeat(np.arange(len(idx)), [ix.size for ix in idx])
-    n_s = len(idx)
-    origins = [s for s in range(0, max_origins * origin_step, origin_step)]
-    wanted = {s + lag for s in origins for lag in lags}
-    frames: dict[int, np.ndarray] = {}
-    with progress_bar(traj.n_frames, "van Hove (read)", progress) as bar:
-        for chunk in traj.chunks(chunk_size, 0, max(wanted) + 1):
-            for k in range(chunk.n_frames):
-                if chunk.start + k in wanted or chunk.start + k in origins:
-                    frames[chunk.start + k] = chunk.positions[k, order]
-            bar.update(chunk.n_frames)
-    pairs = [(s, lag) for s in origins for lag in lags if s in frames and s + lag in frames]
-    used = sorted({s for s, _ in pairs})
-    if not used:
+    job = _Histograms(np.linspace(0.0, r_max, n_bins + 1), np.concatenate(idx),
+                      np.cumsum([0] + [ix.size for ix in idx]),
+                      np.repeat(np.arange(len(idx)), [ix.size for ix in idx]), len(idx),
+                      np.asarray(traj.cell, dtype=float), lags, float(r_max), int(n_bins),
+                      bool(distinct), int(atom_block), accelerator, threads)
+    origins = list(range(0, max_origins * origin_step, origin_step))
+    with thread_limits(threads):
+        if executor == "dask":
+            h_self, h_dist, n_o = _run_dask(traj, job, origins, chunk_size, scheduler, progress)
+        else:
+            h_self, h_dist, n_o = _run_serial(traj, job, origins, chunk_size, progress)
+    keep = n_o > 0
+    if not keep.any():
         raise InputError("the trajectory is shorter than the smallest lag", file=traj.source,
                          field="lags", value=lags.tolist())
-    n_o = {lag: sum(1 for s, l2 in pairs if l2 == lag) for lag in lags}
-    keep = np.array([n_o[lag] > 0 for lag in lags])
-    lags = lags[keep]
-    h_self = np.zeros((n_s, lags.size, n_bins))
-    h_dist = np.zeros((n_s, n_s, lags.size, n_bins)) if distinct else None
-    inv = np.linalg.inv(traj.cell)
-    with progress_bar(len(pairs), "van Hove (pairs)", progress) as bar:
-        for s, lag in pairs:
-            li = int(np.searchsorted(lags, lag))
-            r0, r1 = frames[s], frames[s + lag]
-            d_self = np.linalg.norm(r1 - r0, axis=1)
-            for a in range(n_s):
-                h_self[a, li] += np.histogram(d_self[bounds[a]:bounds[a + 1]], edges)[0]
-            if distinct and kernels is not None:
-                _distinct_histogram_cells(kernels, r0, r1, traj.cell, inv, r_max, n_bins,
-                                          species_of, n_s, threads, h_dist[:, :, li])
-            elif distinct:
-                _distinct_histogram(r0, r1, traj.cell, inv, edges, species_of, n_s,
-                                    atom_block, h_dist[:, :, li])
-            bar.update()
+    edges = job.edges
     shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
-    counts = np.diff(bounds).astype(float)
-    n_per_lag = np.array([n_o[lag] for lag in lags], dtype=float)
-    g_self = h_self / (counts[:, None, None] * n_per_lag[None, :, None] * shell)
+    counts = np.diff(job.bounds).astype(float)
+    n_per_lag = n_o[keep].astype(float)
+    g_self = h_self[:, keep] / (counts[:, None, None] * n_per_lag[None, :, None] * shell)
     g_dist = None
     if distinct:
-        g_dist = h_dist / (counts[:, None, None, None] * n_per_lag[None, None, :, None] * shell)
-    return VanHoveResult(edges, lags * traj.dt, traj.species, tuple(int(c) for c in counts),
-                         g_self, g_dist, traj.volume, len(used), traj.source)
+        g_dist = h_dist[:, :, keep] / (counts[:, None, None, None] * n_per_lag[None, None, :, None]
+                                       * shell)
+    n_used = len({s for s in origins if s in job.used})
+    return VanHoveResult(edges, lags[keep] * traj.dt, traj.species,
+                         tuple(int(c) for c in counts), g_self, g_dist, traj.volume, n_used,
+                         traj.source)
+
+
+class _Histograms:
+    """Histograms of the self and distinct distances of (origin, lag) frame pairs."""
+
+    def __init__(self, edges, order, bounds, species_of, n_s, cell, lags, r_max, n_bins,
+                 distinct, atom_block, accelerator, threads):
+        self.edges, self.order, self.bounds = edges, order, bounds
+        self.species_of, self.n_s, self.cell = species_of, n_s, cell
+        self.inv = np.linalg.inv(cell)
+        self.lags, self.r_max, self.n_bins = lags, r_max, n_bins
+        self.distinct, self.atom_block = distinct, atom_block
+        self.accelerator, self.threads = accelerator, threads
+        self.used: set[int] = set()
+
+    def empty(self):
+        h_self = np.zeros((self.n_s, self.lags.size, self.n_bins))
+        h_dist = np.zeros((self.n_s, self.n_s, self.lags.size, self.n_bins)) \
+            if self.distinct else None
+        return h_self, h_dist, np.zeros(self.lags.size, dtype=np.int64)
+
+    def add(self, r0, r1, lag: int, h_self, h_dist, n_o) -> None:
+        """Add the pair of frames r0 (origin) and r1 (lag frames later), atoms sorted by
+        species."""
+        li = int(np.searchsorted(self.lags, lag))
+        n_o[li] += 1
+        d_self = np.linalg.norm(r1 - r0, axis=1)
+        for a in range(self.n_s):
+            h_self[a, li] += np.histogram(d_self[self.bounds[a]:self.bounds[a + 1]],
+                                          self.edges)[0]
+        if not self.distinct:
+            return
+        kernels = None
+        if self.accelerator != "numpy":
+            from . import _numba_kernel
+
+            kernels = _numba_kernel.load()
+        if kernels is not None:
+            _distinct_histogram_cells(kernels, r0, r1, self.cell, self.inv, self.r_max,
+                                      self.n_bins, self.species_of, self.n_s, self.threads,
+                                      h_dist[:, :, li])
+        else:
+            _distinct_histogram(r0, r1, self.cell, self.inv, self.edges, self.species_of,
+                                self.n_s, self.atom_block, h_dist[:, :, li])
+
+
+def _run_serial(traj, job: _Histograms, origins, chunk_size, progress):
+    """Read the frames of every origin and lag once (unwrapped), then histogram the pairs."""
+    wanted = {s + int(lag) for s in origins for lag in job.lags}
+    frames: dict[int, np.ndarray] = {}
+    with progress_bar(traj.n_frames, "van Hove (read)", progress) as bar:
+        for chunk in traj.chunks(chunk_size, 0, max(wanted) + 1, velocities=False):
+            for k in range(chunk.n_frames):
+                if chunk.start + k in wanted or chunk.start + k in origins:
+                    frames[chunk.start + k] = chunk.positions[k, job.order]
+            bar.update(chunk.n_frames)
+    pairs = [(s, int(lag)) for s in origins for lag in job.lags
+             if s in frames and s + lag in frames]
+    job.used = {s for s, _ in pairs}
+    h_self, h_dist, n_o = job.empty()
+    with progress_bar(len(pairs), "van Hove (pairs)", progress) as bar:
+        for s, lag in pairs:
+            job.add(frames[s], frames[s + lag], lag, h_self, h_dist, n_o)
+            bar.update()
+    return h_self, h_dist, n_o
+
+
+def _origin_task(traj, job: _Histograms, s: int, lags, chunk_size: int):
+    """Histograms of origin s with each of ``lags``: reads frames s .. s + max(lags),
+    unwrapped from s, keeping those needed (one thread)."""
+    wanted = {s + int(lag) for lag in lags}
+    frames = {}
+    for chunk in traj.chunks(chunk_size, s, max(wanted) + 1, velocities=False):
+        for k in range(chunk.n_frames):
+            if chunk.start + k in wanted:
+                frames[chunk.start + k] = chunk.positions[k, job.order]
+    job = copy.copy(job)
+    job.threads = 1
+    h_self, h_dist, n_o = job.empty()
+    with thread_limits(1):
+        for lag in lags:
+            job.add(frames[s], frames[s + int(lag)], int(lag), h_self, h_dist, n_o)
+    return h_self, h_dist, n_o
+
+
+def _run_dask(traj, job: _Histograms, origins, chunk_size, scheduler, progress):
+    """One Dask task per time origin; the histograms are added in a tree."""
+    try:
+        import dask
+    except ImportError as exc:
+        raise DependencyError("executor='dask' needs dask: pip install 'latdyn[dask]'",
+                              file=traj.source, field="executor", value="dask") from exc
+    from .intermediate import _dask_scheduler
+
+    n = traj.frame_count()
+    task = dask.delayed(_origin_task, pure=True)
+    parts = []
+    for s in origins:
+        lags = [int(lag) for lag in job.lags if s + lag < n]
+        if lags:
+            job.used.add(s)
+            parts.append(task(traj, job, s, lags, chunk_size))
+    if not parts:
+        return job.empty()
+    add = dask.delayed(_add_histograms, pure=True)
+    while len(parts) > 1:
+        parts = [add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    (total,) = dask.compute(parts[0], **_dask_scheduler(scheduler, job.threads))
+    return total
+
+
+def _add_histograms(a, b):
+    return (a[0] + b[0], None if a[1] is None else a[1] + b[1], a[2] + b[2])
 
 
 def cell_grid(cell, r_max: float, n_atoms: int) -> np.ndarray:
