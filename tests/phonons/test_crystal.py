@@ -113,4 +113,4 @@ def test_cli_crystal_from_cif(nacl_dir, tmp_path, capsys):
     plain = json.loads(capsys.readouterr().out)["rows"]
     assert main(args + ["--crystal", str(cif)]) == 0
     heavy = json.loads(capsys.readouterr().out)["rows"]
-    assert heavy[-1]["E_meV"] < plain[-1]["E_meV"]
+    assert heavy[-1]["E"] < plain[-1]["E"]

@@ -1,26 +1,22 @@
 """``latdyn phonons``: modes, dispersion S(Q,E) maps, powder maps and DOS from phonopy output.
 
-Subcommands (all take PHONOPY_YAML [--fc FILE] [--born FILE] [--isotope El=Iso ...]):
+Subcommands (all take PHONOPY_YAML [--fc FILE] [--born FILE] [--isotope El=Iso ...]), each one
+call of :mod:`latdyn.phonons.compute` whose result writes the files and gives the table:
 
-- ``modes``: energies at given q-points (table / JSON).
-- ``dispersion``: S(Q,E) along the seekpath path (or --path h,k,l;h,k,l;...), HDF5 + figures + report.
-- ``slice``: constant-energy single-crystal slice in a plane, HDF5 + figures + report.
-- ``powder``: powder-averaged S(|Q|,E), HDF5 + figures + report.
-- ``dos``: total, partial and neutron-weighted DOS, HDF5 + figures + report.
+- ``modes``: energies at given q-points (table / JSON), ``compute_modes``.
+- ``dispersion``: S(Q,E) along the seekpath path (or --path h,k,l;h,k,l;...), HDF5 + figures +
+  report, ``compute_dispersion``.
+- ``slice``: constant-energy single-crystal slice in a plane, ``compute_slice``.
+- ``powder``: powder-averaged S(|Q|,E) with its sampling error, ``compute_powder``.
+- ``dos``: total, partial and neutron-weighted DOS, ``compute_dos``.
 
 File layouts are documented in docs/phonons.md.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
 from ..errors import InputError
 from .output import add_json_flag, emit
-
-ATTRIBUTION = "NaCl example data: phonondb, A. Togo (CC BY 4.0)"
 
 
 def register(subparsers) -> None:
@@ -130,283 +126,89 @@ def register(subparsers) -> None:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _triple(text: str, field: str) -> np.ndarray:
+def _triple(text: str, field: str) -> tuple[float, float, float]:
     try:
-        v = np.array([float(x) for x in text.replace(" ", "").split(",")])
+        v = tuple(float(x) for x in text.replace(" ", "").split(","))
     except ValueError:
         raise InputError("expected three comma-separated numbers", field=field, value=text) from None
-    if v.shape != (3,):
+    if len(v) != 3:
         raise InputError("expected three comma-separated numbers", field=field, value=text)
     return v
 
 
-def _load(args):
-    from ..phonons import load_phonopy
-
+def _load(args) -> dict:
+    """The model and how to compute it: the keywords shared by every latdyn.phonons.compute_*."""
     isotopes = {}
     for item in args.isotope:
         if "=" not in item:
             raise InputError("isotope must be EL=ISO, e.g. H=D", field="--isotope", value=item)
         el, iso = item.split("=", 1)
         isotopes[el.strip()] = iso.strip()
-    crystal = None
-    if args.crystal:
-        from ..structure import Crystal
-
-        crystal = Crystal.from_cif(args.crystal)
-    return load_phonopy(args.phonopy_yaml, force_constants=args.fc, born=args.born,
-                        isotopes=isotopes or None, asr=None if args.asr == "none" else args.asr,
-                        nac=not args.no_nac, crystal=crystal, symmetrize_fc=args.symmetrize_fc,
-                        units=args.units)
+    return {"model": args.phonopy_yaml, "force_constants": args.fc, "born": args.born,
+            "isotopes": isotopes or None, "asr": args.asr, "nac": not args.no_nac,
+            "crystal": args.crystal, "symmetrize_fc": args.symmetrize_fc, "units": args.units,
+            "executor": "dask" if args.dask else None, "backend": args.backend}
 
 
-def _fc_extra(model) -> dict:
-    """The force-constant checks for --json output."""
-    return {"force_constants": model.fc_checks.as_dict() if model.fc_checks else None}
+def _thermal(args) -> dict:
+    return {"temperature": args.temperature, "dw_mesh": args.dw_mesh, "fwhm": args.fwhm,
+            "kind": args.kind}
 
 
-def _run_kw(args) -> dict:
-    """executor and backend keywords of the --dask and --backend flags."""
-    return {"executor": "dask" if args.dask else None, "backend": args.backend}
+def _emit_files(result, files, args, title: str) -> int:
+    emit([{"file": str(f)} for f in files], as_json=args.json, title=title,
+         extra=result.to_json(), lines=result.lines())
+    return 0
 
 
-def _dw(model, args):
-    from ..phonons.debye_waller import debye_waller
-
-    if args.dw_mesh <= 0:
-        return None
-    return debye_waller(model, args.temperature, args.dw_mesh, **_run_kw(args))
-
-
-def _energy_range(model, emin, emax):
-    from ..phonons.modes import calculate_modes
-
-    if emax is None:
-        top = calculate_modes(model, np.random.default_rng(0).random((64, 3)),
-                              eigenvectors=False, progress=False).energies.max()
-        emax = 1.15 * float(top)
-    if emin is None:
-        emin = -0.25 * emax
-    if not emax > emin:
-        raise InputError("need emax > emin", field="--emax", value=(emin, emax))
-    return emin, emax
-
-
-def _write_h5(da, path: Path) -> None:
-    from ..fileio import atomic_path
-
-    with atomic_path(path) as tmp:
-        da.save_hdf5(tmp)
-
-
-def _report(title, args, model, das, figs, out: Path, rows=None):
-    from ..phonons.backend import resolve_backend
-    from ..report import Report
-
-    rep = Report(title)
-    rep.add_input(model.source)
-    for extra in (args.fc, args.born, args.crystal):
-        if extra:
-            rep.add_input(extra)
-    c = model.crystal
-    credit = ATTRIBUTION if "nacl" in str(model.source).lower() else ""
-    rep.add_text("Model", f"{c.n_atoms} atoms per cell ({', '.join(c.symbols)}), "
-                 f"{model.n_cells} cells in the Fourier table, dipole-dipole Ewald sum: "
-                 f"{'yes' if model.dipole is not None else 'no'}, acoustic sum rule: {model.asr}. "
-                 f"Scattering lengths: Sears 1992. Computed with {resolve_backend(args.backend)} "
-                 f"({'Dask tasks' if args.dask else 'threads'}). {credit}")
-    if model.fc_checks is not None:
-        rep.add_table("Force constants as loaded", model.fc_checks.rows())
-    if rows:
-        rep.add_table("Results", rows)
-    for name, fig, caption in figs:
-        rep.add_figure(name, fig, caption)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, da in das.items():
-        _write_h5(da, out / f"{name}.h5")
-    return rep.write(out / "report.html")
-
-
-# --- commands ------------------------------------------------------------------------------
+# --- commands: each one call of latdyn.phonons.compute_* ---------------------------------------
 
 def _modes(args) -> int:
-    from ..phonons.modes import calculate_modes
+    from ..phonons import compute_modes
 
-    model = _load(args)
-    q = np.array([_triple(t, "--q") for t in args.q])
-    modes = calculate_modes(model, q, eigenvectors=False, progress=False, **_run_kw(args))
-    rows = []
-    for iq in range(len(q)):
-        for nu, e in enumerate(modes.energies[iq]):
-            rows.append({"h": q[iq, 0], "k": q[iq, 1], "l": q[iq, 2], "mode": nu, "E_meV": e})
-    emit(rows, as_json=args.json, title=f"Phonon energies (meV), {model.source}",
-         extra=_fc_extra(model))
+    r = compute_modes(q=[_triple(t, "--q") for t in args.q], **_load(args))
+    emit(r.rows(), as_json=args.json, title=f"Phonon energies (meV), {r.source}",
+         extra=r.to_json(), lines=r.lines())
     return 0
 
 
 def _dispersion(args) -> int:
-    from ..phonons.maps import path_map
-    from ..phonons.paths import seekpath_points
-    from ..report import plot_sqe
+    from ..phonons import compute_dispersion
 
-    model = _load(args)
+    path = None
     if args.path:
-        points = [_triple(t, "--path") for t in args.path.split(";") if t.strip()]
-        labels = [",".join(f"{x:g}" for x in p) for p in points]
-    else:
-        points, labels = seekpath_points(model.crystal)
-    emin, emax = _energy_range(model, args.emin, args.emax)
-    da = path_map(model, points, np.linspace(emin, emax, args.ebins + 1), args.temperature,
-                  npts=args.npts, labels=labels, dw=_dw(model, args), broadening=args.fwhm,
-                  q_broadening=args.q_fwhm, kind=args.kind, **_run_kw(args))
-    fig, ax = plot_sqe(da, log=True, title=f"{args.kind} S(Q,E), {args.temperature:g} K")
-    out = Path(args.out)
-    report = _report("Phonon dispersion S(Q,E)", args, model, {"sqe_path": da},
-                     [("sqe_path", fig, "S(Q,E) along the path (log colour scale)")], out)
-    emit([{"file": str(out / "sqe_path.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons dispersion", extra={"n_q": da.sizes["q"], "n_E": da.sizes["E"],
-                                            "max_intensity": float(da.values.max()),
-                                            **_fc_extra(model)})
-    return 0
+        path = [_triple(t, "--path") for t in args.path.split(";") if t.strip()]
+    r = compute_dispersion(path=path, npts=args.npts, emin=args.emin, emax=args.emax,
+                           ebins=args.ebins, q_fwhm=args.q_fwhm, **_thermal(args), **_load(args))
+    return _emit_files(r, r.write(args.out), args, "phonons dispersion")
 
 
 def _slice(args) -> int:
-    from ..phonons.maps import slice_map
-    from ..report import plot_sqe
+    from ..phonons import compute_slice
 
-    model = _load(args)
-    r = args.range
-    da = slice_map(model, _triple(args.origin, "--origin"), _triple(args.u, "--u"),
-                   _triple(args.v, "--v"), (r[0], r[1]), (r[2], r[3]), args.energy,
-                   args.temperature, nu=args.n, nv=args.n, dw=_dw(model, args),
-                   broadening=args.fwhm, kind=args.kind, **_run_kw(args))
-    fig, ax = plot_sqe(da, title=f"{args.energy[0]:g}-{args.energy[1]:g} meV")
-    out = Path(args.out)
-    report = _report("Single-crystal slice", args, model, {"slice": da},
-                     [("slice", fig, "Energy-integrated one-phonon intensity in the plane")], out)
-    emit([{"file": str(out / "slice.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons slice", extra={"max_intensity": float(da.values.max()),
-                                       **_fc_extra(model)})
-    return 0
+    r = compute_slice(energy=args.energy, origin=_triple(args.origin, "--origin"),
+                      u=_triple(args.u, "--u"), v=_triple(args.v, "--v"), extent=args.range,
+                      n=args.n, **_thermal(args), **_load(args))
+    return _emit_files(r, r.write(args.out), args, "phonons slice")
 
 
 def _powder(args) -> int:
-    from ..phonons.maps import powder_map
-    from ..report import plot_sqe
+    from ..phonons import compute_powder
 
-    model = _load(args)
-    if not args.qmax > 0:
-        raise InputError("qmax must be positive", field="--qmax", value=args.qmax)
-    emin, emax = _energy_range(model, args.emin, args.emax)
-    broadening, q_broadening, inst, rows = args.fwhm, args.q_fwhm, None, []
-    if args.instrument:
-        inst, broadening, q_broadening, rows = _instrument_broadening(args, emin, emax)
-    res = powder_map(model, np.linspace(0.0, args.qmax, args.qbins + 1),
-                     np.linspace(emin, emax, args.ebins + 1), args.temperature, npts=args.npts,
-                     tolerance=args.tolerance, max_npts=args.max_npts, n_sets=args.n_sets,
-                     seed=args.seed, dw=_dw(model, args),
-                     broadening=broadening, q_broadening=q_broadening, kind=args.kind,
-                     **_run_kw(args))
-    title = f"powder {args.kind}, {args.temperature:g} K"
-    if inst is not None:
-        q_c, e_c = res.data.coords["Q"].values, res.data.coords["E"].values
-        q_c = 0.5 * (q_c[1:] + q_c[:-1]) if q_c.size == res.data.sizes["Q"] + 1 else q_c
-        e_c = 0.5 * (e_c[1:] + e_c[:-1]) if e_c.size == res.data.sizes["E"] + 1 else e_c
-        import scipp as sc
-
-        reach = inst.coverage(ei=args.ei).contains(q_c[:, None], e_c[None, :])
-        res.data.masks["outside_coverage"] = sc.array(dims=list(res.data.dims), values=~reach)
-        title += f", {inst.name} Ei = {args.ei:g} meV"
-    fig, ax = plot_sqe(res.data, log=True, title=title)
-    if inst is not None:
-        ax.plot(*inst.coverage(ei=args.ei).polygon(), color="w", lw=1.0)
-        ax.set_xlim(0.0, args.qmax)
-        ax.set_ylim(emin, emax)
-    out = Path(args.out)
-    rows = rows + [{"quantity": k, "value": "n/a" if v is None else v}
-                   for k, v in res.summary().items()]
-    report = _report("Powder S(|Q|,E)", args, model, {"sqe_powder": res.data},
-                     [("sqe_powder", fig, "Powder-averaged S(|Q|,E) (log colour scale)")], out,
-                     rows)
-    emit([{"file": str(out / "sqe_powder.h5")}, {"file": str(report)}], as_json=args.json,
-         title="phonons powder", extra={**res.summary(), **_fc_extra(model),
-                                        **{r["quantity"]: r["value"] for r in rows[:-5]}})
-    return 0
-
-
-def _instrument_broadening(args, emin: float, emax: float):
-    """The instrument, energy FWHM(E) callable, |Q| FWHM(|Q|) callable and table rows for
-    ``phonons powder --instrument``."""
-    from ..errors import InstrumentError
-    from ..instruments import load_instrument
-
-    if args.fwhm is not None or args.q_fwhm is not None:
-        raise InputError("give either --instrument or --fwhm/--q-fwhm", field="--instrument",
-                         value=args.instrument)
-    if args.ei is None:
-        raise InputError("--instrument needs --ei (meV)", field="--ei")
-    inst = load_instrument(args.instrument)
-    if inst.kind != "direct":
-        raise InstrumentError("powder maps are broadened with a direct-geometry instrument",
-                              file=inst.file, field="kind", value=inst.kind)
-    if emax >= args.ei:
-        raise InputError(f"the energy range must stay below Ei = {args.ei:g} meV (use --emax)",
-                         field="--emax", value=emax)
-    settings = {"frequency": args.frequency, "package": args.package, "mode": args.mode}
-    q_energy = 0.5 * (emin + emax) if args.q_energy is None else args.q_energy
-    elastic = inst.elastic_resolution(args.ei, **settings)
-    q_fwhm = inst.q_broadening(args.ei, q_energy, **settings)
-    rows = [{"quantity": f"{inst.name} elastic FWHM (meV)", "value": float(elastic)},
-            {"quantity": f"|Q| FWHM at 3 1/A, E = {q_energy:g} meV (1/A)", "value": float(q_fwhm(3.0))}]
-    return (inst, lambda energy: inst.resolution(energy, ei=args.ei, **settings), q_fwhm, rows)
+    r = compute_powder(qmax=args.qmax, qbins=args.qbins, emin=args.emin, emax=args.emax,
+                       ebins=args.ebins, npts=args.npts, n_sets=args.n_sets, seed=args.seed,
+                       tolerance=args.tolerance, max_npts=args.max_npts, q_fwhm=args.q_fwhm,
+                       instrument=args.instrument, ei=args.ei, frequency=args.frequency,
+                       package=args.package, mode=args.mode, q_energy=args.q_energy,
+                       **_thermal(args), **_load(args))
+    return _emit_files(r, r.write(args.out), args, "phonons powder")
 
 
 def _dos(args) -> int:
-    from ..phonons.mesh_dos import phonon_dos
-    from ..phonons.modes import calculate_modes
-    from ..report import new_figure
+    from ..phonons import compute_dos
 
-    model = _load(args)
-    fwhm = args.fwhm
-    if fwhm != "adaptive":
-        try:
-            fwhm = float(fwhm)
-        except ValueError:
-            raise InputError("--fwhm must be a number (meV) or 'adaptive'", field="--fwhm",
-                             value=args.fwhm) from None
-    top = calculate_modes(model, np.random.default_rng(0).random((64, 3)), eigenvectors=False,
-                          progress=False).energies.max()
-    edges = np.linspace(0.0, 1.2 * top, args.ebins + 1)
-    res = phonon_dos(model, args.mesh, edges, broadening=fwhm, **_run_kw(args))
-    total = res.per_formula_unit()
-    per_species = res.by_species()
-    elements = {k: per_species.partial(k, per_formula_unit=True) for k in per_species.labels}
-    neutron = res.neutron_weighted(normalise=False)
-    de = np.diff(edges)
-    rows = [{"curve": "total", "integral": float(np.sum(total.values * de))}]
-    rows += [{"curve": k, "integral": float(np.sum(v.values * de))} for k, v in elements.items()]
-    fig, ax = new_figure()
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    ax.plot(centres, total.values, label="total", color="k")
-    for k, v in elements.items():
-        ax.plot(centres, v.values, label=k)
-    ax.set_xlabel("Energy (meV)")
-    ax.set_ylabel("g(E) (states/meV/cell)")
-    ax.legend(frameon=False)
-    fig2, ax2 = new_figure()
-    ax2.plot(centres, neutron.values)
-    ax2.set_xlabel("Energy (meV)")
-    ax2.set_ylabel("neutron-weighted g(E) (mbarn/meV)")
-    das = {"dos_total": total, "dos_neutron_weighted": neutron}
-    das.update({f"dos_element_{k}": v for k, v in elements.items()})
-    das.update({f"dos_site_{k}": res.partial(k, per_formula_unit=True) for k in res.labels})
-    out = Path(args.out)
-    report = _report("Phonon density of states", args, model, das,
-                     [("dos", fig, "Total and per-element DOS"),
-                      ("dos_neutron", fig2, "Neutron-weighted DOS (sigma/M)")], out, rows)
-    emit(rows, as_json=args.json, title="phonons dos",
-         extra={"report": str(report), "expected_total": 3 * model.crystal.n_atoms,
-                **_fc_extra(model)})
+    r = compute_dos(mesh=args.mesh, fwhm=args.fwhm, ebins=args.ebins, **_load(args))
+    files = r.write(args.out)
+    emit(r.rows(), as_json=args.json, title="phonons dos",
+         extra=r.to_json() | {"report": str(files[-1])}, lines=r.lines() + [f"report: {files[-1]}"])
     return 0
-
-

@@ -27,3 +27,18 @@ __all__ = ["PhononCrystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "ar
            "incoherent_structure_factors", "one_phonon_weights", "bin_lines", "sqe_at",
            "path_map", "slice_map", "powder_map", "PowderResult", "fibonacci_sphere", "KINDS",
            "PhononDOS", "phonon_dos", "mode_gradients", "seekpath_points"]
+
+# one call per `latdyn phonons` command, returning a result with write(folder) and report()
+from .compute import (  # noqa: E402
+    automatic_energy_range,
+    compute_dispersion,
+    compute_dos,
+    compute_modes,
+    compute_powder,
+    compute_slice,
+)
+from .results import DispersionMap, ModeTable, PhononDensity, PowderMap, SliceMap  # noqa: E402
+
+__all__ += ["compute_modes", "compute_dispersion", "compute_slice", "compute_powder",
+            "compute_dos", "automatic_energy_range", "ModeTable", "DispersionMap", "SliceMap",
+            "PowderMap", "PhononDensity"]
