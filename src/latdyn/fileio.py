@@ -27,7 +27,10 @@ from pathlib import Path
 from .errors import OutputError
 
 __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "result_folder",
-           "check_output_folder", "file_sha256", "default_file_mode"]
+           "check_output_folder", "file_sha256", "default_file_mode", "RESULT_MARKER"]
+
+#: the file that marks a folder written by :func:`result_folder` (so it may be replaced)
+RESULT_MARKER = ".latdyn-result"
 
 _SPACE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large",
                  errno.EDQUOT: "disk quota exceeded"}
@@ -116,6 +119,12 @@ def check_output_folder(out: str | os.PathLike) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError("the output folder is an existing file", file=out)
+    if out.is_dir() and any(out.iterdir()) and not (out / RESULT_MARKER).is_file():
+        raise OutputError("the output folder holds files that latdyn did not write; choose a new or "
+                          "empty folder (a folder of an earlier latdyn result is replaced)", file=out)
+    cwd = Path.cwd().resolve()
+    if out.exists() and (out.resolve() == cwd or out.resolve() in cwd.parents):
+        raise OutputError("the output folder is the working folder or one above it", file=out)
     parent = out.absolute().parent
     while not parent.exists():
         parent = parent.parent
@@ -134,8 +143,10 @@ def result_folder(out: str | os.PathLike) -> Iterator[Path]:
 
     On an exception or interrupt the temporary folder is removed and ``out`` keeps the previous
     results untouched.  A lock file beside ``out`` makes a concurrent run into the same folder
-    fail at once (OutputError) instead of mixing files of two runs.  Writers inside may use
-    :func:`atomic_path` as usual.
+    fail at once (OutputError) instead of mixing files of two runs.  Only an empty folder or an
+    earlier result folder (marked by :data:`RESULT_MARKER`) is replaced; a folder holding other
+    files is refused before anything is written.  Writers inside may use :func:`atomic_path`
+    as usual.
     """
     import fcntl
 
@@ -157,6 +168,8 @@ def result_folder(out: str | os.PathLike) -> Iterator[Path]:
         try:
             os.chmod(tmp, 0o777 & ~_umask())
             yield tmp
+            (tmp / RESULT_MARKER).write_text("written by latdyn: this folder is replaced whole by the "
+                                             "next run into it\n", encoding="utf-8")
             old = None
             if out.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=parent))
