@@ -18,9 +18,9 @@ __all__ = ["write_result_folder"]
 
 
 def write_result_folder(folder: str | Path, files: Mapping[str, Callable[[Path], object]],
-                        report: Report | None = None) -> list[Path]:
+                        report: Report | None = None, report_name: str = "report.html") -> list[Path]:
     """Write ``folder`` whole: ``files`` maps a relative file name to a writer called with the
-    path to write; then ``report`` as ``report.html`` with its figures (``figures/<name>.png``
+    path to write; then ``report`` as ``report_name`` with its figures (``figures/<name>.png``
     and ``.svg``).  Returns the paths written, as they lie in ``folder`` afterwards."""
     folder = Path(folder)
     names: list[str] = []
@@ -29,8 +29,8 @@ def write_result_folder(folder: str | Path, files: Mapping[str, Callable[[Path],
             writer(tmp / name)
             names.append(name)
         if report is not None:
-            report.write(tmp / "report.html")
-            names.append("report.html")
+            report.write(tmp / report_name)
+            names.append(report_name)
             fig_dir = tmp / "figures"
             if fig_dir.is_dir():
                 names += sorted(f"figures/{p.name}" for p in fig_dir.iterdir())
