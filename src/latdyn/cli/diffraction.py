@@ -111,7 +111,8 @@ def register(subparsers) -> None:
     me.add_argument("cif", help="CIF giving the cell and F(000)")
     me.add_argument("fobs", help="file: h k l F sigma, or h k l F_re F_im sigma")
     me.add_argument("--grid", type=int, nargs=3, default=(32, 32, 32))
-    me.add_argument("--f000", type=float, help="F(000) (default: sum of occupancy x b of the CIF)")
+    me.add_argument("--f000", type=float, help="F(000) (default: the CIF's, sum of occupancy x b, "
+                                                "or x Z for X-rays)")
     me.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
     _common(me)
     me.set_defaults(func=_mem)

@@ -69,10 +69,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _show(result, args, folder=None) -> int:
     """Write the result into ``folder`` (when given), print its table (or JSON)."""
     files = result.write(folder) if folder else []
-    summary = result.to_json()
-    emit(result.rows(), as_json=args.json, title=result.heading,
+    summary, rows = result.to_json(), result.rows()
+    emit(rows, as_json=args.json, title=result.heading,
          extra=summary | ({"outputs": [str(f) for f in files]} if files else {}),
-         lines=summary_lines(summary, files))
+         lines=summary_lines(summary, files, skip=[r.get("quantity") for r in rows]))
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..kinematics import d_to_two_theta
+from ..kinematics import d_to_two_theta, two_theta_to_d
 from ..structure import MagneticStructure
 from .magnetic import MagneticReflections, magnetic_reflections
 from .patterns import caglioti_fwhm, cw_pattern, tof_pattern
@@ -145,8 +145,8 @@ def magnetic_powder_pattern(structure: MagneticStructure, x, *, wavelength: floa
             raise InputError("a constant-wavelength pattern needs a positive wavelength (angstrom)",
                              field="wavelength", value=wavelength)
         hw = 3 * float(caglioti_fwhm(min(x[-1], 179.0), U, V, W))
-        d_min = wavelength / (2 * np.sin(np.deg2rad(min(x[-1] + hw, 179.99)) / 2))
-        d_max = wavelength / (2 * np.sin(np.deg2rad(max(x[0] - hw, 1e-3)) / 2))
+        d_min = two_theta_to_d(min(x[-1] + hw, 179.99), wavelength)
+        d_max = two_theta_to_d(max(x[0] - hw, 1e-3), wavelength)
         refl = magnetic_reflections(structure, d_min, d_max, debye_waller=debye_waller)
         parts = {}
         for part in ("nuclear", "magnetic"):
