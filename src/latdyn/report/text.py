@@ -40,7 +40,11 @@ def summary_lines(summary: Mapping[str, Any], outputs: Iterable[Any] = (),
         if k == "units" and isinstance(v, Mapping) and k not in skip:
             out.append("units: " + ", ".join(f"{c} {u}" for c, u in v.items()))
             continue
-        if k in skip or v is None or v == [] or (isinstance(v, Mapping) and "value" not in v):
+        if k in skip or v is None or v == []:
+            continue
+        if isinstance(v, Mapping) and "value" not in v:
+            # a group of values with units (e.g. fit parameters): one line each
+            out += [f"{sub}: {_text(q)}" for sub, q in v.items() if isinstance(q, Mapping) and "value" in q]
             continue
         if isinstance(v, (list, tuple)) and v and isinstance(v[0], Mapping):
             continue

@@ -1,7 +1,7 @@
 """A result made of named physical quantities (value, error, unit): caloric bookkeeping,
-kinetic thermal conductivity.  ``rows()`` is the printed table (quantity, value, error,
-unit), ``to_json()`` the same as {name: {value, error, unit}}; ``write(folder)`` gives
-``quantities.csv`` (quantity,value,error,unit) and ``report.html``."""
+kinetic thermal conductivity.  ``rows()`` is the printed table (quantity, value, unit, and
+error where known), ``to_json()`` the same as {name: {value, error, unit}}; ``write(folder)``
+gives ``quantities.csv`` (quantity,value,error,unit) and ``report.html``."""
 
 from __future__ import annotations
 
@@ -30,7 +30,11 @@ class QuantityTable:
         return self.quantities[name]
 
     def rows(self) -> list[dict]:
-        return self.quantities.rows()
+        """quantity, value, unit (and error where any is known)."""
+        rows = self.quantities.rows()
+        if all(r["error"] is None for r in rows):
+            rows = [{k: v for k, v in r.items() if k != "error"} for r in rows]
+        return rows
 
     def to_json(self) -> dict:
         return self.quantities.as_json()
@@ -53,7 +57,8 @@ class QuantityTable:
         def cell(v):
             return "" if v is None else (f"{v:.10g}" if isinstance(v, float) else str(v))
 
+        keys = ("quantity", "value", "error", "unit")
         text = "quantity,value,error,unit\n" + "".join(
-            ",".join(cell(r[k]) for k in ("quantity", "value", "error", "unit")) + "\n" for r in self.rows())
+            ",".join(cell(r[k]) for k in keys) + "\n" for r in self.quantities.rows())
         return write_result_folder(folder, {"quantities.csv": lambda p: write_text_atomic(p, text)},
                                    self.report(command))
