@@ -324,6 +324,10 @@ class Quantities(Mapping):
     def as_json(self) -> dict[str, dict[str, Any]]:
         return {k: q.as_dict() for k, q in self._items.items()}
 
+    def rows(self) -> list[dict[str, Any]]:
+        """One table row per quantity: quantity, value, error (None when unknown), unit."""
+        return [{"quantity": k, **q.as_dict()} for k, q in self._items.items()]
+
 
 @dataclass
 class Solution:

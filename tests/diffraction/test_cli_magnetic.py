@@ -25,8 +25,8 @@ def test_reflections_from_an_mcif(tmp_path, capsys):
                         "--write-mcif", str(tmp_path / "copy.mcif"))
     assert code == 0
     res = json.loads(out)
-    mag = [r for r in res["rows"] if r["F2_magnetic (barn)"] > 0]
-    assert mag and all(r["F2_nuclear (barn)"] == 0 for r in mag)
+    mag = [r for r in res["rows"] if r["F2_magnetic"] > 0]
+    assert mag and all(r["F2_nuclear"] == 0 for r in mag)
     assert res["parent_k"] == [0.5, 0.5, 0.5]
     assert all(float(x) % 1 == 0.5 for r in mag for x in r["parent hkl"].split())
     assert (tmp_path / "r" / "reflections.csv").is_file() and (tmp_path / "copy.mcif").is_file()

@@ -37,7 +37,7 @@ def test_cut_table_json_and_csv(capsys, sqe_file, tmp_path):
                                "--balance", "3", "9", "-o", str(tmp_path / "cut.csv"), "--json"])
     assert rc == 0
     res = json.loads(out)
-    assert res["T_fit_K"] == pytest.approx(300.0, rel=0.02)
+    assert res["temperature_fit"]["value"] == pytest.approx(300.0, rel=0.02)
     back = load(tmp_path / "cut.csv").data
     assert back.dims == ("E",) and back.sizes["E"] == len(res["rows"])
     rc, _, err = _run(capsys, ["ins", "cut", str(sqe_file), "--q", "0.1", "2.4", "-o",
@@ -67,7 +67,7 @@ def test_thermo_from_a_dos_file(capsys, tmp_path):
     assert rc == 0
     res = json.loads(out)
     assert res["rows"][0]["Cv_over_3R"] == pytest.approx(1.0, abs=1e-3)
-    assert res["theta_D_n2_K"] == pytest.approx(300.0, rel=1e-3)
+    assert res["theta_D_n2"]["value"] == pytest.approx(300.0, rel=1e-3)
     assert (tmp_path / "th" / "thermo.csv").exists()
     rc, _, err = _run(capsys, ["ins", "thermo", str(tmp_path / "dos.csv"), "--T-range", "0,10", "-o",
                                str(tmp_path / "th")])

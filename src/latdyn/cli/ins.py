@@ -1,15 +1,16 @@
 """``latdyn ins cut|fit|dos|magnetic|thermo``: cuts of S(Q,E), phonon-peak fits, generalised DOS,
 magnetic/phonon separation by |Q| dependence and thermodynamics from a DOS, with result tables
-(CSV) and an HTML report.  File layouts: docs/ins.md."""
+(CSV) and an HTML report.  Each command is one library call (latdyn.inelastic.cut_measurement,
+fit_phonon_series, separate_magnetic; latdyn.thermo.generalized_dos_thermodynamics,
+thermodynamics_from_dos) whose result writes the files and gives the table.  File layouts:
+docs/ins.md."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-import numpy as np
 
 from ..errors import InputError
+from ..report.text import summary_lines
 from .output import add_json_flag, emit
 
 
@@ -111,213 +112,52 @@ def _floats(text: str | None, name: str) -> list[float] | None:
         raise InputError("expected comma-separated numbers", field=name, value=text) from exc
 
 
-def temperatures(text: str) -> np.ndarray:
-    """'a:b:step' (inclusive) or 'a,b,c' -> array of temperatures (K)."""
-    if ":" in text:
-        try:
-            a, b, step = (float(x) for x in text.split(":"))
-        except ValueError as exc:
-            raise InputError("temperature range must be a:b:step", field="T-range", value=text) from exc
-        if not (step > 0 and b >= a):
-            raise InputError("temperature range needs b >= a and step > 0", field="T-range", value=text)
-        return np.arange(a, b + 0.5 * step, step)
-    return np.asarray(_floats(text, "T-range"))
-
-
-def _load(path: str):
-    from ..data.io import load
-
-    return load(path).data
+def _show(result, args) -> int:
+    """Write the result to ``--output``, print its table (or JSON) and where the files are."""
+    files = result.write(args.output)
+    summary = result.to_json()
+    emit(result.rows(), as_json=args.json, title=result.heading,
+         columns=None if args.json else getattr(result, "table_columns", None),
+         extra=summary | {"outputs": [str(f) for f in files]}, lines=summary_lines(summary, files))
+    return 0
 
 
 def run_cut(args: argparse.Namespace) -> int:
-    from ..data.io import write_csv
-    from ..reduce import bose_to_chi, cut, detailed_balance_check, kf_ki_correction
+    from ..inelastic import cut_measurement
 
-    da = _load(args.file)
-    if args.ei is not None or args.ef is not None:
-        da = kf_ki_correction(da, ei=args.ei, ef=args.ef, source=args.file)
-    if args.chi is not None:
-        da = bose_to_chi(da, args.chi, source=args.file)
-    dim, rng = ("Q", args.q) if args.q is not None else ("E", args.e)
-    out = cut(da, dim, rng[0], rng[1], average=args.average, source=args.file)
-    write_csv(args.output, out)
-    other = out.dims[0] if out.ndim else ""
-    rows = [{other: float(x), "value": float(v), "error": float(np.sqrt(e)) if out.variances is not None
-             else float("nan")}
-            for x, v, e in zip(out.coords[other].values, out.values,
-                               out.variances if out.variances is not None else np.zeros(out.shape),
-                               strict=True)] if out.ndim == 1 else []
-    extra = {"file": args.file, "cut_over": dim, "range": list(rng), "mode": "average" if args.average
-             else "integrate", "unit": str(out.unit), "output": args.output}
-    if args.balance is not None:
-        res = detailed_balance_check(out, args.balance[0], args.balance[1], source=args.file)
-        extra.update({"T_fit_K": res.temperature, "T_fit_err_K": res.temperature_error,
-                      "balance_reduced_chi2": res.reduced_chi2})
-    emit(rows, as_json=args.json, title=f"cut of {args.file} over {dim} {rng[0]:g}..{rng[1]:g}",
-         extra=extra)
-    return 0
-
-
-def _spectrum(path: str, q, e_range):
-    from ..reduce import cut
-
-    da = _load(path)
-    if "Q" in da.dims:
-        if q is None:
-            raise InputError("S(Q,E) input needs --q QMIN QMAX to cut it first", file=path, field="--q")
-        da = cut(da, "Q", q[0], q[1], average=True, source=path)
-    if e_range is not None:
-        e = da.coords["E"].values
-        sel = (e >= e_range[0]) & (e <= e_range[1])
-        if sel.sum() < 5:
-            raise InputError("fewer than 5 points in the energy window", file=path, field="--e-range",
-                             value=e_range)
-        idx = np.nonzero(sel)[0]
-        da = da["E", int(idx[0]):int(idx[-1]) + 1]
-    return da
+    return _show(cut_measurement(args.file, q=args.q, e=args.e, average=args.average, ei=args.ei,
+                                 ef=args.ef, chi=args.chi, balance=args.balance), args)
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    from ..inelastic import PhononPeakModel, fit_temperature_series
-    from ..inelastic.figures import fit_figures
-    from ..report import Report
+    from ..inelastic import fit_phonon_series
 
-    temps = _floats(args.T, "T")
-    if len(temps) != len(args.files):
-        raise InputError("give one temperature per file", field="--T", value=(len(temps), len(args.files)))
-    e0 = _floats(args.e0, "e0")
-    gamma = _floats(args.gamma, "gamma")
-    vg = _floats(args.vg, "vg")
-    if args.instrument:
-        from ..instruments import load_instrument
-
-        if args.ei is None:
-            raise InputError("--instrument needs --ei (meV)", field="--ei")
-        resolution, settings = load_instrument(args.instrument), {"ei": args.ei}
-    else:
-        resolution, settings = _floats(args.resolution, "resolution"), {}
-    model = PhononPeakModel(n_dho=len(e0), elastic=not args.no_elastic, quasielastic=not args.no_qe,
-                            background=args.background, fit_shift=not args.fix_shift)
-    spectra = [_spectrum(f, args.q, args.e_range) for f in args.files]
-    series = fit_temperature_series(spectra, temps, resolution, model=model, e0=e0, gamma=gamma,
-                                    group_velocity=vg, **settings)
-    out = Path(args.output)
-    series.write_csv(out / "fits.csv")
-    rep = Report("Phonon-peak fits", command=None)
-    for f in args.files:
-        rep.add_input(f)
-    rep.add_text("Model", f"elastic x R + quasi-elastic Lorentzian x R + {len(e0)} DHO(s) with the Bose "
-                 f"factor, Gaussian resolution {series.fits[0].model_definition['resolution']}; "
-                 "overdamped when Gamma >= E0; lifetime tau = hbar/(2 Gamma).")
-    for name, fig, caption in fit_figures(series):
-        rep.add_figure(name, fig, caption)
-    rows = series.rows()
-    rep.add_table("Parameters versus temperature", rows)
-    rep.write(out / "report.html")
-    keys = ["T_K"] + [k for k in rows[0] if k.startswith("dho") and ("E0" in k or "gamma" in k
-                                                                    or "overdamped" in k)]
-    keys += [k for k in ("qe_hwhm", "qe_hwhm_err", "reduced_chi2") if k in rows[0]]
-    emit([{k: r[k] for k in keys} for r in rows] if not args.json else rows, as_json=args.json,
-         title="phonon-peak fits", extra={"output": str(out), "report": str(out / "report.html")})
-    return 0
+    series = fit_phonon_series(args.files, _floats(args.T, "T"), e0=_floats(args.e0, "e0"),
+                               gamma=_floats(args.gamma, "gamma"), q=args.q, e_range=args.e_range,
+                               quasielastic=not args.no_qe, elastic=not args.no_elastic,
+                               background=args.background, fix_shift=args.fix_shift,
+                               resolution=_floats(args.resolution, "resolution"),
+                               instrument=args.instrument, ei=args.ei, group_velocity=_floats(args.vg, "vg"))
+    return _show(series, args)
 
 
 def run_dos(args: argparse.Namespace) -> int:
-    from ..data.io import write_csv
-    from ..inelastic.figures import dos_figure, thermo_figure
-    from ..reduce import effective_mass, generalized_dos
-    from ..report import Report
-    from ..thermo import band_centre, thermodynamics
+    from ..thermo import generalized_dos_thermodynamics
 
-    da = _load(args.file)
-    mass = effective_mass(args.formula) if args.formula else args.mass
-    res = generalized_dos(da, args.T, mass, q_range=tuple(args.q), e_range=tuple(args.e),
-                          n_max=args.n_max, source=args.file)
-    out = Path(args.output)
-    write_csv(out / "dos.csv", res.dos.total)
-    T = temperatures(args.T_range)
-    tab = thermodynamics(res.dos, T)
-    _write_thermo(out / "thermo.csv", tab)
-    rep = Report(f"Generalised DOS of {args.file}")
-    rep.add_input(args.file)
-    rep.add_text("Method", "incoherent approximation; Bose, Debye-Waller and iterative multiphonon "
-                 "corrections (Kresch et al. 2007); normalised to 3 per atom.")
-    rep.add_figure("dos", dos_figure(res.dos.total), "Generalised DOS (3 states per atom)")
-    rep.add_figure("cv", thermo_figure(tab), "Heat capacity over the Dulong-Petit value 3R")
-    rep.add_table("Extraction", [res.summary()])
-    rep.write(out / "report.html")
-    summary = res.summary()
-    summary.update({"band_centre_meV": band_centre(res.dos), "output": str(out)})
-    emit([_thermo_row(tab, i) for i in range(T.size)], as_json=args.json,
-         title="generalised DOS: thermodynamics per mole of atoms", extra=summary)
-    return 0
-
-
-def _thermo_row(tab, i) -> dict:
-    return {"T_K": tab["T"][i], "Cv_J_molK": tab["Cv"][i], "Cv_over_3R": tab["Cv_over_3R"][i],
-            "S_J_molK": tab["S"][i], "F_J_mol": tab["F"][i], "U_J_mol": tab["U"][i]}
-
-
-def _write_thermo(path: Path, tab) -> None:
-    import csv
-    import io
-
-    from ..fileio import write_text_atomic
-
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["T [K]", "Cv [J/(mol K)]", "Cv_over_3R", "S [J/(mol K)]", "F [J/mol]", "U [J/mol]"])
-    for i in range(tab["T"].size):
-        r = _thermo_row(tab, i)
-        w.writerow([f"{v:.10g}" for v in r.values()])
-    write_text_atomic(path, buf.getvalue())
+    return _show(generalized_dos_thermodynamics(args.file, args.T, q_range=args.q, e_range=args.e,
+                                                mass=args.mass, formula=args.formula, n_max=args.n_max,
+                                                temperatures=args.T_range), args)
 
 
 def run_magnetic(args: argparse.Namespace) -> int:
     from ..inelastic import separate_magnetic
 
-    res = separate_magnetic(_load(args.file), ion=args.ion, u_iso=args.uiso, q_range=args.q,
-                            e_range=args.e, flat=args.flat, paramagnetic_T=args.paramagnetic)
-    paths = res.write(args.output, inputs=[args.file])
-    emit(res.rows(), as_json=args.json, title=f"magnetic and phonon parts ({args.ion})",
-         extra={**res.summary(), **paths})
-    return 0
+    return _show(separate_magnetic(args.file, ion=args.ion, u_iso=args.uiso, q_range=args.q, e_range=args.e,
+                                   flat=args.flat, paramagnetic_T=args.paramagnetic), args)
 
 
 def run_thermo(args: argparse.Namespace) -> int:
-    from ..data import as_density_of_states
-    from ..inelastic.figures import thermo_figure
-    from ..report import Report
-    from ..thermo import (
-        band_centre,
-        debye_temperature_from_moments,
-        entropy_difference,
-        thermodynamics,
-    )
+    from ..thermo import thermodynamics_from_dos
 
-    da = _load(args.file)
-    dos = as_density_of_states(da, source=args.file)
-    T = temperatures(args.T_range)
-    tab = thermodynamics(dos, T, args.atoms)
-    out = Path(args.output)
-    _write_thermo(out / "thermo.csv", tab)
-    extra = {"ZPE_J_mol": tab["ZPE"], "band_centre_meV": band_centre(dos),
-             "theta_D_n2_K": debye_temperature_from_moments(dos, 2.0),
-             "theta_D_n0_K": debye_temperature_from_moments(dos, 0.0),
-             "theta_D_n-2_K": debye_temperature_from_moments(dos, -2.0), "output": str(out)}
-    rows = [_thermo_row(tab, i) for i in range(T.size)]
-    if args.compare:
-        other = as_density_of_states(_load(args.compare), source=args.compare)
-        ds = entropy_difference(dos, other, T, args.atoms)
-        for r, v in zip(rows, ds, strict=True):
-            r["dS_vib_J_molK"] = float(v)
-    rep = Report(f"Thermodynamics of {args.file}")
-    rep.add_input(args.file)
-    rep.add_figure("cv", thermo_figure(tab), "Heat capacity over the Dulong-Petit value 3R")
-    rep.add_table("Thermodynamics", rows)
-    rep.add_table("Scalars", [extra])
-    rep.write(out / "report.html")
-    emit(rows, as_json=args.json, title="harmonic thermodynamics (per mole of formula units)",
-         extra=extra)
-    return 0
+    return _show(thermodynamics_from_dos(args.file, args.T_range, atoms=args.atoms, compare=args.compare),
+                 args)

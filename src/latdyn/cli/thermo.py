@@ -1,15 +1,14 @@
 """``latdyn thermo arrhenius|caloric|magnetocaloric|kappa``: activation energies, entropy
 bookkeeping of caloric transitions, the lattice and magnetic entropy balance of magnetostructural
-transitions and kinetic thermal conductivity.  File layouts: docs/thermo.md."""
+transitions and kinetic thermal conductivity.  Each command is one call of
+:mod:`latdyn.thermo` (fit_arrhenius_file, caloric_balance, entropy_balance, kinetic_kappa)
+whose result gives the table and writes the files.  File layouts: docs/thermo.md."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-import numpy as np
-
-from ..errors import InputError
+from ..report.text import summary_lines
 from .output import add_json_flag, emit
 
 
@@ -67,86 +66,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
 
-def _table(path: str) -> np.ndarray:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            text = line.split("#", 1)[0].replace(",", " ").strip()
-            if not text:
-                continue
-            try:
-                rows.append([float(x) for x in text.split()])
-            except ValueError:
-                if rows:
-                    raise InputError("not a number", file=path, field=f"line {i}", value=line.strip()) \
-                        from None
-    if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) not in (2, 3):
-        raise InputError("expected 2 or 3 numeric columns (T, y, error)", file=path, field="columns",
-                         value=sorted({len(r) for r in rows}))
-    return np.asarray(rows)
+def _show(result, args, folder=None) -> int:
+    """Write the result into ``folder`` (when given), print its table (or JSON)."""
+    files = result.write(folder) if folder else []
+    summary, rows = result.to_json(), result.rows()
+    emit(rows, as_json=args.json, title=result.heading,
+         extra=summary | ({"outputs": [str(f) for f in files]} if files else {}),
+         lines=summary_lines(summary, files, skip=[r.get("quantity") for r in rows]))
+    return 0
 
 
 def run_arrhenius(args: argparse.Namespace) -> int:
-    from ..thermo import arrhenius_fit
+    from ..thermo import fit_arrhenius_file
 
-    t = _table(args.file)
-    res = arrhenius_fit(t[:, 0], t[:, 1], t[:, 2] if t.shape[1] == 3 else None)
-    pred = res.predict(t[:, 0])
-    rows = [{"T_K": a, "y": b, "fit": c} for a, b, c in zip(t[:, 0], t[:, 1], pred, strict=True)]
-    if args.output:
-        _arrhenius_report(args, t, res)
-    emit(rows, as_json=args.json, title=f"Arrhenius fit of {args.file}", extra=res.as_dict())
-    return 0
-
-
-def _arrhenius_report(args, t: np.ndarray, res) -> None:
-    import csv
-    import io
-
-    from ..fileio import write_text_atomic
-    from ..report import Report, new_figure
-
-    out = Path(args.output)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["T [K]", "y", "y_err", "fit"])
-    for row in t:
-        w.writerow([row[0], row[1], row[2] if t.shape[1] == 3 else "", res.predict(row[0])])
-    write_text_atomic(out / "arrhenius.csv", buf.getvalue())
-    fig, ax = new_figure()
-    x = 1000.0 / t[:, 0]
-    ax.errorbar(x, t[:, 1], t[:, 2] if t.shape[1] == 3 else None, fmt="o")
-    xx = np.linspace(x.min(), x.max(), 100)
-    ax.plot(xx, res.predict(1000.0 / xx), label=f"Ea = {res.activation_energy:.3f} ± "
-            f"{res.activation_energy_error:.3f} eV")
-    ax.set_yscale("log")
-    ax.set_xlabel("1000 / T (1/K)")
-    ax.set_ylabel("y")
-    ax.legend(frameon=False)
-    rep = Report(f"Arrhenius fit of {args.file}")
-    rep.add_input(args.file)
-    rep.add_figure("arrhenius", fig, "ln y versus 1/T with the fit")
-    rep.add_table("Result", [res.as_dict()])
-    rep.write(out / "report.html")
+    return _show(fit_arrhenius_file(args.file), args, args.output)
 
 
 def run_caloric(args: argparse.Namespace) -> int:
-    from ..thermo import (
-        clausius_clapeyron,
-        configurational_entropy,
-        driving_pressure,
-        total_transition_entropy,
-    )
+    from ..thermo import caloric_balance
 
-    s_conf = configurational_entropy(args.omega[1], args.omega[0], args.units)
-    s_tot = total_transition_entropy(s_conf, args.dS_vib)
-    slope = clausius_clapeyron(args.dV, s_tot)
-    row = {"dS_conf_J_molK": s_conf, "dS_vib_J_molK": args.dS_vib, "dS_total_J_molK": s_tot,
-           "dV_cm3_mol": args.dV, "dT_dP_K_per_MPa": slope, "dT_dP_K_per_GPa": 1e3 * slope}
-    if args.dT is not None:
-        row["driving_pressure_MPa"] = driving_pressure(args.dT, args.dV, s_tot)
-    emit([row], as_json=args.json, title="caloric entropy bookkeeping (per mole of formula units)")
-    return 0
+    return _show(caloric_balance(args.omega[0], args.omega[1], dV=args.dV, units=args.units,
+                                 dS_vib=args.dS_vib, dT=args.dT), args)
 
 
 def run_magnetocaloric(args: argparse.Namespace) -> int:
@@ -156,19 +96,10 @@ def run_magnetocaloric(args: argparse.Namespace) -> int:
                           field_T=args.field, dos_1=args.dos1, dos_2=args.dos2,
                           atoms_per_formula_unit=args.atoms, delta_m=args.dM, measured=args.dS_measured,
                           measured_slope=args.dTdH_measured, molar_mass=args.molar_mass)
-    extra = res.summary()
-    if args.output:
-        extra.update(res.write(args.output, inputs=[p for p in (args.dos1, args.dos2) if p]))
-    emit(res.rows(), as_json=args.json, title="entropy balance, phase 2 - phase 1 (per mole of formula "
-         "units)", extra=extra)
-    return 0
+    return _show(res, args, args.output)
 
 
 def run_kappa(args: argparse.Namespace) -> int:
-    from ..thermo import kappa_average, lifetime, mean_free_path
+    from ..thermo import kinetic_kappa
 
-    tau = args.tau if args.tau is not None else lifetime(args.gamma)
-    k = kappa_average(args.C, args.v, tau)
-    emit([{"C_J_m3K": args.C, "v_m_s": args.v, "tau_ps": tau, "mean_free_path_A": mean_free_path(args.v, tau),
-           "kappa_W_mK": k}], as_json=args.json, title="kinetic thermal conductivity")
-    return 0
+    return _show(kinetic_kappa(args.C, args.v, tau=args.tau, gamma=args.gamma), args)

@@ -64,8 +64,8 @@ def step_lattice_spin(ctx: DemoContext) -> str:
     ax.set_ylabel("Intensity")
     ax.legend(frameon=False)
     first = pat.rows(limit=200)
-    strongest = max((r for r in first if r["F2_magnetic (barn)"] > 0),
-                    key=lambda r: r["multiplicity"] * r["F2_magnetic (barn)"])
+    strongest = max((r for r in first if r["F2_magnetic"] > 0),
+                    key=lambda r: r["multiplicity"] * r["F2_magnetic"])
     rep.add_figure("mncoge_magnetic_pattern", fig, "Orthorhombic ferromagnet at λ = 2.41 Å: the "
                    "magnetic scattering (moments along a, dipole form factors of Mn3+ and Co2+, "
                    "p = 2.695 fm/μB) sits on the nuclear peaks at low angle and fades with the form "

@@ -123,6 +123,7 @@ class ADPFit(FitResult):
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     stopped_on_limit: bool = False
     message: str = ""
+    inputs: list = field(default_factory=list, repr=False)
 
     @property
     def n_varied(self) -> int:
@@ -157,7 +158,30 @@ class ADPFit(FitResult):
         return fn(T, self.theta, self.mass) + self.u_static
 
     def rows(self) -> list[dict]:
+        """parameter, value, stderr, unit of each fitted parameter."""
         return [{"parameter": k, "value": v, "stderr": e, "unit": u} for k, (v, e, u) in self.params.items()]
+
+    @property
+    def heading(self) -> str:
+        return f"{self.model} fit of U_iso(T), mass {self.mass:.4f} amu"
+
+    def to_json(self) -> dict:
+        """The model, the mass and the fit (parameters with value, error, unit; statistics)."""
+        return {"model": self.model, "mass": {"value": self.mass, "error": None, "unit": "amu"},
+                **super().to_json()}
+
+    def report(self, command: str | None = None):
+        """The HTML report: parameters, U_iso(T) with the model, statistics."""
+        from .adp_results import adp_report
+
+        return adp_report(self, command)
+
+    def write(self, folder, command: str | None = None) -> list:
+        """``debye_fit.csv``, ``report.html`` and ``figures/`` into ``folder`` (replaced whole;
+        layout in docs/diffraction.md)."""
+        from .adp_results import write_adp_fit
+
+        return write_adp_fit(self, folder, command)
 
 
 def fit_u_iso(T, u_iso, u_err=None, *, mass: float, model: str = "debye", static: bool = True,

@@ -208,7 +208,8 @@ class MagneticReflections:
         return len(self.d)
 
     def rows(self) -> list[dict]:
-        """One dict per reflection for tables and JSON."""
+        """One dict per reflection for tables and JSON: h, k, l (, parent hkl), d (angstrom),
+        Q (1/angstrom), multiplicity, F2_nuclear and F2_magnetic (barn)."""
         out = []
         for i in range(len(self)):
             row = {"h": _fmt(self.hkl[i, 0]), "k": _fmt(self.hkl[i, 1]), "l": _fmt(self.hkl[i, 2])}
@@ -216,8 +217,8 @@ class MagneticReflections:
                 row["parent hkl"] = " ".join(_fmt(v) for v in self.parent_hkl[i])
             row.update({"d": float(self.d[i]), "Q": float(self.q[i]),
                         "multiplicity": int(self.multiplicity[i]),
-                        "F2_nuclear (barn)": float(self.f2_nuclear[i]),
-                        "F2_magnetic (barn)": float(self.f2_magnetic[i])})
+                        "F2_nuclear": float(self.f2_nuclear[i]),
+                        "F2_magnetic": float(self.f2_magnetic[i])})
             out.append(row)
         return out
 
@@ -231,12 +232,6 @@ class MagneticReflections:
         if self.parent_k is not None:
             out["parent_k"] = [float(v) for v in self.parent_k]
         return out
-
-    def write(self, folder, *, title: str = "", inputs=()) -> dict[str, str]:
-        """``reflections.csv``, a figure and ``report.html`` in ``folder`` (docs/diffraction.md)."""
-        from .magnetic_powder import write_reflection_table
-
-        return write_reflection_table(self, folder, title=title, inputs=inputs)
 
     def reflections(self, part: str = "total") -> Reflections:
         """A :class:`Reflections` list ('nuclear', 'magnetic' or 'total' |F|^2) for the powder

@@ -14,70 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import write_text_atomic
 from ..errors import InputError
-from ..kinematics import d_to_two_theta
+from ..kinematics import d_to_two_theta, two_theta_to_d
 from ..structure import MagneticStructure
 from .magnetic import MagneticReflections, magnetic_reflections
 from .patterns import caglioti_fwhm, cw_pattern, tof_pattern
+from .reflection_results import (
+    REFLECTION_UNITS,
+    _MagneticSource,
+    magnetic_reflections_figure,
+    write_magnetic_reflections_csv,
+)
+from .tables import write_columns_csv
 
-__all__ = ["MagneticPattern", "magnetic_powder_pattern", "write_reflection_table"]
-
-
-def _csv(path: Path, header, columns, comment: str) -> Path:
-    lines = [f"# {c}" for c in comment.splitlines() if c] + [",".join(header)]
-    for row in zip(*columns, strict=True):
-        lines.append(",".join(v if isinstance(v, str) else f"{v:.10g}" for v in row))
-    return write_text_atomic(path, "\n".join(lines) + "\n")
-
-
-def _hkl_text(v: float) -> str:
-    r = round(float(v))
-    return str(int(r)) if abs(v - r) < 1e-6 else f"{float(v):.6g}"
-
-
-def write_reflection_table(refl: MagneticReflections, folder, *, title: str,
-                           inputs=()) -> dict[str, str]:
-    """Write ``reflections.csv`` (h, k, l, [parent h k l], d, Q, multiplicity, F2_nuclear_barn,
-    F2_magnetic_barn), a stick figure and ``report.html`` into ``folder``; return the paths."""
-    from ..report import Report, axis_label, new_figure
-
-    out = Path(folder)
-    header = ["h", "k", "l"]
-    cols = [[_hkl_text(v) for v in refl.hkl[:, i]] for i in range(3)]
-    if refl.parent_hkl is not None:
-        header += ["h_parent", "k_parent", "l_parent"]
-        cols += [[_hkl_text(v) for v in refl.parent_hkl[:, i]] for i in range(3)]
-    header += ["d_angstrom", "Q_inv_angstrom", "multiplicity", "F2_nuclear_barn", "F2_magnetic_barn"]
-    cols += [refl.d, refl.q, refl.multiplicity, refl.f2_nuclear, refl.f2_magnetic]
-    k = ", ".join(f"{v:.6g}" for v in refl.k)
-    csv = _csv(out / "reflections.csv", header, cols,
-               f"{title}: nuclear and magnetic reflections, k = ({k}); F2 domain-averaged per "
-               "orbit member (barn), powder line strength = multiplicity x F2")
-    fig, ax = new_figure(7, 4.2)
-    ax.vlines(refl.d, 0, refl.multiplicity * refl.f2_nuclear, color="C0", label="nuclear")
-    ax.vlines(refl.d, 0, -refl.multiplicity * refl.f2_magnetic, color="C3", label="magnetic")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_xlabel(axis_label("d", "angstrom"))
-    ax.set_ylabel("m |F|² (barn), magnetic down")
-    ax.legend(frameon=False)
-    rep = Report(f"Nuclear and magnetic reflections of {title}")
-    for i in inputs:
-        rep.add_input(i)
-    rep.add_text(None, f"Propagation vector k = ({k}); magnetic |F_M⊥|² (p = 2.695 fm/μB, dipole "
-                 "form factors, Debye-Waller factors) averaged over equal-weight domains of the "
-                 "parent group; unpolarised neutrons, no nuclear-magnetic interference.")
-    rep.add_figure("reflections", fig, "Powder line strengths m|F|², nuclear up, magnetic down")
-    rep.add_table("Reflections", refl.rows())
-    path = rep.write(out / "report.html")
-    return {"csv": str(csv), "report": str(path)}
+__all__ = ["MagneticPattern", "magnetic_powder_pattern"]
 
 
 @dataclass
-class MagneticPattern:
+class MagneticPattern(_MagneticSource):
     """A powder pattern with its nuclear and magnetic parts (same units as
     :func:`latdyn.diffraction.cw_pattern` / :func:`tof_pattern`) on ``x`` ('two_theta' in deg
-    or 'd' in angstrom), and the reflection list with each reflection's position on x."""
+    or 'd' in angstrom), the reflection list with each reflection's position on x, and the
+    structure and input files it came from."""
 
     axis: str
     x: np.ndarray
@@ -87,6 +45,13 @@ class MagneticPattern:
     positions: np.ndarray
     title: str = ""
     settings: dict = field(default_factory=dict)
+    structure: MagneticStructure | None = None
+    inputs: list = field(default_factory=list)
+    magnetic_cell: bool = False
+
+    @property
+    def heading(self) -> str:
+        return f"{self.title}: nuclear and magnetic reflections"
 
     @property
     def total(self) -> np.ndarray:
@@ -119,28 +84,41 @@ class MagneticPattern:
         ax.legend(frameon=False)
         return fig
 
-    def write(self, folder, *, inputs=()) -> dict[str, str]:
-        """Write ``pattern.csv`` (x, nuclear, magnetic, total), ``reflections.csv`` and
-        ``report.html`` (figures ``pattern`` and ``reflections``) into ``folder``."""
+    def to_json(self) -> dict:
+        return {"structure": self.title, "axis": self.axis, "unit": self.unit, "points": len(self.x),
+                **self.reflections.summary(), "units": {**REFLECTION_UNITS, self.axis: self.unit}}
+
+    def report(self, command: str | None = None):
+        """The HTML report: settings, the pattern and reflection figures, the reflections in range."""
         from ..report import Report
 
-        out = Path(folder)
-        name = f"{self.axis}_{self.unit}"
-        csv = _csv(out / "pattern.csv", [name, "nuclear", "magnetic", "total"],
-                   [self.x, self.nuclear, self.magnetic, self.total],
-                   f"{self.title}: powder pattern, nuclear and magnetic parts (unpolarised neutrons); "
-                   + ", ".join(f"{k} = {v}" for k, v in self.settings.items()))
-        paths = write_reflection_table(self.reflections, out, title=self.title, inputs=inputs)
-        rep = Report(f"Magnetic powder pattern of {self.title}")
-        for i in inputs:
+        rep = Report(f"Magnetic powder pattern of {self.title}", command=command)
+        for i in self.inputs:
             rep.add_input(i)
         rep.add_parameters("Settings", {k: (v, None, "") for k, v in self.settings.items()
                                         if isinstance(v, (int, float))})
         rep.add_figure("pattern", self.figure(), "Nuclear, magnetic and total powder pattern")
+        rep.add_figure("reflections", magnetic_reflections_figure(self.reflections),
+                       "Powder line strengths m|F|², nuclear up, magnetic down")
         rep.add_table("Reflections in range", self.rows())
-        paths["report"] = str(rep.write(out / "report.html"))
-        paths["csv"] = str(csv)
-        return paths
+        return rep
+
+    def _write_pattern(self, path: Path) -> Path:
+        return write_columns_csv(path, [f"{self.axis}_{self.unit}", "nuclear", "magnetic", "total"],
+                                 [self.x, self.nuclear, self.magnetic, self.total],
+                                 f"{self.title}: powder pattern, nuclear and magnetic parts (unpolarised "
+                                 "neutrons); " + ", ".join(f"{k} = {v}" for k, v in self.settings.items()))
+
+    def write(self, folder, command: str | None = None) -> list[Path]:
+        """``pattern.csv`` (x, nuclear, magnetic, total), ``reflections.csv``, ``report.html`` and
+        ``figures/`` (``pattern``, ``reflections``) into ``folder`` (replaced whole)."""
+        from ..report.folder import write_result_folder
+
+        def refl(path):
+            return write_magnetic_reflections_csv(self.reflections, path, self.title)
+
+        return write_result_folder(folder, {"pattern.csv": self._write_pattern, "reflections.csv": refl},
+                                   self.report(command))
 
 
 def magnetic_powder_pattern(structure: MagneticStructure, x, *, wavelength: float | None = None,
@@ -167,8 +145,8 @@ def magnetic_powder_pattern(structure: MagneticStructure, x, *, wavelength: floa
             raise InputError("a constant-wavelength pattern needs a positive wavelength (angstrom)",
                              field="wavelength", value=wavelength)
         hw = 3 * float(caglioti_fwhm(min(x[-1], 179.0), U, V, W))
-        d_min = wavelength / (2 * np.sin(np.deg2rad(min(x[-1] + hw, 179.99)) / 2))
-        d_max = wavelength / (2 * np.sin(np.deg2rad(max(x[0] - hw, 1e-3)) / 2))
+        d_min = two_theta_to_d(min(x[-1] + hw, 179.99), wavelength)
+        d_max = two_theta_to_d(max(x[0] - hw, 1e-3), wavelength)
         refl = magnetic_reflections(structure, d_min, d_max, debye_waller=debye_waller)
         parts = {}
         for part in ("nuclear", "magnetic"):
@@ -198,4 +176,5 @@ def magnetic_powder_pattern(structure: MagneticStructure, x, *, wavelength: floa
         if difc is not None:
             settings["DIFC (us/angstrom)"] = difc
         axis = "d"
-    return MagneticPattern(axis, x, parts["nuclear"], parts["magnetic"], refl, pos, title, settings)
+    return MagneticPattern(axis, x, parts["nuclear"], parts["magnetic"], refl, pos, title, settings,
+                           structure)

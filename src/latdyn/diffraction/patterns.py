@@ -136,8 +136,8 @@ def cw_pattern(crystal: Crystal, wavelength: float, two_theta, U: float, V: floa
         raise InputError("2theta must be positive", field="two_theta", value=float(tt[0]))
     hw = 3 * float(caglioti_fwhm(min(tt[-1], 179.0), U, V, W))
     tt_hi = min(tt[-1] + hw, 179.99)
-    d_min = wavelength / (2 * np.sin(np.deg2rad(tt_hi) / 2))
-    d_max = wavelength / (2 * np.sin(np.deg2rad(max(tt[0] - hw, 1e-3)) / 2))
+    d_min = kinematics.two_theta_to_d(tt_hi, wavelength)
+    d_max = kinematics.two_theta_to_d(max(tt[0] - hw, 1e-3), wavelength)
     if refl is None:
         if crystal.lattice.abc.max() < d_min:
             raise InputError("no reflection reachable in this 2theta range at this wavelength",

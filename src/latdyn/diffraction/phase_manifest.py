@@ -112,11 +112,14 @@ def _is_magnetic(path: Path) -> bool:
 
 
 def phase_analysis(manifest) -> PhaseSeries:
-    """Read a manifest and fit its series (:func:`latdyn.diffraction.phase_series.fit_series`)."""
+    """Read a manifest and fit its series (:func:`latdyn.diffraction.phase_series.fit_series`):
+    what ``latdyn diffraction phases`` runs; ``write(folder)`` gives its files."""
     data, phases, opts = read_phase_manifest(manifest)
     try:
-        return fit_series(data, phases, **opts)
+        series = fit_series(data, phases, **opts)
     except InputError as exc:
         if exc.file is None:
             raise InputError(str(exc), file=manifest) from exc
         raise
+    series.inputs = [manifest]
+    return series

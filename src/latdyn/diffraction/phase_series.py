@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..data.atomic import write_text_atomic
 from ..errors import InputError
+from ..fileio import write_text_atomic
 from ..fitresult import FitResult, Parameter, reduced_chi2
 from .phases import PatternFit, Phase, fit_pattern
 from .powder_io import PowderData, write_gsas, write_xye
@@ -140,6 +140,7 @@ class PhaseSeries:
     data: list = field(repr=False, default_factory=list)
     transitions: list = field(default_factory=list)
     transition_errors: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
 
     @property
     def converged(self) -> bool:
@@ -171,10 +172,22 @@ class PhaseSeries:
                         float(np.hypot(up.midpoint[1], down.midpoint[1])))
         return None
 
-    def rows(self) -> list[dict]:
+    def fit_rows(self) -> list[dict]:
+        """One row per pattern with every fitted parameter (the layout of ``phases.csv``)."""
         return [f.row() for f in self.fits]
 
+    def rows(self) -> list[dict]:
+        """The printed table: pattern, condition, sweep, weight fractions w_<phase> with errors,
+        chi2_red, converged, reasons."""
+        keep = ("pattern", "condition", "sweep", "chi2_red", "converged", "reasons")
+        return [{k: v for k, v in r.items() if k in keep or k.startswith("w_")} for r in self.fit_rows()]
+
+    @property
+    def heading(self) -> str:
+        return f"Phase fractions versus {self.quantity} ({self.unit})"
+
     def summary(self) -> dict:
+        """Counts, convergence, transitions and hysteresis (the layout of ``summary.json``)."""
         out = {"patterns": len(self.fits), "phases": self.phases, "quantity": self.quantity,
                "unit": self.unit, "converged": self.converged, "reasons": self.reasons,
                "transitions": [t.row() for t in self.transitions],
@@ -185,40 +198,56 @@ class PhaseSeries:
             out["hysteresis_err"] = h[1]
         return out
 
+    def to_json(self) -> dict:
+        """:meth:`summary` with the hysteresis as value, error and unit."""
+        out = {k: v for k, v in self.summary().items() if k not in ("hysteresis", "hysteresis_err")}
+        h = self.hysteresis
+        out["hysteresis"] = None if h is None else {"value": h[0], "error": h[1], "unit": self.unit}
+        return _jsonable(out)
+
     # --- output -------------------------------------------------------------------------------
-    def write(self, folder, *, inputs=(), export: bool = True) -> dict[str, str]:
-        """Write into ``folder`` (layouts in docs/diffraction.md): ``phases.csv`` (one row per
-        pattern), ``fractions.csv``, ``transitions.csv``, ``summary.json``, ``report.html`` with
-        figures, and with ``export`` every pattern as ``export/<label>.xye``, ``.gsa``
-        (constant steps only) and ``.fxye`` for a Rietveld program."""
-        out = Path(folder)
-        rows = self.rows()
-        cols = list(dict.fromkeys(k for r in rows for k in r))
-        paths = {"phases_csv": str(_write_rows(out / "phases.csv", rows, cols))}
-        frows = []
+    def _fraction_rows(self) -> list[dict]:
+        out = []
         for f in self.fits:
             r = {"pattern": f.label, f"{self.quantity}_{self.unit}": f.condition, "sweep": f.sweep}
             for ph in self.phases:
                 r[f"w_{ph}"], r[f"w_{ph}_err"] = f.fractions[ph]
             r["converged"] = f.converged
-            frows.append(r)
-        paths["fractions_csv"] = str(_write_rows(out / "fractions.csv", frows, list(frows[0])))
+            out.append(r)
+        return out
+
+    def _export_writers(self) -> dict:
+        """export/<label>.xye, .fxye and (constant steps) .gsa writers of every pattern."""
+        out = {}
+        for d in self.data:
+            stem = f"export/{_safe(d.label)}"
+            out[f"{stem}.xye"] = lambda path, d=d: write_xye(d, path)
+            if d.axis != "d":
+                out[f"{stem}.fxye"] = lambda path, d=d: write_gsas(d, path, kind="FXYE")
+                if np.allclose(np.diff(d.x), d.x[1] - d.x[0], rtol=1e-6):
+                    out[f"{stem}.gsa"] = lambda path, d=d: write_gsas(d, path, kind="ESD")
+        return out
+
+    def write(self, folder, command: str | None = None, *, export: bool = True) -> list[Path]:
+        """Write ``folder`` whole (layouts in docs/diffraction.md): ``phases.csv`` (one row per
+        pattern), ``fractions.csv``, ``transitions.csv``, ``summary.json``, ``report.html`` with
+        figures, and with ``export`` every pattern as ``export/<label>.xye``, ``.gsa`` (constant
+        steps only) and ``.fxye`` for a Rietveld program.  Returns the paths."""
+        from ..report.folder import write_result_folder
+
+        rows = self.fit_rows()
+        frows = self._fraction_rows()
         trows = [t.row() for t in self.transitions]
+        cols = list(dict.fromkeys(k for r in rows for k in r))
+        files = {"phases.csv": lambda p: _write_rows(p, rows, cols),
+                 "fractions.csv": lambda p: _write_rows(p, frows, list(frows[0]))}
         if trows:
-            paths["transitions_csv"] = str(_write_rows(out / "transitions.csv", trows, list(trows[0])))
-        paths["summary_json"] = str(write_text_atomic(out / "summary.json",
-                                                 json.dumps(_jsonable(self.summary()), indent=2)))
-        if export and self.data:
-            for d in self.data:
-                stem = out / "export" / _safe(d.label)
-                write_xye(d, stem.with_suffix(".xye"))
-                if d.axis != "d":
-                    write_gsas(d, stem.with_suffix(".fxye"), kind="FXYE")
-                    if np.allclose(np.diff(d.x), d.x[1] - d.x[0], rtol=1e-6):
-                        write_gsas(d, stem.with_suffix(".gsa"), kind="ESD")
-            paths["export_dir"] = str(out / "export")
-        paths["report"] = str(self.report(out / "report.html", inputs=inputs))
-        return paths
+            files["transitions.csv"] = lambda p: _write_rows(p, trows, list(trows[0]))
+        summary = json.dumps(_jsonable(self.summary()), indent=2)
+        files["summary.json"] = lambda p: write_text_atomic(p, summary)
+        if export:
+            files.update(self._export_writers())
+        return write_result_folder(folder, files, self.report(command))
 
     def figures(self) -> list:
         """(name, figure, caption) of the fraction curves and of the first and last fits."""
@@ -251,11 +280,12 @@ class PhaseSeries:
         x = np.array([f.condition for f in self.fits])
         return float(x.min()), float(x.max())
 
-    def report(self, path, *, inputs=()) -> Path:
+    def report(self, command: str | None = None):
+        """The HTML report: fraction curves, first and last fits, transitions, hysteresis."""
         from ..report import Report
 
-        rep = Report(f"Phase fractions versus {self.quantity}")
-        for i in inputs:
+        rep = Report(f"Phase fractions versus {self.quantity}", command=command)
+        for i in self.inputs:
             rep.add_input(i)
         flag = "all fits converged" if self.converged else \
             "NOT ALL FITS CONVERGED: " + "; ".join(self.reasons[:10])
@@ -272,8 +302,8 @@ class PhaseSeries:
         if h is not None:
             rep.add_parameters("Hysteresis", {"x_t(up) - x_t(down)": (h[0], h[1], self.unit)})
         rep.add_table("Fits", [{k: v for k, v in r.items() if not k.endswith("_err") or
-                                k.startswith("w_")} for r in self.rows()])
-        return rep.write(path)
+                                k.startswith("w_")} for r in self.fit_rows()])
+        return rep
 
 
 def _jsonable(obj):

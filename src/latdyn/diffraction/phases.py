@@ -40,6 +40,7 @@ from scipy.optimize import least_squares
 
 from ..errors import FitError, InputError
 from ..fitresult import FitResult, Parameter, reduced_chi2
+from ..kinematics import two_theta_to_d
 from ..lineshapes import pseudo_voigt
 from ..structure import Crystal, MagneticStructure
 from .magnetic import magnetic_reflections
@@ -188,8 +189,8 @@ class _Model:
         x0, x1 = data.x[0], data.x[-1]
         if data.axis == "two_theta":
             lam = data.wavelength
-            d_lo = lam / (2 * np.sin(np.deg2rad(min(x1 + 3.0, 179.0)) / 2))
-            d_hi = lam / (2 * np.sin(np.deg2rad(max(x0 - 3.0, 0.5)) / 2))
+            d_lo = two_theta_to_d(min(x1 + 3.0, 179.0), lam)
+            d_hi = two_theta_to_d(max(x0 - 3.0, 0.5), lam)
         elif data.axis == "tof":
             d_lo, d_hi = x0 / data.difc * 0.95, x1 / data.difc * 1.05
         else:

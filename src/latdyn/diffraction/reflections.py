@@ -44,9 +44,10 @@ class Reflections:
         return len(self.d)
 
     def rows(self) -> list[dict]:
-        """One dict per reflection (h, k, l, d, Q, multiplicity, F2) for tables and CSV."""
+        """One dict per reflection for tables and JSON: h, k, l, d (angstrom), Q (1/angstrom),
+        multiplicity, F2 (``f2_unit``)."""
         return [{"h": int(h[0]), "k": int(h[1]), "l": int(h[2]), "d": float(d), "Q": float(q),
-                 "multiplicity": int(m), f"F2 ({self.f2_unit})": float(f2)}
+                 "multiplicity": int(m), "F2": float(f2)}
                 for h, d, q, m, f2 in zip(self.hkl, self.d, self.q, self.multiplicity, self.f2,
                                           strict=True)]
 

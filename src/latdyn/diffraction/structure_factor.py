@@ -27,7 +27,7 @@ from ..errors import InputError
 from ..scattering import nuclide, xray_form_factor
 from ..structure import Crystal
 
-__all__ = ["RADIATIONS", "structure_factor", "scattering_amplitudes"]
+__all__ = ["RADIATIONS", "structure_factor", "scattering_amplitudes", "f000"]
 
 #: Radiations that structure factors and patterns accept.
 RADIATIONS = ("neutron", "xray")
@@ -93,3 +93,13 @@ def structure_factor(crystal: Crystal, hkl, radiation: str = "neutron", *,
             term = term * np.exp(-w)
         out[start:start + chunk] = term.sum(axis=1)
     return out
+
+
+def f000(crystal: Crystal, radiation: str = "neutron", *,
+         scattering_lengths: Mapping[str, complex] | None = None, table: str = "sears") -> float:
+    """F(000) = sum_j o_j a_j(Q = 0): the real part of :func:`structure_factor` at h = 0 (no
+    Debye-Waller factor there), fm for neutrons (sum of occupancy x b), electrons for X-rays
+    (sum of occupancy x Z for neutral atoms).  The total scattering power of the cell, e.g.
+    the normalisation of a maximum-entropy density."""
+    return float(structure_factor(crystal, [[0, 0, 0]], radiation, debye_waller=False,
+                                  scattering_lengths=scattering_lengths, table=table)[0].real)

@@ -1,6 +1,9 @@
 """Inelastic (phonon) analysis: damped-oscillator peak fits with an energy-dependent resolution,
 sequential over temperature, with the overdamping criterion, lifetimes and mean free paths;
-magnetic and phonon scattering of powders separated by their |Q| dependence."""
+magnetic and phonon scattering of powders separated by their |Q| dependence; cuts of measured
+S(Q,E).  ``latdyn ins cut|fit|magnetic`` are one call each here (:func:`cut_measurement`,
+:func:`fit_phonon_series`, :func:`separate_magnetic`); ``latdyn ins dos|thermo`` are in
+:mod:`latdyn.thermo` (docs/ins.md)."""
 
 from .magnetic import (
     MagneticSeparation,
@@ -9,6 +12,8 @@ from .magnetic import (
     paramagnetic_sqe,
     separate_magnetic,
 )
+from .measured_cut import MeasuredCut, cut_measurement
+from .peak_series import fit_phonon_series, load_spectrum
 from .phonon_peaks import (
     PhononFit,
     PhononPeakModel,
@@ -19,4 +24,4 @@ from .phonon_peaks import (
 
 __all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series",
            "MagneticSeparation", "separate_magnetic", "paramagnetic_sqe", "ParamagneticFit",
-           "fit_paramagnetic"]
+           "fit_paramagnetic", "MeasuredCut", "cut_measurement", "fit_phonon_series", "load_spectrum"]

@@ -1,4 +1,5 @@
-"""Report figures of the inelastic analysis: fits with components, parameters versus T, DOS, Cv/3R."""
+"""Report figures of the inelastic analysis: fits with components, parameters versus T, DOS
+(C_V / 3R: :func:`latdyn.thermo.figures.thermo_figure`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from ..report import axis_label, new_figure
 
-__all__ = ["fit_figures", "dos_figure", "thermo_figure"]
+__all__ = ["fit_figures", "dos_figure"]
 
 
 def fit_figures(series) -> list[tuple[str, object, str]]:
@@ -63,13 +64,3 @@ def dos_figure(dos):
     ax.set_ylabel("g(E) (states/meV/atom)")
     return fig
 
-
-def thermo_figure(tab):
-    """C_V / 3R versus temperature with the Dulong-Petit line."""
-    fig, ax = new_figure()
-    ax.plot(tab["T"], tab["Cv_over_3R"], "o-", ms=3)
-    ax.axhline(1.0, color="0.5", ls="--", lw=1, label="Dulong-Petit 3R")
-    ax.set_xlabel(axis_label("T", "K"))
-    ax.set_ylabel("C_V / 3R")
-    ax.legend(frameon=False)
-    return fig

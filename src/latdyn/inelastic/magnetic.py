@@ -102,6 +102,7 @@ class MagneticSeparation:
     errors: np.ndarray = field(repr=False)
     mask: np.ndarray = field(repr=False)
     paramagnetic: object = None
+    inputs: list = field(default_factory=list)
 
     @property
     def converged(self) -> bool:
@@ -144,6 +145,19 @@ class MagneticSeparation:
                       "flag": self.flags[i]})
             out.append(r)
         return out
+
+    @property
+    def heading(self) -> str:
+        return f"magnetic and phonon parts ({self.ion})"
+
+    def to_json(self) -> dict:
+        """:meth:`summary` with U_iso and the |Q| range as value, error and unit, and the units
+        of the table columns."""
+        out = self.summary()
+        out["u_iso"] = {"value": self.u_iso, "error": None, "unit": "angstrom**2"}
+        out["q_range"] = {"value": out["q_range"], "error": None, "unit": "1/angstrom"}
+        units = {"E": "meV", "S_mag (Q=0)": self.unit, "S_ph / Q^2": f"{self.unit}*angstrom**2"}
+        return out | {"units": units}
 
     def summary(self) -> dict:
         out = {"ion": self.ion, "u_iso": self.u_iso, "energies": int(self.energy.size),
@@ -191,31 +205,12 @@ class MagneticSeparation:
         figs.append(("q_cuts", fg, "|Q| cuts with the fit (solid) and its magnetic part (dashed)"))
         return figs
 
-    def write(self, folder, *, inputs=()) -> dict[str, str]:
-        """``separation.csv`` (one row per energy), ``maps.h5`` (data, magnetic and phonon maps)
-        and ``report.html`` in ``folder``."""
-        import h5py
-
-        from ..data.atomic import atomic_path, write_text_atomic
+    def report(self, command: str | None = None):
+        """The HTML report: flags, the amplitude and |Q|-cut figures, the paramagnetic fit, the table."""
         from ..report import Report
 
-        out = Path(folder)
-        rows = self.rows()
-        cols = list(rows[0])
-        lines = [",".join(c.replace(",", ";") for c in cols)]
-        lines += [",".join(f"{r[c]:.10g}" if isinstance(r[c], float) else f'"{r[c]}"' if isinstance(
-            r[c], str) else str(r[c]) for c in cols) for r in rows]
-        csv = write_text_atomic(out / "separation.csv", "\n".join(lines) + "\n")
-        with atomic_path(out / "maps.h5") as tmp, h5py.File(tmp, "w") as h5:
-            h5.create_dataset("Q", data=self.q).attrs["unit"] = "1/angstrom"
-            h5.create_dataset("E", data=self.energy).attrs["unit"] = "meV"
-            for name, arr in (("data", self.data), ("magnetic", self.magnetic_map()),
-                              ("phonon", self.phonon_map())):
-                h5.create_dataset(name, data=arr).attrs["unit"] = self.unit
-            h5.attrs["ion"] = self.ion
-            h5.attrs["u_iso"] = self.u_iso
-        rep = Report("Magnetic and phonon scattering separated by their |Q| dependence")
-        for i in inputs:
+        rep = Report("Magnetic and phonon scattering separated by their |Q| dependence", command=command)
+        for i in self.inputs:
             rep.add_input(i)
         rep.add_text(None, f"Ion {self.ion}, U_iso = {self.u_iso:g} Å². "
                      + ("Every energy separated." if self.converged else
@@ -224,8 +219,40 @@ class MagneticSeparation:
             rep.add_figure(name, fig, cap)
         if self.paramagnetic is not None:
             rep.add_parameters("Paramagnetic quasi-elastic fit", self.paramagnetic.params)
-        rep.add_table("Separation", rows)
-        return {"csv": str(csv), "maps": str(out / "maps.h5"), "report": str(rep.write(out / "report.html"))}
+        rep.add_table("Separation", self.rows())
+        return rep
+
+    def _write_csv(self, path: Path) -> Path:
+        from ..fileio import write_text_atomic
+
+        rows = self.rows()
+        cols = list(rows[0])
+        lines = [",".join(c.replace(",", ";") for c in cols)]
+        lines += [",".join(f"{r[c]:.10g}" if isinstance(r[c], float) else f'"{r[c]}"' if isinstance(
+            r[c], str) else str(r[c]) for c in cols) for r in rows]
+        return write_text_atomic(path, "\n".join(lines) + "\n")
+
+    def _write_maps(self, path: Path) -> None:
+        import h5py
+
+        from ..fileio import atomic_path
+
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+            h5.create_dataset("Q", data=self.q).attrs["unit"] = "1/angstrom"
+            h5.create_dataset("E", data=self.energy).attrs["unit"] = "meV"
+            for name, arr in (("data", self.data), ("magnetic", self.magnetic_map()),
+                              ("phonon", self.phonon_map())):
+                h5.create_dataset(name, data=arr).attrs["unit"] = self.unit
+            h5.attrs["ion"] = self.ion
+            h5.attrs["u_iso"] = self.u_iso
+
+    def write(self, folder, command: str | None = None) -> list[Path]:
+        """``separation.csv`` (one row per energy), ``maps.h5`` (data, magnetic and phonon maps),
+        ``report.html`` and ``figures/`` into ``folder`` (replaced whole)."""
+        from ..report.folder import write_result_folder
+
+        return write_result_folder(folder, {"separation.csv": self._write_csv, "maps.h5": self._write_maps},
+                                   self.report(command))
 
 
 def separate_magnetic(sqe, *, ion: str, u_iso: float, q_range=None, e_range=None,
@@ -234,14 +261,20 @@ def separate_magnetic(sqe, *, ion: str, u_iso: float, q_range=None, e_range=None
     """Separate the magnetic and phonon parts of a powder S(|Q|, E) (module docstring).
 
     ``sqe``: DataArray with dims Q (1/angstrom) and E (meV) and variances (without them all points
-    weigh the same and the errors come from the scatter); ``ion`` and ``ff`` (g, g_J, orbital)
-    give |f(Q)|^2; ``u_iso`` (angstrom^2) the Debye-Waller factor exp(-Q^2 U_iso); ``q_range`` and
-    ``e_range`` restrict the data; ``flat`` adds the constant B(E).  With ``paramagnetic_T`` (K)
-    the magnetic amplitudes M(E) are fitted by the paramagnetic line (:func:`fit_paramagnetic`).
+    weigh the same and the errors come from the scatter), or a file latdyn.data.io reads;
+    ``ion`` and ``ff`` (g, g_J, orbital) give |f(Q)|^2; ``u_iso`` (angstrom^2) the Debye-Waller
+    factor exp(-Q^2 U_iso); ``q_range`` and ``e_range`` restrict the data; ``flat`` adds the
+    constant B(E).  With ``paramagnetic_T`` (K) the magnetic amplitudes M(E) are fitted by the
+    paramagnetic line (:func:`fit_paramagnetic`).
     Energies with fewer than ``min_points`` usable |Q| points or a singular design are flagged.
     """
     if not np.isfinite(u_iso) or u_iso < 0:
         raise InputError("U_iso must be >= 0 (angstrom^2)", field="u_iso", value=u_iso)
+    inputs = []
+    if isinstance(sqe, (str, Path)):
+        from ..data.io import load
+
+        inputs, sqe = [sqe], load(sqe).data
     q, e, y, err, mask, unit = _sqe_arrays(sqe)
     keep_q = np.ones(q.size, bool) if q_range is None else (q >= q_range[0]) & (q <= q_range[1])
     keep_e = np.ones(e.size, bool) if e_range is None else (e >= e_range[0]) & (e <= e_range[1])
@@ -284,7 +317,7 @@ def separate_magnetic(sqe, *, ion: str, u_iso: float, q_range=None, e_range=None
         flags.append("")
     res = MagneticSeparation(ion, float(u_iso), e, q, coef[:, 0], cerr[:, 0], coef[:, 1], cerr[:, 1],
                              coef[:, 2] if flat else None, cerr[:, 2] if flat else None, chi, npts,
-                             flags, unit, y, err, mask)
+                             flags, unit, y, err, mask, inputs=inputs)
     if paramagnetic_T is not None:
         good = np.isfinite(res.magnetic) & np.isfinite(res.magnetic_err) & (res.magnetic_err > 0)
         res.paramagnetic = fit_paramagnetic(e[good], res.magnetic[good], res.magnetic_err[good],

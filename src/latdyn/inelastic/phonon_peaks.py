@@ -351,9 +351,46 @@ class PhononSeries:
     """Sequential fits over temperature; ``rows()`` gives the parameter-versus-T table."""
 
     fits: list[PhononFit]
+    inputs: list = field(default_factory=list)
+
+    heading = "phonon-peak fits"
 
     def rows(self) -> list[dict[str, Any]]:
+        """One row per temperature: T_K, every parameter and its error, derived values."""
         return [f.row() for f in self.fits]
+
+    @property
+    def table_columns(self) -> list[str]:
+        """The columns worth printing: T, the oscillators' E0, Gamma (with errors) and
+        overdamping, the quasi-elastic width and the reduced chi^2."""
+        first = self.rows()[0]
+        keys = ["T_K"] + [k for k in first if k.startswith("dho") and ("E0" in k or "gamma" in k
+                                                                     or "overdamped" in k)]
+        return keys + [k for k in ("qe_hwhm", "qe_hwhm_err", "reduced_chi2") if k in first]
+
+    @property
+    def converged(self) -> bool:
+        return all(f.converged for f in self.fits)
+
+    def to_json(self) -> dict:
+        """Convergence of the fits (with the reasons, by temperature) and the units."""
+        return {"converged": self.converged,
+                "reasons": [f"T = {f.temperature:g} K: {r}" for f in self.fits for r in f.reasons],
+                "model": {k: str(v) if not isinstance(v, (int, float, bool)) else v
+                          for k, v in self.fits[0].model_definition.items()},
+                "units": {"T_K": "K", **self.fits[0].units}}
+
+    def report(self, command: str | None = None):
+        """The HTML report (:func:`latdyn.inelastic.peak_series.series_report`)."""
+        from .peak_series import series_report
+
+        return series_report(self, command)
+
+    def write(self, folder, command: str | None = None) -> list[Path]:
+        """``fits.csv``, ``report.html`` and ``figures/`` into ``folder`` (replaced whole)."""
+        from .peak_series import write_series
+
+        return write_series(self, folder, command)
 
     def write_csv(self, path: str | Path) -> Path:
         """One row per temperature: T_K, every parameter and its error, derived values."""

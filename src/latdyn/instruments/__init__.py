@@ -17,6 +17,11 @@ Every ``resolution`` returns the FWHM in meV (Gaussian-equivalent, 2.3548 sigma)
 defaults to the facility calculator's width convention (``convention="pychop"``,
 :mod:`latdyn.instruments.calculator`); ``convention="second_moment"`` gives the Gaussian with the
 variance of the propagated distribution.
+
+``latdyn instrument list|show|resolution|coverage|tas`` and ``latdyn plan --compare`` are one
+call each here (:func:`library_table`, :func:`describe_instrument`, :func:`resolution_table`,
+:func:`coverage_table`, :func:`tas_table`, :func:`compare_instruments`); ``latdyn plan
+INSTRUMENT`` is :func:`latdyn.simulate.plan_experiment` (docs/instruments.md).
 """
 
 from .base import FWHM_PER_SIGMA, Moderator, fwhm_to_sigma, sigma_to_fwhm
@@ -27,6 +32,15 @@ from .direct import DirectGeometry
 from .flux import FluxPoint
 from .indirect import IndirectGeometry
 from .library import LIBRARY, instrument_from_dict, list_instruments, load_instrument
+from .overview import (
+    InstrumentTable,
+    coverage_table,
+    describe_instrument,
+    library_table,
+    resolution_table,
+    tas_table,
+)
+from .planning import PlanComparison, compare_instruments
 from .solid_angle import DetectorBank, DetectorCoverage
 from .tas import TasAngles, TasResolution, TripleAxis
 from .tas_geometry import TasGeometry
@@ -36,4 +50,6 @@ __all__ = [
     "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
     "TripleAxis", "TasAngles", "TasResolution", "TasGeometry", "LIBRARY", "instrument_from_dict",
     "list_instruments", "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
+    "InstrumentTable", "library_table", "describe_instrument", "resolution_table", "coverage_table",
+    "tas_table", "PlanComparison", "compare_instruments",
 ]

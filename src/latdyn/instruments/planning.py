@@ -105,29 +105,51 @@ class PlanComparison:
             ax.tick_params(direction="in", top=True, right=True)
         return fig
 
-    def write(self, folder: str | Path) -> list[Path]:
-        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png``/``.svg`` (the figure)
-        into ``folder``; returns the paths."""
-        from ..data.atomic import atomic_path
-        from ..report.figures import save_figure
+    heading = "Instruments for this measurement"
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+    def to_json(self) -> dict:
+        """The requirement: energy range (meV), |Q| range (1/angstrom), largest FWHM (meV)."""
+        return {"energy_range": {"value": list(self.energy_range), "error": None, "unit": "meV"},
+                "q_range": {"value": list(self.q_range), "error": None, "unit": "1/angstrom"},
+                "fwhm_max": None if self.fwhm_max is None else
+                {"value": self.fwhm_max, "error": None, "unit": "meV"}}
+
+    def report(self, command: str | None = None):
+        """An HTML report: the requirement, the figure and the table."""
+        from ..report import Report
+
+        rep = Report("Instruments for a measurement", command=command)
+        rep.add_text(None, f"Energy transfer {self.energy_range[0]:g} to {self.energy_range[1]:g} meV, "
+                     f"|Q| {self.q_range[0]:g} to {self.q_range[1]:g} 1/angstrom"
+                     + (f", FWHM at most {self.fwhm_max:g} meV." if self.fwhm_max is not None else "."))
+        if self.rows:
+            rep.add_figure("plan_compare", self.figure(), "Resolution and coverage of the best settings")
+        rep.add_table("Settings", self.table())
+        return rep
+
+    def write(self, folder: str | Path, command: str | None = None) -> list[Path]:
+        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png``/``.svg`` (the figure)
+        into ``folder`` (replaced whole); returns the paths."""
+        from ..report.folder import write_result_folder
+
         rows = self.table()
         keys = list(dict.fromkeys(k for r in rows for k in r))
-        path = folder / "plan_compare.csv"
-        with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(rows)
+
+        def table(path):
+            with open(path, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=keys)
+                writer.writeheader()
+                writer.writerows(rows)
+
         fig = self.figure()
         try:
-            figs = save_figure(fig, folder / "plan_compare")
+            return write_result_folder(folder, {"plan_compare.csv": table,
+                                                "plan_compare.png": lambda p: fig.savefig(p, format="png"),
+                                                "plan_compare.svg": lambda p: fig.savefig(p, format="svg")})
         finally:
             import matplotlib.pyplot as plt
 
             plt.close(fig)
-        return [path, *figs]
 
 
 def _key(row: dict) -> tuple:

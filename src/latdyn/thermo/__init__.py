@@ -3,17 +3,33 @@ Arrhenius analysis and the entropy bookkeeping of caloric transitions, including
 and magnetic entropy balance of magnetostructural (magnetocaloric) transitions.
 
 The DOS is :class:`latdyn.data.DensityOfStates`; ``latdyn.thermo.DOS`` and
-``latdyn.thermo.as_dos`` are deprecated aliases kept for one release."""
+``latdyn.thermo.as_dos`` are deprecated aliases kept for one release.
+
+The commands ``latdyn thermo arrhenius|caloric|magnetocaloric|kappa`` and
+``latdyn ins thermo|dos`` are one call each here (:func:`fit_arrhenius_file`,
+:func:`caloric_balance`, :func:`entropy_balance`, :func:`kinetic_kappa`,
+:func:`thermodynamics_from_dos`, :func:`generalized_dos_thermodynamics`), returning a result
+with ``rows()``, ``to_json()``, ``write(folder)`` and ``report()`` (docs/thermo.md, docs/ins.md)."""
 
 import warnings as _warnings
 
 from ..data.density_of_states import DensityOfStates as _DensityOfStates
 from ..data.density_of_states import as_density_of_states as _as_density_of_states
+from .arrhenius_analysis import ArrheniusAnalysis, fit_arrhenius_file, read_arrhenius_table
 from .caloric import (
+    caloric_balance,
     clausius_clapeyron,
     configurational_entropy,
     driving_pressure,
     total_transition_entropy,
+)
+from .dos_analysis import (
+    DOSThermodynamics,
+    GDOSThermodynamics,
+    generalized_dos_thermodynamics,
+    read_dos,
+    temperature_grid,
+    thermodynamics_from_dos,
 )
 from .harmonic import (
     DULONG_PETIT,
@@ -46,9 +62,11 @@ from .models import (
     einstein_entropy,
     einstein_heat_capacity,
 )
+from .quantity_table import QuantityTable
 from .transport import (
     kappa_average,
     kappa_modes,
+    kinetic_kappa,
     lifetime,
     lifetime_error,
     mean_free_path,
@@ -68,7 +86,10 @@ __all__ = [
     "ArrheniusResult", "arrhenius", "arrhenius_fit", "configurational_entropy",
     "total_transition_entropy", "clausius_clapeyron", "driving_pressure", "EntropyBalance",
     "entropy_balance", "brillouin", "mean_field_magnetisation", "magnetic_entropy",
-    "magnetic_entropy_bound", "clausius_clapeyron_field",
+    "magnetic_entropy_bound", "clausius_clapeyron_field", "ArrheniusAnalysis", "fit_arrhenius_file",
+    "read_arrhenius_table", "caloric_balance", "kinetic_kappa", "QuantityTable", "temperature_grid",
+    "read_dos", "DOSThermodynamics", "thermodynamics_from_dos", "GDOSThermodynamics",
+    "generalized_dos_thermodynamics",
 ]
 
 

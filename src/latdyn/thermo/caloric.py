@@ -19,9 +19,10 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import InputError
+from .quantity_table import QuantityTable, quantities
 
 __all__ = ["configurational_entropy", "clausius_clapeyron", "driving_pressure",
-           "total_transition_entropy"]
+           "total_transition_entropy", "caloric_balance"]
 
 _CM3 = C.centi**3
 _MPA = C.mega
@@ -57,3 +58,20 @@ def driving_pressure(delta_t: float, delta_v: float, delta_s: float) -> float:
         raise InputError("no volume change: pressure does not move the transition",
                          field="delta_v", value=delta_v)
     return float(delta_t / slope)
+
+
+def caloric_balance(omega_1: float, omega_2: float, *, dV: float, units: float = 1.0,
+                    dS_vib: float = 0.0, dT: float | None = None) -> QuantityTable:
+    """The entropy bookkeeping of ``latdyn thermo caloric`` per mole of formula units:
+    Delta S_conf = n R ln(Omega_2/Omega_1) (``units`` = n disordering units per formula unit),
+    Delta S_total = Delta S_conf + ``dS_vib`` (J/(mol K)), the Clausius-Clapeyron slope
+    dT/dP = Delta V / Delta S (K/MPa; ``dV`` in cm^3/mol) and, with ``dT`` (K), the pressure
+    that shifts the transition by dT (MPa)."""
+    s_conf = configurational_entropy(omega_2, omega_1, units)
+    s_tot = total_transition_entropy(s_conf, dS_vib)
+    items = {"dS_conf": (s_conf, "J/(mol*K)"), "dS_vib": (dS_vib, "J/(mol*K)"),
+             "dS_total": (s_tot, "J/(mol*K)"), "dV": (dV, "cm**3/mol"),
+             "dT_dP": (clausius_clapeyron(dV, s_tot), "K/MPa")}
+    if dT is not None:
+        items["driving_pressure"] = (driving_pressure(dT, dV, s_tot), "MPa")
+    return QuantityTable("caloric entropy bookkeeping (per mole of formula units)", quantities(**items))

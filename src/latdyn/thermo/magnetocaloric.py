@@ -27,12 +27,14 @@ T_C = 0.  Entropies in J/(mol K) per mole of formula units (J/(kg K) with the mo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import constants as C
 from scipy.optimize import brentq
 
 from ..errors import InputError
+from .dos_analysis import read_dos
 from .harmonic import check_temperature, entropy_difference
 
 __all__ = ["brillouin", "mean_field_magnetisation", "magnetic_entropy", "magnetic_entropy_bound",
@@ -141,6 +143,7 @@ class EntropyBalance:
     slope: float | None = None
     measured_slope: float | None = None
     notes: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
 
     @property
     def delta_s_model(self) -> float:
@@ -163,7 +166,8 @@ class EntropyBalance:
                 "opposite signs: they compensate")
 
     def rows(self) -> list[dict]:
-        """One row per quantity (J/(mol K), and J/(kg K) when the molar mass is known)."""
+        """One row per quantity: its value and unit (J/(mol K) per mole of formula units, K/T
+        for the slopes) and ``per_kg`` (J/(kg K), when the molar mass is known)."""
         kg = (lambda v: None if v is None else v / (self.molar_mass * 1e-3)) if self.molar_mass \
             else (lambda v: None)
         items = [("Delta S lattice (phonon DOS)", self.delta_s_lattice),
@@ -173,21 +177,33 @@ class EntropyBalance:
                  ("Delta S measured", self.measured)]
         if self.measured is not None:
             items.append(("measured - model", self.measured - self.delta_s_model))
-        rows = [{"quantity": n, "J/(mol K)": v, "J/(kg K)": kg(v)} for n, v in items if v is not None]
+        rows = [{"quantity": n, "value": v, "unit": "J/(mol*K)", "per_kg": kg(v)} for n, v in items
+                if v is not None]
         if self.slope is not None:
-            rows.append({"quantity": "dT_t/d(mu0 H) = -dM/dS of the model (K/T)",
-                         "J/(mol K)": self.slope, "J/(kg K)": None})
+            rows.append({"quantity": "dT_t/d(mu0 H) = -dM/dS of the model (K/T)", "value": self.slope,
+                         "unit": "K/T", "per_kg": None})
         if self.measured_slope is not None:
-            rows.append({"quantity": "dT_t/d(mu0 H) measured (K/T)", "J/(mol K)": self.measured_slope,
-                         "J/(kg K)": None})
+            rows.append({"quantity": "dT_t/d(mu0 H) measured (K/T)", "value": self.measured_slope,
+                         "unit": "K/T", "per_kg": None})
         return rows
 
+    heading = "entropy balance, phase 2 - phase 1 (per mole of formula units)"
+
     def summary(self) -> dict:
+        """Every number as a plain value (J/(mol K), K, T, mu_B per formula unit, K/T)."""
         return {"T": self.T, "field": self.field, "delta_s_lattice": self.delta_s_lattice,
                 "delta_s_magnetic": self.delta_s_magnetic, "magnetic_bound": self.magnetic_bound,
                 "delta_s_model": self.delta_s_model, "delta_s_measured": self.measured,
                 "delta_m": self.delta_m, "dT_dH_model": self.slope, "dT_dH_measured": self.measured_slope,
                 "same_sign": self.same_sign, "sign": self.sign_statement(), "notes": self.notes}
+
+    def to_json(self) -> dict:
+        """:meth:`summary` with the physical values as value, error (None) and unit."""
+        units = {"T": "K", "field": "T", "delta_s_lattice": "J/(mol*K)", "delta_s_magnetic": "J/(mol*K)",
+                 "magnetic_bound": "J/(mol*K)", "delta_s_model": "J/(mol*K)", "delta_s_measured": "J/(mol*K)",
+                 "delta_m": "mu_B per formula unit", "dT_dH_model": "K/T", "dT_dH_measured": "K/T"}
+        return {k: ({"value": v, "error": None, "unit": units[k]} if k in units and v is not None else v)
+                for k, v in self.summary().items()} | {"units": {"per_kg": "J/(kg*K)"}}
 
     def figure(self):
         from ..report import new_figure
@@ -203,40 +219,31 @@ class EntropyBalance:
         ax.set_ylabel("ΔS (J mol⁻¹ K⁻¹)")
         return fig
 
-    def write(self, folder, *, inputs=()) -> dict[str, str]:
-        """``entropy_balance.csv`` (quantity, J/(mol K), J/(kg K)) and ``report.html``."""
-        from pathlib import Path
-
-        from ..data.atomic import write_text_atomic
+    def report(self, command: str | None = None):
+        """The HTML report: the sign statement, a bar chart of the terms, the table."""
         from ..report import Report
 
-        out = Path(folder)
-        lines = ["quantity,J_per_mol_K,J_per_kg_K"] + [
-            f"\"{r['quantity']}\",{_f(r['J/(mol K)'])},{_f(r['J/(kg K)'])}" for r in self.rows()]
-        csv = write_text_atomic(out / "entropy_balance.csv", "\n".join(lines) + "\n")
-        rep = Report("Entropy balance of a magnetostructural transition")
-        for i in inputs:
+        rep = Report("Entropy balance of a magnetostructural transition", command=command)
+        for i in self.inputs:
             rep.add_input(i)
         rep.add_text(None, f"T_t = {self.T:g} K, mu0 H = {self.field:g} T. {self.sign_statement()}. "
                      + " ".join(self.notes))
         rep.add_figure("entropy_balance", self.figure(), "Entropy changes phase 2 - phase 1; dotted: "
                        "the ±n R ln(2J+1) bound")
         rep.add_table("Entropy balance", self.rows())
-        return {"csv": str(csv), "report": str(rep.write(out / "report.html"))}
+        return rep
 
+    def write(self, folder, command: str | None = None) -> list:
+        """``entropy_balance.csv`` (quantity, J/(mol K), J/(kg K)), ``report.html`` and
+        ``figures/`` into ``folder`` (replaced whole)."""
+        from ..fileio import write_text_atomic
+        from ..report.folder import write_result_folder
 
-def _dos(obj):
-    """A DensityOfStates from anything :func:`latdyn.data.as_density_of_states` takes, or a file
-    (latdyn.data.io)."""
-    from pathlib import Path
-
-    from ..data import as_density_of_states
-
-    if isinstance(obj, (str, Path)):
-        from ..data.io import load
-
-        return as_density_of_states(load(obj).data, source=str(obj))
-    return as_density_of_states(obj)
+        lines = ["quantity,J_per_mol_K,J_per_kg_K"] + [
+            f"\"{r['quantity']}\",{_f(r['value'])},{_f(r['per_kg'])}" for r in self.rows()]
+        text = "\n".join(lines) + "\n"
+        return write_result_folder(folder, {"entropy_balance.csv": lambda p: write_text_atomic(p, text)},
+                                   self.report(command))
 
 
 def _f(v) -> str:
@@ -267,7 +274,7 @@ def entropy_balance(T_t: float, *, J: float, n_ions: float = 1.0, g: float = 2.0
     if (dos_1 is None) != (dos_2 is None):
         raise InputError("the lattice term needs the DOS of both phases", field="dos_1,dos_2")
     if dos_1 is not None:
-        d_lat = float(entropy_difference(_dos(dos_2), _dos(dos_1), T_t, atoms_per_formula_unit))
+        d_lat = float(entropy_difference(read_dos(dos_2), read_dos(dos_1), T_t, atoms_per_formula_unit))
     slope = None
     d_model = (d_lat or 0.0) + (s2 - s1)
     if delta_m is not None and d_model != 0:
@@ -282,5 +289,6 @@ def entropy_balance(T_t: float, *, J: float, n_ions: float = 1.0, g: float = 2.0
     bound = magnetic_entropy_bound(J, n_ions)
     if abs(s2 - s1) > bound * (1 + 1e-9):
         notes.append("the magnetic entropy change exceeds n R ln(2J+1): check the inputs")
+    inputs = [d for d in (dos_1, dos_2) if isinstance(d, (str, Path))]
     return EntropyBalance(T_t, float(field_T), d_lat, float(s2 - s1), bound, delta_m, measured,
-                          molar_mass, slope, measured_slope, notes)
+                          molar_mass, slope, measured_slope, notes, inputs)

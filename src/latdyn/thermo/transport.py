@@ -29,10 +29,11 @@ from scipy import constants as C
 
 from ..errors import InputError
 from ..units import HBAR_MEV_PS, KB_MEV_PER_K, lifetime, lifetime_error, mean_free_path, values_in
+from .quantity_table import QuantityTable, quantities
 
 __all__ = ["lifetime", "lifetime_error", "mean_free_path", "mode_heat_capacity",
            "kappa_modes", "kappa_average", "phonon_period", "residence_time",
-           "timescale_comparison"]
+           "timescale_comparison", "kinetic_kappa"]
 
 _PS = C.pico
 _ANGSTROM = C.angstrom
@@ -91,6 +92,21 @@ def kappa_average(heat_capacity_per_volume, velocity, tau) -> float:
     v = float(values_in(velocity, "m/s", "velocity", allow_zero=True))
     t = float(values_in(tau, "ps", "tau"))
     return c * v * v * t * _PS / 3.0
+
+
+def kinetic_kappa(heat_capacity: float, v: float, *, tau: float | None = None,
+                  gamma: float | None = None) -> QuantityTable:
+    """``latdyn thermo kappa``: kappa = C v^2 tau / 3 (:func:`kappa_average`) from the heat
+    capacity per volume C (``heat_capacity``, J/(m^3 K)), velocity ``v`` (m/s) and the
+    lifetime ``tau`` (ps) or a damping ``gamma`` (HWHM, meV: tau = hbar / (2 Gamma)), with
+    the mean free path l = v tau (angstrom)."""
+    if (tau is None) == (gamma is None):
+        raise InputError("give one of tau (ps) and gamma (meV)", field="tau", value=(tau, gamma))
+    t = tau if tau is not None else lifetime(gamma)
+    return QuantityTable("kinetic thermal conductivity", quantities(
+        C=(heat_capacity, "J/(m**3*K)"), v=(v, "m/s"), tau=(t, "ps"),
+        mean_free_path=(mean_free_path(v, t), "angstrom"),
+        kappa=(kappa_average(heat_capacity, v, t), "W/(m*K)")))
 
 
 def phonon_period(energy):
