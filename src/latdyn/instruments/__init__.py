@@ -27,6 +27,7 @@ from .direct import DirectGeometry
 from .flux import FluxPoint
 from .indirect import IndirectGeometry
 from .library import LIBRARY, instrument_from_dict, list_instruments, load_instrument
+from .polarised import PolarisedInstrument
 from .solid_angle import DetectorBank, DetectorCoverage
 from .tas import TasAngles, TasResolution, TripleAxis
 from .tas_geometry import TasGeometry
@@ -35,5 +36,6 @@ __all__ = [
     "FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "DiskChopper", "FermiChopper",
     "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
     "TripleAxis", "TasAngles", "TasResolution", "TasGeometry", "LIBRARY", "instrument_from_dict",
-    "list_instruments", "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
+    "list_instruments", "load_instrument", "PolarisedInstrument", "DetectorBank", "DetectorCoverage",
+    "FluxPoint", "tube_efficiency",
 ]
