@@ -32,6 +32,10 @@ def files(tmp_path_factory):
                                "E": sc.array(dims=["E"], values=e, unit="meV")})
     write_mantid_nexus(d / "vana.nxs", res)
     np.savetxt(d / "sq.txt", np.c_[q, sq], header="Q S")
+    vana = ion_conductor_parts(q, e, sigma_coh=0.02, sigma_si=5.0, D_self=0.05, tau=1.0, D_collective=0.2,
+                               s_of_q=(q, np.ones(q.size)), mobile_fraction=0.0, resolution_hwhm=0.05)
+    write_channels_text(d / "vanadium.txt", simulate_channels(vana, ("z",), exposure=2e5, flipping=20.0,
+                                                              seed=9))
     write_mantid_nexus(d / "logs.nxs", {"ws0": ch["z_sf"]})
     with h5py.File(d / "logs.nxs", "a") as fh:
         del fh["mantid_workspace_1/workspace_name"]
@@ -54,9 +58,11 @@ def test_separate_json(files, capsys, tmp_path):
 
 def test_separate_table(files, capsys, tmp_path):
     assert main(["polarisation", "separate", str(files / "sample.txt"), "--method", "uniaxial",
-                 "--flipping", "20", "--out", str(tmp_path / "s")]) == 0
+                 "--flipping", "20", "--vanadium", str(files / "vanadium.txt"),
+                 "--out", str(tmp_path / "s")]) == 0
     text = capsys.readouterr().out
     assert "spin_incoherent" in text and "uniaxial separation" in text
+    assert "divided by vanadium efficiency" in text
 
 
 @pytest.mark.slow

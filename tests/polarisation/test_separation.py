@@ -11,6 +11,7 @@ from latdyn.polarisation import (
     correct_flipping,
     expected_channels,
     flipping_ratios,
+    incoherent_normalisation,
     poisson_channels,
     quartz_channels,
     separate,
@@ -215,3 +216,23 @@ def test_coefficients_are_the_blume_projections():
     c = channel_coefficients("x+y_sf", 15.0)
     assert c[2] == pytest.approx(np.cos(np.radians(45.0 - 15.0)) ** 2)
     assert c[3] == pytest.approx(1.0)
+
+
+def test_vanadium_normalisation_removes_detector_efficiencies():
+    parts = _model("xyz", shape=(8,))
+    eff = np.linspace(0.6, 1.3, 8)
+    e = sc.array(dims=["Q"], values=eff)
+    ch = {k: v * e for k, v in expected_channels(parts, ("x", "y", "z")).items()}
+    q = parts["coherent"].coords["Q"]
+
+    def flat(v):
+        return sc.DataArray(sc.array(dims=["Q"], values=np.full(8, v), unit="barn"), coords={"Q": q})
+
+    vana = {"coherent": flat(0.01), "spin_incoherent": flat(0.4)}
+    vch = {k: v * e for k, v in expected_channels(vana, ("z",)).items()}
+    f = incoherent_normalisation(separate(vch, "uniaxial"), sigma_si=0.4 * 4 * np.pi)
+    assert np.allclose(f.values, eff)
+    sep = separate(ch, "xyz").normalise(f)
+    assert np.allclose(sep["magnetic"].values, parts["magnetic"].values)
+    rel = incoherent_normalisation(separate(vch, "uniaxial"))
+    assert np.mean(rel.values) == pytest.approx(1.0)

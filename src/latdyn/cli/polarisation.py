@@ -36,6 +36,8 @@ def _channel_options(p, default_method: str) -> None:
     p.add_argument("--background", type=Path, nargs="+", default=None,
                    help="background channels subtracted from every channel first")
     p.add_argument("--background-scale", type=float, default=1.0, help="scale of the background")
+    p.add_argument("--vanadium", type=Path, nargs="+", default=None, help="spin-incoherent reference "
+                   "channels (vanadium): divide by its relative detector efficiencies")
     p.add_argument("--estimator", choices=["combination", "weighted"], default="combination",
                    help="published combinations (default) or weighted least squares over the channels")
     p.add_argument("--out", type=Path, default=None, help="output folder")
@@ -114,7 +116,8 @@ def register(subparsers) -> None:
 def _common(args) -> dict:
     return {"quartz": args.quartz, "quartz_integrate": args.quartz_integrate, "flipping": args.flipping,
             "background": args.background, "background_scale": args.background_scale,
-            "estimator": args.estimator, "direction": args.direction, "entries": args.entry}
+            "estimator": args.estimator, "direction": args.direction, "entries": args.entry,
+            "vanadium": args.vanadium}
 
 
 def _separate(args) -> int:

@@ -38,7 +38,7 @@ from .physics import (
     structure_factor,
 )
 from .planning import CountingPlan, plan_counting
-from .separation import Separation, separate
+from .separation import Separation, incoherent_normalisation, separate
 from .virtual import expected_channels, poisson_channels, quartz_channels, simulate_channels
 from .workflow import analyse_files, model_parts, plan_measurement, separate_files
 
@@ -48,6 +48,7 @@ __all__ = ["DIRECTIONS", "Channel", "channel_group", "check_channels", "parse_ch
            "correct_flipping", "flipping_ratios", "subtract_background", "read_channels",
            "write_channels_text", "METHODS", "Method", "get_method", "CoherentFit", "fit_coherent",
            "fit_incoherent", "fit_paramagnet", "ion_conductor_parts", "structure_factor",
-           "CountingPlan", "plan_counting", "Separation", "separate", "expected_channels",
+           "CountingPlan", "plan_counting", "Separation", "separate",
+           "incoherent_normalisation", "expected_channels",
            "poisson_channels", "quartz_channels", "simulate_channels", "PolarisedAnalysis", "analyse",
            "analyse_files", "model_parts", "plan_measurement", "separate_files"]

@@ -267,7 +267,8 @@ def plan_counting(parts: Mapping[str, sc.DataArray], method: str = "xyz", *, tar
     if part not in m.components:
         raise InputError(f"the {m.name} method separates {list(m.components)}", field="part", value=part)
     first = _grid(parts)
-    notes = []
+    notes = ["rates from the sample's scattering alone: no background, container, absorption or "
+             "multiple scattering"]
     inst_info = {}
     inst = None
     if instrument is not None:

@@ -39,7 +39,7 @@ from .channels import channel_arrays, check_channels, parse_channel
 from .flipping import correction, leakage, ratio_arrays, subtract_background
 from .methods import Method, get_method
 
-__all__ = ["Separation", "separate", "ParameterTerm"]
+__all__ = ["Separation", "separate", "ParameterTerm", "incoherent_normalisation"]
 
 _ESTIMATORS = ("combination", "weighted")
 
@@ -464,3 +464,36 @@ def _weighted(m: Method, D, alpha, F, I, V, miss, varF):
         jac[d] = (np.einsum("kb,pbc,pc->pk", D, Wh, I) - theta) / h[:, None]
     dead = np.broadcast_to(sing[:, None], theta.shape).copy()
     return W, theta, dead, np.where(sing, np.nan, chi2), dof, jac, floor
+
+
+def incoherent_normalisation(reference: Separation, sigma_si: float | None = None,
+                             dim: str | None = "E") -> sc.DataArray:
+    r"""Detector normalisation from the spin-incoherent part of a reference (vanadium-like)
+    sample: its spin-incoherent scattering is flat in Q, so what varies from detector to
+    detector is their efficiency (Stewart et al. 2009, the D7 vanadium and paramagnetic
+    normalisations).
+
+    Returns the factor f (integrated over ``dim`` when the reference has it) to pass to
+    :meth:`Separation.normalise`: the reference's spin-incoherent part divided by its mean
+    (relative efficiencies, mean 1) or, with ``sigma_si`` (barn per formula unit of the
+    reference), by sigma_si / 4 pi, so that a sample divided by f is in barn/sr per formula
+    unit of the reference times (reference amount / sample amount).  Its variance is the
+    reference's; the mean is treated as exact (it averages many detectors)."""
+    if "spin_incoherent" not in reference.parts:
+        raise InputError("the reference separation has no spin-incoherent part", field="reference",
+                         value=reference.names)
+    ref = reference.integrate(dim) if (dim is not None and dim in reference.dims) else reference
+    si = ref["spin_incoherent"]
+    v = np.asarray(si.values, float)
+    keep = np.ones(v.shape, bool)
+    if "not_separable" in si.masks:
+        keep = ~np.asarray(si.masks["not_separable"].values)
+    if not np.any(keep) or np.any(~(v[keep] > 0)):
+        raise InputError("the reference's spin-incoherent part must be positive", field="spin_incoherent",
+                         value=float(np.min(v[keep])) if np.any(keep) else None)
+    scale = float(np.mean(v[keep])) if sigma_si is None else float(sigma_si) / (4.0 * np.pi)
+    if not (np.isfinite(scale) and scale > 0):
+        raise InputError("sigma_si must be positive (barn)", field="sigma_si", value=sigma_si)
+    out = si / sc.scalar(scale, unit=si.unit if sigma_si is None else sc.units.one)
+    out.name = "incoherent normalisation"
+    return out

@@ -36,19 +36,31 @@ def _flipping(quartz, quartz_integrate, flipping, quartz_background=None):
 def separate_files(channels, method: str = "xyz", *, quartz=None, quartz_integrate=None,
                    flipping: float | None = None, background=None, background_scale: float = 1.0,
                    estimator: str = "combination", direction: str | None = None,
-                   alpha: float | None = None, entries=None):
+                   alpha: float | None = None, entries=None, vanadium=None):
     """Read the channel files (:func:`latdyn.polarisation.io.read_channels`), the quartz run
     (flipping ratios, summed over ``quartz_integrate``) or one flipping ratio, the background
-    channels, and separate (:func:`latdyn.polarisation.separate`)."""
+    channels, and separate (:func:`latdyn.polarisation.separate`).  ``vanadium``: channels of a
+    spin-incoherent reference (same grid, at least one direction's NSF and SF): the parts are
+    divided by its relative detector efficiencies (:func:`latdyn.polarisation
+    .incoherent_normalisation`), with the same flipping ratios."""
     from .io import read_channels
-    from .separation import separate
+    from .separation import incoherent_normalisation, separate
 
     files = [channels] if isinstance(channels, str | Path) else list(channels)
     ch = read_channels(files, entries=entries)
     bg = read_channels(background) if background else None
     F = _flipping(quartz, quartz_integrate, flipping)
-    return separate(ch, method, flipping=F, alpha=alpha, estimator=estimator, direction=direction,
-                    background=bg, background_scale=background_scale, source=str(files[0]))
+    sep = separate(ch, method, flipping=F, alpha=alpha, estimator=estimator, direction=direction,
+                   background=bg, background_scale=background_scale, source=str(files[0]))
+    if vanadium:
+        v = read_channels(vanadium)
+        ref = separate(v, "uniaxial", flipping=F, background=bg, background_scale=background_scale,
+                       source=str(vanadium[0] if not isinstance(vanadium, str | Path) else vanadium))
+        dims = [d for d in ref.dims if d not in ("Q", "two_theta", "spectrum")]
+        for d in dims:
+            ref = ref.integrate(d)
+        sep = sep.normalise(incoherent_normalisation(ref, dim=None), "vanadium efficiency")
+    return sep
 
 
 def read_structure_factor(path) -> sc.DataArray:
@@ -81,7 +93,8 @@ def read_structure_factor(path) -> sc.DataArray:
 def analyse_files(channels, resolution, method: str = "uniaxial", *, quartz=None, quartz_integrate="E",
                   flipping: float | None = None, background=None, background_scale: float = 1.0,
                   estimator: str = "combination", direction: str | None = None, entries=None,
-                  resolution_entry: str | None = None, s_of_q=None, formula: str | None = None,
+                  vanadium=None, resolution_entry: str | None = None, s_of_q=None,
+                  formula: str | None = None,
                   diffusion=("singwi-sjolander",), eisf=(), temperature: float | None = None,
                   coherent_elastic: bool = False, magnetic_ion: str | None = None):
     """Separate the channel files and fit each part (:func:`latdyn.polarisation.analysis
@@ -94,7 +107,7 @@ def analyse_files(channels, resolution, method: str = "uniaxial", *, quartz=None
 
     sep = separate_files(channels, method, quartz=quartz, quartz_integrate=quartz_integrate,
                          flipping=flipping, background=background, background_scale=background_scale,
-                         estimator=estimator, direction=direction, entries=entries)
+                         estimator=estimator, direction=direction, entries=entries, vanadium=vanadium)
     res, _ = load(resolution).pick(resolution_entry)
     sq = read_structure_factor(s_of_q) if s_of_q is not None else None
     sc_coh = sc_si = None
