@@ -21,7 +21,7 @@ LAYERS = [
                     "scattering"}),
     ("data and structure", {"data", "structure", "report", "examples"}),
     ("forward models", {"convolution", "phonons", "md", "diffraction", "instruments"}),
-    ("analysis", {"qens", "inelastic", "reduce", "simulate"}),
+    ("analysis", {"qens", "inelastic", "reduce", "simulate", "polarisation"}),
     ("physics", {"thermo"}),
     ("interfaces", {"cli", "demo"}),
     ("deprecated aliases", {"fitting", "ins"}),

@@ -19,6 +19,7 @@ from .lattice_spin import step_lattice_spin
 from .md import step_md
 from .phonons import step_phonons
 from .plan import step_coverage, step_cross_sections
+from .polarisation import step_polarisation
 from .qens import step_qens_real_water, step_qens_virtual
 
 __all__ = ["DemoContext", "run_demo", "STEPS"]
@@ -34,6 +35,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], str]]] = [
     ("diffraction, PDF and maximum-entropy density", step_diffraction),
     ("MD correlation functions", step_md),
     ("lattice-spin coupling of a magnetocaloric", step_lattice_spin),
+    ("polarisation analysis: coherent and incoherent QENS", step_polarisation),
 ]
 
 

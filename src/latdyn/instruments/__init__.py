@@ -41,6 +41,7 @@ from .overview import (
     tas_table,
 )
 from .planning import PlanComparison, compare_instruments
+from .polarised import PolarisedInstrument
 from .solid_angle import DetectorBank, DetectorCoverage
 from .tas import TasAngles, TasResolution, TripleAxis
 from .tas_geometry import TasGeometry
@@ -49,7 +50,7 @@ __all__ = [
     "FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "DiskChopper", "FermiChopper",
     "CWDiffractometer", "TOFDiffractometer", "caglioti_uvw", "DirectGeometry", "IndirectGeometry",
     "TripleAxis", "TasAngles", "TasResolution", "TasGeometry", "LIBRARY", "instrument_from_dict",
-    "list_instruments", "load_instrument", "DetectorBank", "DetectorCoverage", "FluxPoint", "tube_efficiency",
-    "InstrumentTable", "library_table", "describe_instrument", "resolution_table", "coverage_table",
-    "tas_table", "PlanComparison", "compare_instruments",
+    "list_instruments", "load_instrument", "PolarisedInstrument", "DetectorBank", "DetectorCoverage",
+    "FluxPoint", "tube_efficiency", "InstrumentTable", "library_table", "describe_instrument",
+    "resolution_table", "coverage_table", "tas_table", "PlanComparison", "compare_instruments",
 ]

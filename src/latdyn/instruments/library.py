@@ -1,7 +1,7 @@
 """The instrument library: YAML files shipped in ``latdyn/instruments/library`` and user files.
 
 ``load_instrument(name_or_path)`` returns the model object for the file's ``kind``
-(direct, indirect, triple_axis, diffractometer_cw, diffractometer_tof).  Names are
+(direct, indirect, triple_axis, diffractometer_cw, diffractometer_tof, polarised).  Names are
 case-insensitive file stems of the library; anything with a path separator or a .yaml/.yml
 suffix is read as a user file.
 """
@@ -16,6 +16,7 @@ from ._yaml import Node, read_yaml
 from .diffractometer import CWDiffractometer, TOFDiffractometer
 from .direct import DirectGeometry
 from .indirect import IndirectGeometry
+from .polarised import PolarisedInstrument
 from .tas import TripleAxis
 
 __all__ = ["LIBRARY", "list_instruments", "load_instrument", "instrument_from_dict"]
@@ -29,6 +30,7 @@ _KINDS = {
     "triple_axis": TripleAxis,
     "diffractometer_cw": CWDiffractometer,
     "diffractometer_tof": TOFDiffractometer,
+    "polarised": PolarisedInstrument,
 }
 
 

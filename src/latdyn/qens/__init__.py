@@ -8,7 +8,10 @@ from .diffusion import (
     DIFFUSION_ALIASES,
     DIFFUSION_MODELS,
     DiffusionModel,
+    as_diffusion_model,
     chudley_elliott,
+    de_gennes,
+    de_gennes_model,
     diffusion_name,
     fick,
     get_diffusion_model,
@@ -44,6 +47,7 @@ from .spectral_model import Component, FitSetup, Rule, SpectrumModel, qens_model
 from .spectral_result import GroupResult, SpectralFitResult
 
 __all__ = ["A2PS_TO_CM2S", "DIFFUSION_ALIASES", "DIFFUSION_MODELS", "DiffusionModel", "chudley_elliott",
+           "as_diffusion_model", "de_gennes", "de_gennes_model",
            "diffusion_name", "fick", "get_diffusion_model", "hall_ross", "singwi_sjolander",
            "GEOMETRY_NAMES", "GeometryModel", "circle", "cube", "gaussian_eisf", "get_geometry_model",
            "jump_terms", "sphere_diffusion", "sphere_rotation", "tetrahedral", "two_site",

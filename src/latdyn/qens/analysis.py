@@ -30,7 +30,7 @@ import scipp as sc
 from ..errors import FitError, InputError, LatdynError
 from ..fitresult import FitResult, Parameter, Quantities, Quantity, diagnose, solve
 from ..units import scipp_unit
-from .diffusion import diffusion_name, get_diffusion_model
+from .diffusion import as_diffusion_model, diffusion_name
 from .geometry import get_geometry_model
 from .spectral_fit import fit
 from .spectral_model import FitSetup, qens_model
@@ -707,13 +707,14 @@ def _fit(f, names, units, x0, lo, hi, q, y, e, label, scale_covar) -> CurveFit:
                     np.asarray(lo, float), np.asarray(hi, float), sol.stopped_on_limit, sol.message)
 
 
-def fit_hwhm(Q, hwhm, error, model: str, init: dict | None = None, scale_covar: bool = False) -> CurveFit:
-    """Fit Gamma(Q) (HWHM, meV, with errors) to a diffusion model of :mod:`latdyn.qens.diffusion`.
+def fit_hwhm(Q, hwhm, error, model, init: dict | None = None, scale_covar: bool = False) -> CurveFit:
+    """Fit Gamma(Q) (HWHM, meV, with errors) to a diffusion model of :mod:`latdyn.qens.diffusion`
+    (a name, or a :class:`DiffusionModel` such as :func:`~latdyn.qens.diffusion.de_gennes_model`).
 
     Returns a :class:`CurveFit`; ``derived`` holds D in A^2/ps, cm^2/s and m^2/s and the
     residence time / jump length of the model, each with its propagated error.
     """
-    dm = get_diffusion_model(model)
+    dm = as_diffusion_model(model)
     q, y, e = _points(Q, hwhm, error, "HWHM")
     init = init or {}
     x0 = [float(init.get(p, g)) for p, g in zip(dm.params, dm.guess, strict=True)]

@@ -13,6 +13,10 @@ angstrom; hbar from :data:`latdyn.units.HBAR_MEV_PS` (meV ps).  Conversions: 1 A
   (Singwi & Sjolander, Phys. Rev. 119, 863 (1960); jump diffusion with residence time tau;
   Teixeira et al., PRA 31, 1913 (1985) for water)
 
+- de Gennes:         Gamma = hbar D_c Q^2 / S(Q)
+  (de Gennes, Physica 25, 825 (1959); collective (coherent) diffusion narrowed where the static
+  structure factor S(Q) peaks; S(Q) is given, not fitted: :func:`de_gennes_model`)
+
 All tend to Fick's law at small Q; the jump models saturate at hbar / tau.
 """
 
@@ -27,8 +31,9 @@ from ..errors import InputError
 from ..units import HBAR_MEV_PS
 
 __all__ = ["DiffusionModel", "DIFFUSION_MODELS", "DIFFUSION_ALIASES", "diffusion_name",
-           "get_diffusion_model", "fick", "chudley_elliott",
-           "hall_ross", "singwi_sjolander", "A2PS_TO_CM2S", "A2PS_TO_M2S"]
+           "get_diffusion_model", "as_diffusion_model", "fick", "chudley_elliott",
+           "hall_ross", "singwi_sjolander", "de_gennes", "de_gennes_model", "A2PS_TO_CM2S",
+           "A2PS_TO_M2S"]
 
 #: 1 angstrom^2/ps in cm^2/s.
 A2PS_TO_CM2S = 1e-16 / 1e-12
@@ -77,6 +82,44 @@ def singwi_sjolander(Q, D, tau):
     return HBAR_MEV_PS * dq2 / (1.0 + dq2 * t)
 
 
+def de_gennes(Q, D, S):
+    """de Gennes-narrowed collective HWHM hbar D Q^2 / S(Q) (meV); D A^2/ps, S(Q) > 0 at Q."""
+    d = positive_scalar(D, "D")
+    s = np.asarray(S, dtype=float)
+    if np.any(~np.isfinite(s)) or np.any(s <= 0):
+        raise InputError("S(Q) must be positive and finite", field="S", value=S)
+    return HBAR_MEV_PS * d * _q(Q) ** 2 / s
+
+
+def de_gennes_model(q, s) -> DiffusionModel:
+    """The de Gennes model with the static structure factor tabulated as ``s`` at ``q`` (1/A),
+    interpolated linearly (InputError for Q outside the table) or a callable S(Q)."""
+    if callable(s):
+        s_of_q = s
+    else:
+        qt = np.asarray(q, dtype=float).ravel()
+        st = np.asarray(s, dtype=float).ravel()
+        if qt.size != st.size or qt.size < 1 or np.any(~np.isfinite(qt)) or np.any(~(st > 0)):
+            raise InputError("S(Q) needs matching finite Q and positive S values", field="S",
+                             value=(qt.size, st.size))
+        order = np.argsort(qt)
+        qt, st = qt[order], st[order]
+
+        def s_of_q(Q):
+            Q = np.asarray(Q, dtype=float)
+            tol = 1e-9 * max(1.0, float(qt[-1]))
+            if np.any(Q < qt[0] - tol) or np.any(Q > qt[-1] + tol):
+                raise InputError(f"Q outside the tabulated S(Q) ({qt[0]:.4g} to {qt[-1]:.4g} 1/A)",
+                                 field="Q", value=float(np.max(np.abs(Q))))
+            return np.interp(Q, qt, st)
+
+    def gamma(Q, D):
+        return de_gennes(Q, D, s_of_q(Q))
+
+    gamma.__doc__ = de_gennes.__doc__
+    return DiffusionModel("de-gennes", gamma, ("D",), ("A^2/ps",), (0.1,))
+
+
 @dataclass(frozen=True)
 class DiffusionModel:
     """A named HWHM(Q) model: parameter names, units, initial guesses and derived quantities."""
@@ -118,7 +161,8 @@ DIFFUSION_MODELS: dict[str, DiffusionModel] = {
 #: the one registry of short names: every entry point (Python and CLI) resolves them here
 DIFFUSION_ALIASES = {"fick": "fick", "ce": "chudley-elliott", "chudley-elliott": "chudley-elliott",
                      "hr": "hall-ross", "hall-ross": "hall-ross", "ss": "singwi-sjolander",
-                     "singwi-sjolander": "singwi-sjolander", "jump": "singwi-sjolander"}
+                     "singwi-sjolander": "singwi-sjolander", "jump": "singwi-sjolander",
+                     "de-gennes": "de-gennes", "degennes": "de-gennes", "dg": "de-gennes"}
 
 
 def diffusion_name(name: str) -> str:
@@ -130,6 +174,22 @@ def diffusion_name(name: str) -> str:
     return DIFFUSION_ALIASES[key]
 
 
-def get_diffusion_model(name: str) -> DiffusionModel:
-    """The diffusion model called ``name`` (a full name or a short one of DIFFUSION_ALIASES)."""
-    return DIFFUSION_MODELS[diffusion_name(name)]
+def get_diffusion_model(name: str, structure_factor=None) -> DiffusionModel:
+    """The diffusion model called ``name`` (a full name or a short one of DIFFUSION_ALIASES).
+
+    'de-gennes' needs ``structure_factor``: (Q, S) arrays or a callable S(Q)."""
+    full = diffusion_name(name)
+    if full == "de-gennes":
+        if structure_factor is None:
+            raise InputError("the de Gennes model needs the static structure factor S(Q)",
+                             field="structure_factor", value=name)
+        if callable(structure_factor):
+            return de_gennes_model(None, structure_factor)
+        q, s = structure_factor
+        return de_gennes_model(q, s)
+    return DIFFUSION_MODELS[full]
+
+
+def as_diffusion_model(model) -> DiffusionModel:
+    """A :class:`DiffusionModel` as given, or the registry's model of that name."""
+    return model if isinstance(model, DiffusionModel) else get_diffusion_model(model)

@@ -194,13 +194,14 @@ class FitSetup:
         self.rules[name] = Rule("shared", r.value, r.min, r.max, description="shared by all groups")
         return self.set(name, value, min, max)
 
-    def tie_diffusion(self, component: str, model: str, init: dict | None = None) -> FitSetup:
-        """Tie ``<component>_hwhm`` to a diffusion model Gamma(Q) (latdyn.qens.diffusion)."""
-        from .diffusion import get_diffusion_model
+    def tie_diffusion(self, component: str, model, init: dict | None = None) -> FitSetup:
+        """Tie ``<component>_hwhm`` to a diffusion model Gamma(Q) (latdyn.qens.diffusion; a name
+        or a :class:`~latdyn.qens.diffusion.DiffusionModel`, e.g. the de Gennes model)."""
+        from .diffusion import as_diffusion_model
 
         name = f"{component}_hwhm"
         self._check(name)
-        dm = get_diffusion_model(model)
+        dm = as_diffusion_model(model)
         init = init or {}
         glob = {f"{component}_{p}": (float(init.get(p, g)), 1e-8, np.inf)
                 for p, g in zip(dm.params, dm.guess, strict=True)}
