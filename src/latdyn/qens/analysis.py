@@ -280,12 +280,13 @@ def resolution_hwhm(resolution, data: sc.DataArray, match: str = "q") -> float:
     return float(np.median(w)) if w else float(np.median(np.diff(E)))
 
 
-#: the energy offset of a group may move by at most this many resolution HWHM
-SHIFT_LIMIT = 2.0
+#: the energy offset of a group may move by at most this many resolution HWHM (a guard against
+#: a runaway shift; a shift above one HWHM is flagged, see QensAnalysis.flags)
+SHIFT_LIMIT = 10.0
 
 #: plausible ranges of derived QENS quantities (name ending -> (low, high, unit)); a value
 #: outside is flagged, never silently reported
-PLAUSIBLE = {"tau": (0.01, 1000.0, "ps"), "tau1": (0.01, 1000.0, "ps"), "l": (0.0, 10.0, "angstrom"),
+PLAUSIBLE = {"D": (0.0, 10.0, "angstrom**2/ps"), "tau": (0.01, 1000.0, "ps"), "tau1": (0.01, 1000.0, "ps"), "l": (0.0, 10.0, "angstrom"),
              "l_rms": (0.0, 10.0, "angstrom"), "radius": (0.0, 5.0, "angstrom"),
              "d": (0.0, 10.0, "angstrom"), "a": (0.0, 10.0, "angstrom")}
 
