@@ -147,7 +147,8 @@ def test_diffusion_fit_protocol_and_the_deprecated_tuples(random_walk):
     for k, s in enumerate(fit.species):
         assert fit.intercept[k] == pytest.approx(np.mean(msd.msd[k, sel] - 6 * fit.diffusion[k]
                                                          * msd.time[sel]), abs=1e-12)
-        assert np.allclose(fit.line(s, msd.time[sel]), 6 * fit.diffusion[k] * msd.time[sel] + fit.intercept[k])
+        line = 6 * fit.diffusion[k] * msd.time[sel] + fit.intercept[k]
+        assert np.allclose(fit.line(s, msd.time[sel]), line)
     q = fit.coefficient("H")
     assert isinstance(q, Quantity) and q.unit == "angstrom**2/ps" and abs(q.value - d_in) < 4 * q.error
     assert q.to("cm**2/s").value == pytest.approx(1e-4 * q.value, rel=1e-12)   # 1 A^2/ps = 1e-4 cm^2/s
