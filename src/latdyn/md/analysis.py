@@ -180,7 +180,8 @@ class SqwAnalysis(_MDAnalysis):
         return {"time": _quantity(self.time, "ps"), "q_points": len(self.qset.q), "frames": st["frames"],
                 "self_method": st["self_method"], "executor": st["executor"],
                 "weighting": self.weighting, "time_window": self.time_window,
-                "energy_resolution": _quantity(sigma, "meV") if sigma is not None else None}
+                "energy_resolution": _quantity(sigma, "meV") if sigma is not None else None,
+                "temperature": _quantity(self.temperature, "K") if self.temperature else None}
 
     def _lines(self) -> list[str]:
         st = self.correlations.settings
@@ -194,7 +195,9 @@ class SqwAnalysis(_MDAnalysis):
         st = self.correlations.settings
         rep.add_text("Method", f"{len(self.qset.q)} q-points ({self.qset.kind}), window "
                      f"{st['window']} frames, origins every {st['origin_step']} frames, weighting "
-                     f"{self.weighting}. " + resolution_note(self.correlations, self.time_window))
+                     f"{self.weighting}. " + resolution_note(self.correlations, self.time_window)
+                     + (f" Quantum (detailed balance) correction at {self.temperature:g} K."
+                        if self.temperature else " Classical spectra (no detailed balance)."))
         for name in ("S_coh", "S_inc"):
             if name in self.data:
                 add_figure(rep, name, sqe_figure(self.data[name], name.replace("_", " ")),
