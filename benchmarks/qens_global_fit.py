@@ -99,7 +99,8 @@ class Floor:
         dq2 = D * Q**2
         gt = HBAR_MEV_PS * dq2 / (1 + dq2 * tau)
         A, G = self.gm.terms(Q, radius=a, D_r=dr)
-        return sum(A[:, k, None] * ls.lorentzian(E[None, :], (gt + G[:, k])[:, None]) for k in range(A.shape[1]))
+        return sum(A[:, k, None] * ls.lorentzian(E[None, :], (gt + G[:, k])[:, None])
+                   for k in range(A.shape[1]))
 
     def evaluate(self, x):
         ng = 1 if self.model == "fick" else 4
@@ -150,18 +151,22 @@ def main(rounds: int = 3) -> None:
                 order = ("latdyn", "floor") if r % 2 == 0 else ("floor", "latdyn")
                 for who in order:
                     if who == "latdyn":
-                        best["eval_latdyn"] = min(best["eval_latdyn"], _cpu(lambda: prob.model(p), 20)[0])
-                        t, res = _cpu(lambda: fit(data, resolution, _setup(model), progress=False))
+                        t_eval = _cpu(lambda prob=prob, p=p: prob.model(p), 20)[0]
+                        best["eval_latdyn"] = min(best["eval_latdyn"], t_eval)
+                        t, res = _cpu(lambda d=data, r=resolution, m=model:
+                                      fit(d, r, _setup(m), progress=False))
                         best["fit_latdyn"] = min(best["fit_latdyn"], t)
                     else:
-                        best["eval_floor"] = min(best["eval_floor"], _cpu(lambda: floor.evaluate(x), 20)[0])
+                        t_eval = _cpu(lambda f=floor, x=x: f.evaluate(x), 20)[0]
+                        best["eval_floor"] = min(best["eval_floor"], t_eval)
                         t, sol = _cpu(floor.fit)
                         best["fit_floor"] = min(best["fit_floor"], t)
         d = res.derived
         print(f"{model}: {NQ} Q x {NE} E, {res.n_varied} parameters")
         print(f"  one model evaluation: latdyn {1e3 * best['eval_latdyn']:.2f} ms, FFT floor "
               f"{1e3 * best['eval_floor']:.2f} ms, ratio {best['eval_latdyn'] / best['eval_floor']:.2f}")
-        print(f"  whole fit (CPU): latdyn {best['fit_latdyn']:.2f} s ({'converged' if res.converged else 'NOT converged'}), "
+        state = "converged" if res.converged else "NOT converged"
+        print(f"  whole fit (CPU): latdyn {best['fit_latdyn']:.2f} s ({state}), "
               f"floor {best['fit_floor']:.2f} s ({sol.nfev} evaluations), ratio "
               f"{best['fit_latdyn'] / best['fit_floor']:.2f}")
         print("  latdyn: " + ", ".join(f"{k} = {q.value:.4g} +- {q.error:.2g} {q.unit}" for k, q in d.items()

@@ -83,7 +83,8 @@ def test_brownian_self_function_and_diffusion(random_walk):
     q, fs = _shell_mean(res.total_incoherent(), qset)
     assert np.max(np.abs(fs - np.exp(-q[:, None] ** 2 * d_in * res.time))) < 0.03
     msd = compute_msd(traj, window=100, origin_step=5)
-    d, err = fit_diffusion(msd, n_blocks=5)["H"]
+    q = fit_diffusion(msd, n_blocks=5).coefficient("H")
+    d, err = q.value, q.error
     assert 0 < err < 0.1 * d_in
     assert abs(d - d_in) < 3 * err
 

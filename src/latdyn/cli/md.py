@@ -3,19 +3,18 @@
 Reads extxyz, LAMMPS dump, VASP XDATCAR, ASE .traj and H5MD files in frame chunks.  Every
 command prints a table (or JSON with --json) and writes, under --out, an HDF5 file of scipp
 DataArrays, an HTML report and its figures.  File layouts: docs/md.md.
+
+Each command is one call of :mod:`latdyn.md.compute` (``sqw_from_trajectory``, ...), whose
+result writes the files and gives the table.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
-from pathlib import Path
-
-import numpy as np
 
 from ..errors import InputError
-from .output import add_json_flag, emit
+from ..fileio import check_output_folder
+from .output import add_json_flag, emit, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -115,236 +114,78 @@ def _species_map(text: str | None) -> dict[int, str] | None:
     return out
 
 
-def _open(args):
-    from ..md import open_trajectory
-
-    return open_trajectory(args.trajectory, dt=args.dt, fmt=args.format,
-                           frame_step=args.frame_step, species_map=_species_map(args.species_map))
-
-
-def _floats(text: str, n: int | None, field: str) -> np.ndarray:
+def _numbers(text: str, n: int | None, field: str) -> list[list[float]]:
+    """Groups separated by ';' of numbers separated by ',' or spaces, each group n long."""
     try:
         rows = [[float(x) for x in part.replace(",", " ").split()] for part in text.split(";")]
-        arr = np.array(rows, dtype=float)
     except ValueError as exc:
         raise InputError("cannot parse numbers", field=field, value=text) from exc
-    if arr.ndim != 2 or (n is not None and arr.shape[1] != n):
-        raise InputError(f"expected groups of {n} numbers", field=field, value=text)
-    return arr
+    width = n or len(rows[0])
+    if width == 0 or any(len(r) != width for r in rows):
+        raise InputError(f"expected groups of {n} numbers" if n else "expected numbers separated "
+                         "by commas", field=field, value=text)
+    return rows
 
 
-def _command(args) -> str:
-    return " ".join(shlex.quote(a) for a in ["latdyn", *sys.argv[1:]]) if sys.argv[1:] else \
-        f"latdyn md {args.md_command} {args.trajectory}"
+def _trajectory(args) -> dict:
+    """The opening keywords of the library calls; checks --out before any work."""
+    check_output_folder(args.out)
+    return {"dt": args.dt, "fmt": args.format, "frame_step": args.frame_step,
+            "species_map": _species_map(args.species_map)}
 
 
-def _report(title: str, args, traj, n_frames: int | None):
-    from ..report import Report
-
-    rep = Report(title, command=_command(args))
-    rep.add_input(args.trajectory)
-    rep.add_text("Trajectory", f"{traj.n_atoms} atoms ({', '.join(traj.species)}), box volume "
-                 f"{traj.volume:.6g} A^3, {n_frames if n_frames is not None else 'all'} frames used, "
-                 f"{traj.dt:.6g} ps apart.")
-    return rep
+def _finish(result, args) -> int:
+    """Write the result's files into --out, print its table (or JSON) and its warnings."""
+    files = result.write(args.out)
+    paths = {"results": str(files[0]), "report": str(files[-1])}
+    emit(result.rows(), as_json=args.json, title=result.title, extra=result.to_json() | paths,
+         lines=result.lines() + [f"{k}: {v}" for k, v in paths.items()])
+    warn(result.warnings())
+    return 0
 
 
 def run_sqw(args) -> int:
-    from ..md import (
-        compute_correlations,
-        correlation_arrays,
-        qpoints_along_path,
-        qpoints_in_shells,
-        save_results,
-    )
-    from ..md.results import resolution_note
-    from ..report import new_figure, plot_sqe
+    from ..md import sqw_from_trajectory
 
-    traj = _open(args)
-    if args.path:
-        n = _floats(args.supercell, 3, "--supercell")[0]
-        prim = traj.cell / n[:, None]
-        qset = qpoints_along_path(traj.cell, _floats(args.path, 3, "--path"), prim)
-    else:
-        qset = qpoints_in_shells(traj.cell, args.q_max, args.shells, args.q_min,
-                                 args.max_per_shell)
-    res = compute_correlations(traj, qset.q, args.window, args.origin_step,
-                               incoherent=not args.no_incoherent, currents=args.currents,
-                               chunk_size=args.chunk_size, threads=args.threads,
-                               backend=args.backend, self_method=args.self_method,
-                               executor="dask" if args.dask else "serial",
-                               memory_mb=args.memory)
-    dg = correlation_arrays(res, qset, args.weighting, window=args.time_window,
-                            temperature=args.temperature)
-    out = Path(args.out)
-    h5 = save_results(out / "md_sqw.h5", dg)
-    qdim = dg["S_Q"].dims[0]
-    qv = dg["S_Q"].coords[qdim].values
-    mid = len(res.time) // 2
-    rows = []
-    for i, q in enumerate(qv):
-        row = {qdim if qdim == "Q" else "q": q, "S(Q)": dg["S_Q"].values[i],
-               f"F_coh(t={res.time[mid]:.3g} ps)": dg["F_coh"].values[i, mid]}
-        if "F_inc" in dg:
-            row[f"F_inc(t={res.time[mid]:.3g} ps)"] = dg["F_inc"].values[i, mid]
-        rows.append(row)
-    rep = _report("MD dynamic structure factor", args, traj, res.settings["frames"])
-    rep.add_text("Method", f"{len(qset.q)} q-points ({qset.kind}), window {args.window} frames, "
-                 f"origins every {args.origin_step} frames, weighting {args.weighting}. "
-                 + resolution_note(res, args.time_window))
-    for name in ("S_coh", "S_inc"):
-        if name in dg:
-            fig, ax = new_figure()
-            plot_sqe(dg[name].transpose([dg[name].dims[0], "E"]), ax=ax, log=True,
-                     title=name.replace("_", " "))
-            rep.add_figure(name, fig, f"{name} ({args.weighting} weighting)")
-    fig, ax = new_figure()
-    ax.plot(qv, dg["S_Q"].values, "o-")
-    ax.set_xlabel("|Q| (1/A)" if qdim == "Q" else "path (1/A)")
-    ax.set_ylabel("S(Q)")
-    rep.add_figure("S_Q", fig, "Static structure factor F_coh(Q, 0)")
-    rep.add_table("S(Q) and F(Q,t)", rows)
-    html = rep.write(out / "report.html")
-    emit(rows, as_json=args.json, title="MD S(Q) and F(Q,t)",
-         extra={"results": str(h5), "report": str(html), "q_points": len(qset.q),
-                "frames": res.settings["frames"], "self_method": res.settings["self_method"],
-                "executor": res.settings["executor"]})
-    return 0
+    opened = _trajectory(args)
+    path = _numbers(args.path, 3, "--path") if args.path else None
+    r = sqw_from_trajectory(
+        args.trajectory, **opened, window=args.window, origin_step=args.origin_step,
+        q_max=args.q_max, q_min=args.q_min, shells=args.shells, max_per_shell=args.max_per_shell,
+        path=path, supercell=_numbers(args.supercell, 3, "--supercell")[0],
+        weighting=args.weighting, incoherent=not args.no_incoherent, currents=args.currents,
+        time_window=args.time_window, temperature=args.temperature, backend=args.backend,
+        self_method=args.self_method, executor="dask" if args.dask else "serial",
+        memory_mb=args.memory, chunk_size=args.chunk_size, threads=args.threads)
+    return _finish(r, args)
 
 
 def run_msd(args) -> int:
-    import scipp as sc
+    from ..md import msd_from_trajectory
 
-    from ..data import from_numpy
-    from ..md import compute_msd, fit_diffusion, save_results
-    from ..report import new_figure
-
-    traj = _open(args)
-    res = compute_msd(traj, args.window, args.origin_step, args.chunk_size or 100)
-    fits = fit_diffusion(res, tuple(args.fit_range) if args.fit_range else None, args.blocks)
-    dg = sc.DataGroup({f"MSD_{s}": from_numpy(res.msd[k], {"t": res.time}, unit="angstrom**2",
-                                              name=f"MSD_{s}", source=traj.source)
-                       for k, s in enumerate(res.species)})
-    out = Path(args.out)
-    h5 = save_results(out / "md_msd.h5", dg)
-    rows = [{"species": s, "D (A^2/ps)": d, "error": e, "D (1e-5 cm^2/s)": d * 10.0,
-             "error (1e-5 cm^2/s)": e * 10.0} for s, (d, e) in fits.items()]
-    rep = _report("MD mean-square displacement", args, traj, None)
-    fig, ax = new_figure()
-    lo, hi = args.fit_range or (0.2 * res.time[-1], 0.8 * res.time[-1])
-    for k, s in enumerate(res.species):
-        ax.plot(res.time, res.msd[k], label=s)
-        d = fits[s][0]
-        sel = (res.time >= lo) & (res.time <= hi)
-        c = np.mean(res.msd[k, sel] - 6 * d * res.time[sel])
-        ax.plot(res.time[sel], 6 * d * res.time[sel] + c, "k--", lw=0.8)
-    ax.set_xlabel("Time (ps)")
-    ax.set_ylabel("MSD (A^2)")
-    ax.legend(frameon=False)
-    rep.add_figure("msd", fig, "MSD per species with the fitted 6Dt + c (dashed)")
-    rep.add_table("Diffusion coefficients (error from blocking)", rows)
-    html = rep.write(out / "report.html")
-    emit(rows, as_json=args.json, title="Diffusion coefficients",
-         extra={"results": str(h5), "report": str(html), "fit_range_ps": [lo, hi]})
-    return 0
+    r = msd_from_trajectory(args.trajectory, **_trajectory(args), window=args.window,
+                            origin_step=args.origin_step, blocks=args.blocks,
+                            fit_range=args.fit_range, chunk_size=args.chunk_size)
+    return _finish(r, args)
 
 
 def run_vanhove(args) -> int:
-    import scipp as sc
+    from ..md import vanhove_from_trajectory
 
-    from ..data import from_numpy
-    from ..md import compute_van_hove, save_results
-    from ..md.vanhove import max_pair_distance
-    from ..report import new_figure
-
-    traj = _open(args)
-    lags = _floats(args.lags, None, "--lags").ravel().astype(int)
-    r_max = args.r_max if args.r_max is not None else max_pair_distance(traj.cell)
-    res = compute_van_hove(traj, lags, r_max, args.bins, args.origin_step, args.max_origins,
-                           distinct=not args.no_distinct, chunk_size=args.chunk_size or 100,
-                           threads=args.threads, executor="dask" if args.dask else "serial")
-    sp = res.species
-    arrays = {}
-    for a, s in enumerate(sp):
-        arrays[f"G_s_{s}"] = from_numpy(res.g_self[a], {"t": res.time, "r": res.r_edges},
-                                        unit="1/angstrom**3", name=f"G_s_{s}", source=traj.source)
-        if res.g_distinct is not None:
-            for b, s2 in enumerate(sp):
-                arrays[f"G_d_{s}_{s2}"] = from_numpy(res.g_distinct[a, b],
-                                                     {"t": res.time, "r": res.r_edges},
-                                                     unit="1/angstrom**3", name=f"G_d_{s}_{s2}",
-                                                     source=traj.source)
-    out = Path(args.out)
-    h5 = save_results(out / "md_vanhove.h5", sc.DataGroup(arrays))
-    shell = 4.0 / 3.0 * np.pi * np.diff(res.r_edges**3)
-    rows = []
-    for a, s in enumerate(sp):
-        for k, t in enumerate(res.time):
-            p = res.g_self[a, k] * shell
-            rows.append({"species": s, "t (ps)": t, "fraction within r_max": p.sum(),
-                         "<r^2> (A^2)": float(np.sum(p * res.r**2) / max(p.sum(), 1e-300))})
-    rep = _report("MD van Hove functions", args, traj, None)
-    fig, ax = new_figure()
-    for a, s in enumerate(sp):
-        for k, t in enumerate(res.time):
-            ax.plot(res.r, 4 * np.pi * res.r**2 * res.g_self[a, k], label=f"{s} t={t:.3g} ps")
-    ax.set_xlabel("r (A)")
-    ax.set_ylabel("4 pi r^2 G_s(r,t) (1/A)")
-    ax.legend(frameon=False, fontsize=7)
-    rep.add_figure("G_self", fig, "Self part: distribution of displacements")
-    if res.g_distinct is not None:
-        fig, ax = new_figure()
-        total = np.einsum("a,abtr->tr", res.concentrations, res.g_distinct)
-        for k, t in enumerate(res.time):
-            ax.plot(res.r, total[k] * res.volume / sum(res.n_per_species), label=f"t={t:.3g} ps")
-        ax.set_xlabel("r (A)")
-        ax.set_ylabel("G_d(r,t) / rho")
-        ax.legend(frameon=False)
-        rep.add_figure("G_distinct", fig, "Distinct part over the number density")
-    rep.add_table("Self part", rows)
-    html = rep.write(out / "report.html")
-    emit(rows, as_json=args.json, title="Van Hove self part",
-         extra={"results": str(h5), "report": str(html), "origins": res.n_origins})
-    return 0
+    opened = _trajectory(args)
+    lags = [int(x) for group in _numbers(args.lags, None, "--lags") for x in group]
+    r = vanhove_from_trajectory(args.trajectory, **opened, lags=lags, r_max=args.r_max,
+                                bins=args.bins, origin_step=args.origin_step,
+                                max_origins=args.max_origins, distinct=not args.no_distinct,
+                                chunk_size=args.chunk_size, threads=args.threads,
+                                executor="dask" if args.dask else "serial")
+    return _finish(r, args)
 
 
 def run_dos(args) -> int:
-    import scipp as sc
+    from ..md import dos_from_trajectory
 
-    from ..data import from_numpy
-    from ..md import compute_vacf, save_results, vibrational_density_of_states
-    from ..report import new_figure
-
-    traj = _open(args)
-    res = compute_vacf(traj, args.window, args.origin_step, args.chunk_size or 100)
-    dos = vibrational_density_of_states(res, args.time_window)
-    arrays = {"g_total": dos.total}
-    try:
-        arrays["g_neutron"] = dos.neutron_weighted()
-    except InputError:
-        pass
-    for a, s in enumerate(res.species):
-        arrays[f"g_{s}"] = dos.partial(s)
-        arrays[f"VACF_{s}"] = from_numpy(res.vacf[a], {"t": res.time}, unit="angstrom**2/ps**2",
-                                         name=f"VACF_{s}")
-    out = Path(args.out)
-    h5 = save_results(out / "md_dos.h5", sc.DataGroup(arrays))
-    rows = [{"species": s, "<E> (meV)": dos.moment(1.0, s),
-             "<v^2> (A^2/ps^2)": res.vacf[a, 0]} for a, s in enumerate(res.species)]
-    rep = _report("MD vibrational density of states", args, traj, None)
-    fig, ax = new_figure()
-    for name, arr in arrays.items():
-        if name.startswith("g_"):
-            ax.plot(dos.energy, arr.values, label=name[2:])
-    ax.set_xlabel("Energy (meV)")
-    ax.set_ylabel("g(E) (1/meV per atom)")
-    ax.legend(frameon=False)
-    rep.add_figure("dos", fig, "Vibrational DOS: partial, total and neutron-weighted")
-    if res.from_positions:
-        rep.add_text("Velocities", "From finite differences of positions (sinc^2 corrected).")
-    rep.add_table("Per species", rows)
-    html = rep.write(out / "report.html")
-    emit(rows, as_json=args.json, title="Vibrational DOS",
-         extra={"results": str(h5), "report": str(html),
-                "velocities": "finite differences" if res.from_positions else "from file"})
-    return 0
+    r = dos_from_trajectory(args.trajectory, **_trajectory(args), window=args.window,
+                            origin_step=args.origin_step, time_window=args.time_window,
+                            chunk_size=args.chunk_size)
+    return _finish(r, args)

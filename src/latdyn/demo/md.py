@@ -56,7 +56,8 @@ def step_md(ctx: DemoContext) -> str:
     path = write_h5md(ctx.out / "md" / "agi_virtual_md.h5", pos, cell, symbols, dt)
     traj = open_trajectory(path)
     msd = compute_msd(traj, window=200, origin_step=5, progress=False)
-    d_fit, d_err = fit_diffusion(msd)["Ag"]
+    d_ag = fit_diffusion(msd).coefficient("Ag")
+    d_fit, d_err = d_ag.value, d_ag.error
     qset = qpoints_in_shells(traj.cell, q_max=2.5, n_shells=8, max_per_shell=30)
     corr = compute_correlations(traj, qset.q, window=100, origin_step=5, incoherent=True,
                                 progress=False)

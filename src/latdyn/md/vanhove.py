@@ -38,7 +38,13 @@ from .progress import progress_bar
 from .threads import resolve_threads, thread_limits
 from .trajectory import Trajectory
 
-__all__ = ["VanHoveResult", "compute_van_hove", "max_pair_distance"]
+__all__ = ["VanHoveResult", "compute_van_hove", "max_pair_distance", "shell_volumes"]
+
+
+def shell_volumes(edges) -> np.ndarray:
+    """Volumes (4 pi / 3)(r_2^3 - r_1^3) of the spherical shells between bin edges (angstrom^3)."""
+    e = np.asarray(edges, dtype=float)
+    return 4.0 / 3.0 * np.pi * (e[1:] ** 3 - e[:-1] ** 3)
 
 
 @dataclass
@@ -64,6 +70,33 @@ class VanHoveResult:
     def concentrations(self) -> np.ndarray:
         n = np.asarray(self.n_per_species, dtype=float)
         return n / n.sum()
+
+    @property
+    def shell_volumes(self) -> np.ndarray:
+        """(n_r,) volumes of the r bins' spherical shells, angstrom^3 (:func:`shell_volumes`)."""
+        return shell_volumes(self.r_edges)
+
+    @property
+    def number_density(self) -> float:
+        """rho = N / V, atoms per angstrom^3."""
+        return float(sum(self.n_per_species)) / self.volume
+
+    def self_displacements(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per species and lag, (n_s, n_t) each: the fraction of atoms displaced by less than
+        r_max, P = sum_r 4 pi r^2 G_s dr (1 when no atom moved further), and the mean-square
+        displacement of those atoms, <r^2> = sum_r r^2 P(r) / P (angstrom^2, r the bin
+        centres): the MSD of the atoms within r_max, a lower bound of the full MSD."""
+        p = self.g_self * self.shell_volumes
+        fraction = p.sum(axis=-1)
+        return fraction, np.sum(p * self.r**2, axis=-1) / np.maximum(fraction, 1e-300)
+
+    def total_distinct(self) -> np.ndarray:
+        """G_d(r, t) = sum_ab c_a G_d,ab(r, t), (n_t, n_r) in 1/angstrom^3; tends to the number
+        density N / V at large r (module docstring).  InputError when it was not computed."""
+        if self.g_distinct is None:
+            raise InputError("the distinct part was not computed", file=self.source,
+                             field="distinct")
+        return np.einsum("a,abtr->tr", self.concentrations, self.g_distinct)
 
 
 def max_pair_distance(cell) -> float:
@@ -131,7 +164,7 @@ def compute_van_hove(traj: Trajectory, lags, r_max: float, n_bins: int = 200,
         raise InputError("the trajectory is shorter than the smallest lag", file=traj.source,
                          field="lags", value=lags.tolist())
     edges = job.edges
-    shell = 4.0 / 3.0 * np.pi * (edges[1:] ** 3 - edges[:-1] ** 3)
+    shell = shell_volumes(edges)
     counts = np.diff(job.bounds).astype(float)
     n_per_lag = n_o[keep].astype(float)
     g_self = h_self[:, keep] / (counts[:, None, None] * n_per_lag[None, :, None] * shell)

@@ -286,7 +286,8 @@ SHIFT_LIMIT = 10.0
 
 #: plausible ranges of derived QENS quantities (name ending -> (low, high, unit)); a value
 #: outside is flagged, never silently reported
-PLAUSIBLE = {"D": (0.0, 10.0, "angstrom**2/ps"), "tau": (0.01, 1000.0, "ps"), "tau1": (0.01, 1000.0, "ps"), "l": (0.0, 10.0, "angstrom"),
+PLAUSIBLE = {"D": (0.0, 10.0, "angstrom**2/ps"), "tau": (0.01, 1000.0, "ps"),
+             "tau1": (0.01, 1000.0, "ps"), "l": (0.0, 10.0, "angstrom"),
              "l_rms": (0.0, 10.0, "angstrom"), "radius": (0.0, 5.0, "angstrom"),
              "d": (0.0, 10.0, "angstrom"), "a": (0.0, 10.0, "angstrom")}
 
