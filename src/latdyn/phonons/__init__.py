@@ -2,7 +2,7 @@
 one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, maps, powder averages, DOS;
 optional Dask execution and a CuPy array module (:mod:`latdyn.phonons.backend`)."""
 
-from .atoms import PhononCrystal, species_from_crystal
+from .atoms import PhononCrystal, phonon_crystal, species_from_crystal
 from .backend import BACKENDS, EXECUTORS, array_module, resolve_backend
 from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
 from .ewald import DipoleSum
@@ -19,7 +19,7 @@ from .structure_factor import (
     one_phonon_weights,
 )
 
-__all__ = ["PhononCrystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
+__all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
            "resolve_backend", "broaden_axis", "DipoleSum", "ForceConstants", "ASR_CHOICES",
            "commensurate_qpoints",
            "load_phonopy", "Modes", "calculate_modes", "degenerate_sets", "group_velocities",

@@ -50,6 +50,7 @@ import numpy as np
 from scipy.special import erfc
 
 from ..errors import InputError
+from ..structure import Lattice
 
 __all__ = ["DipoleSum"]
 
@@ -59,7 +60,7 @@ class DipoleSum:
 
     Parameters
     ----------
-    cell: (3, 3) lattice vectors as rows, angstrom.
+    cell: the :class:`latdyn.structure.Lattice` (or its (3, 3) matrix, rows in angstrom).
     positions: (N, 3) fractional atomic positions.
     born: (N, 3, 3) Born effective charges, e (phonopy convention, see module docstring).
     dielectric: (3, 3) high-frequency relative permittivity epsilon_infinity.
@@ -70,7 +71,8 @@ class DipoleSum:
 
     def __init__(self, cell, positions, born, dielectric, factor: float,
                  tolerance: float = 1e-13, lambda_scale: float = 1.0) -> None:
-        self.cell = np.asarray(cell, dtype=float)
+        self.lattice = cell if isinstance(cell, Lattice) else Lattice.from_matrix(cell)
+        self.cell = self.lattice.matrix
         self.positions = np.asarray(positions, dtype=float)
         self.born = np.asarray(born, dtype=float)
         self.dielectric = np.asarray(dielectric, dtype=float)
@@ -90,8 +92,8 @@ class DipoleSum:
                              value=tolerance)
         self.n_atoms = n
         self.factor = float(factor)
-        self.volume = abs(np.linalg.det(self.cell))
-        self.recip = 2 * np.pi * np.linalg.inv(self.cell).T
+        self.volume = self.lattice.volume
+        self.recip = self.lattice.reciprocal_matrix
         self.r_cart = self.positions @ self.cell
         self.eps_inv = np.linalg.inv(self.dielectric)
         self.det_eps = float(np.linalg.det(self.dielectric))
@@ -124,7 +126,7 @@ class DipoleSum:
         d_max = self.y_max / lam * np.sqrt(self._eps_max)
         spread = np.max(np.linalg.norm(self.r_cart[:, None] - self.r_cart[None], axis=-1))
         # distance between lattice planes: 1/|b_i| (b without 2 pi) per axis
-        plane = 2 * np.pi / np.linalg.norm(self.recip, axis=1)
+        plane = self.lattice.plane_spacings()
         n = np.ceil((d_max + spread) / plane).astype(int)
         cells = _grid(n)
         delta_ij = self.r_cart[:, None, :] - self.r_cart[None, :, :]            # (N, N, 3)

@@ -28,7 +28,7 @@ import scipp as sc
 
 from ..data import DensityOfStates, from_numpy
 from ..errors import InputError
-from .atoms import site_labels
+from ..structure import site_labels
 from .debye_waller import monkhorst_pack
 from .model import ForceConstants
 from .modes import Modes, calculate_modes

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .atoms import PhononCrystal
+from ..structure import Crystal
 from .constants import FC_TO_MEV2
 from .ewald import DipoleSum
 
@@ -82,7 +82,8 @@ class ForceConstants:
 
     Parameters
     ----------
-    crystal: the primitive cell (:class:`PhononCrystal`).
+    crystal: the primitive cell, a :class:`latdyn.structure.Crystal` whose atoms are in the
+        order of the force constants (fully occupied).
     cells: (nR, 3) integer cell vectors R (primitive fractional).
     blocks: (nR, 3N, 3N) short-range force constants Phi(0k; R k') in eV/angstrom^2 with the
         image weights included, so that D(q) = sum_R blocks[R] exp(2 pi i q.R) / sqrt(M M').
@@ -91,10 +92,15 @@ class ForceConstants:
     source: file name for messages.
     """
 
-    def __init__(self, crystal: PhononCrystal, cells, blocks, dipole: DipoleSum | None = None,
+    def __init__(self, crystal: Crystal, cells, blocks, dipole: DipoleSum | None = None,
                  asr: str | None = "realspace", source: str | None = None) -> None:
         if asr not in ASR_CHOICES:
             raise InputError(f"asr must be one of {ASR_CHOICES}", field="asr", value=asr)
+        if not isinstance(crystal, Crystal):
+            raise InputError("the crystal of a force-constant model must be a "
+                             "latdyn.structure.Crystal", file=source, field="crystal",
+                             value=type(crystal).__name__)
+        crystal.require_full_occupancy()
         cells = np.asarray(cells, dtype=int)
         blocks = np.asarray(blocks, dtype=float)
         n3 = 3 * crystal.n_atoms
@@ -114,7 +120,7 @@ class ForceConstants:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_supercell(cls, crystal: PhononCrystal, supercell_matrix, force_constants,
+    def from_supercell(cls, crystal: Crystal, supercell_matrix, force_constants,
                        s2p, sc_positions, svecs, multi, *, born=None, dielectric=None,
                        nac_factor: float | None = None, asr: str | None = "realspace",
                        ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0,
@@ -147,7 +153,7 @@ class ForceConstants:
         dipole = None
         if born is not None and dielectric is not None:
             factor = COULOMB_EV_A if nac_factor is None else float(nac_factor)
-            dipole = DipoleSum(crystal.cell, r, born, dielectric, factor,
+            dipole = DipoleSum(crystal.lattice, r, born, dielectric, factor,
                                tolerance=ewald_tolerance, lambda_scale=lambda_scale)
             qc = commensurate_qpoints(supercell_matrix)
             d_dip = dipole.full(qc).reshape(len(qc), n, 3, n, 3)
@@ -273,7 +279,7 @@ class ForceConstants:
         q = check_qpoints(q_frac, self.source)
         out = np.empty((len(q), 3) + (3 * self.crystal.n_atoms,) * 2, dtype=complex)
         # reduced step of a Cartesian step along axis a: h_i = step (a_i)_a / 2 pi
-        dq_frac = self.crystal.to_reduced_q(np.eye(3) * step)
+        dq_frac = self.crystal.lattice.reduced_q(np.eye(3) * step)
         for a in range(3):
             dq = dq_frac[a]
             out[:, a] = (self._raw_dynmat(q + dq) - self._raw_dynmat(q - dq)) / (2 * step)

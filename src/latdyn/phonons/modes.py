@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..structure import Crystal
 from ..units import HBAR_MEV_PS
-from .atoms import PhononCrystal
 from .backend import DASK_CHUNK, array_module, blas_single_thread, check_executor, run_tasks, to_host
 from .model import ForceConstants, check_qpoints
 
@@ -38,14 +38,14 @@ class Modes:
 
     Attributes
     ----------
-    crystal: the primitive cell.
+    crystal: the primitive cell (:class:`latdyn.structure.Crystal`).
     q_frac: (nq, 3) reduced wave vectors (units of the reciprocal lattice).
     energies: (nq, 3N) mode energies hbar omega, meV, ascending.
     eigenvectors: (nq, 3N, N, 3) complex, or None when not requested.
     weights: (nq,) q-point weights (sum 1), for Brillouin-zone averages.
     """
 
-    crystal: PhononCrystal
+    crystal: Crystal
     q_frac: np.ndarray
     energies: np.ndarray
     eigenvectors: np.ndarray | None
@@ -58,7 +58,7 @@ class Modes:
     @property
     def q_cart(self) -> np.ndarray:
         """(nq, 3) wave vectors in 1/angstrom."""
-        return self.q_frac @ self.crystal.reciprocal
+        return self.crystal.lattice.q_vectors(self.q_frac)
 
 
 def _n_threads(n_threads: int | None) -> int:
@@ -237,7 +237,7 @@ def group_velocities(model: ForceConstants, modes: Modes, tol: float = 1e-3,
         raise InputError("group velocities need eigenvectors", field="eigenvectors")
     if int(chunk) < 1:
         raise InputError("chunk must be a positive number of q-points", field="chunk", value=chunk)
-    direction = modes.crystal.to_cartesian_q(np.asarray(SPLIT_DIRECTION))
+    direction = modes.crystal.lattice.q_vectors(np.asarray(SPLIT_DIRECTION))
     direction = direction / np.linalg.norm(direction)
     nq = len(modes.q_frac)
     out = np.empty((nq, modes.n_modes, 3))
