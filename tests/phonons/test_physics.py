@@ -9,7 +9,7 @@ import pytest
 from latdyn.phonons import load_phonopy, phonon_dos
 from latdyn.phonons.maps import fibonacci_sphere, powder_map, sqe_lines
 from latdyn.phonons.modes import calculate_modes, degenerate_sets, group_velocities
-from latdyn.phonons.structure_factor import coherent_structure_factors
+from latdyn.phonons.one_phonon import coherent_structure_factors
 from latdyn.units import KB_MEV_PER_K
 
 
@@ -182,7 +182,7 @@ def test_powder_convergence_control(nacl_model):
 
 
 def test_incoherent_approximation_exceeds_incoherent(nacl_model):
-    from latdyn.phonons.structure_factor import incoherent_structure_factors
+    from latdyn.phonons.one_phonon import incoherent_structure_factors
 
     modes = calculate_modes(nacl_model, np.array([[0.2, 0.3, 0.1], [1.2, 0.3, 2.1]]))
     inc = incoherent_structure_factors(modes)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import write_text_atomic
 from ..errors import InputError
+from ..fileio import write_text_atomic
 from ..kinematics import d_to_two_theta
 from ..structure import MagneticStructure
 from .magnetic import MagneticReflections, magnetic_reflections

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..data.atomic import write_text_atomic
 from ..errors import InputError
+from ..fileio import write_text_atomic
 from ..fitresult import FitResult, Parameter, reduced_chi2
 from .phases import PatternFit, Phase, fit_pattern
 from .powder_io import PowderData, write_gsas, write_xye

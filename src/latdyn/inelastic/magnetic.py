@@ -196,7 +196,7 @@ class MagneticSeparation:
         and ``report.html`` in ``folder``."""
         import h5py
 
-        from ..data.atomic import atomic_path, write_text_atomic
+        from ..fileio import atomic_path, write_text_atomic
         from ..report import Report
 
         out = Path(folder)

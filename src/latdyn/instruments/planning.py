@@ -108,7 +108,7 @@ class PlanComparison:
     def write(self, folder: str | Path) -> list[Path]:
         """Write ``plan_compare.csv`` (the table) and ``plan_compare.png``/``.svg`` (the figure)
         into ``folder``; returns the paths."""
-        from ..data.atomic import atomic_path
+        from ..fileio import atomic_path
         from ..report.figures import save_figure
 
         folder = Path(folder)

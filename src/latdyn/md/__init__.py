@@ -2,12 +2,12 @@
 neutron/X-ray weighted), S(Q,E), van Hove G_s(r,t) and G_d(r,t), MSD and diffusion
 coefficients, VACF and vibrational DOS, current correlations; streamed in frame chunks."""
 
+from .fourier import fourier_spectrum, time_window
 from .intermediate import CorrelationResult, compute_correlations
 from .msd import MSDResult, compute_msd, fit_diffusion
 from .phases import PhaseKernel
 from .qpoints import QSet, qpoints_along_path, qpoints_in_shells, reciprocal_cell
 from .results import correlation_arrays, save_results
-from .spectra import fourier_spectrum, time_window
 from .trajectory import Chunk, Trajectory, open_trajectory, write_h5md
 from .vacf import (
     VACFResult,

@@ -207,7 +207,7 @@ class EntropyBalance:
         """``entropy_balance.csv`` (quantity, J/(mol K), J/(kg K)) and ``report.html``."""
         from pathlib import Path
 
-        from ..data.atomic import write_text_atomic
+        from ..fileio import write_text_atomic
         from ..report import Report
 
         out = Path(folder)
