@@ -43,6 +43,9 @@ __all__ = ["ForceConstants", "commensurate_qpoints", "ASR_CHOICES"]
 #: near Gamma), None (as read).
 ASR_CHOICES = ("reciprocal", "realspace", None)
 
+#: q-points per block of dynamical matrices built on the CPU (small enough to stay in cache).
+BLOCK = 128
+
 
 @dataclass
 class _Tables:
@@ -238,19 +241,22 @@ class ForceConstants:
 
     # --- per q ----------------------------------------------------------------------------------
     def _raw_dynmat(self, q_frac, xp=np):
-        """D(q) without the LO-TO term, (nq, 3N, 3N) complex meV^2, as arrays of ``xp``."""
+        """D(q) without the LO-TO term, (nq, 3N, 3N) complex meV^2, as arrays of ``xp``; on
+        the CPU in blocks of :data:`BLOCK` q-points, whose work stays in cache."""
         n3 = 3 * self.crystal.n_atoms
         t = self._device_tables(xp)
         q = xp.asarray(q_frac, dtype=float)
-        theta = (2 * np.pi) * (q @ t.cells_half.T)
         d = xp.empty((len(q), n3 * n3), dtype=complex)
-        d.real = xp.cos(theta) @ t.s_plus
-        d.imag = xp.sin(theta) @ t.s_minus
+        step = BLOCK if xp is np else max(len(q), 1)
+        for s0 in range(0, len(q), step):
+            theta = (2 * np.pi) * (q[s0:s0 + step] @ t.cells_half.T)
+            d.real[s0:s0 + step] = xp.cos(theta) @ t.s_plus
+            d.imag[s0:s0 + step] = xp.sin(theta) @ t.s_minus
         d = d.reshape(len(q), n3, n3)
         d += t.phi0
         if self.dipole is not None:
-            q_red = q - xp.rint(q)
-            d += FC_TO_MEV2 * self.dipole.reciprocal(q_red, self._inv_sqrt_m, xp=xp)
+            self.dipole.add_reciprocal(d, q - xp.rint(q), self._inv_sqrt_m, FC_TO_MEV2, xp=xp,
+                                       block=BLOCK)
         return d
 
     def dynamical_matrices(self, q_frac, directions=None, *, xp=np):
