@@ -9,6 +9,11 @@ of :data:`FILES`).  A block may be marked on the line before its fence:
 * ``<!-- snippet: skip (reason) -->``: not run (syntax summaries with placeholders, optional
   tools that are absent); the reason is required and reported;
 * ``<!-- snippet: slow -->``: run only when LATDYN_DOCS_SLOW=1 (the weekly/full run).
+
+A page may name further files its snippets read, anywhere in the page:
+``<!-- snippet-files: NAME=example:REL NAME2=shared:REL -->`` (a shipped example under
+``latdyn/examples`` or a file under ../shared/data, copied into the folder as NAME).  A page
+whose shared file is absent is skipped with one line naming the file.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ SHARED = Path(os.environ.get("LATDYN_SHARED_DATA", ROOT / ".." / "shared" / "dat
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\s*$")
 MARK = re.compile(r"<!--\s*snippet:\s*(skip|slow)\s*(?:\((.+)\))?\s*-->")
+PAGE_FILES = re.compile(r"<!--\s*snippet-files:\s*(.+?)\s*-->")
 
 #: names the docs use -> (shipped example or file under ../shared/data)
 FILES = {
@@ -79,14 +85,28 @@ def _commands(code: str) -> list[list[str]]:
     return out
 
 
-def _workdir(tmp: Path, shared: Path | None) -> Path:
+def _page_files(page: Path) -> dict[str, str]:
+    """NAME -> source of the ``snippet-files`` comments of a page."""
+    out = {}
+    for m in PAGE_FILES.finditer(page.read_text(encoding="utf-8")):
+        for item in m.group(1).split():
+            name, src = item.split("=", 1)
+            out[name] = src
+    return out
+
+
+def _workdir(tmp: Path, shared: Path | None, page: Path) -> Path:
+    """Copy the docs' files into ``tmp``; skip the page if one it names is absent."""
     from latdyn.examples import example_file
 
-    for name, src in FILES.items():
+    needed = _page_files(page)
+    for name, src in {**FILES, **needed}.items():
         kind, rel = src.split(":", 1)
         path = example_file(rel) if kind == "example" else (shared / rel if shared else None)
         if path is not None and path.is_file():
             shutil.copy(path, tmp / name)
+        elif name in needed:
+            pytest.skip(f"{page.name} needs {src} (absent here)")
     return tmp
 
 
@@ -102,7 +122,7 @@ def _cases():
 def test_snippets_run(page, tmp_path, monkeypatch, capsys):
     from latdyn.cli.main import main
 
-    work = _workdir(tmp_path, SHARED if SHARED.is_dir() else None)
+    work = _workdir(tmp_path, SHARED if SHARED.is_dir() else None, page)
     monkeypatch.chdir(work)
     namespace: dict = {"__name__": "__docs__"}
     skipped, ran = [], 0
@@ -123,7 +143,10 @@ def test_snippets_run(page, tmp_path, monkeypatch, capsys):
             ran += 1
             continue
         for argv in _commands(code):
-            rc = main(argv)
+            try:
+                rc = main(argv)
+            except SystemExit as stop:      # --help and --version end through argparse
+                rc = stop.code or 0
             capsys.readouterr()
             assert rc == 0, f"{where}: 'latdyn {shlex.join(argv)}' exited {rc}"
             ran += 1

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special
 
 from .errors import InputError
-from .units import KB_MEV_PER_K, bose_correction
+from .units import FWHM_PER_SIGMA, KB_MEV_PER_K, bose_correction
 
 __all__ = [
     "FWHM_PER_HWHM",
@@ -53,7 +53,7 @@ __all__ = [
 
 #: FWHM / HWHM.
 FWHM_PER_HWHM = 2.0
-_SQRT_2LN2 = np.sqrt(2.0 * np.log(2.0))
+_SQRT_2LN2 = FWHM_PER_SIGMA / 2.0        # HWHM / sigma = sqrt(2 ln 2)
 
 
 def sigma_from_hwhm(hwhm):

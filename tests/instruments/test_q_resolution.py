@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from scipy import constants as C
 
+from latdyn.convolution.broadening import broaden_axis
 from latdyn.errors import InputError
 from latdyn.instruments import instrument_from_dict, load_instrument
 from latdyn.instruments._yaml import read_yaml
 from latdyn.instruments.direct import _k_errors
 from latdyn.instruments.library import LIBRARY
-from latdyn.phonons.spectra import broaden_axis
 from latdyn.units import E_PER_K2, energy_to_velocity
 
 EI = 100.0

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latdyn.md.fourier import fourier_spectrum
 from latdyn.md.intermediate import compute_correlations
 from latdyn.md.msd import compute_msd, fit_diffusion
 from latdyn.md.qpoints import qpoints_in_shells
-from latdyn.md.spectra import fourier_spectrum
 from latdyn.md.trajectory import Trajectory
 from latdyn.units import HBAR_MEV_PS
 

@@ -273,11 +273,10 @@ ROTATION = Rotation.from_euler("zyx", [0.3, 0.7, -0.4]).as_matrix()
 def rotate_model(model, rot):
     """The same crystal turned by ``rot`` (3x3 orthogonal): cell rows, force-constant blocks,
     Born charges and dielectric tensor rotated as Cartesian vectors and tensors."""
-    from latdyn.phonons import DipoleSum, ForceConstants, PhononCrystal
+    from latdyn.phonons import DipoleSum, ForceConstants, phonon_crystal
 
     c = model.crystal
-    turned = PhononCrystal(cell=c.cell @ rot.T, positions=c.positions, symbols=c.symbols,
-                           masses=c.masses, nuclides=c.nuclides)
+    turned = phonon_crystal(c.cell @ rot.T, c.positions, c.symbols, c.masses)
     n = c.n_atoms
     blocks = model.short_blocks.reshape(-1, n, 3, n, 3)
     blocks = np.einsum("ab,rkbld,cd->rkalc", rot, blocks, rot).reshape(model.short_blocks.shape)

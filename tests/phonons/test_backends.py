@@ -17,7 +17,7 @@ from latdyn.phonons.backend import array_module, resolve_backend
 from latdyn.phonons.debye_waller import debye_waller
 from latdyn.phonons.maps import path_map, powder_map, slice_map
 from latdyn.phonons.modes import calculate_modes, degenerate_sets
-from latdyn.phonons.structure_factor import (
+from latdyn.phonons.one_phonon import (
     coherent_structure_factors,
     incoherent_structure_factors,
 )

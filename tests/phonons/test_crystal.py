@@ -15,7 +15,7 @@ from latdyn.errors import InputError
 from latdyn.phonons import PhononCrystal, load_phonopy
 from latdyn.phonons.debye_waller import debye_waller
 from latdyn.phonons.modes import calculate_modes
-from latdyn.structure import Crystal, Lattice, Site, SpaceGroup
+from latdyn.structure import Crystal, Lattice, Site, SpaceGroup, write_cif
 
 A_NACL = 5.69030148          # the cell of the phonondb NaCl calculation, angstrom
 HKL = np.array([[1, 1, 1], [2, 0, 0], [2, 2, 0], [3, 1, 1], [4, 2, 2], [5, 3, 1], [1, 2, 3]])
@@ -26,7 +26,7 @@ def _rocksalt(na="Na", cl="Cl", a=A_NACL, occupancy=1.0):
     return Crystal(Lattice(a, a, a), sites, SpaceGroup.from_symbol("F m -3 m"), title="NaCl")
 
 
-def _phonon_amplitude(cell: PhononCrystal, hkl, dw):
+def _phonon_amplitude(cell: Crystal, hkl, dw):
     """F(hkl) = sum_k b_k exp(i Q.r_k) exp(-Q^T W_k Q) from the phonon side (fm)."""
     q = np.asarray(hkl, float) @ cell.reciprocal
     return np.sum(cell.b_coh * np.exp(1j * q @ cell.r_cart.T)
@@ -35,7 +35,7 @@ def _phonon_amplitude(cell: PhononCrystal, hkl, dw):
 
 def test_to_crystal_carries_species_and_phonon_adps(nacl_model):
     w = debye_waller(nacl_model, 300.0, 4)
-    cr = nacl_model.crystal.to_crystal(dw=w)
+    cr = nacl_model.crystal.with_debye_waller(w)
     assert len(cr.atoms) == 8 and cr.space_group.symbol in ("P 1", "P1")
     assert list(cr.atoms.species) == list(nacl_model.crystal.symbols)
     assert np.allclose(cr.atoms.u_iso, np.trace(2 * w, axis1=1, axis2=2) / 3, rtol=1e-12)
@@ -52,15 +52,17 @@ def test_to_crystal_carries_species_and_phonon_adps(nacl_model):
 def test_to_crystal_in_a_rotated_frame(nacl_model, nacl_rotated):
     """ADPs are turned into the CIF convention with the cell's own orientation."""
     w = debye_waller(nacl_rotated, 300.0, 3)
-    cr = nacl_rotated.crystal.to_crystal(dw=w)
+    cr = nacl_rotated.crystal.with_debye_waller(w)
     ref = _phonon_amplitude(nacl_rotated.crystal, HKL, w)
     assert np.allclose(structure_factor(cr, HKL), ref, rtol=1e-10, atol=1e-12)
     w0 = debye_waller(nacl_model, 300.0, 3)
-    assert np.allclose(cr.atoms.u_cif, nacl_model.crystal.to_crystal(dw=w0).atoms.u_cif,
+    assert np.allclose(cr.atoms.u_cif, nacl_model.crystal.with_debye_waller(w0).atoms.u_cif,
                        atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")
 def test_from_crystal_round_trip_and_partial_occupancy(nacl_model):
+    """The deprecated PhononCrystal.from_crystal / to_crystal (one release) still work."""
     cell = PhononCrystal.from_crystal(nacl_model.crystal.to_crystal())
     assert cell.symbols == nacl_model.crystal.symbols
     assert np.allclose(cell.cell, nacl_model.crystal.cell)
@@ -107,7 +109,7 @@ def test_crystal_and_isotopes_together_is_an_error(nacl_dir):
 
 def test_cli_crystal_from_cif(nacl_dir, tmp_path, capsys):
     cif = tmp_path / "nacl_37cl.cif"
-    _rocksalt(cl="37Cl").to_cif(cif)
+    write_cif(_rocksalt(cl="37Cl"), cif)
     args = ["phonons", "modes", str(nacl_dir / "phonopy_nacl.yaml"), "--q", "0.3,0.1,0.2", "--json"]
     assert main(args) == 0
     plain = json.loads(capsys.readouterr().out)["rows"]

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from latdyn.convolution.broadening import bin_lines
 from latdyn.phonons.debye_waller import debye_waller
 from latdyn.phonons.maps import fibonacci_sphere, powder_map, sqe_lines
 from latdyn.phonons.modes import SPLIT_DIRECTION, calculate_modes, degenerate_sets, group_velocities
-from latdyn.phonons.spectra import bin_lines
-from latdyn.phonons.structure_factor import coherent_structure_factors
+from latdyn.phonons.one_phonon import coherent_structure_factors
 from latdyn.units import HBAR_MEV_PS
 
 #: the rotation of the ``nacl_rotated`` fixture (conftest.ROTATION)

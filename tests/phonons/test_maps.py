@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from latdyn.cli.main import main
+from latdyn.convolution.broadening import bin_lines, broaden_axis
 from latdyn.errors import InputError
 from latdyn.phonons.maps import path_map, powder_map, slice_map
-from latdyn.phonons.spectra import bin_lines, broaden_axis
 
 
 def test_histogram_and_gaussian_conserve_area():
@@ -146,13 +146,13 @@ def test_path_map_q_broadening_keeps_the_area(nacl_model):
 def _trigonal_spring_model():
     """3 atoms at generic positions in a hexagonal lattice (space group P1 on a trigonal
     lattice): central springs (latdyn.phonons.springs), a low-symmetry powder average."""
-    from latdyn.phonons.atoms import PhononCrystal
+    from latdyn.phonons import phonon_crystal
     from latdyn.phonons.springs import spring_model
 
     a, c = 4.2, 5.6
     cell = np.array([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, c]])
     pos = np.array([[0.1, 0.2, 0.05], [0.45, 0.7, 0.4], [0.8, 0.35, 0.72]])
-    return spring_model(PhononCrystal.build(cell, pos, ["Li", "O", "Si"]), cutoff=3.6, k=2.0,
+    return spring_model(phonon_crystal(cell, pos, ["Li", "O", "Si"]), cutoff=3.6, k=2.0,
                         decay=0.8)
 
 

@@ -9,7 +9,7 @@ import pytest
 from latdyn.phonons import load_phonopy, phonon_dos
 from latdyn.phonons.maps import fibonacci_sphere, powder_map, sqe_lines
 from latdyn.phonons.modes import calculate_modes, degenerate_sets, group_velocities
-from latdyn.phonons.structure_factor import coherent_structure_factors
+from latdyn.phonons.one_phonon import coherent_structure_factors
 from latdyn.units import KB_MEV_PER_K
 
 
@@ -182,9 +182,39 @@ def test_powder_convergence_control(nacl_model):
 
 
 def test_incoherent_approximation_exceeds_incoherent(nacl_model):
-    from latdyn.phonons.structure_factor import incoherent_structure_factors
+    from latdyn.phonons.one_phonon import incoherent_structure_factors
 
     modes = calculate_modes(nacl_model, np.array([[0.2, 0.3, 0.1], [1.2, 0.3, 2.1]]))
     inc = incoherent_structure_factors(modes)
     ia = incoherent_structure_factors(modes, approximation=True)
     assert np.all(ia >= inc) and np.all(inc >= 0) and ia.sum() > 2 * inc.sum()
+
+
+def test_reciprocal_ewald_sum_equals_the_plain_sum_over_g(nacl_distorted):
+    """The G-table product of DipoleSum.add_reciprocal (powers of G, classes of pair vectors,
+    dr and -dr sharing columns) equals the plain sum over G of
+    w(K) (Z_k^T K)(Z_k'^T K)^T exp(iK.(r_k - r_k')) on a polar cell without inversion."""
+    d = load_phonopy(nacl_distorted).dipole
+    q = np.random.default_rng(8).random((4, 3)) - 0.5
+    q[0] = 0.0
+    got = d.reciprocal(q, np.ones(d.n_atoms))
+    n = d.n_atoms
+    for iq, qc in enumerate(q @ d.recip):
+        k = qc + d.gvecs
+        kek = np.einsum("ga,ab,gb->g", k, d.dielectric, k)
+        w = np.zeros_like(kek)
+        ok = kek > 1e-12
+        w[ok] = np.exp(-kek[ok] / (4 * d.lam**2)) / kek[ok] * 4 * np.pi * d.factor / d.volume
+        zk = np.einsum("kca,gc->gka", d.born, k)
+        phase = np.exp(1j * np.einsum("ga,kla->gkl", k, d.r_cart[:, None] - d.r_cart[None]))
+        ref = np.einsum("g,gka,glb,gkl->kalb", w, zk, zk, phase).reshape(3 * n, 3 * n)
+        assert np.abs(got[iq] - ref).max() < 1e-12 * np.abs(ref).max()
+
+
+def test_ewald_split_independent_without_inversion(nacl_distorted):
+    q = np.random.default_rng(5).random((6, 3))
+    a = load_phonopy(nacl_distorted, lambda_scale=0.6)
+    b = load_phonopy(nacl_distorted, lambda_scale=1.3)
+    assert a.n_gvectors < b.n_gvectors
+    np.testing.assert_allclose(a.dynamical_matrices(q), b.dynamical_matrices(q), rtol=0,
+                               atol=1e-10 * np.abs(a.dynamical_matrices(q)).max())

@@ -12,6 +12,7 @@ import scipp as sc
 from latdyn.cli.main import main
 from latdyn.cli.output import to_jsonable
 from latdyn.errors import InputError
+from latdyn.fileio import RESULT_MARKER
 from latdyn.phonons import (
     automatic_energy_range,
     compute_dispersion,
@@ -58,10 +59,12 @@ def test_powder_call_writes_the_documented_files_and_gives_the_cli_json(nacl_dir
     out = tmp_path / "py"
     out.mkdir()
     (out / "stale.txt").write_text("from an earlier run")
+    (out / RESULT_MARKER).write_text("an earlier latdyn result")
     files = r.write(out)
     assert [f.name for f in files] == ["sqe_powder.h5", "report.html"]
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "figures/sqe_powder.png", "figures/sqe_powder.svg", "report.html", "sqe_powder.h5"]
+        RESULT_MARKER, "figures/sqe_powder.png", "figures/sqe_powder.svg", "report.html",
+        "sqe_powder.h5"]
     assert "outside_coverage" in sc.io.load_hdf5(out / "sqe_powder.h5").masks
     html = (out / "report.html").read_text()
     assert "Force constants as loaded" in html and "MARI elastic FWHM" in html

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latdyn.convolution.broadening import bin_lines
 from latdyn.phonons import load_phonopy
 from latdyn.phonons.debye_waller import debye_waller, monkhorst_pack
 from latdyn.phonons.maps import sqe_lines
 from latdyn.phonons.modes import calculate_modes, degenerate_sets
-from latdyn.phonons.spectra import bin_lines
-from latdyn.phonons.structure_factor import coherent_structure_factors
+from latdyn.phonons.one_phonon import coherent_structure_factors
 
 euphonic = pytest.importorskip("euphonic")
 from euphonic import ForceConstants as EuFC  # noqa: E402

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 
 from latdyn.errors import FormatError, InputError
-from latdyn.structure import Crystal, Lattice, Site, SpaceGroup, read_cif, species_from_type_symbol
+from latdyn.structure import (
+    Crystal,
+    Lattice,
+    Site,
+    SpaceGroup,
+    read_cif,
+    species_from_type_symbol,
+    write_cif,
+)
 
 
 def _match(frac_a, frac_b):
@@ -37,7 +45,8 @@ def test_special_position_counts_and_partial_occupancy(cif_dir):
     agi = read_cif(cif_dir / "AgI_alpha.cif")
     assert list(agi.site_multiplicities()) == [2, 12]
     assert agi.composition["Ag"] == pytest.approx(2.0, rel=1e-4)
-    assert agi.n_atoms == pytest.approx(4.0, rel=1e-4)
+    assert agi.atoms_per_cell == pytest.approx(4.0, rel=1e-4)
+    assert agi.n_atoms == len(agi.atoms) == 14         # positions in the cell, whatever the occupancy
     assert agi.number_density == pytest.approx(4.0 / 5.07**3, rel=1e-4)
     si = read_cif(cif_dir / "Si.cif")
     assert len(si.atoms) == 8 and si.space_group.number == 227
@@ -61,8 +70,8 @@ def test_cif_round_trip(tmp_path, cif_dir):
     for name in ("TiO2_rutile_aniso", "AgI_alpha", "NaCl"):
         c = read_cif(cif_dir / f"{name}.cif")
         out = tmp_path / f"{name}.cif"
-        c.to_cif(out)
-        back = Crystal.from_cif(out)
+        write_cif(c, out)
+        back = read_cif(out)
         assert back.lattice == c.lattice
         j, worst = _match(c.atoms.frac, back.atoms.frac)
         assert worst < 1e-9
@@ -103,3 +112,25 @@ def test_bad_inputs(cif_dir, tmp_path):
         Site("A", "Al", (0, 0, 0), u_aniso=(0.01, 0.01, -0.02, 0, 0, 0))
     with pytest.raises(InputError, match="unknown species"):
         Crystal(Lattice(4, 4, 4), [Site("A", "Zz", (0, 0, 0))], SpaceGroup.p1())
+
+
+def test_deprecated_from_cif_to_cif(tmp_path, cif_dir):
+    c = read_cif(cif_dir / "NaCl.cif")
+    with pytest.warns(DeprecationWarning, match="write_cif"):
+        c.to_cif(tmp_path / "x.cif")
+    with pytest.warns(DeprecationWarning, match="read_cif"):
+        back = Crystal.from_cif(tmp_path / "x.cif")
+    assert back.symbols == c.symbols and np.allclose(back.positions, c.positions)
+
+
+def test_per_atom_arrays_follow_the_expanded_cell(cif_dir):
+    agi = read_cif(cif_dir / "AgI_alpha.cif")
+    assert agi.n_atoms == len(agi.symbols) == len(agi.masses) == len(agi.b_coh) == 14
+    assert agi.symbols == tuple(agi.atoms.species)
+    ag = agi.symbols.index("Ag")
+    assert agi.masses[ag] == pytest.approx(107.8682, rel=1e-4)
+    assert set(agi.elements) == {"Ag", "I"} and agi.symbols.count("I") == 2
+    np.testing.assert_array_equal(agi.r_cart, agi.atoms.cart)
+    heavy = agi.with_isotopes({"Ag": "109Ag"})
+    assert heavy.symbols.count("109Ag") == 12 and heavy.space_group.number == agi.space_group.number
+    assert heavy.masses[ag] == pytest.approx(108.905, abs=1e-3)

@@ -84,3 +84,49 @@ def test_triplets_round_trip_and_closure():
         SpaceGroup.from_triplets(["x,y,w"])
     with pytest.raises(InputError, match="unknown space-group"):
         SpaceGroup.from_symbol("Q 9/z")
+
+
+def test_from_matrix_keeps_its_frame_and_owns_the_reciprocal_vectors():
+    m = np.array([[3.0, 0.2, 0.1], [0.4, 4.0, 0.0], [0.3, 0.1, 5.0]])
+    lat = Lattice.from_matrix(m)
+    assert np.array_equal(lat.matrix, m)                        # the given Cartesian frame
+    std = lat.standard_matrix
+    assert std[0, 1] == std[0, 2] == std[1, 2] == 0.0 and np.allclose(std @ std.T, m @ m.T)
+    b = lat.reciprocal_matrix
+    np.testing.assert_allclose(m @ b.T, 2 * np.pi * np.eye(3), atol=1e-12)
+    hkl = np.array([[1, 0, 0], [1, -2, 3], [0.5, 0.25, 0.1]])
+    np.testing.assert_allclose(lat.reduced_q(lat.q_vectors(hkl)), hkl, atol=1e-12)
+    np.testing.assert_allclose(lat.plane_spacings(), lat.d_spacing(np.eye(3)), rtol=1e-12)
+    with pytest.raises(ValueError):
+        b[0, 0] = 1.0                                           # the cached vectors are read-only
+    left = Lattice.from_matrix(m[[1, 0, 2]])                    # a left-handed set (some MD boxes)
+    assert not left.is_right_handed and left.volume == pytest.approx(abs(np.linalg.det(m)))
+    np.testing.assert_allclose(m[[1, 0, 2]] @ left.reciprocal_matrix.T, 2 * np.pi * np.eye(3),
+                               atol=1e-12)
+    with pytest.raises(InputError, match="volume"):
+        Lattice.from_matrix([[1, 0, 0], [2, 0, 0], [0, 0, 1]])
+
+
+def test_md_box_uses_the_lattice():
+    from latdyn.md import Trajectory, reciprocal_cell
+
+    box = np.array([[10.0, 0.0, 0.0], [1.0, 9.0, 0.0], [0.5, 0.3, 8.0]])
+    traj = Trajectory.from_arrays(np.zeros((2, 1, 3)), box, ["Ar"], dt=0.01)
+    assert np.array_equal(traj.lattice.matrix, box)
+    assert np.array_equal(traj.reciprocal_cell(), Lattice.from_matrix(box).reciprocal_matrix)
+    assert np.array_equal(reciprocal_cell(box), traj.reciprocal_cell())
+    assert traj.volume == pytest.approx(np.linalg.det(box))
+
+
+def test_crystal_module_does_not_import_cif():
+    """structure.crystal knows no file format (the cif <-> crystal cycle is gone); the
+    deprecated Crystal.from_cif/to_cif still work through the format table."""
+    import ast
+    from pathlib import Path
+
+    import latdyn.structure.crystal as crystal_module
+
+    tree = ast.parse(Path(crystal_module.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and ("cif" in m or "mcif" in m) for m in imported), imported

@@ -16,6 +16,7 @@ from latdyn.structure import (
     read_magnetic_structure,
     read_mcif,
     supercell_matrix,
+    write_cif,
     write_mcif,
 )
 
@@ -138,7 +139,7 @@ def test_mcif_errors_name_what_is_wrong(tmp_path):
 
 def test_yaml_moment_description(tmp_path):
     cif = tmp_path / "mnge.cif"
-    _tetragonal().to_cif(cif)
+    write_cif(_tetragonal(), cif)
     y = tmp_path / "afm.yaml"
     y.write_text("structure: mnge.cif\nk: 1/2,0,1/2\nmoments: {Mn1: [0, 0, 3.0]}\nions: {Mn1: Mn3+}\n")
     s = read_magnetic_structure(y)

@@ -34,11 +34,10 @@ import numpy as np
 from scipy import special
 
 from ..errors import InputError
-from ..units import KB_MEV_PER_K, bose_correction
+from ..units import FWHM_PER_SIGMA, KB_MEV_PER_K, bose_correction
 
 __all__ = ["EnergyResolution", "gaussian", "pole_gaussian_conv", "thermal_conv"]
 
-_FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 
@@ -88,7 +87,7 @@ class EnergyResolution:
 
     def sigma(self, energy) -> np.ndarray:
         """Gaussian standard deviation (meV): FWHM / sqrt(8 ln 2)."""
-        return self.fwhm(energy) / _FWHM_PER_SIGMA
+        return self.fwhm(energy) / FWHM_PER_SIGMA
 
 
 def gaussian(x: np.ndarray, sigma: np.ndarray) -> np.ndarray:

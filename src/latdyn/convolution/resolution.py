@@ -22,6 +22,7 @@ from scipy import optimize
 
 from ..errors import InputError
 from ..lineshapes import hwhm_from_sigma, pseudo_voigt
+from ..units import FWHM_PER_SIGMA
 from .kernels import gaussian_conv_analytic, hat_kernel_on_grid, pole_conv_analytic, poles
 
 __all__ = ["MeasuredResolution", "AnalyticResolution", "fit_resolution", "resolution_arrays",
@@ -351,5 +352,5 @@ def fit_resolution(da: sc.DataArray, shape: str = "pseudo-voigt", source: str | 
         out["c"].append(sol.x[2])
         out["eta"].append(sol.x[3] if shape == "pseudo-voigt" else 0.0)
     hw = np.array(out["hw"])
-    return AnalyticResolution(sigma=hw / np.sqrt(2 * np.log(2)), eta=np.array(out["eta"]), a=hw,
+    return AnalyticResolution(sigma=hw / (FWHM_PER_SIGMA / 2), eta=np.array(out["eta"]), a=hw,
                               center=np.array(out["c"]), Q=q, source=source, match=match, tolerance=tolerance)

@@ -38,9 +38,9 @@ import scipp as sc
 from .. import kinematics
 from ..data import from_numpy
 from ..errors import InputError, InstrumentError
-from ..instruments.base import FWHM_PER_SIGMA
 from ..lineshapes import pseudo_voigt
 from ..structure import Crystal
+from ..units import FWHM_PER_SIGMA
 from .profiles import back_to_back_gaussian, tof_exponents
 from .reflections import Reflections, reflections
 from .texture import march_dollase_factor

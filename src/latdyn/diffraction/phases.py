@@ -42,7 +42,7 @@ from ..errors import FitError, InputError
 from ..fitresult import FitResult, Parameter, reduced_chi2
 from ..kinematics import two_theta_to_d
 from ..lineshapes import pseudo_voigt
-from ..structure import Crystal, MagneticStructure
+from ..structure import Crystal, Lattice, MagneticStructure
 from .magnetic import magnetic_reflections
 from .powder_io import PowderData
 
@@ -100,19 +100,6 @@ def _lattice_groups(params: np.ndarray) -> list[list[int]]:
         else:
             groups.append([i])
     return groups
-
-
-def _reciprocal_metric(abc: np.ndarray, angles_deg: np.ndarray) -> np.ndarray:
-    ca, cb, cg = np.cos(np.deg2rad(angles_deg))
-    a, b, c = abc
-    g = np.array([[a * a, a * b * cg, a * c * cb], [a * b * cg, b * b, b * c * ca],
-                  [a * c * cb, b * c * ca, c * c]])
-    return np.linalg.inv(g)
-
-
-def _volume(abc: np.ndarray, angles_deg: np.ndarray) -> float:
-    ca, cb, cg = np.cos(np.deg2rad(angles_deg))
-    return float(np.prod(abc) * np.sqrt(1 - ca**2 - cb**2 - cg**2 + 2 * ca * cb * cg))
 
 
 @dataclass
@@ -217,12 +204,12 @@ class _Model:
         return out
 
     def volume(self, vals, i: int) -> float:
-        return _volume(self.abc(vals, i), self.tables[i].angles)
+        return Lattice(*self.abc(vals, i), *self.tables[i].angles).volume
 
     def phase_curve(self, vals, i: int) -> np.ndarray:
         """The unit-scale contribution of phase i (scale S_p = 1)."""
         data, tab, ph = self.data, self.tables[i], self.phases[i]
-        gs = _reciprocal_metric(self.abc(vals, i), tab.angles)
+        gs = Lattice(*self.abc(vals, i), *tab.angles).reciprocal_metric
         d = 1.0 / np.sqrt(np.einsum("ki,ij,kj->k", tab.hkl, gs, tab.hkl))
         f2 = tab.f2n.copy()
         if ph.magnetic is not None:

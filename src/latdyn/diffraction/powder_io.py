@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import write_text_atomic
 from ..errors import FormatError, InputError
+from ..fileio import write_text_atomic
 
 __all__ = ["PowderData", "read_powder", "write_xye", "write_gsas"]
 

@@ -12,14 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InstrumentError
-from ..units import energy_to_velocity, energy_to_wavelength
+from ..units import FWHM_PER_SIGMA, energy_to_velocity, energy_to_wavelength
 from ._yaml import Node
 
 __all__ = ["FWHM_PER_SIGMA", "fwhm_to_sigma", "sigma_to_fwhm", "Moderator", "InstrumentBase"]
-
-#: FWHM / sigma of a Gaussian, 2 sqrt(2 ln 2).
-FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
-
 
 def fwhm_to_sigma(fwhm):
     """sigma = FWHM / (2 sqrt(2 ln 2)) of a Gaussian."""

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import constants as C
 
 from ..errors import InstrumentError
-from ..units import energy_to_wavelength
+from ..units import FWHM_PER_SIGMA, energy_to_wavelength
 
 __all__ = ["HE3_ABSORPTION_BARN", "HE3_REFERENCE_WAVELENGTH", "TubeDetector", "PathSpread",
            "depth_variance", "tube_efficiency"]
@@ -172,4 +172,4 @@ class PathSpread:
 
     def path_variance(self, energy) -> np.ndarray:
         """Variance (m^2) of the sample-detector path, independent of ``energy`` (meV)."""
-        return np.full(np.shape(energy), (self.fwhm_m / (2.0 * np.sqrt(2.0 * np.log(2.0)))) ** 2)
+        return np.full(np.shape(energy), (self.fwhm_m / FWHM_PER_SIGMA) ** 2)

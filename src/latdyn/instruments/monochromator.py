@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InstrumentError
-from ..units import energy_to_velocity, energy_to_wavelength
+from ..units import FWHM_PER_SIGMA, energy_to_velocity, energy_to_wavelength
 from ._yaml import Node
 
 __all__ = ["CrystalMonochromator"]
@@ -72,7 +72,7 @@ class CrystalMonochromator:
     def sigma_w(self, ei: float) -> float:
         """Standard deviation (s/m) of the inverse speed across the band at ``ei`` (meV)."""
         fwhm = self.band_fwhm_percent / 100.0 / float(energy_to_velocity(ei))
-        return fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+        return fwhm / FWHM_PER_SIGMA
 
     def coupling_s(self, ei: float, frequency: float, file=None) -> float:
         """kappa (s): the extra delay per unit w with which the Fermi chopper passes the band's

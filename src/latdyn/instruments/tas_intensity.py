@@ -37,12 +37,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .base import FWHM_PER_SIGMA
+from ..units import FWHM_PER_SIGMA
 
 __all__ = ["ScanPrediction", "bragg_scan", "phonon_scan", "resolution_ellipse",
            "dispersion_figure"]
-
-_LN2x2 = 2.0 * np.log(2.0)
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ def resolution_ellipse(res, direction=(1.0, 0.0, 0.0), kind: str = "projection",
     w, v = np.linalg.eigh(quad)
     t = np.linspace(0.0, 2.0 * np.pi, int(n))
     circle = np.stack([np.cos(t), np.sin(t)])
-    return (v @ (np.sqrt(_LN2x2 / w)[:, None] * circle)).T
+    return (v @ ((FWHM_PER_SIGMA / 2.0 / np.sqrt(w))[:, None] * circle)).T
 
 
 def dispersion_figure(tas, q_vectors, energies, direction, up=(0.0, 0.0, 1.0),

@@ -15,12 +15,12 @@ from .compute import (
     sqw_from_trajectory,
     vanhove_from_trajectory,
 )
+from .fourier import fourier_spectrum, time_window
 from .intermediate import CorrelationResult, compute_correlations
 from .msd import DiffusionFit, MSDResult, compute_msd, fit_diffusion
 from .phases import PhaseKernel
 from .qpoints import QSet, qpoints_along_path, qpoints_in_shells, reciprocal_cell
 from .results import correlation_arrays, save_results
-from .spectra import fourier_spectrum, time_window
 from .trajectory import Chunk, Trajectory, open_trajectory, write_h5md
 from .vacf import (
     VACFResult,

@@ -26,11 +26,11 @@ from ..data import DensityOfStates, from_numpy
 from ..errors import InputError
 from ..fileio import result_folder
 from ..fitresult import Quantity
+from .fourier import energy_resolution
 from .intermediate import CorrelationResult
 from .msd import DiffusionFit, MSDResult
 from .qpoints import QSet
 from .results import resolution_note, save_results
-from .spectra import energy_resolution
 from .vacf import VACFResult
 from .vanhove import VanHoveResult
 

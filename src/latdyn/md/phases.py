@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..errors import DependencyError, InputError
+from ..structure import Lattice
 
 __all__ = ["PhaseKernel", "miller_indices", "array_module"]
 
@@ -51,7 +52,7 @@ def array_module(backend: str):
 def miller_indices(q_points, cell) -> tuple[np.ndarray, bool]:
     """Real-valued (h, k, l) = q . a_i / 2 pi of Cartesian q-points (1/angstrom) for a box whose
     rows are a_i (angstrom), and whether all are integers within MILLER_TOLERANCE."""
-    m = np.asarray(q_points, dtype=float) @ np.asarray(cell, dtype=float).T / (2 * np.pi)
+    m = Lattice.from_matrix(cell).reduced_q(q_points)
     return m, bool(np.all(np.abs(m - np.round(m)) < MILLER_TOLERANCE))
 
 

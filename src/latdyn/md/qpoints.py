@@ -14,6 +14,7 @@ from math import gcd
 import numpy as np
 
 from ..errors import InputError
+from ..structure import Lattice
 from .phases import MILLER_TOLERANCE
 
 __all__ = ["QSet", "reciprocal_cell", "qpoints_along_path", "qpoints_in_shells"]
@@ -37,13 +38,13 @@ class QSet:
 
 
 def reciprocal_cell(cell) -> np.ndarray:
-    """Rows b_i = 2 pi (h^-1)^T of a box whose rows are a_i (angstrom) -> 1/angstrom."""
-    h = np.asarray(cell, dtype=float).reshape(3, 3)
-    return 2 * np.pi * np.linalg.inv(h).T
+    """Rows b_i = 2 pi (h^-1)^T of a box whose rows are a_i (angstrom) -> 1/angstrom
+    (:attr:`latdyn.structure.Lattice.reciprocal_matrix`)."""
+    return Lattice.from_matrix(np.asarray(cell, dtype=float).reshape(3, 3)).reciprocal_matrix
 
 
 def _to_box_hkl(q_cart: np.ndarray, cell: np.ndarray, what: str) -> np.ndarray:
-    m = q_cart @ np.asarray(cell, float).T / (2 * np.pi)
+    m = Lattice.from_matrix(cell).reduced_q(q_cart)
     bad = np.abs(m - np.round(m)).max(axis=-1) > MILLER_TOLERANCE
     if np.any(bad):
         i = int(np.argmax(bad))

@@ -18,9 +18,9 @@ import scipp as sc
 from ..data import from_numpy
 from ..fileio import atomic_path
 from ..units import HBAR_MEV_PS
+from .fourier import energy_resolution, fourier_spectrum
 from .intermediate import CorrelationResult
 from .qpoints import QSet
-from .spectra import energy_resolution, fourier_spectrum
 from .weights import species_weights, weighted_coherent, weighted_incoherent
 
 __all__ = ["group_q", "correlation_arrays", "save_results", "resolution_note"]
@@ -67,7 +67,7 @@ def correlation_arrays(result: CorrelationResult, qset: QSet | None = None,
     """DataGroup of F_coh, F_inc, S_coh, S_inc (weighted), S(Q) = F_coh(Q, 0), the unweighted
     partials F_<a>_<b> and F_s_<a>, and C_L, C_T (unweighted totals) when computed.
 
-    Weighting and normalisation: :mod:`latdyn.md.weights`; spectra: :mod:`latdyn.md.spectra`.
+    Weighting and normalisation: :mod:`latdyn.md.weights`; spectra: :mod:`latdyn.md.fourier`.
     """
     q = result.q_points
     b_coh, b_inc = species_weights(result.species, result.q_norm, weighting, table)

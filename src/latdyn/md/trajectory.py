@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
+from ..structure import Lattice
 from .blocks import stack_blocks
 
 __all__ = ["Chunk", "Trajectory", "open_trajectory", "write_h5md"]
@@ -110,9 +111,14 @@ class Trajectory:
         return len(self.symbols)
 
     @property
+    def lattice(self) -> Lattice:
+        """The box as a :class:`latdyn.structure.Lattice` (``cell`` kept in its frame)."""
+        return Lattice.from_matrix(self.cell, source=self.source)
+
+    @property
     def volume(self) -> float:
         """Box volume (angstrom^3)."""
-        return float(abs(np.linalg.det(self.cell)))
+        return self.lattice.volume
 
     @property
     def species(self) -> tuple[str, ...]:
@@ -125,8 +131,9 @@ class Trajectory:
         return {s: np.flatnonzero(sym == s) for s in self.species}
 
     def reciprocal_cell(self) -> np.ndarray:
-        """Rows are the reciprocal vectors b_i of the box, with a_i . b_j = 2 pi delta_ij (1/angstrom)."""
-        return 2 * np.pi * np.linalg.inv(self.cell).T
+        """Rows are the reciprocal vectors b_i of the box, with a_i . b_j = 2 pi delta_ij
+        (1/angstrom): :attr:`Lattice.reciprocal_matrix` of :attr:`lattice`."""
+        return self.lattice.reciprocal_matrix
 
     # --- iteration -------------------------------------------------------------------------
     def chunks(self, chunk_size: int = 100, start: int = 0, stop: int | None = None,

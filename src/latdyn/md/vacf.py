@@ -8,7 +8,7 @@ r"""Velocity autocorrelation and vibrational density of states (total, partial, 
         e^{-iEt/\hbar}\,dt\quad (E \ge 0)
 
 (Dickey and Paskin, Phys. Rev. 188, 1407 (1969)); Z in (angstrom/ps)^2, g_alpha in 1/meV with
-integral over E >= 0 equal to 1 (the window ``w`` is that of :mod:`latdyn.md.spectra`, which
+integral over E >= 0 equal to 1 (the window ``w`` is that of :mod:`latdyn.md.fourier`, which
 also fixes the energy grid).  :func:`vibrational_density_of_states` returns them as a
 :class:`latdyn.data.DensityOfStates`, 3 g_alpha per atom of species alpha (area 3) with the
 atoms N_alpha of the MD cell as counts, so that the total is g = sum_a c_a g_a and the
@@ -35,8 +35,8 @@ from ..errors import InputError
 from ..scattering import sigma_over_mass
 from ..units import HBAR_MEV_PS
 from .correlate import StreamCorrelator
+from .fourier import fourier_spectrum
 from .progress import progress_bar
-from .spectra import fourier_spectrum
 from .trajectory import Trajectory
 
 __all__ = ["VACFResult", "compute_vacf", "vibrational_density_of_states", "vibrational_dos",
@@ -130,7 +130,7 @@ def vibrational_density_of_states(result: VACFResult, window: str = "gaussian"
 
     Points E >= 0 (meV), piecewise linear; one partial per species, 3 g_alpha in 1/meV per
     atom (area 3, values as computed: a short window can leave small negative ripples); counts
-    N_alpha per MD cell.  ``window``: 'gaussian', 'hann' or 'none' (:mod:`latdyn.md.spectra`).
+    N_alpha per MD cell.  ``window``: 'gaussian', 'hann' or 'none' (:mod:`latdyn.md.fourier`).
     The value at E = 0 is the density g(0) itself (proportional to the self-diffusion
     coefficient), twice the E = 0 entry of the former :func:`vibrational_dos`, which halved it
     as a weight of its rectangle-rule sum.

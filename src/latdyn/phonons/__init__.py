@@ -2,7 +2,8 @@
 one-phonon coherent and incoherent S(Q,E), Debye-Waller factors, maps, powder averages, DOS;
 optional Dask execution and a CuPy array module (:mod:`latdyn.phonons.backend`)."""
 
-from .atoms import PhononCrystal, species_from_crystal
+from ..convolution.broadening import bin_lines, broaden_axis
+from .atoms import PhononCrystal, phonon_crystal, species_from_crystal
 from .backend import BACKENDS, EXECUTORS, array_module, resolve_backend
 from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
 from .ewald import DipoleSum
@@ -10,16 +11,15 @@ from .maps import KINDS, PowderResult, fibonacci_sphere, path_map, powder_map, s
 from .mesh_dos import PhononDOS, mode_gradients, phonon_dos
 from .model import ASR_CHOICES, ForceConstants, commensurate_qpoints
 from .modes import Modes, calculate_modes, degenerate_sets, group_velocities
-from .paths import seekpath_points
-from .phonopy_io import load_phonopy
-from .spectra import bin_lines, broaden_axis
-from .structure_factor import (
+from .one_phonon import (
     coherent_structure_factors,
     incoherent_structure_factors,
     one_phonon_weights,
 )
+from .paths import seekpath_points
+from .phonopy_io import load_phonopy
 
-__all__ = ["PhononCrystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
+__all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
            "resolve_backend", "broaden_axis", "DipoleSum", "ForceConstants", "ASR_CHOICES",
            "commensurate_qpoints",
            "load_phonopy", "Modes", "calculate_modes", "degenerate_sets", "group_velocities",

@@ -39,9 +39,10 @@ non-analytic limit along a direction (LO-TO splitting, eq. 60 of Gonze and Lee) 
 
 Speed: the q-independent real-space part is returned as force-constant-like blocks that the
 caller merges with the short-range force constants (one matrix product over cells for all q);
-the reciprocal part is one matrix product of the q-dependent K K^T weights with the
-q-independent phases exp(i G.(r_k - r_k')) of the distinct pair vectors, batched over q.  The
-Ewald parameter Lambda balances the number of G-vectors against the number of cells.
+the reciprocal part is one matrix product of the q-dependent weights w(q + G) with a fixed
+table of G-vector powers times the phases exp(i G.(r_k - r_k')) of the distinct pair vectors
+(:meth:`DipoleSum.add_reciprocal`), batched over small blocks of q.  The Ewald parameter Lambda
+balances the number of G-vectors against the number of cells.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import numpy as np
 from scipy.special import erfc
 
 from ..errors import InputError
+from ..structure import Lattice
 
 __all__ = ["DipoleSum"]
 
@@ -59,18 +61,21 @@ class DipoleSum:
 
     Parameters
     ----------
-    cell: (3, 3) lattice vectors as rows, angstrom.
+    cell: the :class:`latdyn.structure.Lattice` (or its (3, 3) matrix, rows in angstrom).
     positions: (N, 3) fractional atomic positions.
     born: (N, 3, 3) Born effective charges, e (phonopy convention, see module docstring).
     dielectric: (3, 3) high-frequency relative permittivity epsilon_infinity.
     factor: e^2 / (4 pi epsilon_0) in eV angstrom (from the input file or scipy.constants).
     tolerance: relative size of the last terms kept in the real and reciprocal sums.
     lambda_scale: multiplies the default Ewald parameter (speed knob; results do not change).
+        The default balances the work of the real-space table against that of the G-sum
+        (:meth:`_balanced_lambda`).
     """
 
     def __init__(self, cell, positions, born, dielectric, factor: float,
                  tolerance: float = 1e-13, lambda_scale: float = 1.0) -> None:
-        self.cell = np.asarray(cell, dtype=float)
+        self.lattice = cell if isinstance(cell, Lattice) else Lattice.from_matrix(cell)
+        self.cell = self.lattice.matrix
         self.positions = np.asarray(positions, dtype=float)
         self.born = np.asarray(born, dtype=float)
         self.dielectric = np.asarray(dielectric, dtype=float)
@@ -90,8 +95,8 @@ class DipoleSum:
                              value=tolerance)
         self.n_atoms = n
         self.factor = float(factor)
-        self.volume = abs(np.linalg.det(self.cell))
-        self.recip = 2 * np.pi * np.linalg.inv(self.cell).T
+        self.volume = self.lattice.volume
+        self.recip = self.lattice.reciprocal_matrix
         self.r_cart = self.positions @ self.cell
         self.eps_inv = np.linalg.inv(self.dielectric)
         self.det_eps = float(np.linalg.det(self.dielectric))
@@ -99,38 +104,65 @@ class DipoleSum:
         # Balance: G-vectors inside K^2 < 4 L^2 x_max and cells inside L D < y_max.
         self.x_max = -np.log(tolerance)
         self.y_max = float(np.sqrt(self.x_max))
-        self.lam = lambda_scale * 1.6 * self.det_eps ** (1 / 6) / self.volume ** (1 / 3)
+        base = 1.6 * self.det_eps ** (1 / 6) / self.volume ** (1 / 3)
+        self.lam = lambda_scale * self._balanced_lambda(base)
         self.gvecs = self._gvectors()
         self.cells, self._real_blocks = self._real_space()
         self.q0 = self._q0_term()
 
     # --- set-up -------------------------------------------------------------------------------
+    def _g_max(self, lam: float) -> float:
+        """Largest |G| (1/angstrom) needed: K = q + G inside K.eps.K < 4 Lambda^2 x_max for
+        any reduced q."""
+        k_max = 2 * lam * np.sqrt(self.x_max / self._eps_min)
+        corners = np.array([[a, b, c] for a in (-.5, .5) for b in (-.5, .5) for c in (-.5, .5)])
+        return float(k_max + np.max(np.linalg.norm(corners @ self.recip, axis=1)))
+
+    def _g_grid(self, lam: float) -> np.ndarray:
+        """Cartesian G (1/angstrom) of the box of reciprocal-lattice points holding |G| <= g_max."""
+        # planes of the reciprocal lattice are spaced 2 pi / |a_i|
+        n = np.ceil(self._g_max(lam) * np.linalg.norm(self.cell, axis=1) / (2 * np.pi)).astype(int)
+        return _grid(n) @ self.recip
+
     def _gvectors(self) -> np.ndarray:
         """Cartesian G (1/angstrom) with K = q + G inside the cutoff for any reduced q."""
-        k_max = 2 * self.lam * np.sqrt(self.x_max / self._eps_min)
-        corners = np.array([[a, b, c] for a in (-.5, .5) for b in (-.5, .5) for c in (-.5, .5)])
-        q_max = np.max(np.linalg.norm(corners @ self.recip, axis=1))
-        g_max = k_max + q_max
-        # planes of the reciprocal lattice are spaced 2 pi / |a_i|
-        n = np.ceil(g_max * np.linalg.norm(self.cell, axis=1) / (2 * np.pi)).astype(int)
-        hkl = _grid(n)
-        g = hkl @ self.recip
-        keep = np.linalg.norm(g, axis=1) <= g_max
-        return g[keep]
+        g = self._g_grid(self.lam)
+        return g[np.linalg.norm(g, axis=1) <= self._g_max(self.lam)]
 
-    def _real_space(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cells R and the q-independent blocks -Z^T Cbar^real(R) Z (eV/A^2), (nR, N, 3, N, 3)."""
-        lam = self.lam
+    def _cell_grid(self, lam: float):
+        """Cells R of the box holding every pair within the real-space cutoff at ``lam``, with
+        Delta = r_k - r_k' - R (nR, N, N, 3), delta = eps^-1 Delta and D^2 = delta.Delta."""
         d_max = self.y_max / lam * np.sqrt(self._eps_max)
         spread = np.max(np.linalg.norm(self.r_cart[:, None] - self.r_cart[None], axis=-1))
-        # distance between lattice planes: 1/|b_i| (b without 2 pi) per axis
-        plane = 2 * np.pi / np.linalg.norm(self.recip, axis=1)
-        n = np.ceil((d_max + spread) / plane).astype(int)
+        n = np.ceil((d_max + spread) / self.lattice.plane_spacings()).astype(int)
         cells = _grid(n)
         delta_ij = self.r_cart[:, None, :] - self.r_cart[None, :, :]            # (N, N, 3)
         big = delta_ij[None] - (cells @ self.cell)[:, None, None, :]            # (nR, N, N, 3)
         dvec = big @ self.eps_inv.T                                             # delta = eps^-1 Delta
-        d2 = np.einsum("rija,rija->rij", dvec, big)
+        return cells, big, dvec, np.einsum("rija,rija->rij", dvec, big)
+
+    def _balanced_lambda(self, base: float) -> float:
+        """The Ewald parameter among 0.8-2 x ``base`` with the least estimated work per q:
+        per pair of cells (R, -R) of the real-space table 2 (3N)^2 multiply-adds and as much
+        again for the cosines, sines and sums
+        (:meth:`latdyn.phonons.ForceConstants.dynamical_matrices`), against one per column of
+        the G-table (:meth:`_table_columns`) per G-vector, plus about 66 for K.eps.K and the
+        exponential, in :meth:`add_reciprocal` (weights measured on the CPU).  The result does
+        not depend on it beyond the tolerance."""
+        lams = base * np.linspace(0.8, 2.0, 13)
+        _, _, _, d2 = self._cell_grid(float(lams.min()))
+        d_min = np.sqrt(np.maximum(d2.min(axis=(1, 2)), 0.0))                 # per cell
+        half_cells = np.array([(np.count_nonzero(lam * d_min <= self.y_max) - 1) / 2
+                               for lam in lams])
+        g_norm = np.linalg.norm(self._g_grid(float(lams.max())), axis=1)
+        n_g = np.array([np.count_nonzero(g_norm <= self._g_max(lam)) for lam in lams])
+        work = half_cells * 4 * (3 * self.n_atoms) ** 2 + n_g * (self._table_columns() + 66)
+        return float(lams[np.argmin(work)])
+
+    def _real_space(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cells R and the q-independent blocks -Z^T Cbar^real(R) Z (eV/A^2), (nR, N, 3, N, 3)."""
+        lam = self.lam
+        cells, big, dvec, d2 = self._cell_grid(lam)
         y2 = d2 * lam**2
         keep_cell = np.any(y2 <= self.y_max**2, axis=(1, 2))
         cells, big, dvec, y2 = cells[keep_cell], big[keep_cell], dvec[keep_cell], y2[keep_cell]
@@ -152,33 +184,73 @@ class DipoleSum:
                                           optimize=True)
         return cells, blocks
 
-    def _recip_cbar(self, q_frac: np.ndarray, drop_zero: bool) -> np.ndarray:
-        """Reciprocal sum Z^T Cbar^rec Z (eV/A^2): (nq, N, 3, N, 3) complex, q as given."""
-        n = self.n_atoms
-        return self._reciprocal(q_frac, np.ones(n), drop_zero).reshape(len(q_frac), n, 3, n, 3)
-
     def _q0_term(self) -> np.ndarray:
         """sum_k' Z_k^T [Cbar^rec - Cbar^real]_{kk'}(q=0) Z_k', symmetrised: (N, 3, 3) eV/A^2."""
-        rec = self._recip_cbar(np.zeros((1, 3)), drop_zero=True)[0].real
+        rec = self._recip_cbar(np.zeros((1, 3)))[0].real
         real = -self._real_blocks.sum(axis=0)          # blocks carry the minus sign
         total = (rec - real).sum(axis=2)                # sum over k'
         return 0.5 * (total + total.transpose(0, 2, 1))
 
     # --- per q -------------------------------------------------------------------------------
     def _pair_classes(self) -> None:
-        """Group atom pairs by r_k - r_k' modulo the lattice: the G-sum depends only on that."""
+        r"""The q-independent tables of :meth:`add_reciprocal`.
+
+        Atom pairs are grouped by r_k - r_k' modulo the lattice (classes c): the G-sum depends
+        only on that.  With K = q + G, K_a K_b = q_a q_b + q_a G_b + G_a q_b + G_a G_b and
+        K.eps.K = q.eps.q + 2 q.eps.G + G.eps.G, so all G-sums are one matrix product of the
+        q-dependent weights w(K) (nq, nG) with the fixed real table g_j(G) cos(G.dr_c),
+        g_j(G) sin(G.dr_c), g = (1, G_x, G_y, G_z, G_xG_x, G_yG_y, G_zG_z, G_xG_y, G_xG_z,
+        G_yG_z).  A class and its inverse (dr -> -dr) share their columns (the sine changes
+        sign); a class that is its own inverse (2 dr a lattice vector, sin(G.dr) = 0) has none
+        for the sine.  The last 10 columns are zeros: the sine part of those classes.
+        """
+        n = self.n_atoms
+        uniq, inv, neg = self._pair_class_keys()
+        idx = np.arange(len(uniq))
+        rep = np.minimum(idx, neg)                                           # of each pair c, -c
+        reps = np.unique(rep)
+        odd = reps[neg[reps] != reps]                                        # with a sine part
+        cos_of = np.searchsorted(reps, rep)
+        sine_of = np.where(np.isin(rep, odd), np.searchsorted(odd, rep), len(odd))
+        sign = np.where(idx == rep, 1.0, -1.0)
+        g = self.gvecs
+        a, b = np.array(_SIX).T
+        eps = 0.5 * (self.dielectric + self.dielectric.T)
+        powers = np.concatenate([np.ones((len(g), 1)), g, g[:, a] * g[:, b]], axis=1)
+        arg = g @ (uniq @ self.cell).T                                       # (nG, ncls)
+        table = np.concatenate([(np.cos(arg[:, reps])[:, :, None] * powers[:, None]).reshape(len(g), -1),
+                                (np.sin(arg[:, odd])[:, :, None] * powers[:, None]).reshape(len(g), -1),
+                                np.zeros((len(g), 10))], axis=1)
+        # Born charges on the 6 independent entries of the symmetric K K^T:
+        # D_xy = sum_cd Z_cx Z'_dy S_cd = sum_{c<=d} (Z_cx Z'_dy + [c != d] Z_dx Z'_cy) S_cd
+        zz = np.einsum("icx,jdy->ijcdxy", self.born, self.born).reshape(n * n, 3, 3, 9)
+        zz6 = np.stack([zz[:, c, d] + (zz[:, d, c] if c != d else 0.0) for c, d in _SIX], axis=1)
+        self._arrays = {"numpy": {
+            "table": np.ascontiguousarray(table), "n_cos": np.array(len(reps)),
+            "cos_of": cos_of, "sine_of": sine_of, "sign": sign[:, None],
+            "eg": g @ eps, "geg": np.einsum("ga,ab,gb->g", g, eps, g), "eps": eps,
+            "cls": inv, "r": self.r_cart,
+            "recip": np.array(self.recip), "zz6": zz6.astype(complex), "a": a, "b": b}}
+
+    def _pair_class_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct r_k - r_k' modulo the lattice (fractional, (ncls, 3)), the class of
+        each pair (k, k') in row-major order (N^2,) and the class of -dr of each class."""
         dfrac = self.positions[:, None, :] - self.positions[None, :, :]
         key = np.round(dfrac - np.floor(dfrac + 1e-8), 6) % 1.0
         uniq, inv = np.unique(key.reshape(-1, 3), axis=0, return_inverse=True)
-        pg = np.exp(1j * (self.gvecs @ (uniq @ self.cell).T))                  # (nG, ncls)
-        self._arrays = {"numpy": {
-            "cls": inv.reshape(self.n_atoms, self.n_atoms), "dr": dfrac @ self.cell,
-            "pg_re": np.ascontiguousarray(pg.real), "pg_im": np.ascontiguousarray(pg.imag),
-            "gvecs": self.gvecs, "recip": self.recip, "dielectric": self.dielectric,
-            "nine": np.array(_NINE)}}
+        diff = uniq[:, None, :] + uniq[None, :, :]
+        neg = np.argmax(np.all(np.abs(diff - np.rint(diff)) < 1e-5, axis=2), axis=1)
+        return uniq, inv.reshape(-1), neg
+
+    def _table_columns(self) -> int:
+        """Columns of the G-table: 10 per class pair (c, -c) and per class with a sine part,
+        and 10 zeros."""
+        _, _, neg = self._pair_class_keys()
+        idx = np.arange(len(neg))
+        return 10 * (np.count_nonzero(idx <= neg) + np.count_nonzero(idx < neg) + 1)
 
     def _device_arrays(self, xp) -> dict:
-        """The q-independent arrays of :meth:`_reciprocal` in array module ``xp`` (cached)."""
+        """The q-independent arrays of :meth:`add_reciprocal` in array module ``xp`` (cached)."""
         if not hasattr(self, "_arrays"):
             self._pair_classes()
         key = xp.__name__
@@ -186,47 +258,74 @@ class DipoleSum:
             self._arrays[key] = {k: xp.asarray(v) for k, v in self._arrays["numpy"].items()}
         return self._arrays[key]
 
-    def _reciprocal(self, q_frac, inv_sqrt_mass: np.ndarray, drop_zero: bool = True, xp=np):
-        r"""sum_G w(K) (Z_k^T K)(Z_k'^T K)^T e^{iK.(r_k - r_k')}, (nq, 3N, 3N), mass-weighted.
+    def add_reciprocal(self, d, q_frac, inv_sqrt_mass: np.ndarray, scale: float = 1.0, *,
+                       xp=np, block: int = 128) -> None:
+        r"""d += scale * sum_{G, K=q+G != 0} w(K) (Z_k^T K)(Z_k'^T K)^T e^{iK.(r_k - r_k')} /
+        sqrt(M_k M_k'), in place; d (nq, 3N, 3N) complex, q reduced (nq, 3), both arrays of
+        the array module ``xp`` (numpy or CuPy); w(K) = (4 pi / Omega) e^2/(4 pi eps0)
+        exp(-K.eps.K / 4 Lambda^2) / K.eps.K.
 
-        Split e^{iK.dr} = e^{iq.dr} e^{iG.dr}: the G-sum S_c(q) = sum_G w(K) K K^T e^{iG.dr_c}
-        over the classes c of pair vectors is one real-by-complex matrix product with the
-        q-independent phases e^{iG.dr_c}; Born charges and masses enter per pair afterwards.
-        ``q_frac`` and the result are arrays of the array module ``xp`` (numpy or CuPy).
+        Per block of ``block`` q-points (small blocks keep the work in cache; one block with
+        another array module): the weights w (nq, nG); the G-sums of the classes of pair
+        vectors, S_c = sum_G w K K^T e^{iG.dr_c}, from one matrix product with the table of
+        :meth:`_pair_classes`; per pair the phase e^{iq.(r_k - r_k')}; the Born charges and
+        masses as one batched product over pairs.  A short last block is padded to a multiple
+        of ``block`` rows, so that every q-point is computed by the same BLAS kernel and the
+        result for a q-point does not depend on the others of its batch (to the last bit).
         """
         t = self._device_arrays(xp)
         n = self.n_atoms
-        nq = len(q_frac)
-        qc = q_frac @ t["recip"]
-        k = qc[:, None, :] + t["gvecs"][None]                                  # (nq, nG, 3)
-        kek = xp.einsum("qga,qga->qg", k @ t["dielectric"], k)
-        zero = kek < 1e-12
-        safe = xp.where(zero, 1.0, kek)
-        w = xp.exp(-safe / (4 * self.lam**2)) / safe
-        if drop_zero:
+        n_cos = int(self._arrays["numpy"]["n_cos"])
+        weight = xp.asarray((np.outer(inv_sqrt_mass, inv_sqrt_mass) * scale).reshape(-1, 1, 1))
+        zz6 = t["zz6"] * weight                                              # (N^2, 6, 9)
+        pref = 4 * np.pi * self.factor / self.volume
+        a, b = t["a"], t["b"]
+        blocks = d.reshape(len(d), n, 3, n, 3)                               # a view of d
+        if xp is not np:
+            block *= max(1, -(-len(d) // block))
+        for s0 in range(0, len(d), block):
+            q = q_frac[s0:s0 + block]
+            used = len(q)
+            if used < block:
+                q = xp.concatenate([q, xp.zeros((block - used, 3))])
+            nq = block
+            qc = q @ t["recip"]                                              # (nq, 3)
+            kek = (2.0 * qc) @ t["eg"].T                                     # (nq, nG)
+            kek += t["geg"]
+            kek += xp.sum((qc @ t["eps"]) * qc, axis=1)[:, None]
+            zero = kek < 1e-12                                               # G = 0 at q = 0
+            kek[zero] = 1.0
+            w = xp.exp(kek * (-0.25 / self.lam**2))
+            w /= kek
             w[zero] = 0.0
-        w *= 4 * np.pi * self.factor / self.volume
-        kk = xp.empty((nq, 6, k.shape[1]))
-        for m, (a, b) in enumerate(_SIX):
-            xp.multiply(k[..., a], k[..., b], out=kk[:, m])
-            kk[:, m] *= w
-        kk = kk.reshape(nq * 6, -1)
-        s = xp.empty((nq * 6, t["pg_re"].shape[1]), dtype=complex)
-        s.real = kk @ t["pg_re"]
-        s.imag = kk @ t["pg_im"]
-        s = s.reshape(nq, 6, -1)[:, :, t["cls"]]                               # (nq, 6, N, N)
-        s *= xp.exp(1j * xp.einsum("qa,ija->qij", qc, t["dr"]))[:, None]
-        s9 = s[:, t["nine"]].reshape(nq, 9, n * n).transpose(2, 1, 0)          # (N^2, 9, nq)
-        zz = np.einsum("ica,jdb->ijabcd", self.born * inv_sqrt_mass[:, None, None],
-                       self.born * inv_sqrt_mass[:, None, None]).reshape(n * n, 9, 9)
-        d = xp.matmul(xp.asarray(zz), s9)                                      # (N^2, 9, nq)
-        d = d.reshape(n, n, 3, 3, nq).transpose(4, 0, 2, 1, 3)
-        return d.reshape(nq, 3 * n, 3 * n)
+            w *= pref
+            m = w @ t["table"]
+            cos = m[:, :10 * n_cos].reshape(nq, n_cos, 10)
+            sine = m[:, 10 * n_cos:].reshape(nq, -1, 10)
+            m = cos[:, t["cos_of"]] + 1j * (t["sign"] * sine[:, t["sine_of"]])  # (nq, ncls, 10)
+            s6 = m[:, :, 4:10] + qc[:, None, a] * m[:, :, 1 + b]
+            s6 += qc[:, None, b] * m[:, :, 1 + a]
+            s6 += (qc[:, a] * qc[:, b])[:, None, :] * m[:, :, 0:1]           # (nq, ncls, 6)
+            pairs = s6[:, t["cls"]].reshape(nq, n, n, 6)                     # (nq, N, N, 6)
+            phase = xp.exp(1j * (qc @ t["r"].T))                             # e^{iq.r_k}
+            pairs *= (phase[:, :, None] * phase.conj()[:, None, :])[..., None]
+            pairs = pairs.reshape(nq, n * n, 6)
+            out = xp.matmul(pairs.transpose(1, 0, 2), zz6)                   # (N^2, nq, 9)
+            blocks[s0:s0 + used] += out.reshape(n, n, nq, 3, 3)[:, :, :used].transpose(2, 0, 3, 1, 4)
+
+    def _recip_cbar(self, q_frac: np.ndarray) -> np.ndarray:
+        """Reciprocal sum Z^T Cbar^rec Z (eV/A^2): (nq, N, 3, N, 3) complex, q as given."""
+        n = self.n_atoms
+        return self.reciprocal(q_frac, np.ones(n)).reshape(len(q_frac), n, 3, n, 3)
 
     def reciprocal(self, q_frac, inv_sqrt_mass: np.ndarray, *, xp=np):
         """Mass-weighted reciprocal part, (nq, 3N, 3N) complex, eV/(A^2 amu); q reduced, an
-        array of the array module ``xp`` like the result."""
-        return self._reciprocal(xp.asarray(q_frac, dtype=float), inv_sqrt_mass, xp=xp)
+        array of the array module ``xp`` like the result (:meth:`add_reciprocal`)."""
+        q = xp.asarray(q_frac, dtype=float)
+        n3 = 3 * self.n_atoms
+        d = xp.zeros((len(q), n3, n3), dtype=complex)
+        self.add_reciprocal(d, q, inv_sqrt_mass, xp=xp)
+        return d
 
     def real_space_blocks(self) -> tuple[np.ndarray, np.ndarray]:
         """Cells (nR, 3) and blocks (nR, 3N, 3N) in eV/A^2 of the real-space and q=0 terms.
@@ -262,9 +361,8 @@ class DipoleSum:
         return 4 * np.pi * self.factor / self.volume * np.outer(qz, qz) / (q @ self.dielectric @ q)
 
 
-#: Components (a, b) of the symmetric K K^T kept, and the 3x3 layout built from them.
+#: Components (a, b) of the symmetric K K^T kept.
 _SIX = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
-_NINE = [0, 3, 4, 3, 1, 5, 4, 5, 2]
 
 
 def _grid(n) -> np.ndarray:

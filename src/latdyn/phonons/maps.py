@@ -1,7 +1,7 @@
 r"""S(Q,E) maps: along paths in reciprocal space, single-crystal slices and powder averages.
 
-All maps are built from :func:`latdyn.phonons.structure_factor.coherent_structure_factors`
-(or the incoherent variants) and :func:`latdyn.phonons.spectra.bin_lines`, so each obeys
+All maps are built from :func:`latdyn.phonons.one_phonon.coherent_structure_factors`
+(or the incoherent variants) and :func:`latdyn.convolution.broadening.bin_lines`, so each obeys
 detailed balance and integrates over energy to the summed one-phonon weights.
 
 Powder average (orientational average over the sphere |Q| = const):
@@ -32,13 +32,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipp as sc
 
+from ..convolution.broadening import Broadening, bin_lines, broaden_axis, cell_edges, check_edges
 from ..data import from_numpy
 from ..errors import InputError
 from .backend import DASK_CHUNK, array_module, check_executor, run_tasks
 from .model import ForceConstants, check_qpoints
 from .modes import DEFAULT_CHUNK, calculate_modes
-from .spectra import Broadening, bin_lines, broaden_axis, cell_edges, check_edges
-from .structure_factor import (
+from .one_phonon import (
     coherent_structure_factors,
     incoherent_structure_factors,
     one_phonon_weights,
@@ -165,7 +165,7 @@ def path_map(model: ForceConstants, points, energy_bins, temperature: float, *,
     ``broadening``: energy FWHM (meV) or callable FWHM(E).  ``q_broadening``: Gaussian
     FWHM (1/A) along the path, fixed or a callable FWHM(|Q|) of the |Q| of each point; each
     point stands for the stretch of path half-way to its neighbours and the broadening
-    conserves the area over the path length (:func:`latdyn.phonons.spectra.broaden_axis`).
+    conserves the area over the path length (:func:`latdyn.convolution.broadening.broaden_axis`).
     It convolves along the path only (the resolution component along the cut) and mixes the
     two sides of a corner, as a cut with a finite Q bin does.
     ``executor``, ``backend``: see :mod:`latdyn.phonons.backend`.
@@ -368,7 +368,7 @@ def powder_map(model: ForceConstants, q_bins, energy_bins, temperature: float, *
     ``broadening``: energy FWHM (meV) or callable FWHM(E).  ``q_broadening``: Gaussian FWHM in
     |Q| (1/A), fixed or a callable FWHM(|Q|), applied to every map (the convergence test
     compares broadened maps); the area over |Q| is kept
-    (:func:`latdyn.phonons.spectra.broaden_axis`).  ``chunk``: q-points (|Q| shells x
+    (:func:`latdyn.convolution.broadening.broaden_axis`).  ``chunk``: q-points (|Q| shells x
     directions) per batch; ``executor`` ('dask': one task per batch of shells) and
     ``backend`` ('numpy', 'cupy', 'auto'): see :mod:`latdyn.phonons.backend`.
     """

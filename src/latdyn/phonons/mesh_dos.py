@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipp as sc
 
+from ..convolution.broadening import bin_lines, check_edges
 from ..data import DensityOfStates, from_numpy
 from ..errors import InputError
-from .atoms import site_labels
+from ..structure import site_labels
 from .debye_waller import monkhorst_pack
 from .model import ForceConstants
 from .modes import Modes, calculate_modes
-from .spectra import bin_lines, check_edges
 
 __all__ = ["PhononDOS", "phonon_dos", "mode_gradients"]
 

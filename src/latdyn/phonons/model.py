@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from .atoms import PhononCrystal
+from ..structure import Crystal
 from .constants import FC_TO_MEV2
 from .ewald import DipoleSum
 
@@ -42,6 +42,9 @@ __all__ = ["ForceConstants", "commensurate_qpoints", "ASR_CHOICES"]
 #: CASTEP/Euphonic scheme; with a large non-analytic term it leaves the LA branch a small gap
 #: near Gamma), None (as read).
 ASR_CHOICES = ("reciprocal", "realspace", None)
+
+#: q-points per block of dynamical matrices built on the CPU (small enough to stay in cache).
+BLOCK = 128
 
 
 @dataclass
@@ -82,7 +85,8 @@ class ForceConstants:
 
     Parameters
     ----------
-    crystal: the primitive cell (:class:`PhononCrystal`).
+    crystal: the primitive cell, a :class:`latdyn.structure.Crystal` whose atoms are in the
+        order of the force constants (fully occupied).
     cells: (nR, 3) integer cell vectors R (primitive fractional).
     blocks: (nR, 3N, 3N) short-range force constants Phi(0k; R k') in eV/angstrom^2 with the
         image weights included, so that D(q) = sum_R blocks[R] exp(2 pi i q.R) / sqrt(M M').
@@ -91,10 +95,15 @@ class ForceConstants:
     source: file name for messages.
     """
 
-    def __init__(self, crystal: PhononCrystal, cells, blocks, dipole: DipoleSum | None = None,
+    def __init__(self, crystal: Crystal, cells, blocks, dipole: DipoleSum | None = None,
                  asr: str | None = "realspace", source: str | None = None) -> None:
         if asr not in ASR_CHOICES:
             raise InputError(f"asr must be one of {ASR_CHOICES}", field="asr", value=asr)
+        if not isinstance(crystal, Crystal):
+            raise InputError("the crystal of a force-constant model must be a "
+                             "latdyn.structure.Crystal", file=source, field="crystal",
+                             value=type(crystal).__name__)
+        crystal.require_full_occupancy()
         cells = np.asarray(cells, dtype=int)
         blocks = np.asarray(blocks, dtype=float)
         n3 = 3 * crystal.n_atoms
@@ -114,7 +123,7 @@ class ForceConstants:
 
     # --- construction -------------------------------------------------------------------------
     @classmethod
-    def from_supercell(cls, crystal: PhononCrystal, supercell_matrix, force_constants,
+    def from_supercell(cls, crystal: Crystal, supercell_matrix, force_constants,
                        s2p, sc_positions, svecs, multi, *, born=None, dielectric=None,
                        nac_factor: float | None = None, asr: str | None = "realspace",
                        ewald_tolerance: float = 1e-13, lambda_scale: float = 1.0,
@@ -147,7 +156,7 @@ class ForceConstants:
         dipole = None
         if born is not None and dielectric is not None:
             factor = COULOMB_EV_A if nac_factor is None else float(nac_factor)
-            dipole = DipoleSum(crystal.cell, r, born, dielectric, factor,
+            dipole = DipoleSum(crystal.lattice, r, born, dielectric, factor,
                                tolerance=ewald_tolerance, lambda_scale=lambda_scale)
             qc = commensurate_qpoints(supercell_matrix)
             d_dip = dipole.full(qc).reshape(len(qc), n, 3, n, 3)
@@ -232,19 +241,22 @@ class ForceConstants:
 
     # --- per q ----------------------------------------------------------------------------------
     def _raw_dynmat(self, q_frac, xp=np):
-        """D(q) without the LO-TO term, (nq, 3N, 3N) complex meV^2, as arrays of ``xp``."""
+        """D(q) without the LO-TO term, (nq, 3N, 3N) complex meV^2, as arrays of ``xp``; on
+        the CPU in blocks of :data:`BLOCK` q-points, whose work stays in cache."""
         n3 = 3 * self.crystal.n_atoms
         t = self._device_tables(xp)
         q = xp.asarray(q_frac, dtype=float)
-        theta = (2 * np.pi) * (q @ t.cells_half.T)
         d = xp.empty((len(q), n3 * n3), dtype=complex)
-        d.real = xp.cos(theta) @ t.s_plus
-        d.imag = xp.sin(theta) @ t.s_minus
+        step = BLOCK if xp is np else max(len(q), 1)
+        for s0 in range(0, len(q), step):
+            theta = (2 * np.pi) * (q[s0:s0 + step] @ t.cells_half.T)
+            d.real[s0:s0 + step] = xp.cos(theta) @ t.s_plus
+            d.imag[s0:s0 + step] = xp.sin(theta) @ t.s_minus
         d = d.reshape(len(q), n3, n3)
         d += t.phi0
         if self.dipole is not None:
-            q_red = q - xp.rint(q)
-            d += FC_TO_MEV2 * self.dipole.reciprocal(q_red, self._inv_sqrt_m, xp=xp)
+            self.dipole.add_reciprocal(d, q - xp.rint(q), self._inv_sqrt_m, FC_TO_MEV2, xp=xp,
+                                       block=BLOCK)
         return d
 
     def dynamical_matrices(self, q_frac, directions=None, *, xp=np):
@@ -273,7 +285,7 @@ class ForceConstants:
         q = check_qpoints(q_frac, self.source)
         out = np.empty((len(q), 3) + (3 * self.crystal.n_atoms,) * 2, dtype=complex)
         # reduced step of a Cartesian step along axis a: h_i = step (a_i)_a / 2 pi
-        dq_frac = self.crystal.to_reduced_q(np.eye(3) * step)
+        dq_frac = self.crystal.lattice.reduced_q(np.eye(3) * step)
         for a in range(3):
             dq = dq_frac[a]
             out[:, a] = (self._raw_dynmat(q + dq) - self._raw_dynmat(q - dq)) / (2 * step)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..structure import Crystal
 from ..units import HBAR_MEV_PS
-from .atoms import PhononCrystal
 from .backend import DASK_CHUNK, array_module, blas_single_thread, check_executor, run_tasks, to_host
-from .model import ForceConstants, check_qpoints
+from .model import BLOCK, ForceConstants, check_qpoints
 
 __all__ = ["Modes", "calculate_modes", "degenerate_sets", "group_velocities", "DEFAULT_CHUNK",
            "SPLIT_DIRECTION"]
@@ -38,14 +38,14 @@ class Modes:
 
     Attributes
     ----------
-    crystal: the primitive cell.
+    crystal: the primitive cell (:class:`latdyn.structure.Crystal`).
     q_frac: (nq, 3) reduced wave vectors (units of the reciprocal lattice).
     energies: (nq, 3N) mode energies hbar omega, meV, ascending.
     eigenvectors: (nq, 3N, N, 3) complex, or None when not requested.
     weights: (nq,) q-point weights (sum 1), for Brillouin-zone averages.
     """
 
-    crystal: PhononCrystal
+    crystal: Crystal
     q_frac: np.ndarray
     energies: np.ndarray
     eigenvectors: np.ndarray | None
@@ -58,7 +58,7 @@ class Modes:
     @property
     def q_cart(self) -> np.ndarray:
         """(nq, 3) wave vectors in 1/angstrom."""
-        return self.q_frac @ self.crystal.reciprocal
+        return self.crystal.lattice.q_vectors(self.q_frac)
 
 
 def _n_threads(n_threads: int | None) -> int:
@@ -68,13 +68,22 @@ def _n_threads(n_threads: int | None) -> int:
                       else os.cpu_count() or 1, 8))
 
 
-def _solve(model: ForceConstants, q: np.ndarray, dirs, vectors: bool, xp=np):
-    """Dynamical matrices and their eigen-decomposition for one block of q, on the host."""
-    d = model.dynamical_matrices(q, dirs, xp=xp)
-    if vectors:
-        ev, v = xp.linalg.eigh(d)
-        return to_host(xp, ev), to_host(xp, v)
-    return to_host(xp, xp.linalg.eigvalsh(d)), None
+def _solve(model: ForceConstants, q: np.ndarray, dirs, vectors: bool, xp, energies, vecs) -> None:
+    """Energies (meV) and eigenvectors of q into ``energies`` (nq, 3N) and ``vecs``
+    (nq, 3N, N, 3) or None, host arrays; on the CPU in blocks of
+    :data:`latdyn.phonons.model.BLOCK` q, built and diagonalised while they are in cache."""
+    n3 = energies.shape[1]
+    step = BLOCK if xp is np else max(len(q), 1)
+    for s0 in range(0, len(q), step):
+        sl = slice(s0, s0 + step)
+        d = model.dynamical_matrices(q[sl], None if dirs is None else dirs[sl], xp=xp)
+        if vectors:
+            ev, v = xp.linalg.eigh(d)
+            vecs[sl] = to_host(xp, v).transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
+        else:
+            ev = xp.linalg.eigvalsh(d)
+        ev = to_host(xp, ev)
+        energies[sl] = np.sign(ev) * np.sqrt(np.abs(ev))
 
 
 def _modes_chunk(model: ForceConstants, q: np.ndarray, dirs, start: int, stop: int,
@@ -87,17 +96,20 @@ def _modes_chunk(model: ForceConstants, q: np.ndarray, dirs, start: int, stop: i
     xp = array_module(backend)
     n3 = 3 * model.crystal.n_atoms
     nb = threads if (xp is np and pool is not None and stop - start >= 64 * threads) else 1
-    bounds = np.linspace(start, stop, nb + 1)
-    blocks = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    args = [(model, q[b], None if dirs is None else dirs[b], vectors, xp) for b in blocks]
-    results = pool.map(lambda a: _solve(*a), args) if nb > 1 else map(lambda a: _solve(*a), args)
+    bounds = np.linspace(0, stop - start, nb + 1).astype(int)
     energies = np.empty((stop - start, n3))
     vecs = np.empty((stop - start, n3, n3 // 3, 3), dtype=complex) if vectors else None
-    for b, (ev, v) in zip(blocks, results, strict=True):
-        local = slice(b.start - start, b.stop - start)
-        energies[local] = np.sign(ev) * np.sqrt(np.abs(ev))
-        if vectors:
-            vecs[local] = v.transpose(0, 2, 1).reshape(len(ev), n3, n3 // 3, 3)
+    args = [(slice(a, b), slice(start + a, start + b)) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                       strict=True)]
+
+    def one(local, glob):
+        _solve(model, q[glob], None if dirs is None else dirs[glob], vectors, xp,
+               energies[local], None if vecs is None else vecs[local])
+
+    if nb > 1:
+        list(pool.map(lambda a: one(*a), args))
+    else:
+        one(*args[0])
     return energies, vecs
 
 
@@ -237,7 +249,7 @@ def group_velocities(model: ForceConstants, modes: Modes, tol: float = 1e-3,
         raise InputError("group velocities need eigenvectors", field="eigenvectors")
     if int(chunk) < 1:
         raise InputError("chunk must be a positive number of q-points", field="chunk", value=chunk)
-    direction = modes.crystal.to_cartesian_q(np.asarray(SPLIT_DIRECTION))
+    direction = modes.crystal.lattice.q_vectors(np.asarray(SPLIT_DIRECTION))
     direction = direction / np.linalg.norm(direction)
     nq = len(modes.q_frac)
     out = np.empty((nq, modes.n_modes, 3))

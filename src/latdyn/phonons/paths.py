@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DependencyError, InputError
-from .atoms import PhononCrystal
+from ..structure import Crystal, Lattice
 
 __all__ = ["seekpath_points"]
 
 
-def seekpath_points(crystal: PhononCrystal, symprec: float = 1e-5):
+def seekpath_points(crystal: Crystal, symprec: float = 1e-5):
     """Corners and labels of the seekpath path: (points, labels), points (K, 3) reduced in the
     crystal's reciprocal basis with None between disconnected segments.
 
@@ -29,7 +29,7 @@ def seekpath_points(crystal: PhononCrystal, symprec: float = 1e-5):
         res = seekpath.get_path((crystal.cell, crystal.positions, numbers), symprec=symprec)
     except Exception as exc:
         raise InputError(f"seekpath could not find the path ({exc})", field="structure") from None
-    recip_std = 2 * np.pi * np.linalg.inv(np.asarray(res["primitive_lattice"])).T
+    recip_std = Lattice.from_matrix(res["primitive_lattice"]).reciprocal_matrix
     rot = np.asarray(res["rotation_matrix"])
     coords = res["point_coords"]
     points: list = []
@@ -52,6 +52,6 @@ def seekpath_points(crystal: PhononCrystal, symprec: float = 1e-5):
             continue
         k_std = np.asarray(coords[p]) @ recip_std
         k_in = rot.T @ k_std
-        out.append(crystal.to_reduced_q(k_in))
+        out.append(crystal.lattice.reduced_q(k_in))
     labels = ["Γ" if lab == "GAMMA" else lab for lab in labels]
     return out, labels

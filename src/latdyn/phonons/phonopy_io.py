@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, FormatError, InputError
-from .atoms import PhononCrystal, species_from_crystal
+from .atoms import phonon_crystal, species_from_crystal
 from .fc_checks import check_force_constants, symmetrize_full_fc, warn_if_needed
 from .model import ForceConstants, commensurate_qpoints
 
@@ -195,7 +195,7 @@ def load_phonopy(path, force_constants=None, born=None, *,
     born: BORN file (default: the yaml's Born charges, else BORN next to the yaml).
     isotopes: element -> isotope mapping ({'H': 'D'}) or one symbol per primitive site;
         isotope masses and scattering lengths replace those of the element.
-    crystal: a :class:`latdyn.structure.Crystal` (e.g. ``Crystal.from_cif`` of the sample)
+    crystal: a :class:`latdyn.structure.Crystal` (e.g. ``latdyn.structure.read_cif`` of the sample)
         whose species replace those of the file, atom by atom (found by position, see
         :func:`latdyn.phonons.atoms.species_from_crystal`): an isotope there ('D', '7Li')
         sets that atom's mass and scattering lengths.  Its cell must be the unit cell or the
@@ -311,11 +311,11 @@ def load_phonopy(path, force_constants=None, born=None, *,
                              file=ypath, field="isotopes", value=isotopes)
         isotopes = species_from_crystal(crystal, [lattice, prim.cell], prim.positions,
                                         list(prim.symbols), source=getattr(crystal, "source", None))
-    pcrystal = PhononCrystal.build(prim.cell, prim.scaled_positions, list(prim.symbols),
-                                   prim.masses, isotopes=isotopes, table=table, source=str(ypath))
+    pcrystal = phonon_crystal(prim.cell, prim.scaled_positions, list(prim.symbols), prim.masses,
+                              isotopes=isotopes, table=table, source=str(ypath))
     svecs, multi = prim.get_smallest_vectors()
     s2p_prim = np.array([int(np.flatnonzero(p2s == s)[0]) for s in prim.s2p_map])
-    sc_pos_prim = sc.positions @ np.linalg.inv(prim.cell)
+    sc_pos_prim = pcrystal.lattice.fractional(sc.positions)
     smat_prim = _prim_supercell_matrix(sc.cell, prim.cell)
     fc, checks = _checked_fc(prim, fc, symmetrize_fc, s2p_prim, sc_pos_prim, pcrystal, smat_prim)
     model = ForceConstants.from_supercell(

@@ -19,13 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from .atoms import PhononCrystal
+from ..structure import Crystal
 from .model import ForceConstants
 
 __all__ = ["spring_model"]
 
 
-def spring_model(crystal: PhononCrystal, cutoff: float, k: float = 1.0,
+def spring_model(crystal: Crystal, cutoff: float, k: float = 1.0,
                  decay: float | None = None, asr: str | None = "realspace") -> ForceConstants:
     """A :class:`ForceConstants` of central springs between all pairs closer than ``cutoff``
     (angstrom), stiffness ``k`` eV/A^2 (times exp(-(d - d_min)/decay) when ``decay`` is given)."""
@@ -34,7 +34,7 @@ def spring_model(crystal: PhononCrystal, cutoff: float, k: float = 1.0,
     n = crystal.n_atoms
     cell = crystal.cell
     r = crystal.r_cart
-    span = np.ceil(cutoff / (2 * np.pi / np.linalg.norm(crystal.reciprocal, axis=1))).astype(int) + 1
+    span = np.ceil(cutoff / crystal.lattice.plane_spacings()).astype(int) + 1
     axes = [np.arange(-s, s + 1) for s in span]
     cells = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
     d = r[None, None, :, :] + (cells @ cell)[:, None, None, :] - r[None, :, None, :]  # (nR, i, j, 3)

@@ -36,7 +36,7 @@ from scipy.signal import fftconvolve
 from ..data.density_of_states import as_density_of_states
 from ..data.model import make_sqe
 from ..errors import InputError
-from ..units import KB_MEV_PER_K, MEV, check_temperature
+from ..units import FWHM_PER_SIGMA, KB_MEV_PER_K, MEV, check_temperature
 
 __all__ = ["recoil_energy", "PhononExpansion", "incoherent_sqe", "neutron_weighted_sqe"]
 
@@ -168,7 +168,7 @@ def _check_grid(values, name: str, unit: str) -> np.ndarray:
 
 
 def _elastic(q: np.ndarray, e: np.ndarray, two_w: np.ndarray, fwhm: float) -> np.ndarray:
-    sigma = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    sigma = fwhm / FWHM_PER_SIGMA
     gauss = np.exp(-0.5 * (e / sigma) ** 2) / (np.sqrt(2 * np.pi) * sigma)
     return np.exp(-two_w)[:, None] * gauss[None, :]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InputError
-from ..instruments.base import FWHM_PER_SIGMA
+from ..units import FWHM_PER_SIGMA
 
 __all__ = ["convolve_gaussian_variable", "convolve_sampled", "fine_grid", "sharp_lines"]
 

@@ -28,10 +28,10 @@ from collections.abc import Callable
 import numpy as np
 import scipp as sc
 
+from ..convolution.broadening import broaden_axis, cell_edges
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
-from ..instruments.base import FWHM_PER_SIGMA
-from ..phonons.spectra import broaden_axis, cell_edges
+from ..units import FWHM_PER_SIGMA
 from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
 from .counts import counts_factor
 from .sample import Sample

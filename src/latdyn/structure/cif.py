@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import FormatError, InputError
 from ..fileio import atomic_path
-from .crystal import Crystal, Site
+from .crystal import FILE_FORMATS, Crystal, Site
 from .lattice import Lattice
 from .spacegroup import SpaceGroup
 
@@ -313,3 +313,6 @@ def write_cif(crystal: Crystal, path) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Path(path)
+
+
+FILE_FORMATS["cif"] = (read_cif, write_cif)

@@ -1,18 +1,25 @@
 r"""Crystal lattices: parameters, the Cartesian matrix, the metric and the reciprocal lattice.
 
+This is the one place where reciprocal vectors are computed: structures, diffraction, phonons,
+MD boxes and instruments all call :attr:`Lattice.reciprocal_matrix`, :meth:`Lattice.q_vectors`
+and :meth:`Lattice.reduced_q`.
+
 Conventions (International Tables for Crystallography Vol. B, ch. 1.1):
 
-* ``matrix`` holds the direct lattice vectors as **rows** (angstrom): a1 along x, a2 in the xy
-  plane (the phonopy/ASE/spglib convention).  A fractional position x (row) has Cartesian
-  position r = x @ matrix.
+* ``matrix`` holds the direct lattice vectors as **rows** (angstrom), r = x @ matrix for a
+  fractional position x (row); the phonopy/ASE/spglib convention.  A lattice made from its six
+  parameters has a1 along x and a2 in the xy plane; a lattice made from a matrix
+  (:meth:`Lattice.from_matrix`) keeps that matrix, i.e. the Cartesian frame of its source
+  (force constants, Born charges and MD positions are Cartesian tensors of that frame).
 * metric tensor G_ij = a_i . a_j; reciprocal metric G* = G^-1; d_hkl = 1 / sqrt(h G* h^T).
 * crystallographic reciprocal vectors a*_i (no 2 pi; rows of ``inv(matrix).T``) and the physics
-  reciprocal lattice b_i = 2 pi a*_i (1/angstrom), so Q(hkl) = h @ reciprocal_matrix and
-  |Q| = 2 pi / d.
+  reciprocal lattice b_i = 2 pi a*_i (1/angstrom), **with the 2 pi**: a_i . b_j = 2 pi delta_ij,
+  so Q(hkl) = h @ reciprocal_matrix, |Q| = 2 pi / d, and h = Q @ matrix.T / (2 pi).
 """
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 
 import numpy as np
@@ -54,28 +61,31 @@ class Lattice:
         cx = c_ * cb
         cy = c_ * (ca - cb * cg) / sg
         cz = np.sqrt(max(c_**2 - cx**2 - cy**2, 0.0))
-        self._matrix = np.array([[a_, 0.0, 0.0], [b_ * cg, b_ * sg, 0.0], [cx, cy, cz]])
-        self._matrix.setflags(write=False)
+        self._standard = np.array([[a_, 0.0, 0.0], [b_ * cg, b_ * sg, 0.0], [cx, cy, cz]])
+        self._standard.setflags(write=False)
+        self._matrix = self._standard
 
     @classmethod
     def from_matrix(cls, matrix, *, source: str | None = None) -> Lattice:
         """Lattice from a 3x3 matrix whose rows are the lattice vectors (angstrom).
 
-        The stored matrix is the standard orientation of the same parameters; the given
-        orientation is kept in ``input_matrix``.
+        The matrix is kept as given (its Cartesian frame and handedness; a left-handed set of
+        vectors, as some simulation boxes are, is accepted): :attr:`matrix` is that matrix,
+        and :attr:`standard_matrix` the same lattice turned to the standard orientation.
         """
         m = np.asarray(matrix, dtype=float)
         if m.shape != (3, 3) or not np.all(np.isfinite(m)):
             raise InputError("lattice matrix must be a finite 3x3 array", file=source,
                              field="matrix", value=m.shape)
-        if np.linalg.det(m) <= 1e-9:
-            raise InputError("lattice vectors must form a right-handed cell of positive volume",
+        if abs(np.linalg.det(m)) <= 1e-9:
+            raise InputError("lattice vectors must span a cell of non-zero volume",
                              file=source, field="matrix", value=float(np.linalg.det(m)))
         lengths = np.linalg.norm(m, axis=1)
         ang = [np.rad2deg(np.arccos(np.clip(m[j] @ m[k] / (lengths[j] * lengths[k]), -1, 1)))
                for j, k in ((1, 2), (0, 2), (0, 1))]
         lat = cls(*lengths, *ang, source=source)
-        lat._input_matrix = m.copy()
+        lat._matrix = m.copy()
+        lat._matrix.setflags(write=False)
         return lat
 
     # --- direct lattice ---------------------------------------------------------------------
@@ -94,18 +104,31 @@ class Lattice:
 
     @property
     def matrix(self) -> np.ndarray:
-        """Lattice vectors as rows, angstrom (standard orientation)."""
+        """Lattice vectors as rows, angstrom (the matrix given to :meth:`from_matrix`, else the
+        standard orientation)."""
         return self._matrix
 
     @property
+    def standard_matrix(self) -> np.ndarray:
+        """The lattice vectors in the standard orientation (a1 along x, a2 in the xy plane)."""
+        return self._standard
+
+    @property
     def input_matrix(self) -> np.ndarray:
-        """The matrix given to :meth:`from_matrix` (or the standard one)."""
-        return getattr(self, "_input_matrix", self._matrix)
+        """Deprecated: :attr:`matrix` (a lattice from a matrix now keeps that matrix)."""
+        warnings.warn("Lattice.input_matrix is deprecated: Lattice.matrix is the given matrix",
+                      DeprecationWarning, stacklevel=2)
+        return self._matrix
+
+    @property
+    def is_right_handed(self) -> bool:
+        """Whether det(matrix) > 0."""
+        return bool(np.linalg.det(self._matrix) > 0)
 
     @cached_property
     def volume(self) -> float:
-        """Cell volume V = det(matrix), angstrom^3."""
-        return float(np.linalg.det(self._matrix))
+        """Cell volume V = |det(matrix)|, angstrom^3."""
+        return float(abs(np.linalg.det(self._matrix)))
 
     @cached_property
     def metric(self) -> np.ndarray:
@@ -120,8 +143,11 @@ class Lattice:
 
     @cached_property
     def reciprocal_matrix(self) -> np.ndarray:
-        """Rows b_i = 2 pi a*_i (1/angstrom); Q = h @ reciprocal_matrix."""
-        return 2.0 * np.pi * np.linalg.inv(self._matrix).T
+        """Rows b_i = 2 pi a*_i (1/angstrom), with the 2 pi: a_i . b_j = 2 pi delta_ij;
+        Q = h @ reciprocal_matrix.  Read-only."""
+        b = 2.0 * np.pi * np.linalg.inv(self._matrix).T
+        b.setflags(write=False)
+        return b
 
     @cached_property
     def reciprocal_lengths(self) -> np.ndarray:
@@ -144,8 +170,17 @@ class Lattice:
             return 1.0 / np.sqrt(s2)
 
     def q_vectors(self, hkl) -> np.ndarray:
-        """Cartesian Q = 2 pi h G*-dual basis (1/angstrom), shape (..., 3)."""
+        """Cartesian Q = h @ reciprocal_matrix (1/angstrom) of reduced (h, k, l), shape (..., 3)."""
         return np.asarray(hkl, dtype=float) @ self.reciprocal_matrix
+
+    def reduced_q(self, q_cart) -> np.ndarray:
+        """Reduced (h, k, l) = Q @ matrix.T / (2 pi) of Cartesian Q (1/angstrom), shape (..., 3)."""
+        return np.asarray(q_cart, dtype=float) @ self._matrix.T / (2 * np.pi)
+
+    def plane_spacings(self) -> np.ndarray:
+        """Distances between neighbouring lattice planes normal to b_1, b_2, b_3:
+        2 pi / |b_i| = 1 / |a*_i| (angstrom)."""
+        return 2 * np.pi / np.linalg.norm(self.reciprocal_matrix, axis=1)
 
     def cartesian(self, frac) -> np.ndarray:
         """Cartesian positions r = x @ matrix (angstrom) of fractional positions x."""
