@@ -58,8 +58,10 @@ def test_in5_water_single_lorentzian_is_worse(shared_data):
 
 def test_toftof_bzi_localised_proton_motion(shared_data):
     d = shared_data / "qens" / "toftof_bzi"
-    data = crop(as_q_groups(load(d / "In20_2p5_350K__tt_cr.txt").data, TOFTOF_Q), e_range=(-5.0, 0.7))
-    vana = as_q_groups(load(d / "Vana_2p5_cool__tt_cr.txt").data, TOFTOF_Q)
+    # these files hold a few zero errors on non-zero values: masked on request
+    data = crop(as_q_groups(load(d / "In20_2p5_350K__tt_cr.txt", bad_errors="mask").data, TOFTOF_Q),
+                e_range=(-5.0, 0.7))
+    vana = as_q_groups(load(d / "Vana_2p5_cool__tt_cr.txt", bad_errors="mask").data, TOFTOF_Q)
     a = analyse(data, vana, QensPlan(temperature=350.0, eisf=("circle:4",), immobile=True, expand=True),
                 progress=False)
     der = a.global_result.derived

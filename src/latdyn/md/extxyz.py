@@ -97,14 +97,24 @@ def _cell(comment: dict[str, str]) -> np.ndarray | None:
 
 
 def probe(path: Path) -> ExtxyzLayout | None:
-    """The layout of frame 0 when this reader handles the file, else None (use ASE)."""
+    """The layout of frame 0 when this reader handles the file, else None (use ASE).
+
+    FormatError when the atom count of frame 0 cannot fit in the file (every atom line takes
+    at least two bytes): a damaged count must not make any reader loop over it."""
     try:
+        size = Path(path).stat().st_size
         with open(path, "rb") as f:
-            count = f.readline()
+            count = f.readline(4096)
             comment = f.readline().decode("utf-8", errors="replace")
             n = int(count.split()[0]) if count.split() else -1
+            if 2 * n > size:
+                raise FormatError(f"frame 0 declares {n} atoms, more than a file of {size} bytes "
+                                  "can hold (a damaged atom count?)", file=path, field="line 1",
+                                  value=n)
             first = [f.readline() for _ in range(max(n, 0))]
-    except (OSError, ValueError):
+    except FormatError:
+        raise
+    except (OSError, ValueError, IndexError):
         return None
     if n < 1 or len(first) < n or not first[-1]:
         return None
@@ -198,6 +208,9 @@ class ExtxyzFrames:
             raise FormatError(f"cannot read frame {i} (the file is truncated or corrupt: "
                               f"atom count line {head[:40]!r})", file=self.path,
                               field=f"frame {i}") from None
+        if n != lay.n_atoms:
+            raise FormatError(f"frame {i} has {n} atoms but frame 0 has {lay.n_atoms}",
+                              file=traj.source, field=f"frame {i}", value=n)
         comment = f.readline()
         lines = list(islice(f, n))
         if not comment or len(lines) < n or (lines and not lines[-1].endswith(b"\n")

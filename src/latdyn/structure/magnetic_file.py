@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError, InputError
+from ..fileio import input_file, load_yaml, read_text_file
 from .crystal import Crystal
 from .magnetic import MagneticStructure, magnetic_structure
 
@@ -27,7 +28,7 @@ _KEYS = {"structure", "k", "axes", "moments", "second", "phase", "ions", "g", "g
 
 
 def _is_mcif(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_file(path)[0]
     return "data_" in text and ("magn_operation" in text or "magn_ssg_operation" in text
                                 or "_atom_site_moment" in text)
 
@@ -37,20 +38,16 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
     """Read an mCIF (:func:`latdyn.structure.read_mcif`) or a YAML description (module
     docstring).  ``crystal`` (a :class:`Crystal` or a CIF path) replaces the YAML's
     ``structure``; ``ions`` ({label or species: ion}) adds to or overrides the file's ions."""
-    import yaml
-
     from .cif import read_cif
     from .mcif import read_mcif
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(2, "No such file", str(path))
+    path = input_file(path)
     if _is_mcif(path):
         return read_mcif(path, ions=ions)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise FormatError(f"neither an mCIF nor a YAML magnetic structure: {exc}", file=path) from exc
+        data = load_yaml(path)
+    except FormatError as exc:
+        raise FormatError(f"neither an mCIF nor a YAML magnetic structure: {exc}", file=path) from None
     if not isinstance(data, dict) or "moments" not in data:
         raise FormatError("a magnetic structure file needs 'moments' (or is an mCIF)", file=path,
                           field="moments")

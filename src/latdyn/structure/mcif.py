@@ -40,8 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.atomic import atomic_path
 from ..errors import FormatError, InputError
+from ..fileio import atomic_path
 from .cif import open_block, parse_cif_number, read_lattice, read_sites
 from .crystal import Crystal
 from .magnetic import (

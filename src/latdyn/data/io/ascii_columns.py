@@ -12,6 +12,11 @@ Variants read (the common ones in the wild):
 
 Two columns mean no errors (the DataArray then has no variances); extra columns after the
 third are ignored.  x is energy transfer in meV by default (``x_dim``/``x_unit`` override).
+
+Strictness: once a block's numbers have started, a line that is neither numeric, nor a
+comment, nor a new block header (``Q = ...``) is a FormatError naming it (a damaged row is
+never dropped silently); numbers with decimal commas ('1,5 2,0', or ';' separators with ','
+inside numbers) are a FormatError; a byte-order mark is removed before parsing.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, InputError
-from ._common import assemble, check_axis, read_text
+from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
 from .container import LoadedData
 
 __all__ = ["read_ascii_columns"]
@@ -31,6 +36,7 @@ __all__ = ["read_ascii_columns"]
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _GROUP_RE = re.compile(rf"(?<![A-Za-z])(Q|q|T|Temp\w*|temp\w*)\s*[=:]\s*({_NUM})")
 _SPLIT = re.compile(r"[\s,;]+")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
 
 
 def _numbers(line: str) -> list[float] | None:
@@ -43,6 +49,13 @@ def _numbers(line: str) -> list[float] | None:
         return None
 
 
+def _decimal_commas(line: str) -> bool:
+    """True when a numeric-looking line writes its numbers with decimal commas."""
+    tokens = line.split()
+    return (len(tokens) > 1 and any(_DECIMAL_COMMA.match(t) for t in tokens)) or \
+        (";" in line and re.search(r"\d,\d", line) is not None)
+
+
 def _unit_from_header(text: str) -> tuple[str, float] | None:
     low = text.lower()
     if re.search(r"(\bu|micro\s*|\u00b5)ev", low):
@@ -53,7 +66,7 @@ def _unit_from_header(text: str) -> tuple[str, float] | None:
 
 
 def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None = None,
-                       value_unit: str = "dimensionless") -> LoadedData:
+                       value_unit: str = "dimensionless", bad_errors: str = "error") -> LoadedData:
     """Read column ASCII into a 1-D spectrum (dim ``x_dim``) or 2-D ``(Q|T, x_dim)`` array.
 
     Parameters
@@ -62,11 +75,14 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
     x_unit: unit of x in the file; for energies 'ueV' values are converted to meV.  Default:
         from the header when it names one, else meV for ``E``.
     value_unit: unit of the intensities.
+    bad_errors: 'error' (default) or 'mask' for NaN, negative, or zero errors on non-zero
+        values (:func:`latdyn.data.io._common.assemble`).
 
     Metadata: ``header`` (the header lines), ``group_values`` and ``q_source``.
     """
     p = Path(path)
-    lines = read_text(p)
+    check_bad_errors_option(bad_errors, p)
+    lines, encoding = read_text_lines(p)
     blocks: list[dict[str, Any]] = []
     header: list[str] = []
     ncol = None
@@ -74,10 +90,17 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
         line = raw.strip()
         if not line:
             continue
-        nums = None if line[0] in "#%!" else _numbers(line)
+        comment = line[0] in "#%!"
+        if not comment and _decimal_commas(line):
+            raise FormatError("numbers written with decimal commas; latdyn reads decimal points "
+                              "only", file=p, field=f"line {i + 1}", value=line[:60])
+        nums = None if comment else _numbers(line)
         if nums is None:
-            header.append(line)
             m = _GROUP_RE.search(line)
+            if not comment and not m and blocks and blocks[-1]["rows"]:
+                raise FormatError("a text line among the numbers (a damaged row?)", file=p,
+                                  field=f"line {i + 1}", value=line[:60])
+            header.append(line)
             if m:
                 group = {"label": m.group(1), "value": float(m.group(2)), "line": i + 1}
                 if blocks and not blocks[-1]["rows"]:
@@ -125,10 +148,12 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
         x, y = x[::-1], y[:, ::-1]
         e = None if e is None else e[:, ::-1]
     meta: dict[str, Any] = {"header": header, "q_source": "none"}
+    if encoding != "utf-8":
+        meta["text_encoding"] = encoding
     units = {x_dim: unit_e}
     if len(blocks) == 1:
         da = assemble(y[0], None if e is None else e[0], {x_dim: x}, units, value_unit, p,
-                      "columns 2-3", name=p.stem)
+                      "columns 2-3", name=p.stem, bad_errors=bad_errors, report=meta)
         return LoadedData(p, "ascii_columns", {p.stem: da}, {p.stem: meta})
     labels = {str(b["label"])[0].upper() for b in blocks if b["label"]}
     values = np.array([np.nan if b["value"] is None else b["value"] for b in blocks])
@@ -144,7 +169,7 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
     e = None if e is None else e[order]
     check_axis(values, p, "block headers (Q/T values)")
     da = assemble(y, e, {gdim: values, x_dim: x}, units, value_unit, p, "columns 2-3",
-                  name=p.stem)
+                  name=p.stem, bad_errors=bad_errors, report=meta)
     meta["group_values"] = values.tolist()
     if gdim == "Q":
         meta["q_source"] = "file (block headers)"

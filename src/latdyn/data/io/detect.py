@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FormatError, InputError
-from ._common import open_hdf5, read_text
+from ...fileio import input_file
+from ._common import check_bad_errors_option, open_hdf5, read_text
 from .container import LoadedData
 
 __all__ = ["detect_format", "load", "READERS"]
@@ -49,11 +50,7 @@ def detect_format(path: str | Path) -> str:
     from .nxspe import is_nxspe
     from .results_h5 import is_results_h5
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(2, "No such file", str(p))
-    if p.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(p))
+    p = input_file(path)
     if _is_hdf5(p):
         with open_hdf5(p) as fh:
             if is_results_h5(fh):
@@ -93,14 +90,18 @@ def _readers() -> dict[str, Callable[..., LoadedData]]:
 READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
 
 
-def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedData:
+def load(path: str | Path, format: str | None = None, *, bad_errors: str = "error",
+         **kwargs: Any) -> LoadedData:
     """Read any supported file, detecting its format by content.
 
     Parameters
     ----------
     path: the file.
     format: force a reader (one of :data:`READERS`) instead of detecting.
-    kwargs: passed to the reader (e.g. ``q=`` for :func:`read_inx`).
+    bad_errors: 'error' (default: FormatError) or 'mask' (mask them, count in
+        ``metadata['masked_bad_errors']``) for measured points whose error is NaN, infinite,
+        negative, or zero on a non-zero value; latdyn results files take it as it is.
+    kwargs: passed to the reader (e.g. ``q=`` for :func:`read_inx`, ``max_fixed_energy=``).
 
     Returns
     -------
@@ -112,6 +113,9 @@ def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedDa
         raise InputError(f"unknown format; choose one of {list(READERS)}", file=path,
                          field="format", value=fmt)
     reader = readers[fmt]
+    check_bad_errors_option(bad_errors, path)
+    if "bad_errors" in inspect.signature(reader).parameters:
+        kwargs["bad_errors"] = bad_errors
     try:
         inspect.signature(reader).bind(path, **kwargs)
     except TypeError as exc:
