@@ -199,9 +199,9 @@ def file_sha256(path: str | os.PathLike) -> str:
 def input_file(path: str | os.PathLike) -> Path:
     """``path`` after checking that it is a regular file that can be opened without blocking.
 
-    FileNotFoundError when it does not exist and IsADirectoryError for a folder (the CLI prints
-    both on one line); InputError for a symbolic-link loop, a broken link, a FIFO, socket or
-    device (opening a FIFO without a writer would wait for ever) or a file that cannot be read.
+    FileNotFoundError when it does not exist (the CLI prints it on one line); InputError for a
+    folder, a symbolic-link loop, a broken link, a FIFO, socket or device (opening a FIFO
+    without a writer would wait for ever) or a file that cannot be read.
     """
     p = Path(path)
     try:
@@ -215,7 +215,7 @@ def input_file(path: str | os.PathLike) -> Path:
             raise InputError("symbolic link loop", file=p) from None
         raise InputError(f"cannot access the file ({exc.strerror or exc})", file=p) from None
     if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "Is a directory", str(p))
+        raise InputError("this is a folder, not a file", file=p)
     if not stat.S_ISREG(st.st_mode):
         kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
                 "a socket" if stat.S_ISSOCK(st.st_mode) else "a device")

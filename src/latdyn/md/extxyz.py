@@ -261,6 +261,9 @@ class ExtxyzFrames:
         if not np.all(np.isfinite(pos)):
             raise FormatError("positions hold NaN or infinity", file=self.path,
                               field=f"frame {i}")
+        if vel is not None and not np.all(np.isfinite(vel)):
+            raise FormatError("velocities (or momenta, masses) hold NaN, infinity or zero "
+                              "masses", file=self.path, field=f"frame {i}")
         return pos, vel
 
     def iterate(self, start: int, stop: int | None, traj):

@@ -274,6 +274,9 @@ class _AseFrames:
                 if v is None:
                     raise FormatError(f"frame {i} has no velocities but frame 0 has",
                                       file=self.path, field=f"frame {i}")
+                if not np.all(np.isfinite(v)):
+                    raise FormatError("velocities hold NaN or infinity", file=self.path,
+                                      field=f"frame {i}")
             yield i, atoms.positions, v
 
 

@@ -59,6 +59,11 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
             raise InputError("give the crystal: a CIF on the command line or 'structure:' in the "
                              "file", file=path, field="structure")
         crystal = path.parent / str(data["structure"])
+        try:
+            input_file(crystal)
+        except (FileNotFoundError, InputError) as exc:
+            raise InputError(f"the structure named in the file cannot be read ({exc})", file=path,
+                             field="structure", value=data["structure"]) from None
     if not isinstance(crystal, Crystal):
         crystal = read_cif(crystal)
     for key in ("moments", "second", "phase", "ions", "g", "g_J", "orbital"):
@@ -76,3 +81,5 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
         if exc.file is None:
             raise InputError(str(exc), file=path) from exc
         raise
+    except (ValueError, TypeError, KeyError) as exc:  # values of the wrong type or shape
+        raise FormatError(f"malformed values ({exc})", file=path, field="moments") from None
