@@ -48,9 +48,9 @@ from typing import Any
 from .errors import FormatError, InputError, OutputError
 
 __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "result_folder",
-           "check_output_folder", "file_sha256", "default_file_mode", "hdf5_writer",
-           "input_file", "read_budget", "check_read_size", "decode_text", "read_text_file",
-           "load_yaml", "deferred_signals"]
+           "check_output_folder", "check_output_file", "file_sha256", "default_file_mode",
+           "hdf5_writer", "input_file", "read_budget", "check_read_size", "decode_text",
+           "read_text_file", "load_yaml", "deferred_signals"]
 
 _SPACE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large",
                  errno.EDQUOT: "disk quota exceeded"}
@@ -408,6 +408,16 @@ def check_output_folder(out: str | os.PathLike) -> Path:
                           "denied); results replace the output folder as a whole",
                           file=out.absolute().parent)
     return out
+
+
+def check_output_file(path: str | os.PathLike) -> Path:
+    """``path`` after checking, before any computation, that a file can be written there: not
+    an existing folder, no parent that is a file, a writable folder to hold it."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError("the output path is a folder, not a file", file=path)
+    check_output_folder(path.parent if str(path.parent) else Path("."))
+    return path
 
 
 def _lock(lock_path: Path, out: Path) -> int:

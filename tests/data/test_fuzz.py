@@ -723,7 +723,7 @@ def _make_seeds(root: Path, shared: Path) -> dict[str, list[Path]]:
     results = write_results_h5(root / "results.h5", res, command="fuzz seed")
     inx_lines = []
     for k, qq in enumerate([0.4, 0.8, 1.2]):
-        inx_lines += [f"   23    1    2    0    0    0    0   20", "synthetic INX",
+        inx_lines += ["   23    1    2    0    0    0    0   20", "synthetic INX",
                       f"  {qq:.4f}  3.2700  1.2500  293.0  1.0 0", "   0.0000  4.0000  0.0000"]
         inx_lines += [f"  {x:10.5f}  {1 + np.exp(-x * x):.5e}  {0.05 + 0.01 * k:.4e}"
                       for x in np.linspace(-1, 1, 20)]
@@ -944,7 +944,7 @@ def test_fuzz_reader(name, warm, tmp_path):
         _record(failures, f"{name}:special:{label}", path, kind, detail)
     corpus = CORPUS / name
     for path in sorted(corpus.glob("*")) if corpus.is_dir() else []:
-        if path.suffix == ".txt" and name not in ("inx", "ascii_columns"):
+        if path.name == "README.md":
             continue
         copy = tmp_path / f"corpus_{path.name}"
         shutil.copy(path, copy)
