@@ -167,7 +167,7 @@ def check_loaded(loaded) -> str | None:
             for mask in da.masks.values():
                 masked |= np.broadcast_to(mask.broadcast(sizes=da.sizes).values, da.shape)
             bad = (v == 0) & (np.asarray(da.values) != 0) & ~masked
-            if bad.any():
+            if bad.any() and not loaded.metadata.get(name, {}).get("zero_error_points"):
                 return f"{name}: {int(bad.sum())} zero errors on non-zero values, unmasked"
         meta = loaded.metadata.get(name, {})
         for key in ("incident_energy", "final_energy"):

@@ -101,6 +101,20 @@ def test_zero_count_bins_stay_and_are_counted(tmp_path):
     assert loaded.meta["zero_count_points"] == 1 and not loaded.data.masks
 
 
+def test_latdyn_tables_may_hold_zero_errors_other_files_not(tmp_path):
+    """A DOS written by latdyn carries sigma = 0 where it is a model (extrapolation)."""
+    from latdyn.data import make_spectrum
+    from latdyn.data.io import write_csv
+
+    e = np.linspace(0, 10, 11)
+    path = write_csv(tmp_path / "dos.csv", make_spectrum(e, 1 + e, np.where(e < 3, 0.0, 0.1)))
+    loaded = read_ascii_columns(path)
+    assert loaded.meta["zero_error_points"] == 3 and not loaded.data.masks
+    plain = tmp_path / "plain.dat"
+    plain.write_text(path.read_text().split("\n", 1)[1].replace(",", " "))
+    _expect(FormatError, read_ascii_columns, plain, "3 point(s)")
+
+
 def test_mantid_nan_without_masked_bins_gives_a_bool_mask(tmp_path):
     q, e = np.array([0.5, 1.0]), np.linspace(-1, 1, 11)
     values, errors = np.ones((2, 10)), 0.1 * np.ones((2, 10))

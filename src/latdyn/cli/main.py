@@ -12,9 +12,10 @@ folder and temporary file is cleaned up on the way out, then exits with status 1
 
 from __future__ import annotations
 
-import signal
 import sys
 
+# Nothing else is imported at module level: the console script imports this module before
+# ``main`` can catch Ctrl-C, so that window is kept as short as possible.
 _NOT_GROUPS = {"main", "output"}
 
 
@@ -79,11 +80,13 @@ def _one_line(exc: BaseException) -> str:
 def _quiet_exit(message: str, status: int) -> int:
     """Print ``message`` once, with further interrupts ignored meanwhile; return ``status``."""
     old = {}
-    for s in (signal.SIGINT, signal.SIGTERM):
-        try:
+    try:
+        import signal
+
+        for s in (signal.SIGINT, signal.SIGTERM):
             old[s] = signal.signal(s, signal.SIG_IGN)
-        except (ValueError, OSError):  # not the main thread
-            pass
+    except (ImportError, ValueError, OSError):  # not the main thread, or an interrupted import
+        signal = None
     try:
         print(message, file=sys.stderr)
     except (OSError, ValueError):
@@ -96,24 +99,38 @@ def _quiet_exit(message: str, status: int) -> int:
     return status
 
 
+def _install_sigterm():
+    """Make SIGTERM raise :class:`Terminated`; the previous handler (None off the main thread)."""
+    import signal
+
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (e.g. called from a test runner thread)
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, previous)
+    except (ValueError, OSError, TypeError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``latdyn`` command; returns the exit status."""
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread (e.g. called from a test runner thread)
-        previous = None
-    try:
-        return _run(argv)
+        previous = _install_sigterm()
+        try:
+            return _run(argv)
+        finally:
+            if previous is not None:
+                _restore_sigterm(previous)
     except KeyboardInterrupt:
         return _quiet_exit("latdyn: interrupted", 130)
     except Terminated:
         return _quiet_exit("latdyn: terminated", 143)
-    finally:
-        if previous is not None:
-            try:
-                signal.signal(signal.SIGTERM, previous)
-            except (ValueError, OSError, TypeError):
-                pass
 
 
 if __name__ == "__main__":

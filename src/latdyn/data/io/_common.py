@@ -224,7 +224,8 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
              units: Mapping[str, str], unit: str, file: Any, field: str, *,
              mask: np.ndarray | None = None, mask_name: str = "masked",
              name: str = "", bad_errors: str = "error",
-             report: dict[str, Any] | None = None) -> sc.DataArray:
+             report: dict[str, Any] | None = None,
+             zero_errors_allowed: bool = False) -> sc.DataArray:
     """Build a validated DataArray from what a reader found.
 
     Points under ``mask`` (what the file marks as not measured) get value and error 0 and the
@@ -235,6 +236,9 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
     the first point; ``bad_errors='mask'`` masks those points (mask ``'bad_errors'``).
     ``report`` (a metadata dict) receives ``masked_bad_errors`` and ``zero_count_points``
     (points with value and error 0) when non-zero.  Zero-length data are refused.
+    ``zero_errors_allowed``: for tables latdyn wrote itself, where sigma = 0 marks a value
+    computed without an uncertainty (a model or an extrapolation): zero errors on non-zero
+    values are then kept and counted as ``zero_error_points``.
     """
     check_bad_errors_option(bad_errors, file)
     values = np.array(values, dtype=float)
@@ -263,7 +267,13 @@ def assemble(values: np.ndarray, errors: np.ndarray | None, coords: Mapping[str,
     bad_mask = np.zeros(values.shape, dtype=bool)
     if errors is not None:
         zero_counts = (errors == 0) & (values == 0) & ~mask
-        bad_e = ~np.isfinite(errors) | (errors < 0) | ((errors == 0) & (values != 0))
+        zero_on_value = (errors == 0) & (values != 0) & ~mask
+        bad_e = ~np.isfinite(errors) | (errors < 0)
+        if zero_errors_allowed:
+            if report is not None and zero_on_value.any():
+                report["zero_error_points"] = int(zero_on_value.sum())
+        else:
+            bad_e |= zero_on_value
         bad_e &= ~mask
         if np.any(bad_e):
             first = _first(bad_e)

@@ -13,6 +13,11 @@ Variants read (the common ones in the wild):
 Two columns mean no errors (the DataArray then has no variances); extra columns after the
 third are ignored.  x is energy transfer in meV by default (``x_dim``/``x_unit`` override).
 
+A table latdyn wrote itself (header ``E [meV],value [unit],error [unit]``) may hold errors of
+0 on non-zero values (values computed without an uncertainty); they are kept and counted in
+``metadata['zero_error_points']``.  In any other file they are refused unless masked
+(``bad_errors``).
+
 Strictness: once a block's numbers have started, a line that is neither numeric, nor a
 comment, nor a new block header (``Q = ...``) is a FormatError naming it (a damaged row is
 never dropped silently); numbers with decimal commas ('1,5 2,0', or ';' separators with ','
@@ -37,6 +42,8 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _GROUP_RE = re.compile(rf"(?<![A-Za-z])(Q|q|T|Temp\w*|temp\w*)\s*[=:]\s*({_NUM})")
 _SPLIT = re.compile(r"[\s,;]+")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+#: the header row of a 1-D DataArray written by latdyn's write_csv: 'E [meV],value [..],error [..]'
+_LATDYN_TABLE = re.compile(r"^[A-Za-z_]\w* \[[^\]]*\],value \[[^\]]*\],error \[[^\]]*\]$")
 
 
 def _numbers(line: str) -> list[float] | None:
@@ -151,9 +158,11 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
     if encoding != "utf-8":
         meta["text_encoding"] = encoding
     units = {x_dim: unit_e}
+    latdyn_table = any(_LATDYN_TABLE.match(h) for h in header[:1])
     if len(blocks) == 1:
         da = assemble(y[0], None if e is None else e[0], {x_dim: x}, units, value_unit, p,
-                      "columns 2-3", name=p.stem, bad_errors=bad_errors, report=meta)
+                      "columns 2-3", name=p.stem, bad_errors=bad_errors, report=meta,
+                      zero_errors_allowed=latdyn_table)
         return LoadedData(p, "ascii_columns", {p.stem: da}, {p.stem: meta})
     labels = {str(b["label"])[0].upper() for b in blocks if b["label"]}
     values = np.array([np.nan if b["value"] is None else b["value"] for b in blocks])
