@@ -50,7 +50,7 @@ from .errors import FormatError, InputError, OutputError
 __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "result_folder",
            "check_output_folder", "check_output_file", "file_sha256", "default_file_mode",
            "hdf5_writer", "input_file", "read_budget", "check_read_size", "decode_text",
-           "read_text_file", "load_yaml", "deferred_signals"]
+           "read_text_file", "load_yaml", "deferred_signals", "is_hdf5", "names_input_file"]
 
 _SPACE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large",
                  errno.EDQUOT: "disk quota exceeded"}
@@ -223,6 +223,45 @@ def input_file(path: str | os.PathLike) -> Path:
     if not os.access(p, os.R_OK):
         raise InputError("the file cannot be read (permission denied)", file=p)
     return p
+
+
+def names_input_file(reader):
+    """Decorator for a reader whose first argument is the input file: a LatdynError raised
+    without a file (e.g. by a unit conversion deep inside: 'energy must be positive') is
+    raised again naming that file, so every error of a reader says which file is at fault."""
+    import functools
+
+    from .errors import LatdynError
+
+    @functools.wraps(reader)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return reader(path, *args, **kwargs)
+        except LatdynError as exc:
+            if exc.file is not None:
+                raise
+            raise type(exc)(str(exc), file=path) from exc
+
+    return wrapper
+
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def is_hdf5(path: str | os.PathLike) -> bool:
+    """True when the file starts with the HDF5 signature (at byte 0 or after a user block of
+    512 * 2**n bytes)."""
+    p = Path(path)
+    with open(p, "rb") as fh:
+        if fh.read(8) == _HDF5_SIGNATURE:
+            return True
+        offset, size = 512, p.stat().st_size
+        while offset + 8 <= size and offset <= 1 << 20:
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                return True
+            offset *= 2
+    return False
 
 
 def read_budget() -> int:

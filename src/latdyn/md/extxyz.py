@@ -135,7 +135,8 @@ def probe(path: Path) -> ExtxyzLayout | None:
     mass_col = cols["masses"][1] if "masses" in cols and cols["masses"][0::2] == ("R", 1) \
         else None
     n_cols = sum(w for _, _, w in cols.values())
-    species = tuple(line.split(None, 1)[0].decode() if line.split() else "" for line in first)
+    species = tuple(line.split(None, 1)[0].decode("utf-8", "replace") if line.split() else ""
+                    for line in first)
     if vel_kind == "momenta" and mass_col is None:
         from ase.data import atomic_numbers
 
@@ -240,7 +241,8 @@ class ExtxyzFrames:
         if self._prefixes is None:
             self._prefixes = [s.encode() + b" " for s in lay.species]
         if not all(map(bytes.startswith, lines, self._prefixes)):
-            species = [ln.split(None, 1)[0].decode() if ln.split() else "" for ln in lines]
+            species = [ln.split(None, 1)[0].decode("utf-8", "replace") if ln.split() else ""
+                       for ln in lines]
             if tuple(species) != lay.species:
                 raise FormatError(f"frame {i} lists different species or atom order than "
                                   "frame 0", file=traj.source, field=f"frame {i}")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..fileio import input_file
+from ..fileio import input_file, names_input_file
 from .blocks import stack_blocks
 
 __all__ = ["Chunk", "Trajectory", "open_trajectory", "write_h5md"]
@@ -452,6 +452,7 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
                       _H5mdFrames(path, group, frame_step, pos_scale, vel_scale))
 
 
+@names_input_file
 def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str | None = None,
                     frame_step: int = 1, unwrap: bool = True,
                     species_map: Mapping[int, str] | None = None,

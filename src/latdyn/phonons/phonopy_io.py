@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, FormatError, InputError
-from ..fileio import check_read_size, input_file, load_yaml, read_text_file
+from ..fileio import check_read_size, input_file, is_hdf5, load_yaml, names_input_file, read_text_file
 from .atoms import PhononCrystal, species_from_crystal
 from .fc_checks import check_force_constants, symmetrize_full_fc, warn_if_needed
 from .model import ForceConstants, commensurate_qpoints
@@ -201,9 +201,7 @@ def _read_fc_file(fc_path: Path, n_sc: int, p2s: np.ndarray) -> np.ndarray:
     except FileNotFoundError:
         raise InputError("force-constant file not found", file=fc_path,
                          field="force_constants") from None
-    from ..data.io.detect import _is_hdf5
-
-    fc = (_read_fc_hdf5 if _is_hdf5(fc_path) else _read_fc_text)(fc_path, n_sc, p2s)
+    fc = (_read_fc_hdf5 if is_hdf5(fc_path) else _read_fc_text)(fc_path, n_sc, p2s)
     fc = _finite(np.asarray(fc, dtype=float), fc_path, "force_constants", "force constants")
     return _compact(fc, n_sc, p2s, fc_path)
 
@@ -357,6 +355,7 @@ def _supercell_matrix(data: dict, ypath: Path, n_unit: int) -> np.ndarray:
     return np.rint(smat).astype(int)
 
 
+@names_input_file
 def load_phonopy(path, force_constants=None, born=None, *,
                  isotopes: Mapping[str, str] | Sequence[str] | None = None,
                  table: str = "sears", asr: str | None = "realspace", nac: bool = True,

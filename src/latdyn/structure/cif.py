@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..fileio import atomic_path, input_file, read_text_file
+from ..fileio import atomic_path, input_file, names_input_file, read_text_file
 from .crystal import Crystal, Site
 from .lattice import Lattice
 from .spacegroup import SpaceGroup
@@ -102,6 +102,7 @@ def _loop(block, tags, file):
     return cols
 
 
+@names_input_file
 def read_cif(path, block: str | int = 0) -> Crystal:
     """Read a crystal structure from a CIF file (the first data block, or ``block`` by name/index).
 

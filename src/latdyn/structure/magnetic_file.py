@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError, InputError
-from ..fileio import input_file, load_yaml, read_text_file
+from ..fileio import input_file, load_yaml, names_input_file, read_text_file
 from .crystal import Crystal
 from .magnetic import MagneticStructure, magnetic_structure
 
@@ -33,6 +33,7 @@ def _is_mcif(path: Path) -> bool:
                                 or "_atom_site_moment" in text)
 
 
+@names_input_file
 def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None,
                             ions: dict | None = None) -> MagneticStructure:
     """Read an mCIF (:func:`latdyn.structure.read_mcif`) or a YAML description (module
@@ -78,7 +79,7 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
                                   orbital=data.get("orbital"), g=data.get("g"),
                                   g_J=data.get("g_J"), title=str(data.get("title", "")))
     except InputError as exc:
-        if exc.file is None:
+        if exc.file is None or Path(exc.file) != path:  # name the YAML that sets ions, moments
             raise InputError(str(exc), file=path) from exc
         raise
     except (ValueError, TypeError, KeyError) as exc:  # values of the wrong type or shape

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, InputError
+from ...fileio import names_input_file
 from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
 from .container import LoadedData
 
@@ -72,6 +73,7 @@ def _unit_from_header(text: str) -> tuple[str, float] | None:
     return None
 
 
+@names_input_file
 def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None = None,
                        value_unit: str = "dimensionless", bad_errors: str = "error") -> LoadedData:
     """Read column ASCII into a 1-D spectrum (dim ``x_dim``) or 2-D ``(Q|T, x_dim)`` array.

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError
+from ...fileio import names_input_file
 from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
 from .container import LoadedData
 
@@ -92,6 +93,7 @@ def _x_unit(label: str) -> tuple[str, str, float]:
     return "x", "dimensionless", 1.0
 
 
+@names_input_file
 def read_dave_grp(path: str | Path, *, bad_errors: str = "error") -> LoadedData:
     """Read a DAVE group file into S(Q, E) (meV, 1/angstrom) with variances.
 

@@ -16,30 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FormatError, InputError
-from ...fileio import input_file
+from ...fileio import input_file, is_hdf5, names_input_file
 from ._common import check_bad_errors_option, open_hdf5, read_text
 from .container import LoadedData
 
 __all__ = ["detect_format", "load", "READERS"]
-
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def _is_hdf5(p: Path) -> bool:
-    with open(p, "rb") as fh:
-        head = fh.read(8)
-        if head == _HDF5_SIGNATURE:
-            return True
-        # the superblock may follow a user block of 512 * 2**n bytes
-        offset = 512
-        size = p.stat().st_size
-        while offset + 8 <= size and offset <= 1 << 20:
-            fh.seek(offset)
-            if fh.read(8) == _HDF5_SIGNATURE:
-                return True
-            offset *= 2
-    return False
-
 
 def detect_format(path: str | Path) -> str:
     """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
@@ -51,7 +32,7 @@ def detect_format(path: str | Path) -> str:
     from .results_h5 import is_results_h5
 
     p = input_file(path)
-    if _is_hdf5(p):
+    if is_hdf5(p):
         with open_hdf5(p) as fh:
             if is_results_h5(fh):
                 return "results_h5"
@@ -90,6 +71,7 @@ def _readers() -> dict[str, Callable[..., LoadedData]]:
 READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
 
 
+@names_input_file
 def load(path: str | Path, format: str | None = None, *, bad_errors: str = "error",
          **kwargs: Any) -> LoadedData:
     """Read any supported file, detecting its format by content.

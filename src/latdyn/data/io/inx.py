@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, InputError
+from ...fileio import names_input_file
 from ...kinematics import q_elastic
 from ...units import E_PER_K2, energy_to_wavelength
 from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
@@ -140,6 +141,7 @@ def _group_axis(par1: np.ndarray, ei: float, x: np.ndarray, is_energy: bool) -> 
     return "Q" if np.all(par1 <= ki + kf_max) else "angle"
 
 
+@names_input_file
 def read_inx(path: str | Path, *, group_axis: str = "auto", x_axis: str = "auto",
              q: Any = None, bad_errors: str = "error",
              max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError
+from ...fileio import names_input_file
 from ...units import E_LAMBDA2
 from ._common import (
     assemble,
@@ -95,6 +96,7 @@ def _first(params: dict[str, Any], *names: str) -> Any:
     return None
 
 
+@names_input_file
 def read_lamp_hdf(path: str | Path, *, bad_errors: str = "error",
                   max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Read an ILL LAMP HDF5 file into a DataArray S(Q, E) with variances.

@@ -39,7 +39,7 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
-from ...fileio import hdf5_writer
+from ...fileio import hdf5_writer, names_input_file
 from ...kinematics import q_elastic
 from ...units import energy_to_wavelength, inverse_cm_to_mev, thz_to_mev
 from ._common import (
@@ -496,6 +496,7 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
     return meta
 
 
+@names_input_file
 def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None, *,
                       bad_errors: str = "error",
                       max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:

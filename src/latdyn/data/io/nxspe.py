@@ -42,7 +42,7 @@ import numpy as np
 import scipp as sc
 
 from ...errors import FormatError, InputError
-from ...fileio import check_read_size
+from ...fileio import check_read_size, names_input_file
 from ...units import E_PER_K2
 from ._common import (
     assemble,
@@ -130,6 +130,7 @@ def _header(fh: Any, p: Path, max_fixed_energy: float = MAX_FIXED_ENERGY) -> dic
     return {"base": base, "shape": shape, "energy": energy, "angles": angles, "meta": meta}
 
 
+@names_input_file
 def read_nxspe(path: str | Path, *, bad_errors: str = "error",
                max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Read an NXSPE file into a DataArray with dims ``('spectrum', 'E')``.
@@ -178,8 +179,9 @@ def _edges(bins: Any, lo: float, hi: float, name: str, file: Any) -> np.ndarray:
         step = float(bins)
         if not np.isfinite(step) or step <= 0:
             raise InputError("bin width must be positive", file=file, field=name, value=bins)
-        n = max(1, int(np.ceil((hi - lo) / step)))
-        return lo + step * np.arange(n + 1)
+        n = max(1, float(np.ceil((hi - lo) / step)))
+        check_read_size(8.0 * (n + 1), file=file, field=name, what=f"{n:.3g} bins")
+        return lo + step * np.arange(int(n) + 1)
     edges = np.asarray(bins, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
         raise InputError("bin edges must be a strictly increasing 1-D array of >= 2 values",
@@ -187,6 +189,7 @@ def _edges(bins: Any, lo: float, hi: float, name: str, file: Any) -> np.ndarray:
     return edges
 
 
+@names_input_file
 def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
                     e_bins: float | Sequence[float] | None = None, *,
                     statistic: str = "mean", chunk_size: int = 2048,

@@ -35,7 +35,7 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
-from ...fileio import hdf5_writer
+from ...fileio import hdf5_writer, names_input_file
 from ._common import dataset, open_hdf5, read_dataset
 from .container import LoadedData
 from .table import Table
@@ -362,6 +362,7 @@ def _text(fh: Any, name: str, file: Any) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
+@names_input_file
 def read_results_h5(path: str | Path) -> Results:
     """Read a file written by :func:`write_results_h5` back into :class:`Results`."""
     p = Path(path)
@@ -396,6 +397,7 @@ def read_results_h5(path: str | Path) -> Results:
     return Results(data, tables, parsed["model"], parsed["metadata"], prov)
 
 
+@names_input_file
 def load_results_h5(path: str | Path) -> LoadedData:
     """A results file as :class:`LoadedData` (used by ``load``); metadata per entry holds
     ``provenance``, ``model``, ``metadata`` and the table names."""
