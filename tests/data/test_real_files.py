@@ -17,6 +17,7 @@ from latdyn.data.io import (
     read_lamp_hdf,
     read_mantid_nexus,
 )
+from latdyn.errors import FormatError
 
 QENS = "qens"
 
@@ -110,16 +111,21 @@ def test_mantid_workspace_group_fws(shared_data):
 def test_inx_toftof(shared_data):
     path = shared_data / QENS / "toftof_bzi" / "In20_2p5_350K__tt_cr.txt"
     blocks = _blocks_numpy(path)
-    loaded = read_inx(path)
+    # one point of this file has a zero error on a non-zero value: refused unless masked
+    with pytest.raises(FormatError, match=r"1 point\(s\), first at \(3, 8\)"):
+        read_inx(path)
+    loaded = read_inx(path, bad_errors="mask")
     da = loaded.data
     assert da.dims == ("spectrum", "E") and da.shape == (9, 206)
     assert loaded.meta["incident_energy"] == pytest.approx(13.088)
+    assert loaded.meta["masked_bad_errors"] == 1 and da.masks["bad_errors"].values[3, 8]
     for k, (_, cols) in enumerate(blocks):
-        np.testing.assert_allclose(da.values[k], cols[:, 1])
-        np.testing.assert_allclose(np.sqrt(da.variances[k]), cols[:, 2])
+        keep = ~da.masks["bad_errors"].values[k]
+        np.testing.assert_allclose(da.values[k][keep], cols[keep, 1])
+        np.testing.assert_allclose(np.sqrt(da.variances[k])[keep], cols[keep, 2])
     np.testing.assert_allclose(da.coords["E"].values, blocks[0][1][:, 0])
     q = np.linspace(0.4, 2.0, 9)
-    with_q = read_inx(path, q=q).data
+    with_q = read_inx(path, q=q, bad_errors="mask").data
     assert with_q.dims == ("Q", "E")
     np.testing.assert_allclose(with_q.coords["Q"].values, q)
 
@@ -175,7 +181,7 @@ def test_ascii_iris(shared_data):
 def test_load_detects_real_formats(shared_data, rel, fmt):
     path = shared_data / QENS / rel
     assert detect_format(path) == fmt
-    loaded = load(path)
+    loaded = load(path, bad_errors="mask" if "toftof" in rel else "error")
     assert loaded.format == fmt
     for da in loaded.entries.values():
         assert da.variances is not None

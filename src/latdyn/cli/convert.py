@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 from ..errors import InputError
+from ..fileio import check_output_file
 from .output import add_json_flag, emit
 
 _EXT = {".h5": "results_h5", ".hdf5": "results_h5", ".nxs": "mantid_nexus", ".csv": "csv",
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         write_results_h5,
     )
 
-    out = Path(args.output)
+    out = check_output_file(args.output)
     target = args.to or _EXT.get(out.suffix.lower())
     if target is None:
         raise InputError(f"cannot tell the output format from the extension; use --to or one of "

@@ -4,22 +4,33 @@ Each module in ``latdyn.cli`` (other than this one and ``output``) is a command 
 defines ``register(subparsers)`` that adds its sub-parser and sets ``func`` to a callable
 taking the parsed arguments and returning an exit code.  Errors derived from
 ``LatdynError`` (and missing files) print one line on stderr and exit with status 2.
+
+Interrupts: Ctrl-C at any moment (also while the command groups are imported) prints one
+line and exits with status 130; SIGTERM raises :class:`Terminated` so that every open result
+folder and temporary file is cleaned up on the way out, then exits with status 143.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import pkgutil
 import sys
 
-from .. import __version__
-from ..errors import LatdynError
-
+# Nothing else is imported at module level: the console script imports this module before
+# ``main`` can catch Ctrl-C, so that window is kept as short as possible.
 _NOT_GROUPS = {"main", "output"}
 
 
+class Terminated(BaseException):  # noqa: N818 - named after the signal, like KeyboardInterrupt
+    """Raised in the main thread when the process receives SIGTERM (exit status 143)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 def _group_modules():
+    import importlib
+    import pkgutil
+
     import latdyn.cli as pkg
 
     names = sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
@@ -27,7 +38,11 @@ def _group_modules():
     return [importlib.import_module(f"latdyn.cli.{n}") for n in names]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
+    import argparse
+
+    from .. import __version__
+
     parser = argparse.ArgumentParser(
         prog="latdyn",
         description="Neutron scattering and lattice dynamics of energy materials: "
@@ -40,7 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _run(argv: list[str] | None) -> int:
+    from ..errors import LatdynError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -49,14 +66,71 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except LatdynError as exc:
-        print(f"latdyn: error: {exc}", file=sys.stderr)
+        print(f"latdyn: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         print(f"latdyn: error: {exc.strerror or exc}: '{exc.filename}'", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _quiet_exit(message: str, status: int) -> int:
+    """Print ``message`` once, with further interrupts ignored meanwhile; return ``status``."""
+    old = {}
+    try:
+        import signal
+
+        for s in (signal.SIGINT, signal.SIGTERM):
+            old[s] = signal.signal(s, signal.SIG_IGN)
+    except (ImportError, ValueError, OSError):  # not the main thread, or an interrupted import
+        signal = None
+    try:
+        print(message, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+    for s, handler in old.items():
+        try:
+            signal.signal(s, handler)
+        except (ValueError, OSError, TypeError):
+            pass
+    return status
+
+
+def _install_sigterm():
+    """Make SIGTERM raise :class:`Terminated`; the previous handler (None off the main thread)."""
+    import signal
+
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (e.g. called from a test runner thread)
+        return None
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, previous)
+    except (ValueError, OSError, TypeError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``latdyn`` command; returns the exit status."""
+    try:
+        previous = _install_sigterm()
+        try:
+            return _run(argv)
+        finally:
+            if previous is not None:
+                _restore_sigterm(previous)
     except KeyboardInterrupt:
-        print("latdyn: interrupted", file=sys.stderr)
-        return 130
+        return _quiet_exit("latdyn: interrupted", 130)
+    except Terminated:
+        return _quiet_exit("latdyn: terminated", 143)
 
 
 if __name__ == "__main__":

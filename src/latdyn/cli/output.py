@@ -39,13 +39,25 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+#: longest text shown in a table cell or under the table; --json prints values whole
+MAX_SHOWN = 400
+
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+
+
 def _fmt(v: Any) -> str:
+    """A value as terminal text: numbers to 6 significant digits; text from files with
+    control characters made visible and cut to :data:`MAX_SHOWN` characters (a 100 kB title
+    must neither flood the terminal nor slow the table layout)."""
     if isinstance(v, (float, np.floating)):
         f = float(v)
         if not math.isfinite(f):
             return str(f)
         return f"{f:.6g}"
-    return str(v)
+    text = str(v)
+    if len(text) > MAX_SHOWN:
+        text = text[:MAX_SHOWN] + f"... ({len(text)} characters; --json prints it whole)"
+    return text.translate(_CONTROL)
 
 
 def emit(
@@ -73,20 +85,22 @@ def emit(
     from rich.table import Table
 
     is_tty = hasattr(stream, "isatty") and stream.isatty()
-    console = Console(file=stream, width=None if is_tty else 200, markup=False, highlight=False)
+    # text from files is printed as it is: no [markup], no :emoji: codes, no highlighting
+    console = Console(file=stream, width=None if is_tty else 200, markup=False, highlight=False,
+                      emoji=False)
     cols = list(columns or (rows[0].keys() if rows else []))
     if rows:
-        table = Table(title=title, show_lines=False)
+        table = Table(title=None if title is None else _fmt(title), show_lines=False)
         for c in cols:
             table.add_column(str(c), justify="right")
         for r in rows:
             table.add_row(*(_fmt(r.get(c, "")) for c in cols))
         console.print(table)
     elif title:
-        console.print(title)
+        console.print(_fmt(title))
     if lines is not None:
         for line in lines:
-            console.print(line)
+            console.print(_fmt(line) if len(str(line)) > MAX_SHOWN else str(line).translate(_CONTROL))
         return
     for k, v in (extra or {}).items():
         console.print(f"{k}: {_fmt(v)}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FitError, InputError
+from ..fileio import check_output_folder
 from .output import add_json_flag, emit, print_result_lines, warn
 
 _SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation", "auto")
@@ -105,6 +106,9 @@ def register(subparsers) -> None:
                    help="limit on model evaluations per fit (a fit it stops is reported as not converged)")
     f.add_argument("--strict", action="store_true", help="exit with status 2 when the reported fit "
                    "did not converge or a value is implausible")
+    f.add_argument("--bad-errors", choices=["error", "mask"], default="error",
+                   help="points of the files whose error is NaN, negative, or zero on a non-zero "
+                   "value: refuse the file (default) or mask those points (counted in the report)")
     f.add_argument("--out", type=Path, default=None, help="output folder (default: <DATA stem>_qens)")
     add_json_flag(f)
     f.set_defaults(func=_fit)
@@ -160,7 +164,7 @@ def _fixes(items: list[str]) -> dict[str, float]:
 def _fit(args) -> int:
     from ..qens.measurement import fit_measurement
 
-    out = args.out or Path(f"{args.data.stem}_qens")
+    out = check_output_folder(args.out or Path(f"{args.data.stem}_qens"))
     mcmc = ({"steps": args.mcmc} | ({"seed": args.seed} if args.seed is not None else {})) \
         if args.mcmc else None
     a = fit_measurement(
@@ -174,7 +178,8 @@ def _fit(args) -> int:
         criterion=args.criterion, background=args.background, shift=args.shift, eisf=tuple(args.eisf),
         immobile=args.immobile, expand=args.expand, global_fit=args.global_fit, share=tuple(args.share),
         fix=_fixes(args.fix), min_width=args.min_width, mcmc=mcmc, kf_ki=args.kf_ki,
-        resolution_match=args.resolution_match, max_evaluations=args.max_evaluations)
+        resolution_match=args.resolution_match, max_evaluations=args.max_evaluations,
+        bad_errors=args.bad_errors)
     files = a.write(out)
     n = a.chosen
     emit(a.rows(), as_json=args.json, title=f"QENS fit of {args.data.name} ({n} Lorentzian"
@@ -192,10 +197,11 @@ def _fit(args) -> int:
 def _msd(args) -> int:
     from ..qens import msd_from_scan
 
+    out = check_output_folder(args.out or Path(f"{args.scan.stem}_msd"))
     r = msd_from_scan(args.scan, entry=args.entry, q_range=args.q_range, t_bin=args.t_bin,
                       reference_range=args.reference_range, convention=args.convention,
                       validity=args.validity)
-    files = r.write(args.out or Path(f"{args.scan.stem}_msd"))
+    files = r.write(out)
     emit(r.rows(), as_json=args.json, title=f"MSD from {args.scan.name} ({args.convention})",
          extra={"convention": r.definition, "q_range": list(r.q_fit), "reference": r.reference,
                 "outputs": [str(f) for f in files]})

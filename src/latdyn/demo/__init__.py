@@ -41,8 +41,12 @@ STEPS: list[tuple[str, Callable[[DemoContext], str]]] = [
 
 def run_demo(out: str | Path = "latdyn-demo", quick: bool = False,
              log: Callable[[str], None] = print) -> Path:
-    """Run every demo step and write ``out/report.html``; return its path."""
+    """Run every demo step and write ``out/report.html``; return its path.
+
+    The folder is built beside ``out`` and replaces it whole at the end
+    (:func:`latdyn.fileio.result_folder`): an interrupted demo leaves the previous one."""
     from .. import __version__
+    from ..fileio import result_folder
 
     out = Path(out)
     report = Report("latdyn demo: from plan to physics",
@@ -50,13 +54,15 @@ def run_demo(out: str | Path = "latdyn-demo", quick: bool = False,
     report.add_text(None, f"latdyn {__version__}. Every number and figure below was computed "
                     "in this run" + (" (quick version: coarser grids, fewer temperatures)." if quick
                                      else "."))
-    ctx = DemoContext(out=out, quick=quick, report=report)
     t_start = time.perf_counter()
-    for i, (name, fn) in enumerate(STEPS, 1):
-        t0 = time.perf_counter()
-        log(f"[{i}/{len(STEPS)}] {name} ...")
-        summary = fn(ctx)
-        log(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
-    path = report.write(out / "report.html")
+    with result_folder(out) as tmp:
+        ctx = DemoContext(out=tmp, quick=quick, report=report)
+        for i, (name, fn) in enumerate(STEPS, 1):
+            t0 = time.perf_counter()
+            log(f"[{i}/{len(STEPS)}] {name} ...")
+            summary = fn(ctx)
+            log(f"      {summary} ({time.perf_counter() - t0:.1f} s)")
+        report.write(tmp / "report.html")
+    path = out / "report.html"
     log(f"report: {path} ({time.perf_counter() - t_start:.1f} s in all)")
     return path

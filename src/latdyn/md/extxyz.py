@@ -99,14 +99,24 @@ def _cell(comment: dict[str, str]) -> np.ndarray | None:
 
 
 def probe(path: Path) -> ExtxyzLayout | None:
-    """The layout of frame 0 when this reader handles the file, else None (use ASE)."""
+    """The layout of frame 0 when this reader handles the file, else None (use ASE).
+
+    FormatError when the atom count of frame 0 cannot fit in the file (every atom line takes
+    at least two bytes): a damaged count must not make any reader loop over it."""
     try:
+        size = Path(path).stat().st_size
         with open(path, "rb") as f:
-            count = f.readline()
+            count = f.readline(4096)
             comment = f.readline().decode("utf-8", errors="replace")
             n = int(count.split()[0]) if count.split() else -1
+            if 2 * n > size:
+                raise FormatError(f"frame 0 declares {n} atoms, more than a file of {size} bytes "
+                                  "can hold (a damaged atom count?)", file=path, field="line 1",
+                                  value=n)
             first = [f.readline() for _ in range(max(n, 0))]
-    except (OSError, ValueError):
+    except FormatError:
+        raise
+    except (OSError, ValueError, IndexError):
         return None
     if n < 1 or len(first) < n or not first[-1]:
         return None
@@ -127,7 +137,8 @@ def probe(path: Path) -> ExtxyzLayout | None:
     mass_col = cols["masses"][1] if "masses" in cols and cols["masses"][0::2] == ("R", 1) \
         else None
     n_cols = sum(w for _, _, w in cols.values())
-    species = tuple(line.split(None, 1)[0].decode() if line.split() else "" for line in first)
+    species = tuple(line.split(None, 1)[0].decode("utf-8", "replace") if line.split() else ""
+                    for line in first)
     if vel_kind == "momenta" and mass_col is None:
         from ase.data import atomic_numbers
 
@@ -211,6 +222,9 @@ class ExtxyzFrames:
             raise FormatError(f"cannot read frame {i} (the file is truncated or corrupt: "
                               f"atom count line {head[:40]!r})", file=self.path,
                               field=f"frame {i}") from None
+        if n != lay.n_atoms:
+            raise FormatError(f"frame {i} has {n} atoms but frame 0 has {lay.n_atoms}",
+                              file=traj.source, field=f"frame {i}", value=n)
         comment = f.readline()
         lines = list(islice(f, n))
         if not comment or len(lines) < n or (lines and not lines[-1].endswith(b"\n")
@@ -227,7 +241,8 @@ class ExtxyzFrames:
         if self._prefixes is None:
             self._prefixes = [s.encode() + b" " for s in lay.species]
         if not all(map(bytes.startswith, lines, self._prefixes)):
-            species = [ln.split(None, 1)[0].decode() if ln.split() else "" for ln in lines]
+            species = [ln.split(None, 1)[0].decode("utf-8", "replace") if ln.split() else ""
+                       for ln in lines]
             if tuple(species) != lay.species:
                 raise FormatError(f"frame {i} lists different species or atom order than "
                                   "frame 0", file=traj.source, field=f"frame {i}")
@@ -272,6 +287,9 @@ class ExtxyzFrames:
 
             masses = self._masses if self._masses is not None else data[..., 6]
             vel = data[..., 3:6] / masses[..., None] * (1e3 * fs)  # ASE units -> angstrom/ps
+        if vel is not None and not np.all(np.isfinite(vel)):
+            raise FormatError("velocities (or momenta, masses) hold NaN, infinity or zero "
+                              "masses", file=self.path, field="velocities")
         return pos, vel
 
     def iterate(self, start: int, stop: int | None, traj):

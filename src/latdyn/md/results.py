@@ -9,6 +9,7 @@ or the point index), with coordinates ``h``, ``k``, ``l`` (box reciprocal lattic
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import scipp as sc
 
 from ..data import from_numpy
-from ..fileio import atomic_path
+from ..fileio import write_bytes_atomic
 from ..units import HBAR_MEV_PS
 from .fourier import energy_resolution, fourier_spectrum
 from .intermediate import CorrelationResult
@@ -122,7 +123,8 @@ def resolution_note(result: CorrelationResult, window: str) -> str:
 
 
 def save_results(path: str | os.PathLike, group: sc.DataGroup) -> Path:
-    """Write a DataGroup to HDF5 (scipp layout) atomically."""
-    with atomic_path(path) as tmp:
-        group.save_hdf5(tmp)
-    return Path(path)
+    """Write a DataGroup to HDF5 (scipp layout) atomically: the file is built in memory and
+    written with Python I/O, so a full disk is an OutputError, not a crash inside HDF5."""
+    buffer = io.BytesIO()
+    sc.io.save_hdf5(group, buffer)
+    return write_bytes_atomic(path, buffer.getvalue())

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
+from ..fileio import input_file, names_input_file
 from ..structure import Lattice
 from .blocks import stack_blocks
 
@@ -277,12 +278,18 @@ class _AseFrames:
             if len(atoms) != n or not np.array_equal(cell, traj.cell) or \
                     not self.same_species(atoms, traj):
                 _validate_frame(traj, i, len(atoms), self.same_species(atoms, traj), cell)
+            if not np.all(np.isfinite(atoms.positions)):
+                raise FormatError("positions hold NaN or infinity", file=self.path,
+                                  field=f"frame {i}")
             v = None
             if velocities:
                 v = _ase_velocities(atoms)
                 if v is None:
                     raise FormatError(f"frame {i} has no velocities but frame 0 has",
                                       file=self.path, field=f"frame {i}")
+                if not np.all(np.isfinite(v)):
+                    raise FormatError("velocities hold NaN or infinity", file=self.path,
+                                      field=f"frame {i}")
             yield i, atoms.positions, v
 
 
@@ -324,7 +331,9 @@ class _H5mdFrames:
                velocities: bool):
         import h5py
 
-        with h5py.File(self.path, "r") as f:
+        from ..data.io._common import open_hdf5
+
+        with open_hdf5(self.path) as f:
             g = f["particles"][self.group]
             pos_ds = g["position/value"]
             vel_ds = g["velocity/value"] if velocities else None
@@ -338,28 +347,36 @@ class _H5mdFrames:
                 try:
                     pos = np.asarray(pos_ds[sl], dtype=float) * self.pos_scale
                     vel = None if vel_ds is None else np.asarray(vel_ds[sl], float) * self.vel_scale
-                except OSError as exc:
+                    boxes = np.asarray(edges["value"][sl], dtype=float) if moving_box else ()
+                except (OSError, RuntimeError, ValueError, TypeError) as exc:
                     raise FormatError(f"cannot read frames {a} to {b - 1} (truncated file: {exc})",
                                       file=self.path, field=f"frame {a}") from exc
-                if moving_box:
-                    for k, box in enumerate(np.asarray(edges["value"][sl], dtype=float)):
-                        _validate_frame(traj, a + k, traj.n_atoms, True,
-                                        _h5md_box(box) * self.pos_scale)
+                for k, box in enumerate(boxes):
+                    _validate_frame(traj, a + k, traj.n_atoms, True,
+                                    _h5md_box(box, self.path) * self.pos_scale)
                 bad = ~np.isfinite(pos)
                 if bad.any():
                     raise FormatError("positions hold NaN or infinity", file=self.path,
                                       field=f"frame {a + int(np.argwhere(bad)[0][0])}")
+                if vel is not None and not np.all(np.isfinite(vel)):
+                    raise FormatError("velocities hold NaN or infinity", file=self.path,
+                                      field=f"frames {a} to {b - 1}")
                 yield a, pos, vel
 
 
-def _h5md_box(edges: np.ndarray) -> np.ndarray:
+def _h5md_box(edges: np.ndarray, path=None) -> np.ndarray:
     edges = np.asarray(edges, dtype=float)
-    return np.diag(edges) if edges.shape == (3,) else edges.reshape(3, 3)
+    if edges.shape == (3,):
+        return np.diag(edges)
+    if edges.size != 9:
+        raise FormatError("box edges must be 3 lengths or a 3x3 matrix", file=path,
+                          field="box/edges", value=edges.shape)
+    return edges.reshape(3, 3)
 
 
 def _unit_scale(ds, table: Mapping[str, float], default: str, path, field: str) -> float:
     unit = ds.attrs.get("unit", default)
-    unit = unit.decode() if isinstance(unit, bytes) else str(unit)
+    unit = unit.decode("utf-8", "replace") if isinstance(unit, bytes) else str(unit)
     key = unit.strip().lower()
     if key not in table:
         raise FormatError(f"unknown unit; expected one of {sorted(table)}", file=path,
@@ -371,21 +388,22 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
                species_map: Mapping[int, str] | None) -> Trajectory:
     import h5py
 
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise FormatError(f"not a readable HDF5 file ({exc})", file=path) from exc
-    with f:
-        if "particles" not in f or not len(f["particles"]):
+    from ..data.io._common import check_dataset, open_hdf5, read_dataset
+
+    with open_hdf5(path) as f:
+        if not isinstance(f.get("particles"), h5py.Group) or not len(f["particles"]):
             raise FormatError("no H5MD 'particles' group", file=path, field="particles")
         group = sorted(f["particles"])[0]
         g = f["particles"][group]
-        if "position" not in g or "value" not in g["position"]:
+        if not isinstance(g, h5py.Group) or not isinstance(g.get("position"), h5py.Group) or \
+                not isinstance(g["position"].get("value"), h5py.Dataset):
             raise FormatError("no positions", file=path, field=f"particles/{group}/position/value")
         pos = g["position/value"]
-        if pos.ndim != 3 or pos.shape[2] != 3:
-            raise FormatError("positions must be (frames, atoms, 3)", file=path,
-                              field=f"particles/{group}/position/value", value=pos.shape)
+        if pos.ndim != 3 or pos.shape[2] != 3 or 0 in pos.shape:
+            raise FormatError("positions must be (frames, atoms, 3) with at least one frame and "
+                              "atom", file=path, field=f"particles/{group}/position/value",
+                              value=pos.shape)
+        check_dataset(pos, path, f"particles/{group}/position/value", whole=False)
         n_raw, n_atoms = pos.shape[:2]
         pos_scale = _unit_scale(pos, _LENGTH_TO_ANGSTROM, "angstrom", path,
                                 f"particles/{group}/position/value@unit")
@@ -393,16 +411,27 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
             raise FormatError("frame 0 has no box (missing cell)", file=path,
                               field=f"particles/{group}/box/edges")
         edges = g["box/edges"]
-        box0 = edges["value"][0] if isinstance(edges, h5py.Group) else edges[()]
-        cell = _check_cell(_h5md_box(box0) * pos_scale, str(path), 0)
+        where = f"particles/{group}/box/edges"
+        if isinstance(edges, h5py.Group):
+            check_dataset(edges["value"], path, where + "/value", whole=False)
+            box0 = edges["value"][0]
+        else:
+            box0 = read_dataset(edges, path, where)
+        cell = _check_cell(_h5md_box(box0, path) * pos_scale, str(path), 0)
         if "species" in g:
             sp = g["species"]
-            sp = np.asarray(sp["value"][0] if isinstance(sp, h5py.Group) else sp[()])
+            where = f"particles/{group}/species"
+            if isinstance(sp, h5py.Group):
+                check_dataset(sp["value"], path, where + "/value", whole=False)
+                sp = np.asarray(sp["value"][0])
+            else:
+                sp = np.asarray(read_dataset(sp, path, where))
             if sp.shape != (n_atoms,):
                 raise FormatError(f"species has {sp.size} entries for {n_atoms} atoms", file=path,
                                   field=f"particles/{group}/species", value=sp.shape)
             if sp.dtype.kind in "SO":
-                symbols = tuple(s.decode() if isinstance(s, bytes) else str(s) for s in sp)
+                symbols = tuple(s.decode("utf-8", "replace") if isinstance(s, bytes) else str(s)
+                                for s in sp)
             else:
                 mapping = dict(species_map or {})
                 symbols = tuple(mapping.get(int(s), str(int(s))) for s in sp)
@@ -410,18 +439,20 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
             symbols = tuple(["X"] * n_atoms)
         if dt is None:
             t = g["position"].get("time")
-            if t is not None and t.shape and t.shape[0] > 1:
+            if isinstance(t, h5py.Dataset) and t.shape and t.shape[0] > 1:
                 t_scale = _unit_scale(t, _TIME_TO_PS, "ps", path, f"particles/{group}/position/time@unit")
+                check_dataset(t, path, f"particles/{group}/position/time", whole=False)
                 dt = float(t[1] - t[0]) * t_scale
-        has_vel = "velocity" in g and "value" in g["velocity"]
+        has_vel = isinstance(g.get("velocity"), h5py.Group) and "value" in g["velocity"]
         vel_scale = 1.0
         if has_vel:
             vel_ds = g["velocity/value"]
             if vel_ds.shape != pos.shape:
                 raise FormatError("velocities and positions differ in shape", file=path,
                                   field=f"particles/{group}/velocity/value", value=vel_ds.shape)
+            check_dataset(vel_ds, path, f"particles/{group}/velocity/value", whole=False)
             unit = vel_ds.attrs.get("unit", "angstrom ps-1")
-            unit = unit.decode() if isinstance(unit, bytes) else str(unit)
+            unit = unit.decode("utf-8", "replace") if isinstance(unit, bytes) else str(unit)
             length, _, time = unit.replace("/", " ").replace("-1", "").partition(" ")
             try:
                 vel_scale = _LENGTH_TO_ANGSTROM[length.strip().lower()] / _TIME_TO_PS[time.strip().lower()]
@@ -435,6 +466,7 @@ def _open_h5md(path: Path, dt: float | None, frame_step: int, unwrap: bool,
                       _H5mdFrames(path, group, frame_step, pos_scale, vel_scale))
 
 
+@names_input_file
 def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str | None = None,
                     frame_step: int = 1, unwrap: bool = True,
                     species_map: Mapping[int, str] | None = None,
@@ -454,8 +486,10 @@ def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str |
         handles the layout, else ASE), 'native' (refuse other layouts) or 'ase'.
     """
     p = Path(path)
-    if not p.is_file():
-        raise InputError("trajectory file does not exist", file=p)
+    try:
+        input_file(p)
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("trajectory file does not exist", file=p) from None
     if int(frame_step) < 1:
         raise InputError("frame step must be at least 1", file=p, field="frame_step",
                          value=frame_step)
@@ -509,14 +543,13 @@ def write_h5md(path: str | os.PathLike, positions, cell, symbols: Sequence[str],
     (string per atom), ``particles/all/position/{value (frames, atoms, 3) angstrom, step, time
     (ps)}``, and ``particles/all/velocity/...`` (angstrom ps-1) when given.
     """
-    import h5py
 
     from .. import __version__
-    from ..fileio import atomic_path
+    from ..fileio import hdf5_writer
 
     pos = np.asarray(positions, dtype=float)
     n_frames = pos.shape[0]
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with hdf5_writer(path) as f:
         h = f.create_group("h5md")
         h.attrs["version"] = np.array([1, 1])
         h.create_group("author").attrs["name"] = "latdyn"

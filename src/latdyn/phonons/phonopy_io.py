@@ -10,6 +10,14 @@ charges are looked up in this order: the file given as argument, the yaml file, 
 The dipole-dipole prefactor e^2/(4 pi epsilon_0) is taken from the file when it states one
 (``nac_unit_conversion_factor``, ``nac: unit_conversion_factor`` or the first line of BORN:
 14.400 in files written for VASP), otherwise from scipy.constants (14.39964 eV A).
+
+Every input is checked before use (FormatError naming the file and the field otherwise): the
+YAML is read with the safe loader and an alias limit (:func:`latdyn.fileio.load_yaml`); the
+cell is finite and not singular, masses positive, the supercell matrix integer with a
+supercell whose full force constants (72 N_sc^2 bytes) fit the read budget; force constants
+(read here from FORCE_CONSTANTS / force_constants.hdf5, with their declared sizes checked
+first) are finite with the shape the cells imply; Born charges are N x 3 x 3 and finite, the
+dielectric tensor 3 x 3, finite and positive definite; text files may be UTF-8 or Latin-1.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DependencyError, FormatError, InputError
+from ..fileio import check_read_size, input_file, is_hdf5, load_yaml, names_input_file, read_text_file
 from .atoms import phonon_crystal, species_from_crystal
 from .fc_checks import check_force_constants, symmetrize_full_fc, warn_if_needed
 from .model import ForceConstants, commensurate_qpoints
@@ -43,20 +52,16 @@ def _find_yaml(path: Path) -> Path:
 
 
 def _read_yaml(path: Path) -> dict:
-    import yaml
-
-    try:
-        loader = yaml.CSafeLoader
-    except AttributeError:  # pragma: no cover - pure-python yaml
-        loader = yaml.SafeLoader
-    try:
-        with open(path) as fh:
-            data = yaml.load(fh, Loader=loader)
-    except yaml.YAMLError as exc:
-        raise FormatError(f"not a valid YAML file: {exc}", file=path) from exc
+    data = load_yaml(input_file(path))
     if not isinstance(data, dict):
         raise FormatError("not a phonopy yaml file (top level is not a mapping)", file=path)
     return data
+
+
+def _finite(arr: np.ndarray, path, field: str, what: str) -> np.ndarray:
+    if not np.all(np.isfinite(arr)):
+        raise FormatError(f"{what} hold NaN or infinity", file=path, field=field)
+    return arr
 
 
 def _structure(data: dict, key: str, path: Path):
@@ -67,11 +72,20 @@ def _structure(data: dict, key: str, path: Path):
         symbols = [str(p["symbol"]) for p in points]
         pos = np.array([p["coordinates"] for p in points], dtype=float)
         masses = np.array([p.get("mass", np.nan) for p in points], dtype=float)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise FormatError(f"structure block is incomplete ({exc})", file=path, field=key) from None
-    if lattice.shape != (3, 3) or pos.shape != (len(symbols), 3):
+    if lattice.shape != (3, 3) or pos.shape != (len(symbols), 3) or not symbols:
         raise FormatError("structure block has wrong shapes", file=path, field=key,
                           value=(lattice.shape, pos.shape))
+    _finite(lattice, path, f"{key}.lattice", "lattice vectors")
+    _finite(pos, path, f"{key}.points.coordinates", "atom coordinates")
+    if abs(np.linalg.det(lattice)) < 1e-6:
+        raise FormatError("the lattice vectors are linearly dependent (zero cell volume)",
+                          file=path, field=f"{key}.lattice", value=lattice.tolist())
+    known = np.isfinite(masses)
+    if np.any(masses[known] <= 0) or (known.any() and not known.all()):
+        raise FormatError("masses must be given for every atom or none, and be positive (amu)",
+                          file=path, field=f"{key}.points.mass", value=masses.tolist()[:6])
     return lattice, symbols, pos, masses
 
 
@@ -80,6 +94,9 @@ def _check_units(data: dict, path: Path, units: str | None) -> None:
     none) must be angstrom and eV/angstrom^2; a file without units and no ``units`` is an error."""
     if "physical_unit" in data:
         pu = data.get("physical_unit") or {}
+        if not isinstance(pu, dict):
+            raise FormatError("physical_unit must be a mapping (length, force_constants, ...)",
+                              file=path, field="physical_unit", value=pu)
     elif units is not None:
         parts = [p.strip() for p in str(units).split(",")]
         if len(parts) != 2:
@@ -100,28 +117,93 @@ def _check_units(data: dict, path: Path, units: str | None) -> None:
                           field="physical_unit.force_constants", value=pu.get("force_constants"))
 
 
-def _read_fc_file(fc_path: Path, n_sc: int, p2s: np.ndarray) -> np.ndarray:
-    from phonopy.file_IO import parse_FORCE_CONSTANTS, read_force_constants_hdf5
+_FC_UNITS = ("ev/angstrom^2", "ev/angstrom.angstrom", "ev/angstrom**2", "ev/a^2")
 
-    if not fc_path.is_file():
-        raise InputError("force-constant file not found", file=fc_path, field="force_constants")
+
+def _fc_rows_ok(n_rows: int, n_sc: int, p2s: np.ndarray, fc_path: Path, field: str) -> None:
+    if n_rows not in (n_sc, len(p2s)):
+        raise FormatError(f"force constants declare {n_rows} rows; the cells give {len(p2s)} "
+                          f"(compact) or {n_sc} (full)", file=fc_path, field=field, value=n_rows)
+
+
+def _read_fc_hdf5(fc_path: Path, n_sc: int, p2s: np.ndarray) -> np.ndarray:
+    """force_constants.hdf5 (phonopy's layout: ``force_constants`` or ``fc2``, ``p2s_map``,
+    ``physical_unit``), with its declared shape checked before the read."""
+    from ..data.io._common import bytes_to_str, open_hdf5, read_array
+
+    with open_hdf5(fc_path) as fh:
+        key = "fc2" if "fc2" in fh else "force_constants"
+        shape = fh[key].shape if key in fh else None
+        if shape is None or len(shape) != 4 or shape[1] != n_sc or shape[2:] != (3, 3):
+            raise FormatError(f"expected force constants of shape (N, {n_sc}, 3, 3)",
+                              file=fc_path, field=key, value=shape)
+        _fc_rows_ok(shape[0], n_sc, p2s, fc_path, key)
+        fc = read_array(fh, key, fc_path, ndim=4)
+        if "p2s_map" in fh:
+            p2s_file = read_array(fh, "p2s_map", fc_path, dtype=np.int64).ravel()
+            if len(p2s_file) == len(p2s) and not np.array_equal(p2s_file, p2s):
+                raise FormatError("p2s_map of the force constants disagrees with the primitive "
+                                  "cell of the yaml file", file=fc_path, field="p2s_map",
+                                  value=p2s_file.tolist())
+        if "physical_unit" in fh:
+            unit = str(bytes_to_str(read_array(fh, "physical_unit", fc_path, dtype=object).ravel()[:1]))
+            if unit.strip().lower().replace(" ", "") not in _FC_UNITS:
+                raise FormatError("only force constants in eV/angstrom^2 are supported",
+                                  file=fc_path, field="physical_unit", value=unit)
+    return fc
+
+
+def _read_fc_text(fc_path: Path, n_sc: int, p2s: np.ndarray) -> np.ndarray:
+    """FORCE_CONSTANTS: a line 'N1 N2', then per atom pair a line 'i j' and three lines of
+    the 3 x 3 block (eV/angstrom^2); the counts are checked before anything is allocated."""
+    lines = [ln for ln in read_text_file(fc_path)[0].splitlines() if ln.strip()]
+    field = "FORCE_CONSTANTS"
     try:
-        if fc_path.suffix in (".hdf5", ".h5"):
-            fc = read_force_constants_hdf5(str(fc_path))
-            import h5py
+        head = [int(v) for v in lines[0].split()]
+    except (ValueError, IndexError):
+        raise FormatError("first line must give the numbers of atoms 'N1 N2'", file=fc_path,
+                          field="line 1", value=lines[0][:60] if lines else "") from None
+    if len(head) == 1:
+        head = head * 2
+    if len(head) != 2 or head[1] != n_sc:
+        raise FormatError(f"force constants for {head[-1]} supercell atoms; the supercell has "
+                          f"{n_sc} (expected 'N {n_sc}' on the first line)", file=fc_path,
+                          field="line 1", value=lines[0][:60])
+    n1 = head[0]
+    _fc_rows_ok(n1, n_sc, p2s, fc_path, "line 1")
+    n_lines = 1 + 4 * n1 * n_sc
+    if len(lines) != n_lines:
+        raise FormatError(f"{n1} x {n_sc} blocks need {n_lines} lines, the file has {len(lines)} "
+                          "(truncated?)", file=fc_path, field=field, value=len(lines))
+    body = lines[1:]
+    try:
+        index = np.array([body[k].split()[:2] for k in range(0, len(body), 4)], dtype=int)
+        values = np.array([body[k].split() for k in range(len(body)) if k % 4], dtype=float)
+    except (ValueError, IndexError):
+        raise FormatError("force-constant blocks must be 'i j' and three lines of three numbers",
+                          file=fc_path, field=field) from None
+    if index.shape != (n1 * n_sc, 2) or values.shape != (3 * n1 * n_sc, 3):
+        raise FormatError("force-constant blocks must be 'i j' and three lines of three numbers",
+                          file=fc_path, field=field, value=(index.shape, values.shape))
+    rows = p2s if n1 == len(p2s) and n1 != n_sc else np.arange(n_sc)
+    expect_i = np.repeat(rows + 1, n_sc)
+    expect_j = np.tile(np.arange(1, n_sc + 1), n1)
+    if not (np.array_equal(index[:, 0], expect_i) and np.array_equal(index[:, 1], expect_j)):
+        k = int(np.argmax((index[:, 0] != expect_i) | (index[:, 1] != expect_j)))
+        raise FormatError("atom indices of the blocks are not in the expected order", file=fc_path,
+                          field=f"block {k + 1}", value=index[k].tolist())
+    return values.reshape(n1, n_sc, 3, 3)
 
-            with h5py.File(fc_path, "r") as fh:
-                if "p2s_map" in fh and len(fh["p2s_map"]) == len(p2s) and \
-                        not np.array_equal(np.asarray(fh["p2s_map"]), p2s):
-                    raise FormatError("p2s_map of the force constants disagrees with the "
-                                      "primitive cell of the yaml file", file=fc_path,
-                                      field="p2s_map", value=np.asarray(fh["p2s_map"]).tolist())
-        else:
-            fc = parse_FORCE_CONSTANTS(str(fc_path))
-    except (OSError, ValueError, KeyError, IndexError) as exc:
-        raise FormatError(f"cannot read force constants ({exc})", file=fc_path,
-                          field="force_constants") from None
-    return _compact(np.asarray(fc, dtype=float), n_sc, p2s, fc_path)
+
+def _read_fc_file(fc_path: Path, n_sc: int, p2s: np.ndarray) -> np.ndarray:
+    try:
+        fc_path = input_file(fc_path)
+    except FileNotFoundError:
+        raise InputError("force-constant file not found", file=fc_path,
+                         field="force_constants") from None
+    fc = (_read_fc_hdf5 if is_hdf5(fc_path) else _read_fc_text)(fc_path, n_sc, p2s)
+    fc = _finite(np.asarray(fc, dtype=float), fc_path, "force_constants", "force constants")
+    return _compact(fc, n_sc, p2s, fc_path)
 
 
 def _compact(fc: np.ndarray, n_sc: int, p2s: np.ndarray, where) -> np.ndarray:
@@ -136,6 +218,14 @@ def _compact(fc: np.ndarray, n_sc: int, p2s: np.ndarray, where) -> np.ndarray:
                       f"or {n_sc} (full)", file=where, field="force_constants", value=fc.shape)
 
 
+def _read_born(bpath: Path, primitive, n_atoms: int):
+    try:
+        bpath = input_file(bpath)
+    except FileNotFoundError:
+        raise InputError("BORN file not found", file=bpath, field="born") from None
+    return _parse_born_text(read_text_file(bpath)[0], bpath, primitive, n_atoms)
+
+
 def _parse_born_text(text: str, born_path, primitive, n_atoms: int):
     lines = [ln.split("#")[0].split() for ln in text.splitlines()]
     lines = [ln for ln in lines if ln]
@@ -145,12 +235,17 @@ def _parse_born_text(text: str, born_path, primitive, n_atoms: int):
             factor = float(lines[0][0])
             lines = lines[1:]
         eps = np.array(lines[0], dtype=float)
+        if any(len(ln) != 9 for ln in lines):
+            raise ValueError("every line after the factor needs 9 numbers")
         zs = np.array(lines[1:], dtype=float)
     except (IndexError, ValueError) as exc:
-        raise FormatError(f"BORN file is malformed ({exc})", file=born_path) from None
-    if eps.shape != (9,) or zs.ndim != 2 or zs.shape[1] != 9:
+        raise FormatError(f"BORN file is malformed ({exc})", file=born_path, field="born") from None
+    if eps.shape != (9,) or zs.ndim != 2 or zs.shape[1] != 9 or len(zs) == 0:
         raise FormatError("BORN needs 9 numbers per line (dielectric tensor, then one Born "
-                          "tensor per atom)", file=born_path, value=(eps.shape, zs.shape))
+                          "tensor per atom)", file=born_path, field="born",
+                          value=(eps.shape, zs.shape))
+    _finite(eps, born_path, "dielectric", "dielectric tensor values")
+    _finite(zs, born_path, "born", "Born charges")
     if len(zs) == n_atoms:
         return zs.reshape(n_atoms, 3, 3), eps.reshape(3, 3), factor
     # symmetry-independent atoms only: let phonopy expand them
@@ -166,19 +261,101 @@ def _parse_born_text(text: str, born_path, primitive, n_atoms: int):
     return np.asarray(params["born"]), np.asarray(params["dielectric"]), factor
 
 
-def _nac_from_yaml(data: dict):
+def _nac_from_yaml(data: dict, path=None):
     nac = data.get("nac")
     if isinstance(nac, dict) and "born_effective_charge" in nac:
-        return (np.array(nac["born_effective_charge"], dtype=float),
-                np.array(nac["dielectric_constant"], dtype=float),
-                nac.get("unit_conversion_factor"))
-    if "born_effective_charge" in data:
-        return (np.array(data["born_effective_charge"], dtype=float),
-                np.array(data["dielectric_constant"], dtype=float),
-                (data.get("phonopy") or {}).get("nac_unit_conversion_factor"))
-    return None
+        block, where, factor = nac, "nac.", nac.get("unit_conversion_factor")
+    elif "born_effective_charge" in data:
+        phon = data.get("phonopy")
+        block, where = data, ""
+        factor = phon.get("nac_unit_conversion_factor") if isinstance(phon, dict) else None
+    else:
+        return None
+    out = []
+    for name in ("born_effective_charge", "dielectric_constant"):
+        try:
+            out.append(np.array(block[name], dtype=float))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"missing or malformed ({exc.__class__.__name__})", file=path,
+                              field=where + name) from None
+    return out[0], out[1], factor
 
 
+def _check_nac(born: np.ndarray, dielectric: np.ndarray, factor, n_prim: int, where):
+    """Born charges (n_prim, 3, 3), dielectric tensor (3, 3) positive definite, factor > 0."""
+    born = np.asarray(born, dtype=float)
+    dielectric = np.asarray(dielectric, dtype=float)
+    if born.shape != (n_prim, 3, 3):
+        raise FormatError(f"Born charges must be {n_prim} x 3 x 3 (one tensor per atom of the "
+                          "primitive cell)", file=where, field="born", value=born.shape)
+    if dielectric.size != 9:
+        raise FormatError("the dielectric tensor needs 9 numbers (3 x 3)", file=where,
+                          field="dielectric", value=dielectric.shape)
+    dielectric = dielectric.reshape(3, 3)
+    _finite(born, where, "born", "Born charges")
+    _finite(dielectric, where, "dielectric", "dielectric tensor values")
+    if np.min(np.linalg.eigvalsh(0.5 * (dielectric + dielectric.T))) <= 0:
+        raise FormatError("the dielectric tensor is not positive definite", file=where,
+                          field="dielectric", value=dielectric.tolist())
+    if factor is not None:
+        try:
+            factor = float(factor)
+        except (TypeError, ValueError):
+            factor = float("nan")
+        if not (np.isfinite(factor) and factor > 0):
+            raise FormatError("the NAC unit conversion factor must be a positive number",
+                              file=where, field="unit_conversion_factor", value=factor)
+    return born, dielectric, factor
+
+
+_PRIMITIVE_LETTERS = ("auto", "P", "F", "I", "A", "C", "R")
+
+
+def _primitive_matrix(data: dict, ypath: Path):
+    raw = data.get("primitive_matrix")
+    if raw is None:
+        return "P"
+    if isinstance(raw, str):
+        if raw.strip() not in _PRIMITIVE_LETTERS:
+            raise FormatError(f"primitive_matrix must be a 3x3 matrix or one of "
+                              f"{list(_PRIMITIVE_LETTERS)}", file=ypath, field="primitive_matrix",
+                              value=raw)
+        return raw.strip()
+    try:
+        pmat = np.array(raw, dtype=float)
+    except (TypeError, ValueError):
+        pmat = np.empty(0)
+    if pmat.shape != (3, 3) or not np.all(np.isfinite(pmat)) or abs(np.linalg.det(pmat)) < 1e-6:
+        raise FormatError("primitive_matrix must be a finite non-singular 3x3 matrix", file=ypath,
+                          field="primitive_matrix", value=raw)
+    return pmat
+
+
+def _supercell_matrix(data: dict, ypath: Path, n_unit: int) -> np.ndarray:
+    """The integer supercell matrix, after checking that the supercell's full force constants
+    (72 N_sc^2 bytes, N_sc = n_unit |det S|) fit the read budget."""
+    raw = data.get("supercell_matrix")
+    try:
+        smat = np.array(raw, dtype=float)
+    except (TypeError, ValueError):
+        smat = np.empty(0)
+    if smat.shape == (3,):
+        smat = np.diag(smat)
+    if smat.shape != (3, 3) or not np.all(np.isfinite(smat)) or \
+            not np.allclose(smat, np.rint(smat), atol=1e-8):
+        raise FormatError("no valid supercell_matrix (a 3x3 integer matrix)", file=ypath,
+                          field="supercell_matrix", value=raw)
+    det = abs(np.linalg.det(smat))
+    if round(det) < 1:
+        raise FormatError("supercell_matrix must be a non-singular 3x3 integer matrix",
+                          file=ypath, field="supercell_matrix", value=smat.tolist())
+    n_sc = float(n_unit) * round(det)
+    check_read_size(72.0 * n_sc**2, file=ypath, field="supercell_matrix",
+                    what=f"the force constants of a {n_sc:.3g}-atom supercell")
+    return np.rint(smat).astype(int)
+
+
+@names_input_file
 def load_phonopy(path, force_constants=None, born=None, *,
                  isotopes: Mapping[str, str] | Sequence[str] | None = None,
                  table: str = "sears", asr: str | None = "realspace", nac: bool = True,
@@ -228,18 +405,8 @@ def load_phonopy(path, force_constants=None, born=None, *,
     if "unit_cell" not in data:
         raise FormatError("no unit_cell block", file=ypath, field="unit_cell")
     lattice, symbols, pos, masses = _structure(data, "unit_cell", ypath)
-    try:
-        smat = np.array(data["supercell_matrix"], dtype=int)
-    except (KeyError, ValueError, TypeError):
-        raise FormatError("no valid supercell_matrix", file=ypath, field="supercell_matrix",
-                          value=data.get("supercell_matrix")) from None
-    if smat.shape == (3,):
-        smat = np.diag(smat)
-    if smat.shape != (3, 3) or round(abs(np.linalg.det(smat))) < 1:
-        raise FormatError("supercell_matrix must be a non-singular 3x3 integer matrix",
-                          file=ypath, field="supercell_matrix", value=smat.tolist())
-    pmat = data.get("primitive_matrix")
-    pmat = "P" if pmat is None else np.array(pmat, dtype=float)
+    smat = _supercell_matrix(data, ypath, len(symbols))
+    pmat = _primitive_matrix(data, ypath)
     kwargs = {}
     if np.all(np.isfinite(masses)):
         kwargs["masses"] = masses
@@ -269,12 +436,12 @@ def load_phonopy(path, force_constants=None, born=None, *,
     elif isinstance(data.get("force_constants"), dict):
         block = data["force_constants"]
         try:
-            shape = list(block["shape"])
+            shape = [int(v) for v in block["shape"]]
             fc = np.array(block["elements"], dtype=float).reshape(shape + [3, 3])
         except (KeyError, ValueError, TypeError) as exc:
             raise FormatError(f"force_constants block is malformed ({exc})", file=ypath,
                               field="force_constants") from None
-        fc = _compact(fc, n_sc, p2s, ypath)
+        fc = _compact(_finite(fc, ypath, "force_constants", "force constants"), n_sc, p2s, ypath)
     else:
         for name in ("force_constants.hdf5", "FORCE_CONSTANTS"):
             if (ypath.parent / name).is_file():
@@ -284,27 +451,21 @@ def load_phonopy(path, force_constants=None, born=None, *,
             fc = _fc_from_forces(ph, data, ypath, p2s)
     # Born charges
     nac_data = None
+    nac_source = ypath
     if born is not None:
-        bpath = Path(born)
-        if not bpath.is_file():
-            raise InputError("BORN file not found", file=bpath, field="born")
-        nac_data = _parse_born_text(bpath.read_text(), bpath, prim, len(prim))
+        nac_source = Path(born)
+        nac_data = _read_born(nac_source, prim, len(prim))
         if nac_data[2] is None:
-            yaml_nac = _nac_from_yaml(data)
+            yaml_nac = _nac_from_yaml(data, ypath)
             nac_data = (nac_data[0], nac_data[1], yaml_nac[2] if yaml_nac else None)
     else:
-        nac_data = _nac_from_yaml(data)
+        nac_data = _nac_from_yaml(data, ypath)
         if nac_data is None and (ypath.parent / "BORN").is_file():
-            bpath = ypath.parent / "BORN"
-            nac_data = _parse_born_text(bpath.read_text(), bpath, prim, len(prim))
+            nac_source = ypath.parent / "BORN"
+            nac_data = _read_born(nac_source, prim, len(prim))
     born_arr = dielectric = factor = None
     if nac_data is not None and nac:
-        born_arr, dielectric, factor = nac_data
-        if born_arr.shape != (len(prim), 3, 3):
-            raise FormatError(f"Born charges for {born_arr.shape[0]} atoms but the primitive cell "
-                              f"has {len(prim)}", file=born or ypath, field="born",
-                              value=born_arr.shape)
-        dielectric = np.asarray(dielectric, dtype=float).reshape(3, 3)
+        born_arr, dielectric, factor = _check_nac(*nac_data, len(prim), nac_source)
     if crystal is not None:
         if isotopes is not None:
             raise InputError("give isotopes or a Crystal with isotope species, not both",
@@ -316,7 +477,7 @@ def load_phonopy(path, force_constants=None, born=None, *,
     svecs, multi = prim.get_smallest_vectors()
     s2p_prim = np.array([int(np.flatnonzero(p2s == s)[0]) for s in prim.s2p_map])
     sc_pos_prim = pcrystal.lattice.fractional(sc.positions)
-    smat_prim = _prim_supercell_matrix(sc.cell, prim.cell)
+    smat_prim = _prim_supercell_matrix(sc.cell, prim.cell, ypath)
     fc, checks = _checked_fc(prim, fc, symmetrize_fc, s2p_prim, sc_pos_prim, pcrystal, smat_prim)
     model = ForceConstants.from_supercell(
         pcrystal, smat_prim, fc, s2p_prim, sc_pos_prim,
@@ -379,11 +540,11 @@ def _fc_from_forces(ph, data: dict, ypath: Path, p2s: np.ndarray) -> np.ndarray:
     return _compact(np.asarray(ph.force_constants, dtype=float), n_sc, p2s, ypath)
 
 
-def _prim_supercell_matrix(sc_cell: np.ndarray, prim_cell: np.ndarray) -> np.ndarray:
+def _prim_supercell_matrix(sc_cell: np.ndarray, prim_cell: np.ndarray, where=None) -> np.ndarray:
     """Integer S with supercell rows = S @ primitive rows."""
     s = sc_cell @ np.linalg.inv(prim_cell)
     si = np.rint(s)
     if np.max(np.abs(s - si)) > 1e-5:
-        raise FormatError("supercell is not a multiple of the primitive cell", field="supercell",
+        raise FormatError("supercell is not a multiple of the primitive cell", file=where, field="supercell",
                           value=s.tolist())
     return si.astype(int)

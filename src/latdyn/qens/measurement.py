@@ -72,14 +72,26 @@ def model_catalogue() -> list[dict[str, str]]:
     return rows
 
 
-def read_entry(source, entry: str | None = None) -> tuple[sc.DataArray, dict[str, Any], str]:
-    """(data, metadata, name) of a file path (``entry`` picks one of several) or of a DataArray."""
+def read_entry(source, entry: str | None = None, bad_errors: str = "error"
+               ) -> tuple[sc.DataArray, dict[str, Any], str]:
+    """(data, metadata, name) of a file path (``entry`` picks one of several) or of a DataArray.
+    ``bad_errors``: what the reader does with NaN, negative, or zero errors on non-zero values
+    ('error' or 'mask', :func:`latdyn.data.io.load`)."""
     if isinstance(source, sc.DataArray):
         return source, {}, source.name or "data"
     from ..data.io import load
 
-    da, meta = load(source).pick(entry)
+    da, meta = load(source, bad_errors=bad_errors).pick(entry)
     return da, meta, str(source)
+
+
+def _reader_notes(meta: dict[str, Any], name: str) -> list[str]:
+    """What the reader of ``name`` masked or ignored, as notes for the report."""
+    out = [f"{name}: {n}" for n in meta.get("notes", [])]
+    if meta.get("masked_bad_errors"):
+        out.append(f"{name}: {meta['masked_bad_errors']} point(s) with NaN, negative, or zero errors "
+                   "on non-zero values masked (--bad-errors mask)")
+    return out
 
 
 def cylinder(spec) -> Any:
@@ -189,7 +201,8 @@ def kf_ki_statement(kf_ki: str, meta: dict) -> tuple[bool, str]:
                    "(give --kf-ki apply to fit S(Q,E) = (k_i/k_f) I)")
 
 
-def _absorption(data, meta, q, source, *, sample, can, empty, empty_scale, solvent, ei, ef):
+def _absorption(data, meta, q, source, *, sample, can, empty, empty_scale, solvent, ei, ef,
+                bad_errors="error"):
     """Self-shielding (sample only) or the Paalman-Pings container correction."""
     from ..reduce import container_correction, self_shielding_correction
 
@@ -201,12 +214,12 @@ def _absorption(data, meta, q, source, *, sample, can, empty, empty_scale, solve
     energies = _energies(ei, ef, meta, source)
     if can is None:
         if empty is not None:
-            e, _, name = read_entry(empty)
+            e, _, name = read_entry(empty, bad_errors=bad_errors)
             data = subtract(data, as_q_groups(e, q, name), 1.0, source=source)
         return self_shielding_correction(data, sample, source=source, **energies)
     if empty is None:
         raise InputError("the container correction needs the empty-can run (empty)", field="empty")
-    e, _, name = read_entry(empty)
+    e, _, name = read_entry(empty, bad_errors=bad_errors)
     return container_correction(data, on_grid_of(as_q_groups(e, q, name), data, "empty", name), sample,
                                 can, source=source, **energies)
 
@@ -219,7 +232,7 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
                     model: str = "elastic-lorentzians", lorentzians: Sequence[int] | str = (1,),
                     elastic: bool | None = None, rotation: str | None = None,
                     diffusion: Sequence[str] = (), kf_ki: str = "auto", progress: bool | None = None,
-                    **plan) -> QensAnalysis:
+                    bad_errors: str = "error", **plan) -> QensAnalysis:
     """Read, correct and fit a QENS measurement (module docstring): a :class:`QensAnalysis`.
 
     data, resolution, empty, solvent: file paths or DataArrays. q: |Q| (1/A) of the groups
@@ -229,6 +242,8 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     a number (K) or None (no detailed balance). resolution_shape: 'measured', 'gaussian' or
     'pseudo-voigt' (fitted to the resolution). kf_ki: 'auto', 'apply' (multiply the data by
     k_i/k_f, with E_i or E_f from ei/ef or the file) or 'none' (:func:`kf_ki_statement`).
+    bad_errors: 'error' (default) or 'mask': points of the files whose error is NaN, negative,
+    or zero on a non-zero value are refused or masked (counted in the notes).
     model, lorentzians, elastic, rotation,
     diffusion and the other keywords: :func:`plan_from_options`."""
     from ..convolution import fit_resolution
@@ -236,8 +251,9 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     plan_obj, spectral = plan_from_options(model, lorentzians=lorentzians, elastic=elastic,
                                            rotation=rotation, diffusion=diffusion,
                                            temperature=None, **plan)
-    raw, meta, src = read_entry(data, entry)
-    rraw, _, rsrc = read_entry(resolution, resolution_entry)
+    raw, meta, src = read_entry(data, entry, bad_errors)
+    rraw, rmeta, rsrc = read_entry(resolution, resolution_entry, bad_errors)
+    notes = _reader_notes(meta, src) + _reader_notes(rmeta, rsrc)
     sample_da = as_q_groups(raw, q, src)
     one_spectrum = rraw.ndim == 1 or min(rraw.sizes[d] for d in rraw.dims if d != "E") == 1
     res = as_q_groups(rraw, q if (q is not None and "Q" not in rraw.coords and not one_spectrum) else None,
@@ -245,10 +261,13 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     sample, can = cylinder(sample_cylinder), cylinder(can_cylinder)
     if sample is not None or can is not None:
         sample_da = _absorption(sample_da, meta, q, src, sample=sample, can=can, empty=empty,
-                                empty_scale=empty_scale, solvent=solvent, ei=ei, ef=ef)
+                                empty_scale=empty_scale, solvent=solvent, ei=ei, ef=ef,
+                                bad_errors=bad_errors)
     elif empty is not None or solvent is not None:
-        ebg = as_q_groups(read_entry(empty)[0], q, str(empty)) if empty is not None else None
-        sbg = as_q_groups(read_entry(solvent)[0], q, str(solvent)) if solvent is not None else None
+        ebg = (as_q_groups(read_entry(empty, bad_errors=bad_errors)[0], q, str(empty))
+               if empty is not None else None)
+        sbg = (as_q_groups(read_entry(solvent, bad_errors=bad_errors)[0], q, str(solvent))
+               if solvent is not None else None)
         sample_da = subtract(sample_da, ebg, empty_scale, sbg, solvent_scale, source=src)
     sample_da = crop(sample_da, q_range, e_range, src)
     apply_kf, kf_note = kf_ki_statement(kf_ki, meta)
@@ -267,6 +286,11 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
             ("elastic-lorentzians" if a.plan.elastic else "lorentzians")
     a.spectral_model = spectral
     a.notes.insert(0, kf_note)
+    if plan_obj.temperature is None and isinstance(temperature, str) and \
+            temperature.strip().lower() == "file":
+        notes.append("no valid sample temperature in the file: detailed balance not applied "
+                     "(give --temperature)")
+    a.notes[1:1] = notes
     a.instrument = meta.get("instrument")
     a.inputs = [Path(p) for p in (data, resolution, empty, solvent) if isinstance(p, str | Path)]
     return a

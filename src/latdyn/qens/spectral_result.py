@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fileio import atomic_path, write_text_atomic
+from ..fileio import hdf5_writer, write_text_atomic
 from ..fitresult import FitResult, Parameter, Quantities, Quantity, diagnose
 from ..units import scipp_unit
 
@@ -237,9 +237,7 @@ class SpectralFitResult(FitResult):
         """HDF5: /parameters (table), /groups/<i> (curves and values), /covariance/<k>, /model (JSON).
 
         The model definition, rules and fit-parameter values suffice to reproduce the fit."""
-        import h5py
-
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        with hdf5_writer(path) as f:
             f.attrs["mode"] = self.mode
             f.attrs["chi2"] = self.chi2
             f.attrs["n_points"] = self.n_points

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, input_file, names_input_file, read_text_file
 from .crystal import FILE_FORMATS, Crystal, Site
 from .lattice import Lattice
 from .spacegroup import SpaceGroup
@@ -102,6 +102,7 @@ def _loop(block, tags, file):
     return cols
 
 
+@names_input_file
 def read_cif(path, block: str | int = 0) -> Crystal:
     """Read a crystal structure from a CIF file (the first data block, or ``block`` by name/index).
 
@@ -122,20 +123,17 @@ def open_block(path: Path, block: str | int = 0):
     """The gemmi block ``block`` (index or name) of a CIF file; FormatError if unreadable."""
     import gemmi
 
-    if not path.is_file():
-        raise FileNotFoundError(2, "No such file", str(path))
+    path = input_file(path)
+    # CIF 1.1 is ASCII; files from databases carry accented names (UTF-8 or Latin-1) in
+    # free-text items: those characters become '?' before gemmi parses the syntax
+    text, _ = read_text_file(path)
+    if not text.isascii():
+        text = "".join(ch if ord(ch) < 128 else "?" for ch in text)
     try:
-        doc = gemmi.cif.read_file(str(path))
+        doc = gemmi.cif.read_string(text)
     except (RuntimeError, ValueError) as exc:
-        raw = path.read_bytes()
-        if all(b < 128 for b in raw):
-            raise FormatError(f"not a readable CIF: {exc}", file=path) from exc
-        # CIF 1.1 is ASCII; files from databases carry accented names in free-text items
-        text = "".join(ch if ord(ch) < 128 else "?" for ch in raw.decode("utf-8", "replace"))
-        try:
-            doc = gemmi.cif.read_string(text)
-        except (RuntimeError, ValueError) as exc2:
-            raise FormatError(f"not a readable CIF: {exc2}", file=path) from exc2
+        message = " ".join(str(exc).split())
+        raise FormatError(f"not a readable CIF: {message}", file=path) from None
     if len(doc) == 0:
         raise FormatError("CIF has no data block", file=path)
     try:
@@ -232,6 +230,10 @@ def _space_group(blk, path) -> SpaceGroup:
                 except (ValueError, RuntimeError) as exc:
                     raise InputError("unknown Hall symbol", file=path, field=tag, value=text) from exc
                 return SpaceGroup._from_gemmi_ops(ops)
+            if "number" in tag.lower() or "Int_Tables" in tag:
+                if not (text.isdigit() and 1 <= int(text) <= 230):
+                    raise FormatError("space-group number must be an integer from 1 to 230",
+                                      file=path, field=tag, value=text)
             return SpaceGroup.from_symbol(text, source=str(path))
     return SpaceGroup.p1()
 

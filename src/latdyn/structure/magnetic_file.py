@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError, InputError
+from ..fileio import input_file, load_yaml, names_input_file, read_text_file
 from .crystal import Crystal
 from .magnetic import MagneticStructure, magnetic_structure
 
@@ -27,30 +28,27 @@ _KEYS = {"structure", "k", "axes", "moments", "second", "phase", "ions", "g", "g
 
 
 def _is_mcif(path: Path) -> bool:
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text_file(path)[0]
     return "data_" in text and ("magn_operation" in text or "magn_ssg_operation" in text
                                 or "_atom_site_moment" in text)
 
 
+@names_input_file
 def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None,
                             ions: dict | None = None) -> MagneticStructure:
     """Read an mCIF (:func:`latdyn.structure.read_mcif`) or a YAML description (module
     docstring).  ``crystal`` (a :class:`Crystal` or a CIF path) replaces the YAML's
     ``structure``; ``ions`` ({label or species: ion}) adds to or overrides the file's ions."""
-    import yaml
-
     from .cif import read_cif
     from .mcif import read_mcif
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(2, "No such file", str(path))
+    path = input_file(path)
     if _is_mcif(path):
         return read_mcif(path, ions=ions)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise FormatError(f"neither an mCIF nor a YAML magnetic structure: {exc}", file=path) from exc
+        data = load_yaml(path)
+    except FormatError as exc:
+        raise FormatError(f"neither an mCIF nor a YAML magnetic structure: {exc}", file=path) from None
     if not isinstance(data, dict) or "moments" not in data:
         raise FormatError("a magnetic structure file needs 'moments' (or is an mCIF)", file=path,
                           field="moments")
@@ -62,6 +60,11 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
             raise InputError("give the crystal: a CIF on the command line or 'structure:' in the "
                              "file", file=path, field="structure")
         crystal = path.parent / str(data["structure"])
+        try:
+            input_file(crystal)
+        except (FileNotFoundError, InputError) as exc:
+            raise InputError(f"the structure named in the file cannot be read ({exc})", file=path,
+                             field="structure", value=data["structure"]) from None
     if not isinstance(crystal, Crystal):
         crystal = read_cif(crystal)
     for key in ("moments", "second", "phase", "ions", "g", "g_J", "orbital"):
@@ -76,6 +79,8 @@ def read_magnetic_structure(path, *, crystal: Crystal | str | Path | None = None
                                   orbital=data.get("orbital"), g=data.get("g"),
                                   g_J=data.get("g_J"), title=str(data.get("title", "")))
     except InputError as exc:
-        if exc.file is None:
+        if exc.file is None or Path(exc.file) != path:  # name the YAML that sets ions, moments
             raise InputError(str(exc), file=path) from exc
         raise
+    except (ValueError, TypeError, KeyError) as exc:  # values of the wrong type or shape
+        raise FormatError(f"malformed values ({exc})", file=path, field="moments") from None

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError, InputError
-from ..fileio import atomic_path
+from ..fileio import atomic_path, names_input_file
 from .cif import open_block, parse_cif_number, read_lattice, read_sites
 from .crystal import Crystal
 from .magnetic import (
@@ -305,6 +305,7 @@ def _charges(sites, symbols) -> dict[str, str]:
     return out
 
 
+@names_input_file
 def read_mcif(path, *, ions=None, orbital=None, g=None, g_J=None,
               block: str | int = 0) -> MagneticStructure:
     """Read a magnetic structure from an mCIF file (module docstring).

@@ -86,6 +86,9 @@ class SpaceGroup:
         except (ValueError, RuntimeError):
             sg = None
         if sg is None and text.isdigit():
+            if not 1 <= int(text) <= 230:
+                raise InputError("space-group number must be from 1 to 230", file=source,
+                                 field="space_group", value=symbol)
             sg = g.find_spacegroup_by_number(int(text))
         if sg is not None:
             return cls._from_gemmi_ops(sg.operations(), sg.xhm(), sg.number)

@@ -12,6 +12,16 @@ Variants read (the common ones in the wild):
 
 Two columns mean no errors (the DataArray then has no variances); extra columns after the
 third are ignored.  x is energy transfer in meV by default (``x_dim``/``x_unit`` override).
+
+A table latdyn wrote itself (header ``E [meV],value [unit],error [unit]``) may hold errors of
+0 on non-zero values (values computed without an uncertainty); they are kept and counted in
+``metadata['zero_error_points']``.  In any other file they are refused unless masked
+(``bad_errors``).
+
+Strictness: once a block's numbers have started, a line that is neither numeric, nor a
+comment, nor a new block header (``Q = ...``) is a FormatError naming it (a damaged row is
+never dropped silently); numbers with decimal commas ('1,5 2,0', or ';' separators with ','
+inside numbers) are a FormatError; a byte-order mark is removed before parsing.
 """
 
 from __future__ import annotations
@@ -23,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, InputError
-from ._common import assemble, check_axis, read_text
+from ...fileio import names_input_file
+from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
 from .container import LoadedData
 
 __all__ = ["read_ascii_columns"]
@@ -31,6 +42,9 @@ __all__ = ["read_ascii_columns"]
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _GROUP_RE = re.compile(rf"(?<![A-Za-z])(Q|q|T|Temp\w*|temp\w*)\s*[=:]\s*({_NUM})")
 _SPLIT = re.compile(r"[\s,;]+")
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+#: the header row of a 1-D DataArray written by latdyn's write_csv: 'E [meV],value [..],error [..]'
+_LATDYN_TABLE = re.compile(r"^[A-Za-z_]\w* \[[^\]]*\],value \[[^\]]*\],error \[[^\]]*\]$")
 
 
 def _numbers(line: str) -> list[float] | None:
@@ -43,6 +57,13 @@ def _numbers(line: str) -> list[float] | None:
         return None
 
 
+def _decimal_commas(line: str) -> bool:
+    """True when a numeric-looking line writes its numbers with decimal commas."""
+    tokens = line.split()
+    return (len(tokens) > 1 and any(_DECIMAL_COMMA.match(t) for t in tokens)) or \
+        (";" in line and re.search(r"\d,\d", line) is not None)
+
+
 def _unit_from_header(text: str) -> tuple[str, float] | None:
     low = text.lower()
     if re.search(r"(\bu|micro\s*|\u00b5)ev", low):
@@ -52,8 +73,9 @@ def _unit_from_header(text: str) -> tuple[str, float] | None:
     return None
 
 
+@names_input_file
 def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None = None,
-                       value_unit: str = "dimensionless") -> LoadedData:
+                       value_unit: str = "dimensionless", bad_errors: str = "error") -> LoadedData:
     """Read column ASCII into a 1-D spectrum (dim ``x_dim``) or 2-D ``(Q|T, x_dim)`` array.
 
     Parameters
@@ -62,11 +84,14 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
     x_unit: unit of x in the file; for energies 'ueV' values are converted to meV.  Default:
         from the header when it names one, else meV for ``E``.
     value_unit: unit of the intensities.
+    bad_errors: 'error' (default) or 'mask' for NaN, negative, or zero errors on non-zero
+        values (:func:`latdyn.data.io._common.assemble`).
 
     Metadata: ``header`` (the header lines), ``group_values`` and ``q_source``.
     """
     p = Path(path)
-    lines = read_text(p)
+    check_bad_errors_option(bad_errors, p)
+    lines, encoding = read_text_lines(p)
     blocks: list[dict[str, Any]] = []
     header: list[str] = []
     ncol = None
@@ -74,10 +99,17 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
         line = raw.strip()
         if not line:
             continue
-        nums = None if line[0] in "#%!" else _numbers(line)
+        comment = line[0] in "#%!"
+        if not comment and _decimal_commas(line):
+            raise FormatError("numbers written with decimal commas; latdyn reads decimal points "
+                              "only", file=p, field=f"line {i + 1}", value=line[:60])
+        nums = None if comment else _numbers(line)
         if nums is None:
-            header.append(line)
             m = _GROUP_RE.search(line)
+            if not comment and not m and blocks and blocks[-1]["rows"]:
+                raise FormatError("a text line among the numbers (a damaged row?)", file=p,
+                                  field=f"line {i + 1}", value=line[:60])
+            header.append(line)
             if m:
                 group = {"label": m.group(1), "value": float(m.group(2)), "line": i + 1}
                 if blocks and not blocks[-1]["rows"]:
@@ -125,10 +157,14 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
         x, y = x[::-1], y[:, ::-1]
         e = None if e is None else e[:, ::-1]
     meta: dict[str, Any] = {"header": header, "q_source": "none"}
+    if encoding != "utf-8":
+        meta["text_encoding"] = encoding
     units = {x_dim: unit_e}
+    latdyn_table = any(_LATDYN_TABLE.match(h) for h in header[:1])
     if len(blocks) == 1:
         da = assemble(y[0], None if e is None else e[0], {x_dim: x}, units, value_unit, p,
-                      "columns 2-3", name=p.stem)
+                      "columns 2-3", name=p.stem, bad_errors=bad_errors, report=meta,
+                      zero_errors_allowed=latdyn_table)
         return LoadedData(p, "ascii_columns", {p.stem: da}, {p.stem: meta})
     labels = {str(b["label"])[0].upper() for b in blocks if b["label"]}
     values = np.array([np.nan if b["value"] is None else b["value"] for b in blocks])
@@ -144,7 +180,7 @@ def read_ascii_columns(path: str | Path, *, x_dim: str = "E", x_unit: str | None
     e = None if e is None else e[order]
     check_axis(values, p, "block headers (Q/T values)")
     da = assemble(y, e, {gdim: values, x_dim: x}, units, value_unit, p, "columns 2-3",
-                  name=p.stem)
+                  name=p.stem, bad_errors=bad_errors, report=meta)
     meta["group_values"] = values.tolist()
     if gdim == "Q":
         meta["q_source"] = "file (block headers)"

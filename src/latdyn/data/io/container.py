@@ -7,7 +7,10 @@ not on the DataArray (recent scipp has no free-form attributes).
 
 Standard metadata keys (present when the file holds them; units in the key or listed here):
 
-``instrument`` (str), ``title`` (str), ``run_number`` (str), ``sample_temperature`` (K,
+``instrument`` (str), ``title`` (str), ``notes`` (list of str: what the reader changed or
+ignored and why), ``text_encoding`` (text files not in UTF-8: the encoding used),
+``masked_bad_errors`` and ``zero_count_points`` (counts, see
+:func:`latdyn.data.io._common.assemble`), ``run_number`` (str), ``sample_temperature`` (K,
 mean of the log), ``incident_energy`` (E_i, meV, direct geometry), ``final_energy``
 (E_f, meV, indirect geometry), ``wavelength`` (angstrom), ``distribution`` (bool: values are
 per unit x), ``y_unit_label`` (str, the label the file gives the values), ``q_source`` (how the
@@ -41,17 +44,26 @@ class LoadedData:
         ``'dave_grp'``, ``'ascii_columns'``, ``'results_h5'``).
     entries: entry name -> DataArray, in file order.
     metadata: entry name -> dict of metadata (see the module docstring for standard keys).
+    max_fixed_energy: upper limit (meV) of E_i and E_f in the metadata (default 1 eV).
+
+    Creating one runs the boundary check :func:`latdyn.data.io.validate.validate_loaded`
+    (finite, increasing coordinates; finite values and variances; boolean masks; physical
+    E_i, E_f, wavelength and temperature), so no reader returns data that fail it.
     """
 
     path: Path
     format: str
     entries: dict[str, sc.DataArray]
     metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    max_fixed_energy: float = field(default=1000.0, repr=False)
 
     def __post_init__(self) -> None:
+        from .validate import validate_loaded
+
         self.path = Path(self.path)
         for name in self.entries:
             self.metadata.setdefault(name, {})
+        validate_loaded(self, self.max_fixed_energy)
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -11,6 +11,11 @@ Layout: ``#`` lines label sections, each followed by numbers::
 
 Energies given in micro-eV are converted to meV (and their bin widths with them); the group
 axis becomes ``Q`` (1/angstrom) when its label names q.  Result dims ``('Q', 'E')``.
+
+Numbers are read with a decimal point whatever the locale: a value line holds exactly one
+number and a group line exactly two, separated by blanks (or commas between plain numbers), so
+decimal commas ('1,5 0,2' from a German or French locale) are a FormatError instead of being
+read as four numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError
-from ._common import assemble, check_axis, read_text
+from ...fileio import names_input_file
+from ._common import assemble, check_axis, check_bad_errors_option, read_text_lines
 from .container import LoadedData
 
 __all__ = ["read_dave_grp", "looks_like_dave_grp"]
@@ -31,6 +37,22 @@ __all__ = ["read_dave_grp", "looks_like_dave_grp"]
 def looks_like_dave_grp(lines: list[str]) -> bool:
     """True when the file opens with DAVE's '# Number of ...' header."""
     return bool(lines) and lines[0].lstrip().lower().startswith("# number of")
+
+
+_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+(?:[eE][-+]?\d+)?$")
+
+
+def _numbers(s: str, file: Path, line: int) -> list[float]:
+    """The numbers of a data line; FormatError for text or decimal commas."""
+    tokens = s.split()
+    if any(_DECIMAL_COMMA.match(t) for t in tokens) or (";" in s and "," in s):
+        raise FormatError("numbers written with decimal commas; latdyn reads decimal points only",
+                          file=file, field=f"line {line}", value=s[:60])
+    try:
+        return [float(v) for t in tokens for v in t.split(",") if v]
+    except ValueError:
+        raise FormatError("line is not numeric", file=file, field=f"line {line}",
+                          value=s[:60]) from None
 
 
 def _sections(lines: list[str], file: Path) -> list[tuple[str, int, list[list[float]]]]:
@@ -45,12 +67,17 @@ def _sections(lines: list[str], file: Path) -> list[tuple[str, int, list[list[fl
         if not sections:
             raise FormatError("data before the first '#' header", file=file, field=f"line {i + 1}",
                               value=s[:60])
-        try:
-            sections[-1][2].append([float(v) for v in s.replace(",", " ").split()])
-        except ValueError:
-            raise FormatError("line is not numeric", file=file, field=f"line {i + 1}",
-                              value=s[:60]) from None
+        sections[-1][2].append(_numbers(s, file, i + 1))
     return sections
+
+
+def _column(rows: list[list[float]], title: str, line: int, file: Path) -> np.ndarray:
+    """One number per line (an axis section)."""
+    for k, r in enumerate(rows):
+        if len(r) != 1:
+            raise FormatError(f"expected one number per line, found {len(r)}", file=file,
+                              field=f"'{title}' (line {line}, value {k + 1})", value=r[:4])
+    return np.array([r[0] for r in rows], dtype=float)
 
 
 def _x_unit(label: str) -> tuple[str, str, float]:
@@ -66,13 +93,17 @@ def _x_unit(label: str) -> tuple[str, str, float]:
     return "x", "dimensionless", 1.0
 
 
-def read_dave_grp(path: str | Path) -> LoadedData:
+@names_input_file
+def read_dave_grp(path: str | Path, *, bad_errors: str = "error") -> LoadedData:
     """Read a DAVE group file into S(Q, E) (meV, 1/angstrom) with variances.
 
     Metadata: ``x_label`` and ``group_label`` (the section titles as written), ``q_source``.
+    ``bad_errors``: 'error' (default) or 'mask' for NaN, negative, or zero errors on non-zero
+    values (:func:`latdyn.data.io._common.assemble`).
     """
     p = Path(path)
-    lines = read_text(p)
+    check_bad_errors_option(bad_errors, p)
+    lines, encoding = read_text_lines(p)
     if not looks_like_dave_grp(lines):
         raise FormatError("not a DAVE group file (no '# Number of' header)", file=p,
                           field="line 1")
@@ -83,7 +114,8 @@ def read_dave_grp(path: str | Path) -> LoadedData:
 
     def scalar(k: int) -> int:
         title, line, rows = sec[k]
-        if len(rows) != 1 or len(rows[0]) != 1 or rows[0][0] != int(rows[0][0]) or rows[0][0] < 1:
+        if len(rows) != 1 or len(rows[0]) != 1 or not np.isfinite(rows[0][0]) or \
+                rows[0][0] != int(rows[0][0]) or rows[0][0] < 1:
             raise FormatError("expected one positive integer", file=p, field=f"'{title}' "
                               f"(line {line})", value=rows[:2])
         return int(rows[0][0])
@@ -91,8 +123,8 @@ def read_dave_grp(path: str | Path) -> LoadedData:
     n_x, n_g = scalar(0), scalar(1)
     xs_title, xs_line, xs_rows = sec[2]
     gs_title, gs_line, gs_rows = sec[3]
-    x = np.array([r[0] for r in xs_rows if r], dtype=float)
-    g = np.array([r[0] for r in gs_rows if r], dtype=float)
+    x = _column(xs_rows, xs_title, xs_line, p)
+    g = _column(gs_rows, gs_title, gs_line, p)
     if x.size != n_x:
         raise FormatError(f"{x.size} x values but the header says {n_x}", file=p,
                           field=f"'{xs_title}' (line {xs_line})", value=x.size)
@@ -106,9 +138,10 @@ def read_dave_grp(path: str | Path) -> LoadedData:
     y = np.empty((n_g, n_x))
     e = np.empty((n_g, n_x))
     for k, (title, line, rows) in enumerate(groups):
-        if len(rows) != n_x or any(len(r) < 2 for r in rows):
-            raise FormatError(f"group needs {n_x} lines of 'intensity error'", file=p,
-                              field=f"'{title}' (line {line})", value=len(rows))
+        if len(rows) != n_x or any(len(r) != 2 for r in rows):
+            bad = next((len(r) for r in rows if len(r) != 2), len(rows))
+            raise FormatError(f"group needs {n_x} lines of 'intensity error' (two numbers)",
+                              file=p, field=f"'{title}' (line {line})", value=bad)
         arr = np.array([r[:2] for r in rows])
         y[k], e[k] = arr[:, 0], arr[:, 1]
     xdim, xunit, fac = _x_unit(xs_title)
@@ -120,10 +153,13 @@ def read_dave_grp(path: str | Path) -> LoadedData:
         x, y, e = x[::-1], y[:, ::-1], e[:, ::-1]
     if check_axis(g, p, f"'{gs_title}'", allow_decreasing=True) < 0:
         g, y, e = g[::-1], y[::-1], e[::-1]
+    report: dict[str, Any] = {}
     da = assemble(y, e, {gdim: g, xdim: x}, {gdim: gunit, xdim: xunit}, "dimensionless", p,
-                  "groups", name=p.stem)
+                  "groups", name=p.stem, bad_errors=bad_errors, report=report)
     meta: dict[str, Any] = {"x_label": xs_title, "group_label": gs_title,
-                            "q_source": "file (group values)" if gdim == "Q" else "none"}
+                            "q_source": "file (group values)" if gdim == "Q" else "none", **report}
+    if encoding != "utf-8":
+        meta["text_encoding"] = encoding
     m = re.search(r"\(([^)]*)\)", xs_title)
     if m:
         meta["x_unit_in_file"] = m.group(1)

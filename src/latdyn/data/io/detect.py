@@ -16,29 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FormatError, InputError
-from ._common import open_hdf5, read_text
+from ...fileio import input_file, is_hdf5, names_input_file
+from ._common import check_bad_errors_option, open_hdf5, read_text
 from .container import LoadedData
 
 __all__ = ["detect_format", "load", "READERS"]
-
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def _is_hdf5(p: Path) -> bool:
-    with open(p, "rb") as fh:
-        head = fh.read(8)
-        if head == _HDF5_SIGNATURE:
-            return True
-        # the superblock may follow a user block of 512 * 2**n bytes
-        offset = 512
-        size = p.stat().st_size
-        while offset + 8 <= size and offset <= 1 << 20:
-            fh.seek(offset)
-            if fh.read(8) == _HDF5_SIGNATURE:
-                return True
-            offset *= 2
-    return False
-
 
 def detect_format(path: str | Path) -> str:
     """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
@@ -49,12 +31,8 @@ def detect_format(path: str | Path) -> str:
     from .nxspe import is_nxspe
     from .results_h5 import is_results_h5
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(2, "No such file", str(p))
-    if p.is_dir():
-        raise IsADirectoryError(21, "Is a directory", str(p))
-    if _is_hdf5(p):
+    p = input_file(path)
+    if is_hdf5(p):
         with open_hdf5(p) as fh:
             if is_results_h5(fh):
                 return "results_h5"
@@ -93,14 +71,19 @@ def _readers() -> dict[str, Callable[..., LoadedData]]:
 READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
 
 
-def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedData:
+@names_input_file
+def load(path: str | Path, format: str | None = None, *, bad_errors: str = "error",
+         **kwargs: Any) -> LoadedData:
     """Read any supported file, detecting its format by content.
 
     Parameters
     ----------
     path: the file.
     format: force a reader (one of :data:`READERS`) instead of detecting.
-    kwargs: passed to the reader (e.g. ``q=`` for :func:`read_inx`).
+    bad_errors: 'error' (default: FormatError) or 'mask' (mask them, count in
+        ``metadata['masked_bad_errors']``) for measured points whose error is NaN, infinite,
+        negative, or zero on a non-zero value; latdyn results files take it as it is.
+    kwargs: passed to the reader (e.g. ``q=`` for :func:`read_inx`, ``max_fixed_energy=``).
 
     Returns
     -------
@@ -112,6 +95,9 @@ def load(path: str | Path, format: str | None = None, **kwargs: Any) -> LoadedDa
         raise InputError(f"unknown format; choose one of {list(READERS)}", file=path,
                          field="format", value=fmt)
     reader = readers[fmt]
+    check_bad_errors_option(bad_errors, path)
+    if "bad_errors" in inspect.signature(reader).parameters:
+        kwargs["bad_errors"] = bad_errors
     try:
         inspect.signature(reader).bind(path, **kwargs)
     except TypeError as exc:

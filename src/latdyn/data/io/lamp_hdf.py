@@ -10,8 +10,11 @@ Layout read (as LAMP writes it, e.g. IN5 ``H2O_293K_5A.hdf``)::
     /entry1/data1/PARAMETERS  one text block, lines 'name = value'
 
 The result has dims ``('Q', 'E')`` (``('spectrum', 'E')`` when Y is not a wave-vector
-transfer).  Bins LAMP marks with error -1 are masked (mask ``'unmeasured'``; value and
-variance set to 0).  Every ``PARAMETERS`` line becomes ``metadata['parameters'][name]``.
+transfer).  Bins LAMP marks with error -1 (exactly) are masked (mask ``'unmeasured'``; value
+and variance set to 0); any other negative error, a NaN error or a zero error on a non-zero
+value is a FormatError unless the caller asks to mask them (``bad_errors='mask'``, count in
+``metadata['masked_bad_errors']``).  Every ``PARAMETERS`` line becomes
+``metadata['parameters'][name]``.
 """
 
 from __future__ import annotations
@@ -23,9 +26,19 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError
+from ...fileio import names_input_file
 from ...units import E_LAMBDA2
-from ._common import assemble, bytes_to_str, check_axis, open_hdf5, read_array
+from ._common import (
+    assemble,
+    bytes_to_str,
+    check_axis,
+    check_bad_errors_option,
+    open_hdf5,
+    read_array,
+    read_dataset,
+)
 from .container import LoadedData
+from .validate import MAX_FIXED_ENERGY
 
 __all__ = ["read_lamp_hdf", "parse_lamp_parameters", "is_lamp_hdf"]
 
@@ -33,8 +46,12 @@ _BACKSCATTERING = ("IN10", "IN13", "IN16", "IN16B")
 
 
 def is_lamp_hdf(fh: Any) -> bool:
-    """True when an open h5py file has the LAMP ``entry1/data1/DATA`` layout."""
-    return "entry1/data1/DATA" in fh and "entry1/data1/X" in fh
+    """True when an open h5py file has the LAMP ``entry1/data1/DATA`` layout (False when the
+    file is too damaged to tell)."""
+    try:
+        return "entry1/data1/DATA" in fh and "entry1/data1/X" in fh
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+        return False
 
 
 def parse_lamp_parameters(text: str) -> dict[str, Any]:
@@ -79,8 +96,13 @@ def _first(params: dict[str, Any], *names: str) -> Any:
     return None
 
 
-def read_lamp_hdf(path: str | Path) -> LoadedData:
+@names_input_file
+def read_lamp_hdf(path: str | Path, *, bad_errors: str = "error",
+                  max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Read an ILL LAMP HDF5 file into a DataArray S(Q, E) with variances.
+
+    ``bad_errors``: 'error' (default) or 'mask' (module docstring); ``max_fixed_energy``: the
+    largest E_i/E_f accepted (meV).
 
     Units: E in meV (converted from micro-eV when X's long_name says so), Q in 1/angstrom,
     values dimensionless (LAMP-normalised intensity).  Metadata: ``instrument``, ``title``,
@@ -89,6 +111,7 @@ def read_lamp_hdf(path: str | Path) -> LoadedData:
     instruments), ``run_number``, ``monitor``, ``parameters`` (all of PARAMETERS), ``history``.
     """
     p = Path(path)
+    check_bad_errors_option(bad_errors, p)
     with open_hdf5(p) as fh:
         if not is_lamp_hdf(fh):
             raise FormatError("not a LAMP HDF5 file", file=p, field="entry1/data1/DATA")
@@ -101,7 +124,10 @@ def read_lamp_hdf(path: str | Path) -> LoadedData:
         y_name = str(bytes_to_str(fh[base + "Y"].attrs.get("long_name", b"")))
         ptext = ""
         if base + "PARAMETERS" in fh:
-            ptext = str(bytes_to_str(fh[base + "PARAMETERS"][()]))
+            ptext = bytes_to_str(read_dataset(fh[base + "PARAMETERS"], p, base + "PARAMETERS"))
+            if isinstance(ptext, np.ndarray):
+                ptext = "\n".join(str(bytes_to_str(v)) for v in ptext.ravel())
+            ptext = str(ptext)
         attrs = {k: bytes_to_str(v) for k, v in fh.attrs.items()}
         monitor = fh[base + "DATA"].attrs.get("MONITORS")
     if data.shape == (x.size, y.size) or data.shape == (x.size - 1, y.size - 1):
@@ -127,14 +153,15 @@ def read_lamp_hdf(path: str | Path) -> LoadedData:
     is_q = ("wavevector" in y_name.lower() or y_name.strip().upper().startswith("Q")
             or "a-1" in y_name.lower() or "A!U-1" in y_name)
     ydim = "Q" if is_q else "spectrum"
-    unmeasured = errors < 0
+    unmeasured = errors == -1.0
+    report: dict[str, Any] = {}
     da = assemble(data, errors, {ydim: y, "E": x},
                   {ydim: "1/angstrom" if is_q else "dimensionless", "E": unit_e},
                   "dimensionless", p, base + "DATA", mask=unmeasured, mask_name="unmeasured",
-                  name=str(attrs.get("TITLES", "")))
+                  name=str(attrs.get("TITLES", "")), bad_errors=bad_errors, report=report)
     params = parse_lamp_parameters(ptext)
     meta: dict[str, Any] = {"parameters": params, "x_label": x_name.strip(),
-                            "y_label": y_name.strip()}
+                            "y_label": y_name.strip(), **report}
     instrument = _first(params, "(Instrument) name") or attrs.get("SOURCE")
     if instrument:
         meta["instrument"] = str(instrument).strip()
@@ -144,17 +171,27 @@ def read_lamp_hdf(path: str | Path) -> LoadedData:
     if isinstance(temp, float):
         meta["sample_temperature"] = temp
     lam = _first(params, "(Entry) wavelength", "Wavelength (angstroms)")
-    if isinstance(lam, float) and lam > 0:
+    if isinstance(lam, float):
+        if not (np.isfinite(lam) and lam > 0):
+            raise FormatError("the wavelength must be a positive finite number (angstrom)",
+                              file=p, field=base + "PARAMETERS (wavelength)", value=lam)
         meta["wavelength"] = lam
         key = ("final_energy" if str(meta.get("instrument", "")).upper() in _BACKSCATTERING
                else "incident_energy")
         meta[key] = E_LAMBDA2 / lam**2
     run = _first(params, "(Entry) run_number", "Numor")
     if run is not None:
-        meta["run_number"] = str(int(run)) if isinstance(run, float) else str(run)
+        meta["run_number"] = (str(int(run)) if isinstance(run, float) and np.isfinite(run)
+                              else str(run))
     if monitor is not None:
-        meta["monitor"] = float(np.asarray(monitor).ravel()[0])
+        try:
+            m = np.asarray(monitor, dtype=float).ravel()
+        except (TypeError, ValueError):
+            m = np.empty(0)
+        if m.size and np.isfinite(m[0]):
+            meta["monitor"] = float(m[0])
     if attrs.get("HISTORY"):
         meta["history"] = [s.strip() for s in str(attrs["HISTORY"]).split("...") if s.strip()]
     meta["q_source"] = "file (Y axis)" if is_q else "none"
-    return LoadedData(p, "lamp_hdf", {p.stem: da}, {p.stem: meta})
+    return LoadedData(p, "lamp_hdf", {p.stem: da}, {p.stem: meta},
+                      max_fixed_energy=max_fixed_energy)

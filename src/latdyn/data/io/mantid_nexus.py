@@ -39,19 +39,22 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
-from ...fileio import atomic_path
+from ...fileio import hdf5_writer, names_input_file
 from ...kinematics import q_elastic
 from ...units import energy_to_wavelength, inverse_cm_to_mev, thz_to_mev
 from ._common import (
     assemble,
     bytes_to_str,
     check_axis,
+    check_bad_errors_option,
     decode,
     open_hdf5,
     read_array,
+    read_dataset,
     to_scipp_unit,
 )
 from .container import LoadedData
+from .validate import MAX_FIXED_ENERGY, check_metadata
 
 __all__ = ["read_mantid_nexus", "write_mantid_nexus", "is_mantid_nexus", "MANTID_UNITS"]
 
@@ -174,14 +177,18 @@ def _efixed_from_map(text: str | None) -> tuple[float | None, dict[int, float], 
     return None, {}, ""
 
 
-def _logs(grp: Any) -> dict[str, Any]:
+def _logs(grp: Any, file: Any, notes: list[str]) -> dict[str, Any]:
+    """Sample logs by name; a log that cannot be read is left out and named in ``notes``."""
+    import h5py
+
     logs: dict[str, Any] = {}
     for name, log in grp.items():
-        if "value" not in log:
+        if not isinstance(log, h5py.Group) or "value" not in log:
             continue
         try:
-            v = log["value"][()]
-        except (OSError, RuntimeError, TypeError):
+            v = read_dataset(log["value"], file, f"{log.name}/value")
+        except (FormatError, OSError, RuntimeError, KeyError, TypeError, ValueError) as exc:
+            notes.append(f"sample log '{name}' could not be read and was left out ({exc})")
             continue
         v = bytes_to_str(v)
         if isinstance(v, np.ndarray):
@@ -205,8 +212,12 @@ def _log_mean(v: Any) -> float | None:
 def _masks(ws: Any, shape: tuple[int, int], file: Any, base: str) -> np.ndarray | None:
     if "masked_spectra" not in ws:
         return None
-    spec = read_array(ws, "masked_spectra", file, dtype=np.int64).reshape(-1, 2)
-    bins = read_array(ws, "masked_bins", file, ndim=1, dtype=np.int64)
+    spec = read_array(ws, "masked_spectra", file, dtype=np.int64)
+    if spec.size % 2 or (spec.ndim == 2 and spec.shape[1] != 2) or spec.ndim > 2:
+        raise FormatError("masked_spectra must hold (spectrum index, offset) pairs", file=file,
+                          field=base + "masked_spectra", value=spec.shape)
+    spec = spec.reshape(-1, 2)
+    bins = read_array(ws, "masked_bins", file, dtype=np.int64).ravel()
     mask = np.zeros(shape, dtype=bool)
     offsets = list(spec[:, 1]) + [bins.size]
     for k, (index, start) in enumerate(spec):
@@ -222,15 +233,22 @@ def _masks(ws: Any, shape: tuple[int, int], file: Any, base: str) -> np.ndarray 
     return mask
 
 
+def _optional(entry: Any, name: str, dtype: Any) -> np.ndarray | None:
+    """The flattened dataset ``name`` of ``entry`` as ``dtype``, None when absent; FormatError
+    when present but damaged (size beyond the file or the read budget, wrong type)."""
+    if name not in entry:
+        return None
+    return read_array(entry, name, entry.file.filename, dtype=dtype).ravel()
+
+
 def _spectrum_detectors(entry: Any, n_spec: int) -> list[np.ndarray] | None:
     """The detector IDs of each spectrum (instrument/detector index, count and list)."""
     det = "instrument/detector/"
-    if not all(det + n in entry for n in ("detector_index", "detector_count", "detector_list")):
+    index, count, dlist = (_optional(entry, det + n, np.int64)
+                           for n in ("detector_index", "detector_count", "detector_list"))
+    if index is None or count is None or dlist is None:
         return None
-    index = np.asarray(entry[det + "detector_index"][()], dtype=np.int64).ravel()
-    count = np.asarray(entry[det + "detector_count"][()], dtype=np.int64).ravel()
-    dlist = np.asarray(entry[det + "detector_list"][()], dtype=np.int64).ravel()
-    if index.size != n_spec or count.size != n_spec or np.any(index < 0) or \
+    if index.size != n_spec or count.size != n_spec or np.any(index < 0) or np.any(count < 0) or \
             np.any(index + count > dlist.size):
         return None
     return [dlist[index[i]:index[i] + count[i]] for i in range(n_spec)]
@@ -243,10 +261,7 @@ def _detector_angles(entry: Any, n_spec: int) -> tuple[dict[str, np.ndarray], st
     ``instrument/physical_detectors``."""
     pos = "instrument/detector/detector_positions"
     if pos in entry:
-        try:
-            p = np.asarray(entry[pos][()], dtype=float)
-        except (OSError, RuntimeError, TypeError, ValueError):
-            p = np.empty(0)
+        p = read_array(entry, pos, entry.file.filename)
         if p.ndim == 2 and p.shape == (n_spec, 3) and np.all(np.isfinite(p)) and np.any(p[:, 1] != 0):
             out = {"two_theta": p[:, 1]}
             if np.any(p[:, 2] != 0):
@@ -256,10 +271,9 @@ def _detector_angles(entry: Any, n_spec: int) -> tuple[dict[str, np.ndarray], st
     groups = _spectrum_detectors(entry, n_spec)
     if groups is None or not all(phys + n in entry for n in ("detector_number", "polar_angle")):
         return {}, ""
-    number = np.asarray(entry[phys + "detector_number"][()], dtype=np.int64).ravel()
-    polar = np.asarray(entry[phys + "polar_angle"][()], dtype=float).ravel()
-    azim = (np.asarray(entry[phys + "azimuthal_angle"][()], dtype=float).ravel()
-            if phys + "azimuthal_angle" in entry else None)
+    number = _optional(entry, phys + "detector_number", np.int64)
+    polar = _optional(entry, phys + "polar_angle", float)
+    azim = _optional(entry, phys + "azimuthal_angle", float)
     if number.size != polar.size or (azim is not None and azim.size != polar.size):
         return {}, ""
     lookup = dict(zip(number.tolist(), range(number.size), strict=True))
@@ -289,10 +303,14 @@ def _spectrum_efixed(entry: Any, n_spec: int, per_det: dict[int, float]) -> np.n
     return out if np.all(np.isfinite(out)) else None
 
 
-def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[str, Any]] | None:
+def _read_entry(fh: Any, key: str, file: Path, bad_errors: str = "error",
+                max_fixed_energy: float = MAX_FIXED_ENERGY
+                ) -> tuple[str, sc.DataArray, dict[str, Any]] | None:
+    import h5py
+
     entry = fh[key]
     base = f"{key}/workspace/"
-    if "workspace" not in entry:
+    if not isinstance(entry, h5py.Group) or "workspace" not in entry:
         return None
     ws = entry["workspace"]
     values = read_array(fh, base + "values", file)
@@ -326,11 +344,15 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
     y = np.arange(1, n_spec + 1, dtype=float)
     text_labels = None
     if ax2 is not None:
-        raw = ax2[()]
+        raw = read_dataset(ax2, file, base + "axis2")
         if np.asarray(raw).dtype.kind in "SOU":
             text_labels = [str(bytes_to_str(v)) for v in np.asarray(raw).ravel()]
         else:
-            y = np.asarray(raw, dtype=float).ravel()
+            try:
+                y = np.asarray(raw, dtype=float).ravel()
+            except (TypeError, ValueError) as exc:
+                raise FormatError(f"axis2 is not numeric ({exc})", file=file,
+                                  field=base + "axis2") from None
             ydim, yunit, yfac = _axis_spec(ax2.attrs, file, base + "axis2")
             y = y * yfac
     if y.size not in (n_spec, n_spec + 1):
@@ -341,6 +363,7 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
     mask = _masks(ws, values.shape, file, base)
     nan_values = ~np.isfinite(values) | (values <= _MASK_FLAG)
     meta = _metadata(entry, fh, key, file)
+    check_metadata(meta, file, max_fixed_energy, lambda f: f"{key}: {f}")
     meta["distribution"] = str(bytes_to_str(ws["axis1"].attrs.get("distribution", b"0"))) == "1"
     y_label = str(bytes_to_str(ws["values"].attrs.get("units", b""))).strip()
     meta["y_unit_label"] = (str(bytes_to_str(ws["values"].attrs.get("unit_label", b""))).strip()
@@ -388,15 +411,18 @@ def _read_entry(fh: Any, key: str, file: Path) -> tuple[str, sc.DataArray, dict[
             mask = None if mask is None else mask[::-1]
             extra = {k: (u, v[::-1]) for k, (u, v) in extra.items()}
             text_labels = None if text_labels is None else text_labels[::-1]
-    all_mask = nan_values if mask is None else (mask | nan_values)
+    if mask is None:
+        mask = np.zeros(values.shape, dtype=bool)
+    report: dict[str, Any] = {}
     da = assemble(values, errors, {ydim: y, xdim: x}, {ydim: yunit, xdim: xunit}, vunit, file,
-                  base + "values", mask=all_mask, mask_name="masked_bins",
-                  name=meta.get("workspace_name", key))
+                  base + "values", mask=mask | nan_values, mask_name="masked_bins",
+                  name=meta.get("workspace_name", key), bad_errors=bad_errors, report=report)
+    meta.update(report)
     if "masked_bins" in da.masks:
         del da.masks["masked_bins"]
-        if mask is not None and mask.any():
+        if mask.any():
             da.masks["masked_bins"] = sc.array(dims=[ydim, xdim], values=mask)
-        only_nan = nan_values & ~mask if mask is not None else nan_values
+        only_nan = nan_values & ~mask
         if only_nan.any():
             da.masks["not_measured"] = sc.array(dims=[ydim, xdim], values=only_nan)
     for name, (unit, vals) in extra.items():
@@ -415,8 +441,11 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
     instrument = decode(entry, "instrument/name")
     if instrument:
         meta["instrument"] = instrument
-    logs = _logs(entry["logs"]) if "logs" in entry else {}
+    notes: list[str] = []
+    logs = _logs(entry["logs"], file, notes) if "logs" in entry else {}
     meta["logs"] = logs
+    if notes:
+        meta["notes"] = notes
     title = decode(entry, "title")
     for cand in (logs.get("run_title"), title, logs.get("title")):
         if isinstance(cand, str) and cand.strip():
@@ -428,9 +457,14 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
     if isinstance(mode, str) and mode:
         meta["emode"] = mode.strip().lower()
     for k in _TEMPERATURE_LOGS:
-        if k in logs and _log_mean(logs[k]) is not None:
-            meta["sample_temperature"] = _log_mean(logs[k])
+        if k not in logs:
+            continue
+        t = _log_mean(logs[k])
+        if t is not None:
+            meta["sample_temperature"] = t
             break
+        meta.setdefault("notes", []).append(
+            f"temperature log '{k}' holds no finite numbers and was ignored")
     if "run_number" in logs:
         meta["run_number"] = str(logs["run_number"])
     pmap_text = decode(entry, "instrument/instrument_parameter_map/data")
@@ -462,12 +496,18 @@ def _metadata(entry: Any, fh: Any, key: str, file: Path) -> dict[str, Any]:
     return meta
 
 
-def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None) -> LoadedData:
+@names_input_file
+def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None, *,
+                      bad_errors: str = "error",
+                      max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Read a Mantid processed NeXus file (one entry per workspace).
 
     Parameters
     ----------
     workspaces: names (``workspace_name``) of the workspaces to keep; all when None.
+    bad_errors: 'error' (default) or 'mask': what to do with NaN, negative, or zero errors on
+        non-zero values (:func:`latdyn.data.io._common.assemble`).
+    max_fixed_energy: largest E_i/E_f accepted (meV).
 
     Returns
     -------
@@ -480,6 +520,7 @@ def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None) -> 
     ``q_source``.
     """
     p = Path(path)
+    check_bad_errors_option(bad_errors, p)
     entries: dict[str, sc.DataArray] = {}
     metadata: dict[str, dict[str, Any]] = {}
     skipped = []
@@ -488,7 +529,7 @@ def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None) -> 
         if not keys:
             raise FormatError("no mantid_workspace_N entry", file=p, field="/")
         for key in keys:
-            got = _read_entry(fh, key, p)
+            got = _read_entry(fh, key, p, bad_errors, max_fixed_energy)
             if got is None:
                 skipped.append(key)
                 continue
@@ -505,7 +546,7 @@ def read_mantid_nexus(path: str | Path, workspaces: list[str] | None = None) -> 
     if skipped:
         for meta in metadata.values():
             meta["skipped_entries"] = skipped
-    return LoadedData(p, "mantid_nexus", entries, metadata)
+    return LoadedData(p, "mantid_nexus", entries, metadata, max_fixed_energy=max_fixed_energy)
 
 
 def _str_ds(grp: Any, name: str, text: str, **attrs: str) -> None:
@@ -563,7 +604,6 @@ def write_mantid_nexus(path: str | Path, data: sc.DataArray | dict[str, sc.DataA
     if not arrays:
         raise InputError("nothing to write", file=path, field="data")
     metadata = metadata or {}
-    import h5py
 
     p = Path(path)
     prepared = []
@@ -584,7 +624,7 @@ def write_mantid_nexus(path: str | Path, data: sc.DataArray | dict[str, sc.DataA
         for m in da.masks.values():
             mask |= np.broadcast_to(m.broadcast(sizes=da.sizes).values, da.shape)
         prepared.append((name, da, xattrs, xfac, yattrs, yfac, mask))
-    with atomic_path(p) as tmp, h5py.File(tmp, "w") as fh:
+    with hdf5_writer(p) as fh:
         fh.attrs["NeXus_version"] = np.bytes_("4.3.0")
         fh.attrs["file_name"] = np.bytes_(str(p))
         fh.attrs["creator"] = np.bytes_(f"latdyn {__version__}")

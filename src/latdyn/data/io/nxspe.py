@@ -12,7 +12,9 @@ Layout (NeXus application definition NXSPE, as written by Mantid's SaveNXSPE)::
         data/polar_width, azimuthal_width, distance (m)   (optional)
         instrument/name
 
-Masked detectors carry NaN (or Mantid's -1e30 flag) and are masked.
+Masked detectors carry NaN (or Mantid's -1e30 flag) and are masked.  A measured pixel with a
+NaN, negative, or zero (on a non-zero value) error is a FormatError, or is masked and counted
+with ``bad_errors='mask'``.
 
 Powder rebinning (:func:`nxspe_to_powder`) maps every (detector, energy bin) pixel to
 |Q| from its bin-centre energy transfer E and polar angle 2theta (direct geometry,
@@ -40,9 +42,20 @@ import numpy as np
 import scipp as sc
 
 from ...errors import FormatError, InputError
+from ...fileio import check_read_size, names_input_file
 from ...units import E_PER_K2
-from ._common import assemble, check_axis, dataset, decode, open_hdf5, read_array
+from ._common import (
+    assemble,
+    check_axis,
+    check_bad_errors_option,
+    check_dataset,
+    dataset,
+    decode,
+    open_hdf5,
+    read_array,
+)
 from .container import LoadedData
+from .validate import MAX_FIXED_ENERGY, check_metadata
 
 __all__ = ["read_nxspe", "nxspe_to_powder", "is_nxspe", "write_nxspe"]
 
@@ -50,9 +63,11 @@ _MASK_FLAG = -1e29
 
 
 def _entry(fh: Any) -> str | None:
+    import h5py
+
     for k in fh:
-        g = fh[k]
-        if hasattr(g, "keys") and "NXSPE_info" in g:
+        g = fh.get(k)
+        if isinstance(g, h5py.Group) and "NXSPE_info" in g:
             return k
     return None
 
@@ -62,7 +77,7 @@ def is_nxspe(fh: Any) -> bool:
     return _entry(fh) is not None
 
 
-def _header(fh: Any, p: Path) -> dict[str, Any]:
+def _header(fh: Any, p: Path, max_fixed_energy: float = MAX_FIXED_ENERGY) -> dict[str, Any]:
     key = _entry(fh)
     if key is None:
         raise FormatError("no entry with an NXSPE_info group", file=p, field="/")
@@ -72,9 +87,14 @@ def _header(fh: Any, p: Path) -> dict[str, Any]:
         raise FormatError("fixed_energy must be one positive number", file=p,
                           field=base + "NXSPE_info/fixed_energy", value=ei.tolist())
     shape = dataset(fh, base + "data/data", p).shape
-    if len(shape) != 2:
+    if shape is None or len(shape) != 2:
         raise FormatError("data must be 2-D (detectors x energy)", file=p,
                           field=base + "data/data", value=shape)
+    if 0 in shape:
+        raise FormatError("no data points (zero-length data)", file=p, field=base + "data/data",
+                          value=shape)
+    check_dataset(dataset(fh, base + "data/data", p), p, base + "data/data", whole=False)
+    check_dataset(dataset(fh, base + "data/error", p), p, base + "data/error", whole=False)
     err_shape = dataset(fh, base + "data/error", p).shape
     if err_shape != shape:
         raise FormatError("error and data differ in shape", file=p, field=base + "data/error",
@@ -96,11 +116,13 @@ def _header(fh: Any, p: Path) -> dict[str, Any]:
             angles[name] = a
         elif name in ("polar", "azimuthal"):
             raise FormatError("missing dataset", file=p, field=base + "data/" + name)
-    meta: dict[str, Any] = {"entry": key, "incident_energy": float(ei[0])}
+    meta: dict[str, Any] = {"entry": key, "incident_energy": float(ei[0]),
+                            "efixed_source": "NXSPE_info/fixed_energy"}
+    check_metadata(meta, p, max_fixed_energy)
     for name in ("psi", "ki_over_kf_scaling"):
         if base + "NXSPE_info/" + name in fh:
-            v = np.asarray(fh[base + "NXSPE_info/" + name][()]).ravel()
-            if v.size == 1:
+            v = read_array(fh, base + "NXSPE_info/" + name, p).ravel()
+            if v.size == 1 and np.isfinite(v[0]):
                 meta[name] = v[0].item()
     inst = decode(fh, base + "instrument/name")
     if inst:
@@ -108,7 +130,9 @@ def _header(fh: Any, p: Path) -> dict[str, Any]:
     return {"base": base, "shape": shape, "energy": energy, "angles": angles, "meta": meta}
 
 
-def read_nxspe(path: str | Path) -> LoadedData:
+@names_input_file
+def read_nxspe(path: str | Path, *, bad_errors: str = "error",
+               max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Read an NXSPE file into a DataArray with dims ``('spectrum', 'E')``.
 
     Coordinates: ``E`` (meV, bin edges as in the file), ``spectrum`` (detector index),
@@ -116,20 +140,25 @@ def read_nxspe(path: str | Path) -> LoadedData:
     ``polar_width``, ``azimuthal_width`` (deg) and ``distance`` (m).  Masked detectors
     (NaN or -1e30) are masked (``'masked_detectors'``).  Metadata: ``incident_energy`` (meV),
     ``psi`` (deg), ``ki_over_kf_scaling``, ``instrument``.  The whole file is read into
-    memory; use :func:`nxspe_to_powder` to stream large files.
+    memory; use :func:`nxspe_to_powder` to stream large files.  ``bad_errors``: 'error' or
+    'mask' (module docstring); ``max_fixed_energy``: largest E_i accepted (meV).
     """
     p = Path(path)
+    check_bad_errors_option(bad_errors, p)
     with open_hdf5(p) as fh:
-        h = _header(fh, p)
+        h = _header(fh, p, max_fixed_energy)
         base = h["base"]
         values = read_array(fh, base + "data/data", p, ndim=2)
         errors = read_array(fh, base + "data/error", p, ndim=2)
     bad = ~np.isfinite(values) | (values <= _MASK_FLAG)
     masked_det = np.all(bad, axis=1)
     n_det = h["shape"][0]
+    report: dict[str, Any] = {}
     da = assemble(values, errors, {"spectrum": np.arange(n_det, dtype=float), "E": h["energy"]},
                   {"spectrum": "dimensionless", "E": "meV"}, "dimensionless", p,
-                  base + "data/data", mask=bad, mask_name="masked_pixels", name=p.stem)
+                  base + "data/data", mask=bad, mask_name="masked_pixels", name=p.stem,
+                  bad_errors=bad_errors, report=report)
+    h["meta"].update(report)
     if "masked_pixels" in da.masks:
         del da.masks["masked_pixels"]
         da.masks["masked_detectors"] = sc.array(dims=["spectrum"], values=masked_det)
@@ -141,7 +170,8 @@ def read_nxspe(path: str | Path) -> LoadedData:
     for name, arr in h["angles"].items():
         cname = "two_theta" if name == "polar" else name
         da.coords[cname] = sc.array(dims=["spectrum"], values=arr, unit=units[name])
-    return LoadedData(p, "nxspe", {p.stem: da}, {p.stem: h["meta"]})
+    return LoadedData(p, "nxspe", {p.stem: da}, {p.stem: h["meta"]},
+                      max_fixed_energy=max_fixed_energy)
 
 
 def _edges(bins: Any, lo: float, hi: float, name: str, file: Any) -> np.ndarray:
@@ -149,8 +179,9 @@ def _edges(bins: Any, lo: float, hi: float, name: str, file: Any) -> np.ndarray:
         step = float(bins)
         if not np.isfinite(step) or step <= 0:
             raise InputError("bin width must be positive", file=file, field=name, value=bins)
-        n = max(1, int(np.ceil((hi - lo) / step)))
-        return lo + step * np.arange(n + 1)
+        n = max(1, float(np.ceil((hi - lo) / step)))
+        check_read_size(8.0 * (n + 1), file=file, field=name, what=f"{n:.3g} bins")
+        return lo + step * np.arange(int(n) + 1)
     edges = np.asarray(bins, dtype=float)
     if edges.ndim != 1 or edges.size < 2 or not np.all(np.diff(edges) > 0):
         raise InputError("bin edges must be a strictly increasing 1-D array of >= 2 values",
@@ -158,10 +189,12 @@ def _edges(bins: Any, lo: float, hi: float, name: str, file: Any) -> np.ndarray:
     return edges
 
 
+@names_input_file
 def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
                     e_bins: float | Sequence[float] | None = None, *,
                     statistic: str = "mean", chunk_size: int = 2048,
-                    progress: bool | None = None) -> LoadedData:
+                    progress: bool | None = None, bad_errors: str = "error",
+                    max_fixed_energy: float = MAX_FIXED_ENERGY) -> LoadedData:
     """Powder-average an NXSPE file onto a (|Q|, E) grid, streaming detectors in chunks.
 
     Parameters
@@ -171,6 +204,10 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
     statistic: ``'mean'`` (default) or ``'sum'`` of the pixels in each bin (module docstring).
     chunk_size: detectors read per chunk (memory ~ 40 bytes x chunk_size x n_E).
     progress: show a tqdm bar (default: when stderr is a terminal).
+    bad_errors: 'error' (default) or 'mask': a measured pixel with a NaN, negative, or zero
+        (on a non-zero value) error raises FormatError, or is left out and counted in
+        ``metadata['masked_bad_errors']``.
+    max_fixed_energy: largest E_i accepted (meV).
 
     Returns
     -------
@@ -189,8 +226,10 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
         raise InputError("chunk_size must be a positive integer", field="chunk_size",
                          value=chunk_size)
     chunk_size = int(chunk_size)
+    check_bad_errors_option(bad_errors, p)
+    n_bad = 0
     with open_hdf5(p) as fh:
-        h = _header(fh, p)
+        h = _header(fh, p, max_fixed_energy)
         base = h["base"]
         n_det, n_e = h["shape"]
         energy = h["energy"]
@@ -206,6 +245,8 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
         q_max = float(np.max(np.sqrt(ki**2 + kf**2 - 2 * ki * kf * np.cos(polar.max()))))
         q_out = _edges(q_bins, 0.0, q_max * (1 + 1e-12), "q_bins", p)
         nq, ne = q_out.size - 1, e_out.size - 1
+        check_read_size(4.0 * 8 * nq * ne, file=p, field="q_bins, e_bins",
+                        what=f"a powder grid of {nq} x {ne} bins")
         e_idx = np.searchsorted(e_out, e_centre, side="right") - 1
         e_ok = allowed & (e_idx >= 0) & (e_idx < ne)
         total = np.zeros(nq * ne)
@@ -229,12 +270,16 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
                 q_idx = np.searchsorted(q_out, q, side="right") - 1
                 good = (np.isfinite(v) & (v > _MASK_FLAG) & e_ok[None, :]
                         & (q_idx >= 0) & (q_idx < nq))
-                bad_err = good & ~(np.isfinite(s) & (s >= 0))
+                bad_err = good & ~(np.isfinite(s) & ((s > 0) | ((s == 0) & (v == 0))))
                 if bad_err.any():
-                    r, c = np.argwhere(bad_err)[0]
-                    raise FormatError("error is NaN or negative for a measured pixel", file=p,
-                                      field=base + "data/error",
-                                      value=f"detector {i0 + r}, bin {c}: {s[r, c]}")
+                    if bad_errors == "error":
+                        r, c = np.argwhere(bad_err)[0]
+                        raise FormatError("error is NaN, negative, or zero on a non-zero value "
+                                          "for a measured pixel (bad_errors='mask' masks them)",
+                                          file=p, field=base + "data/error",
+                                          value=f"detector {i0 + r}, bin {c}: {s[r, c]}")
+                    n_bad += int(bad_err.sum())
+                    good &= ~bad_err
                 flat = (q_idx * ne + e_idx[None, :])[good]
                 total += np.bincount(flat, weights=v[good], minlength=nq * ne)
                 var += np.bincount(flat, weights=s[good] ** 2, minlength=nq * ne)
@@ -255,7 +300,10 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
     meta = dict(h["meta"], statistic=statistic,
                 rebinning="centre-point: each (detector, E) pixel goes to the (|Q|, E) bin of "
                           "its centre")
-    return LoadedData(p, "nxspe", {f"{p.stem}_powder": da}, {f"{p.stem}_powder": meta})
+    if n_bad:
+        meta["masked_bad_errors"] = n_bad
+    return LoadedData(p, "nxspe", {f"{p.stem}_powder": da}, {f"{p.stem}_powder": meta},
+                      max_fixed_energy=max_fixed_energy)
 
 
 def write_nxspe(path: str | Path, da: sc.DataArray, incident_energy: float, *,
@@ -266,9 +314,8 @@ def write_nxspe(path: str | Path, da: sc.DataArray, incident_energy: float, *,
     ``distance`` coordinates are written when present (else 0).  Masked detectors are
     written as NaN.  Atomic.
     """
-    import h5py
 
-    from ...fileio import atomic_path
+    from ...fileio import hdf5_writer
 
     p = Path(path)
     if not isinstance(da, sc.DataArray) or da.dims != ("spectrum", "E"):
@@ -288,7 +335,7 @@ def write_nxspe(path: str | Path, da: sc.DataArray, incident_energy: float, *,
             return np.asarray(da.coords[name].to(unit=unit, dtype="float64").values)
         return np.zeros(n)
 
-    with atomic_path(p) as tmp, h5py.File(tmp, "w") as fh:
+    with hdf5_writer(p) as fh:
         entry = fh.create_group(p.stem or "entry")
         entry.attrs["NX_class"] = np.bytes_("NXentry")
         d = entry.create_dataset("definition", data=np.bytes_("NXSPE"))

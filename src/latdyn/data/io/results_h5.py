@@ -35,8 +35,8 @@ import scipp as sc
 
 from ... import __version__
 from ...errors import FormatError, InputError
-from ...fileio import atomic_path
-from ._common import dataset, open_hdf5
+from ...fileio import hdf5_writer, names_input_file
+from ._common import dataset, open_hdf5, read_dataset
 from .container import LoadedData
 from .table import Table
 
@@ -69,8 +69,11 @@ class Results:
 
 def is_results_h5(fh: Any) -> bool:
     """True when an open h5py file is a latdyn results file."""
-    v = fh.attrs.get("latdyn_format")
-    return (v.decode() if isinstance(v, bytes) else v) == FORMAT_NAME
+    try:
+        v = fh.attrs.get("latdyn_format")
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError):
+        return False
+    return (v.decode("utf-8", "replace") if isinstance(v, bytes) else v) == FORMAT_NAME
 
 
 def _jsonable(obj: Any) -> Any:
@@ -116,33 +119,95 @@ def _write_variable(grp: Any, var: sc.Variable, name: str) -> None:
         grp.create_dataset("variances", data=np.asarray(var.variances))
 
 
+_DTYPES = ("float64", "float32", "int64", "int32", "bool", "string")
+
+
+def _attr_text(grp: Any, key: str, file: Any, default: Any = KeyError) -> Any:
+    """A text attribute of ``grp``; FormatError when missing (no default) or not text."""
+    try:
+        v = grp.attrs[key]
+    except KeyError:
+        if default is KeyError:
+            raise FormatError(f"missing attribute '{key}'", file=file, field=grp.name) from None
+        return default
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "replace")
+    if not isinstance(v, str):
+        raise FormatError(f"attribute '{key}' is not text", file=file, field=grp.name,
+                          value=v)
+    return v
+
+
+def _json_attr(grp: Any, key: str, file: Any) -> Any:
+    text = _attr_text(grp, key, file)
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FormatError(f"attribute '{key}' is not valid JSON ({exc})", file=file,
+                          field=grp.name) from None
+
+
 def _read_variable(grp: Any, file: Any) -> sc.Variable:
     where = grp.name
-    try:
-        dims = json.loads(grp.attrs["dims"])
-        dtype = grp.attrs["dtype"]
-    except KeyError as exc:
-        raise FormatError(f"missing attribute {exc}", file=file, field=where) from None
-    unit = grp.attrs.get("unit")
+    dims = _json_attr(grp, "dims", file)
+    if not isinstance(dims, list) or not all(isinstance(d, str) for d in dims):
+        raise FormatError("attribute 'dims' must be a JSON list of names", file=file, field=where,
+                          value=dims)
+    dtype = _attr_text(grp, "dtype", file)
+    if dtype not in _DTYPES:
+        raise FormatError(f"unknown dtype; expected one of {list(_DTYPES)}", file=file,
+                          field=where + " (dtype)", value=dtype)
+    unit = _attr_text(grp, "unit", file, None)
+    if unit is not None:
+        try:
+            unit = str(sc.Unit(unit))
+        except Exception:
+            raise FormatError("unknown unit", file=file, field=where + " (unit)", value=unit) from None
     ds = dataset(grp, "values", file)
+    raw = read_dataset(ds, file, where + "/values")
     if dtype == "string":
-        values = np.array([v.decode() if isinstance(v, bytes) else str(v)
-                           for v in np.asarray(ds[()], dtype=object).ravel()])
+        values = np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                           for v in np.asarray(raw, dtype=object).ravel()])
+        if len(dims) != len(ds.shape):
+            raise FormatError("dims do not match the stored array", file=file, field=where,
+                              value=(dims, ds.shape))
         values = values.reshape(ds.shape)
         return sc.array(dims=dims, values=values, unit=unit) if dims else sc.scalar(
             str(values.item()), unit=unit)
-    values = ds[()]
-    variances = grp["variances"][()] if "variances" in grp else None
-    if variances is not None and np.shape(variances) != np.shape(values):
+    variances = (read_dataset(dataset(grp, "variances", file), file, where + "/variances")
+                 if "variances" in grp else None)
+    if variances is not None and np.shape(variances) != np.shape(raw):
         raise FormatError("variances and values differ in shape", file=file,
-                          field=where + "/variances", value=(np.shape(variances), np.shape(values)))
-    if len(dims) != np.ndim(values):
+                          field=where + "/variances", value=(np.shape(variances), np.shape(raw)))
+    if len(dims) != np.ndim(raw) or len(set(dims)) != len(dims):
         raise FormatError("dims do not match the stored array", file=file, field=where,
-                          value=(dims, np.shape(values)))
-    if not dims:
-        return sc.scalar(np.asarray(values).item(), variance=None if variances is None
-                         else float(variances), unit=unit, dtype=dtype)
-    return sc.array(dims=dims, values=values, variances=variances, unit=unit, dtype=dtype)
+                          value=(dims, np.shape(raw)))
+    try:
+        if not dims:
+            return sc.scalar(np.asarray(raw).item(), variance=None if variances is None
+                             else float(variances), unit=unit, dtype=dtype)
+        return sc.array(dims=dims, values=raw, variances=variances, unit=unit, dtype=dtype)
+    except Exception as exc:  # scipp rejects the stored values (type, variances of ints, ...)
+        raise FormatError(f"stored values do not make a {dtype} array ({exc})", file=file,
+                          field=where) from None
+
+
+def _group(parent: Any, name: str, file: Any) -> Any:
+    import h5py
+
+    obj = parent.get(name)
+    if not isinstance(obj, h5py.Group):
+        raise FormatError("missing group", file=file, field=f"{parent.name.rstrip('/')}/{name}")
+    return obj
+
+
+def _numbered(grp: Any, file: Any) -> list[str]:
+    """The members of a group named 0, 1, 2, ... in order; FormatError otherwise."""
+    names = list(grp)
+    if sorted(names) != sorted(str(k) for k in range(len(names))):
+        raise FormatError("members must be numbered 0, 1, 2, ...", file=file, field=grp.name,
+                          value=names[:5])
+    return [str(k) for k in range(len(names))]
 
 
 def _write_dataarray(grp: Any, da: sc.DataArray, name: str) -> None:
@@ -160,21 +225,28 @@ def _write_dataarray(grp: Any, da: sc.DataArray, name: str) -> None:
 def _read_dataarray(grp: Any, file: Any) -> tuple[str, sc.DataArray]:
     data = _read_variable(grp, file)
     coords, unaligned = {}, []
-    for key in sorted(grp["coords"], key=int):
-        g = grp["coords"][key]
-        cname = g.attrs["name"]
+    cgroup = _group(grp, "coords", file)
+    for key in _numbered(cgroup, file):
+        g = _group(cgroup, key, file)
+        cname = _attr_text(g, "name", file)
         coords[cname] = _read_variable(g, file)
         if not bool(g.attrs.get("aligned", True)):
             unaligned.append(cname)
-    masks = {grp["masks"][k].attrs["name"]: _read_variable(grp["masks"][k], file)
-             for k in sorted(grp["masks"], key=int)}
-    name = str(grp.attrs["name"])
+    mgroup = _group(grp, "masks", file)
+    masks = {}
+    for key in _numbered(mgroup, file):
+        g = _group(mgroup, key, file)
+        mask = _read_variable(g, file)
+        if mask.dtype != sc.DType.bool:
+            raise FormatError("mask is not boolean", file=file, field=g.name, value=str(mask.dtype))
+        masks[_attr_text(g, "name", file)] = mask
+    name = _attr_text(grp, "name", file)
     try:
         da = sc.DataArray(data, coords=coords, masks=masks, name=name)
+        for c in unaligned:
+            da.coords.set_aligned(c, False)
     except Exception as exc:
         raise FormatError(f"inconsistent DataArray ({exc})", file=file, field=grp.name) from None
-    for c in unaligned:
-        da.coords.set_aligned(c, False)
     return name, da
 
 
@@ -198,26 +270,32 @@ def _write_table(grp: Any, table: Table, name: str) -> None:
 
 
 def _read_table(grp: Any, file: Any) -> tuple[str, Table]:
-    try:
-        names = json.loads(grp.attrs["columns"])
-        units = json.loads(grp.attrs["units"])
-        params = json.loads(grp.attrs["parameters"])
-    except (KeyError, json.JSONDecodeError) as exc:
-        raise FormatError(f"bad table attributes ({exc})", file=file, field=grp.name) from None
+    names = _json_attr(grp, "columns", file)
+    units = _json_attr(grp, "units", file)
+    params = _json_attr(grp, "parameters", file)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or \
+            not isinstance(units, dict) or not isinstance(params, list):
+        raise FormatError("table attributes must be a list of column names, a dict of units and "
+                          "a list of parameters", file=file, field=grp.name)
     cols = {}
     for j, cname in enumerate(names):
         ds = dataset(grp, f"columns/{j}", file)
+        raw = read_dataset(ds, file, f"{grp.name}/columns/{j}")
+        if np.ndim(raw) != 1:
+            raise FormatError("table column must be one-dimensional", file=file,
+                              field=f"{grp.name}/columns/{j}", value=np.shape(raw))
         if ds.attrs.get("kind") == "str":
-            cols[cname] = np.array([v.decode() if isinstance(v, bytes) else str(v)
-                                    for v in ds[()]], dtype=str)
+            cols[cname] = np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                                    for v in raw], dtype=str)
         else:
-            cols[cname] = ds[()]
-    cov = grp["covariance"][()] if "covariance" in grp else None
+            cols[cname] = np.asarray(raw)
+    cov = (read_dataset(dataset(grp, "covariance", file), file, f"{grp.name}/covariance")
+           if "covariance" in grp else None)
     try:
         table = Table(cols, units, cov, params)
-    except InputError as exc:
+    except (InputError, ValueError, TypeError) as exc:
         raise FormatError(f"inconsistent table ({exc})", file=file, field=grp.name) from None
-    return str(grp.attrs["name"]), table
+    return _attr_text(grp, "name", file), table
 
 
 def _provenance(inputs: Iterable[str | Path], command: str | None) -> dict[str, Any]:
@@ -258,7 +336,7 @@ def write_results_h5(path: str | Path, results: Results, *, inputs: Iterable[str
     model_json = _dumps(results.model, "model")
     meta_json = _dumps(results.metadata, "metadata")
     prov = _provenance(inputs, command)
-    with atomic_path(p) as tmp, h5py.File(tmp, "w") as fh:
+    with hdf5_writer(p) as fh:
         fh.attrs["latdyn_format"] = FORMAT_NAME
         fh.attrs["format_version"] = FORMAT_VERSION
         pg = fh.create_group("provenance")
@@ -280,34 +358,46 @@ def write_results_h5(path: str | Path, results: Results, *, inputs: Iterable[str
 
 
 def _text(fh: Any, name: str, file: Any) -> str:
-    v = dataset(fh, name, file)[()]
-    return v.decode() if isinstance(v, bytes) else str(v)
+    v = read_dataset(dataset(fh, name, file), file, name)
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
+@names_input_file
 def read_results_h5(path: str | Path) -> Results:
     """Read a file written by :func:`write_results_h5` back into :class:`Results`."""
     p = Path(path)
     with open_hdf5(p) as fh:
         if not is_results_h5(fh):
             raise FormatError("not a latdyn results file", file=p, field="/ (latdyn_format)")
-        version = int(fh.attrs.get("format_version", 0))
+        raw_version = fh.attrs.get("format_version", 0)
+        try:
+            version = int(np.asarray(raw_version).item())
+        except (TypeError, ValueError, OverflowError):
+            raise FormatError("format_version is not an integer", file=p,
+                              field="/ (format_version)", value=raw_version) from None
         if version > FORMAT_VERSION:
             raise FormatError("results file written by a newer latdyn", file=p,
                               field="/ (format_version)", value=version)
-        try:
-            model = json.loads(_text(fh, "model", p))
-            metadata = json.loads(_text(fh, "metadata", p))
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"bad JSON ({exc})", file=p, field="model/metadata") from None
-        data = dict(_read_dataarray(fh["data"][k], p) for k in sorted(fh["data"], key=int))
-        tables = dict(_read_table(fh["tables"][k], p) for k in sorted(fh["tables"], key=int))
-        pg = fh["provenance"]
-        prov = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in pg.attrs.items()}
+        parsed = {}
+        for name in ("model", "metadata"):
+            try:
+                parsed[name] = json.loads(_text(fh, name, p))
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise FormatError(f"bad JSON ({exc})", file=p, field=name) from None
+        dg, tg = _group(fh, "data", p), _group(fh, "tables", p)
+        data = dict(_read_dataarray(_group(dg, k, p), p) for k in _numbered(dg, p))
+        tables = dict(_read_table(_group(tg, k, p), p) for k in _numbered(tg, p))
+        pg = _group(fh, "provenance", p)
+        prov = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+                for k, v in pg.attrs.items()}
         for k in ("input_paths", "input_sha256"):
-            prov[k] = [v.decode() if isinstance(v, bytes) else str(v) for v in pg[k][()]]
-    return Results(data, tables, model, metadata, prov)
+            raw = read_dataset(dataset(pg, k, p), p, f"provenance/{k}")
+            prov[k] = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                       for v in np.atleast_1d(raw)]
+    return Results(data, tables, parsed["model"], parsed["metadata"], prov)
 
 
+@names_input_file
 def load_results_h5(path: str | Path) -> LoadedData:
     """A results file as :class:`LoadedData` (used by ``load``); metadata per entry holds
     ``provenance``, ``model``, ``metadata`` and the table names."""

@@ -16,7 +16,8 @@ __all__ = ["summarise", "META_KEYS"]
 
 META_KEYS = ("instrument", "title", "run_number", "sample_temperature", "incident_energy",
              "final_energy", "efixed_source", "wavelength", "emode", "two_theta_source", "q_source",
-             "distribution")
+             "distribution", "text_encoding", "masked_bad_errors", "zero_count_points", "zero_error_points",
+             "notes")
 
 
 def _range(da, dim: str) -> str:
