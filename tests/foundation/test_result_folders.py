@@ -15,6 +15,7 @@ import pytest
 
 from latdyn.errors import FormatError, InputError, OutputError
 from latdyn.fileio import (
+    RESULT_MARKER,
     atomic_path,
     check_output_folder,
     decode_text,
@@ -34,8 +35,9 @@ def _hidden(parent: Path) -> list[str]:
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
+    """The files of a result folder, without its marker file."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+            if p.is_file() and p.name != RESULT_MARKER}
 
 
 def test_result_folder_replaces_whole_and_drops_stale_files(tmp_path):
@@ -45,7 +47,7 @@ def test_result_folder_replaces_whole_and_drops_stale_files(tmp_path):
         (tmp / "fit_global.h5").write_text("old global fit")
     with result_folder(out) as tmp:
         (tmp / "a.csv").write_text("2")
-    assert _tree(out) == {"a.csv": b"2"}
+    assert _tree(out) == {"a.csv": b"2"} and (out / RESULT_MARKER).is_file()
     assert _hidden(tmp_path) == []
 
 
