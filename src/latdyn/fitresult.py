@@ -34,7 +34,7 @@ from .errors import InputError
 
 __all__ = ["Parameter", "FitResult", "FitStatistics", "Quantity", "Quantities", "Solution",
            "solve", "diagnose", "select_model", "reduced_chi2", "aic", "bic", "at_bound", "lmfit_outcome",
-           "covariance_of"]
+           "covariance_of", "scaled_covariance"]
 
 
 def reduced_chi2(chi2: float, n_points: int, n_varied: int) -> float:
@@ -385,6 +385,21 @@ def covariance_of(jacobian: np.ndarray) -> np.ndarray | None:
     if not np.all(np.isfinite(c)) or np.any(np.diag(c) < 0):
         return None
     return c
+
+
+def scaled_covariance(jacobian: np.ndarray, reduced_chi2_value: float) -> np.ndarray | None:
+    """Covariance of the varied parameters from the weighted Jacobian J at the solution,
+    (J^T J)^-1 x max(chi^2_red, 1) through the SVD of J (Press et al., Numerical Recipes,
+    3rd ed. 2007, sec. 15.4.2 and 15.5.5: the errors grow when the model misses the data by
+    more than their errors, never shrink).  None when J is not finite or singular (smallest
+    singular value below 1e-12 of the largest)."""
+    jac = np.asarray(jacobian, dtype=float)
+    if not jac.size or not np.all(np.isfinite(jac)):
+        return None
+    _, sv, vt = np.linalg.svd(jac, full_matrices=False)
+    if not sv.size or sv[-1] <= 1e-12 * sv[0]:
+        return None
+    return (vt.T / sv**2) @ vt * max(float(reduced_chi2_value), 1.0)
 
 
 def select_model(results: Mapping[str, FitResult], criterion: str = "bic") -> tuple[str, list[dict]]:

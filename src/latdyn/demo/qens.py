@@ -41,12 +41,23 @@ def _fit_plot(ctx: DemoContext, name: str, result, title: str, caption: str) -> 
     ctx.report.add_figure(name, fig, caption)
 
 
+def _measured_pair(ctx: DemoContext, model, instrument, q, elastic, seed: int):
+    """The virtual sample run (quasi-elastic ``model`` plus the ``elastic`` fraction) and its
+    vanadium-like resolution run (elastic only, 100 times the counts) on ``instrument``."""
+    from ..simulate import virtual_qens
+
+    data = virtual_qens(model, instrument, q, counts_scale=300.0 if ctx.quick else 1000.0,
+                        elastic=elastic, seed=seed)
+    resolution = virtual_qens(lambda qq, e: np.zeros_like(e), instrument, q, counts_scale=3e4,
+                              elastic=lambda qq: 1.0, seed=seed + 1)
+    return data, resolution
+
+
 def step_qens_virtual(ctx: DemoContext) -> str:
     """Simulate QENS on IRIS (jump diffusion) and BASIS (NH4+ reorientation); fit both globally."""
     from ..instruments import load_instrument
     from ..lineshapes import lorentzian
     from ..qens import FitSetup, fit, get_diffusion_model, get_geometry_model, qens_model
-    from ..simulate import virtual_qens
 
     ctx.report.add_heading("3. QENS: virtual experiments and their analysis")
     nq = 8 if ctx.quick else 12
@@ -62,10 +73,7 @@ def step_qens_virtual(ctx: DemoContext) -> str:
         g = float(np.interp(qq, q, gamma))
         return (1 - CE_IMMOBILE) * lorentzian(e, g, T=TEMPERATURE)
 
-    data = virtual_qens(model_ce, iris, q, counts_scale=300.0 if ctx.quick else 1000.0,
-                        elastic=lambda qq: CE_IMMOBILE, seed=ctx.seed)
-    resolution = virtual_qens(lambda qq, e: np.zeros_like(e), iris, q, counts_scale=3e4,
-                              elastic=lambda qq: 1.0, seed=ctx.seed + 1)
+    data, resolution = _measured_pair(ctx, model_ce, iris, q, lambda qq: CE_IMMOBILE, ctx.seed)
     setup = FitSetup(qens_model(1, "flat", temperature=TEMPERATURE))
     setup.tie_diffusion("L1", "chudley-elliott", init={"D": 0.1, "l": 2.0})
     setup.share("shift", 0.0, -0.01, 0.01)
@@ -111,11 +119,9 @@ def step_qens_virtual(ctx: DemoContext) -> str:
         i = int(np.argmin(abs(q2 - qq)))
         return A[i, 1] * lorentzian(e, G[i, 1], T=TEMPERATURE)
 
-    data2 = virtual_qens(model_tet, basis, q2, counts_scale=300.0 if ctx.quick else 1000.0,
-                         elastic=lambda qq: float(tet.eisf(np.array([qq]), **TET_TRUTH)[0]),
-                         seed=ctx.seed + 2)
-    res2_data = virtual_qens(lambda qq, e: np.zeros_like(e), basis, q2, counts_scale=3e4,
-                             elastic=lambda qq: 1.0, seed=ctx.seed + 3)
+    data2, res2_data = _measured_pair(
+        ctx, model_tet, basis, q2, lambda qq: float(tet.eisf(np.array([qq]), **TET_TRUTH)[0]),
+        ctx.seed + 2)
     setup2 = FitSetup(qens_model(1, "flat", temperature=TEMPERATURE))
     setup2.expand_geometry("tetrahedral:C3", "L1", init={"d": 1.4, "tau": 10.0})
     setup2.share("shift", 0.0, -0.01, 0.01)

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..errors import InputError
 from ..fileio import write_text_atomic
-from ..fitresult import FitResult, Parameter, reduced_chi2
+from ..fitresult import FitResult, Parameter, diagnose, reduced_chi2, scaled_covariance, solve
 from .phases import PatternFit, Phase, fit_pattern
 from .powder_io import PowderData, write_gsas, write_xye
 
@@ -103,29 +102,18 @@ def fit_transition(x, w, w_err, *, phase: str = "", sweep: str = "") -> Transiti
     def res(p):
         return (p[2] + (p[3] - p[2]) / (1 + np.exp(-(x - p[0]) / p[1])) - w) / e
 
-    r = least_squares(res, np.clip(p0, lo, hi), bounds=(lo, hi), max_nfev=2000)
-    reasons = []
-    if r.status == 0:
-        reasons.append("optimiser stopped on its evaluation limit (2000)")
-    chi2 = float(2 * r.cost)
-    redchi = reduced_chi2(chi2, x.size, 4)
-    _, sv, vt = np.linalg.svd(r.jac, full_matrices=False)
-    if sv[-1] > 1e-12 * sv[0]:
-        cov = (vt.T / sv**2) @ vt * max(redchi, 1.0)
-        err = np.sqrt(np.diag(cov))
-    else:
-        cov, err = None, np.full(4, np.nan)
-        reasons.append("singular covariance (the step is not resolved by the points)")
+    sol = solve(res, np.clip(p0, lo, hi), lo, hi, max_nfev=2000)
+    chi2 = sol.chi2
+    cov = scaled_covariance(sol.jacobian, reduced_chi2(chi2, x.size, 4))
+    err = np.sqrt(np.diag(cov)) if cov is not None else np.full(4, np.nan)
     names = ("midpoint", "width", "w0", "w1")
-    for i, n in enumerate(names):
-        for b in (lo[i], hi[i]):
-            if abs(r.x[i] - b) <= 1e-6 * max(1.0, abs(b)):
-                reasons.append(f"parameter {n} at its bound ({b:g})")
-    if not np.all(np.isfinite(err)) and not any("singular" in s for s in reasons):
-        reasons.append("non-finite covariance")
-    vals = [(float(v), float(s)) for v, s in zip(r.x, err, strict=True)]
+    params = [Parameter(n, float(v), float(e_), min=float(a), max=float(b))
+              for n, v, e_, a, b in zip(names, sol.x, err, lo, hi, strict=True)]
+    reasons = diagnose(parameters=params, covariance=cov, stopped_on_limit=sol.stopped_on_limit,
+                       optimiser_ok=sol.success, message=sol.message)
+    vals = [(p.value, p.error) for p in params]
     return TransitionFit(phase, sweep, vals[0], vals[1], vals[2], vals[3], chi2, int(x.size), 4,
-                         reasons, cov if np.all(np.isfinite(err)) else None)
+                         reasons, cov)
 
 
 @dataclass

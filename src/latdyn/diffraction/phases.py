@@ -39,7 +39,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from ..errors import FitError, InputError
-from ..fitresult import FitResult, Parameter, reduced_chi2
+from ..fitresult import FitResult, Parameter, reduced_chi2, scaled_covariance
 from ..kinematics import two_theta_to_d
 from ..lineshapes import pseudo_voigt
 from ..structure import Crystal, Lattice, MagneticStructure
@@ -486,25 +486,24 @@ def fit_pattern(data: PowderData, phases: list[Phase], *, background: int = 3, e
     nvar = len(x0)
     redchi = reduced_chi2(chi2, ndata, nvar)
     cov = np.full((nvar, nvar), np.nan)
-    jac = res.jac
-    if np.all(np.isfinite(jac)):
-        with threadpool_limits(limits=1, user_api="blas"):
-            _, sv, vt = np.linalg.svd(jac, full_matrices=False)
-        if sv.size and sv[-1] > sv[0] * 1e-12:
-            cov = (vt.T / sv**2) @ vt * max(redchi, 1.0)
-            sd = np.sqrt(np.diag(cov))
-            corr = cov / np.outer(sd, sd)
-            np.fill_diagonal(corr, 0.0)
-            i, j = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
-            if nvar > 1 and abs(corr[i, j]) > 1 - 1e-9:
-                reasons.append(f"singular covariance (parameters {model.varied[i].name} and "
-                               f"{model.varied[j].name} fully correlated)")
-                cov = np.full((nvar, nvar), np.nan)
-        else:
-            small = [model.varied[i].name for i in np.argsort(np.abs(vt[-1]))[-2:]]
-            reasons.append(f"singular covariance (parameters not determined: {', '.join(small)})")
-    else:
+    with threadpool_limits(limits=1, user_api="blas"):
+        scaled = scaled_covariance(res.jac, redchi)
+    if not np.all(np.isfinite(res.jac)):
         reasons.append("non-finite Jacobian")
+    elif scaled is None:
+        _, _, vt = np.linalg.svd(res.jac, full_matrices=False)
+        small = [model.varied[i].name for i in np.argsort(np.abs(vt[-1]))[-2:]]
+        reasons.append(f"singular covariance (parameters not determined: {', '.join(small)})")
+    else:
+        sd = np.sqrt(np.diag(scaled))
+        corr = scaled / np.outer(sd, sd)
+        np.fill_diagonal(corr, 0.0)
+        i, j = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
+        if nvar > 1 and abs(corr[i, j]) > 1 - 1e-9:
+            reasons.append(f"singular covariance (parameters {model.varied[i].name} and "
+                           f"{model.varied[j].name} fully correlated)")
+        else:
+            cov = scaled
     if not np.all(np.isfinite(cov)) and not any("singular" in r or "Jacobian" in r for r in reasons):
         reasons.append("non-finite covariance")
     reasons += _check_bounds(model, res.x)

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..errors import InputError
-from ..fitresult import FitResult, Parameter, reduced_chi2
+from ..fitresult import FitResult, Parameter, diagnose, reduced_chi2, scaled_covariance, solve
 from ..scattering import magnetic_form_factor
 from ..units import KB_MEV_PER_K
 
@@ -372,20 +371,14 @@ def fit_paramagnetic(e, m, m_err, *, T: float, gamma0: float | None = None) -> P
         return (p[0] * _thermal(e, T) * p[1] / (np.pi * (e**2 + p[1] ** 2)) - m) / s
 
     lo, hi = np.array([-np.inf, 1e-6]), np.array([np.inf, 1e4])
-    r = least_squares(res, [a0, g0], bounds=(lo, hi), max_nfev=5000)
-    reasons = []
-    if r.status == 0:
-        reasons.append("optimiser stopped on its evaluation limit (5000)")
-    chi2 = float(2 * r.cost)
-    red = reduced_chi2(chi2, e.size, 2)
-    _, sv, vt = np.linalg.svd(r.jac, full_matrices=False)
-    if sv[-1] > 1e-12 * sv[0]:
-        err = np.sqrt(np.diag((vt.T / sv**2) @ vt * max(red, 1.0)))
-    else:
-        err = np.full(2, np.nan)
-        reasons.append("singular covariance")
-    if abs(r.x[1] - lo[1]) < 1e-9 or abs(r.x[1] - hi[1]) < 1e-3:
-        reasons.append("parameter gamma at its bound")
-    params = {"amplitude": (float(r.x[0]), float(err[0]), "data unit x meV"),
-              "gamma": (float(r.x[1]), float(err[1]), "meV")}
+    sol = solve(res, [a0, g0], lo, hi, max_nfev=5000)
+    chi2 = sol.chi2
+    cov = scaled_covariance(sol.jacobian, reduced_chi2(chi2, e.size, 2))
+    err = np.sqrt(np.diag(cov)) if cov is not None else np.full(2, np.nan)
+    fitted = [Parameter(n, float(v), float(s_), min=float(a), max=float(b))
+              for n, v, s_, a, b in zip(("amplitude", "gamma"), sol.x, err, lo, hi, strict=True)]
+    reasons = diagnose(parameters=fitted, covariance=cov, stopped_on_limit=sol.stopped_on_limit,
+                       optimiser_ok=sol.success, message=sol.message)
+    params = {"amplitude": (fitted[0].value, fitted[0].error, "data unit x meV"),
+              "gamma": (fitted[1].value, fitted[1].error, "meV")}
     return ParamagneticFit(float(T), params, chi2, int(e.size), 2, reasons)

@@ -128,6 +128,20 @@ class InstrumentBase:
         self.references = dict(node.references)
         self.file = node.file
 
+    #: what the detector banks are called in messages ('detector', 'analyser')
+    banks_word = "detector"
+    banks = None
+
+    def solid_angle(self):
+        """The detector (or analyser) banks: a :class:`DetectorCoverage` (solid angle per
+        scattering angle); InstrumentError naming ``detector.banks`` when the file does not
+        describe them."""
+        if self.banks is None:
+            raise InstrumentError(f"the instrument file does not give the {self.banks_word} "
+                                  "geometry needed for solid angles", file=self.file,
+                                  field="detector.banks")
+        return self.banks
+
     def summary(self) -> dict:
         """Key facts for tables (name, kind, facility)."""
         return {"name": self.name, "kind": self.kind, "facility": self.facility}

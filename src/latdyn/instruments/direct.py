@@ -687,13 +687,6 @@ class DirectGeometry(InstrumentBase):
         """Detection probability at final energy ``energy`` (meV) (1 where not modelled)."""
         return self.detector.efficiency(energy)
 
-    def solid_angle(self) -> DetectorCoverage:
-        """The detector banks (solid angle per scattering angle); InstrumentError naming
-        ``detector.banks`` when the file does not describe them."""
-        if self.banks is None:
-            raise InstrumentError("the instrument file does not give the detector geometry needed "
-                                  "for solid angles", file=self.file, field="detector.banks")
-        return self.banks
 
     def multi_ei(self, ei: float, frequency: Frequency = None, mode: str | None = None,
                  package: str | None = None, band: tuple[float, float] | None = None,

@@ -82,6 +82,7 @@ class IndirectGeometry(InstrumentBase):
     """
 
     kind = "indirect"
+    banks_word = "analyser"
 
     def __init__(self, node: Node):
         super().__init__(node)
@@ -290,13 +291,6 @@ class IndirectGeometry(InstrumentBase):
         """Detection probability behind the analysers: not modelled (1)."""
         return np.ones(np.shape(energy))
 
-    def solid_angle(self) -> DetectorCoverage:
-        """The analyser banks (solid angle per scattering angle); InstrumentError naming
-        ``detector.banks`` when the file does not describe them."""
-        if self.banks is None:
-            raise InstrumentError("the instrument file does not give the analyser geometry needed "
-                                  "for solid angles", file=self.file, field="detector.banks")
-        return self.banks
 
     def summary(self) -> dict:
         rows = {**super().summary(), "analyser": self.reflection, "Ef (meV)": self.final_energy,

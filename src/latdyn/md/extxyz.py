@@ -292,16 +292,23 @@ class ExtxyzFrames:
                               "masses", file=self.path, field="velocities")
         return pos, vel
 
+    def _seek_frame(self, f, raw: int) -> bool:
+        """Move the open file f to the start of raw frame ``raw`` (through the frame index);
+        False when the file holds fewer frames."""
+        if raw:
+            offsets = self._index()
+            if raw >= offsets.size:
+                return False
+            f.seek(int(offsets[raw]))
+        return True
+
     def iterate(self, start: int, stop: int | None, traj):
         """(frame, positions, velocities) for frames start .. stop - 1 (after frame_step)."""
         step = self.frame_step
         with open(self.path, "rb") as f:
             raw = start * step
-            if raw:
-                offsets = self._index()
-                if raw >= offsets.size:
-                    return
-                f.seek(int(offsets[raw]))
+            if not self._seek_frame(f, raw):
+                return
             i = start
             while stop is None or i < stop:
                 got = self._frame(f, i, traj, True)
@@ -343,11 +350,8 @@ class ExtxyzFrames:
         step = self.frame_step
         with open(self.path, "rb") as f:
             raw = start * step
-            if raw:
-                offsets = self._index()
-                if raw >= offsets.size:
-                    return
-                f.seek(int(offsets[raw]))
+            if not self._seek_frame(f, raw):
+                return
             base, buf, pos, at_eof = f.tell(), b"", 0, False
             frame_bytes = 0
             checked: tuple[bytes, ...] = ()      # Lattice and Properties texts known to be fine

@@ -103,28 +103,30 @@ def _u_kernel(e, kt):
     return e * (0.5 + n)
 
 
+def _thermal_integral(dos, T, atoms_per_formula_unit: float, kernel) -> np.ndarray:
+    """atoms per formula unit x the per-mode integral of ``kernel`` over the DOS at each T."""
+    d, t = as_density_of_states(dos), check_temperature(T)
+    return atoms_per_formula_unit * _per_mode_integral(d, t, kernel)
+
+
 def heat_capacity(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Isochoric heat capacity C_V(T) in J/(mol K) (module formula); -> 3R per mole of atoms."""
-    d, t = as_density_of_states(dos), check_temperature(T)
-    return R_GAS * atoms_per_formula_unit * _per_mode_integral(d, t, _cv_kernel)
+    return R_GAS * _thermal_integral(dos, T, atoms_per_formula_unit, _cv_kernel)
 
 
 def entropy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Vibrational entropy S(T) in J/(mol K) (module formula)."""
-    d, t = as_density_of_states(dos), check_temperature(T)
-    return R_GAS * atoms_per_formula_unit * _per_mode_integral(d, t, _s_kernel)
+    return R_GAS * _thermal_integral(dos, T, atoms_per_formula_unit, _s_kernel)
 
 
 def free_energy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Harmonic Helmholtz free energy F(T) in J/mol, zero-point energy included."""
-    d, t = as_density_of_states(dos), check_temperature(T)
-    return _J_PER_MOL_PER_MEV * atoms_per_formula_unit * _per_mode_integral(d, t, _f_kernel)
+    return _J_PER_MOL_PER_MEV * _thermal_integral(dos, T, atoms_per_formula_unit, _f_kernel)
 
 
 def internal_energy(dos, T, atoms_per_formula_unit: float = 1.0) -> np.ndarray:
     """Vibrational internal energy U(T) in J/mol, zero-point energy included."""
-    d, t = as_density_of_states(dos), check_temperature(T)
-    return _J_PER_MOL_PER_MEV * atoms_per_formula_unit * _per_mode_integral(d, t, _u_kernel)
+    return _J_PER_MOL_PER_MEV * _thermal_integral(dos, T, atoms_per_formula_unit, _u_kernel)
 
 
 def zero_point_energy(dos, atoms_per_formula_unit: float = 1.0) -> float:
