@@ -57,7 +57,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help="simulate a measurement of a model on an instrument",
                               description="Simulate a measurement of an analytic model on a library "
                               "instrument; run 'latdyn simulate MODEL --help' for a model's options.")
-    sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    sub = p.add_subparsers(dest="model", required=True)
     m = sub.add_parser("mode", help="a dispersionless sharp excitation on a flat background",
                        description=_DESCRIPTION["mode"])
     m.add_argument("--e0", type=float, default=1.0, help="mode energy (meV)")
