@@ -454,11 +454,7 @@ def check_output_folder(out: str | os.PathLike) -> Path:
         raise OutputError("the output folder holds files that latdyn did not write; choose a new or "
                           "empty folder (a folder of an earlier latdyn result is replaced), or "
                           "give --force to replace it whole", file=out)
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputError("a parent of the output folder is a file", file=parent)
+    parent = _existing_parent(out, "folder")
     probe = out if out.is_dir() else parent
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError("the output folder cannot be written (permission denied)", file=probe)
@@ -494,12 +490,26 @@ def replacing_allowed(out: str | os.PathLike | None) -> Iterator[None]:
 
 def check_output_file(path: str | os.PathLike) -> Path:
     """``path`` after checking, before any computation, that a file can be written there: not
-    an existing folder, no parent that is a file, a writable folder to hold it."""
+    an existing folder, no parent that is a file, a writable folder to hold it (a folder that
+    holds other files is fine: only the file ``path`` is replaced, atomically)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError("the output path is a folder, not a file", file=path)
-    check_output_folder(path.parent if str(path.parent) else Path("."))
+    parent = _existing_parent(path, "file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError("the folder of the output file cannot be written (permission denied)",
+                          file=parent)
     return path
+
+
+def _existing_parent(out: Path, kind: str) -> Path:
+    """The nearest existing folder above ``out``; OutputError when that is a file."""
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"a parent of the output {kind} is a file", file=parent)
+    return parent
 
 
 def _lock(lock_path: Path, out: Path) -> int:
