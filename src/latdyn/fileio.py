@@ -7,6 +7,9 @@
 * :func:`result_folder`: a whole output folder is built beside its target and replaces the
   previous results in one step, so a folder always holds the files of exactly one run; a
   second run into the same folder while one is writing fails at once with a clear message.
+* :func:`replacing_allowed`: within it (the CLI's ``--force``), one named output folder may be
+  replaced although it holds files that latdyn did not write (never the working folder, one
+  above it, the home folder or the file-system root).
 * :func:`hdf5_writer`: an HDF5 file built in memory (h5py's ``core`` driver without a backing
   store) and written with Python I/O through :func:`atomic_path`, so a full disk or a file-size
   limit is an :class:`OutputError`, never a crash inside the HDF5 library.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import contextvars
 import errno
 import hashlib
 import os
@@ -51,10 +55,14 @@ __all__ = ["atomic_path", "write_text_atomic", "write_bytes_atomic", "result_fol
            "check_output_folder", "check_output_file", "file_sha256", "default_file_mode",
            "hdf5_writer", "input_file", "read_budget", "check_read_size", "decode_text",
            "read_text_file", "load_yaml", "deferred_signals", "is_hdf5", "names_input_file",
-           "RESULT_MARKER"]
+           "RESULT_MARKER", "replacing_allowed"]
 
 #: the file that marks a folder written by :func:`result_folder` (so it may be replaced)
 RESULT_MARKER = ".latdyn-result"
+
+#: output folders that may be replaced although they hold other files (``--force``)
+_FORCED: contextvars.ContextVar[frozenset[Path]] = contextvars.ContextVar("latdyn_forced_outputs",
+                                                                         default=frozenset())
 
 _SPACE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EFBIG: "file too large",
                  errno.EDQUOT: "disk quota exceeded"}
@@ -438,17 +446,15 @@ def check_output_folder(out: str | os.PathLike) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError("the output folder is an existing file", file=out)
-    if out.is_dir() and any(out.iterdir()) and not (out / RESULT_MARKER).is_file():
-        raise OutputError("the output folder holds files that latdyn did not write; choose a new or "
-                          "empty folder (a folder of an earlier latdyn result is replaced)", file=out)
     cwd = Path.cwd().resolve()
     if out.exists() and (out.resolve() == cwd or out.resolve() in cwd.parents):
         raise OutputError("the output folder is the working folder or one above it", file=out)
-    parent = out.absolute().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise OutputError("a parent of the output folder is a file", file=parent)
+    if out.is_dir() and any(out.iterdir()) and not (out / RESULT_MARKER).is_file() \
+            and out.resolve() not in _FORCED.get():
+        raise OutputError("the output folder holds files that latdyn did not write; choose a new or "
+                          "empty folder (a folder of an earlier latdyn result is replaced), or "
+                          "give --force to replace it whole", file=out)
+    parent = _existing_parent(out, "folder")
     probe = out if out.is_dir() else parent
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError("the output folder cannot be written (permission denied)", file=probe)
@@ -459,14 +465,51 @@ def check_output_folder(out: str | os.PathLike) -> Path:
     return out
 
 
+@contextlib.contextmanager
+def replacing_allowed(out: str | os.PathLike | None) -> Iterator[None]:
+    """Within this block :func:`check_output_folder` and :func:`result_folder` accept ``out``
+    although it holds files that latdyn did not write: they are replaced whole (the CLI's
+    ``--force``).  The working folder, a folder above it, the home folder and the file-system
+    root are refused at once (OutputError), as is a path that is a file."""
+    if out is None:
+        yield
+        return
+    path = Path(out)
+    resolved = path.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents or resolved == Path.home().resolve() \
+            or resolved == Path(resolved.anchor):
+        raise OutputError("--force never replaces the working folder, a folder above it, the home "
+                          "folder or the file-system root", file=path)
+    token = _FORCED.set(_FORCED.get() | {resolved})
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
 def check_output_file(path: str | os.PathLike) -> Path:
     """``path`` after checking, before any computation, that a file can be written there: not
-    an existing folder, no parent that is a file, a writable folder to hold it."""
+    an existing folder, no parent that is a file, a writable folder to hold it (a folder that
+    holds other files is fine: only the file ``path`` is replaced, atomically)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError("the output path is a folder, not a file", file=path)
-    check_output_folder(path.parent if str(path.parent) else Path("."))
+    parent = _existing_parent(path, "file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError("the folder of the output file cannot be written (permission denied)",
+                          file=parent)
     return path
+
+
+def _existing_parent(out: Path, kind: str) -> Path:
+    """The nearest existing folder above ``out``; OutputError when that is a file."""
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError(f"a parent of the output {kind} is a file", file=parent)
+    return parent
 
 
 def _lock(lock_path: Path, out: Path) -> int:

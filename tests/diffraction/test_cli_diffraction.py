@@ -15,8 +15,8 @@ def _run(capsys, *argv):
 
 
 def test_reflections_and_pattern(cif_dir, tmp_path, capsys):
-    rc, out, _ = _run(capsys, "diffraction", "reflections", str(cif_dir / "Si.cif"), "--dmin", "1.2",
-                      "--out", str(tmp_path / "r"), "--json")
+    rc, out, _ = _run(capsys, "diffraction", "reflections", str(cif_dir / "Si.cif"),
+                      "--d-range", "1.2", "inf", "--out", str(tmp_path / "r"), "--json")
     assert rc == 0
     payload = json.loads(out)
     assert payload["rows"][0]["multiplicity"] == 8 and payload["n_reflections"] == 6

@@ -21,7 +21,7 @@ def _run(capsys, *args):
 
 def test_reflections_from_an_mcif(tmp_path, capsys):
     code, out, _ = _run(capsys, "diffraction", "reflections", "--magnetic", NIO, "--ion", "Ni=Ni2+",
-                        "--dmin", "1.5", "--out", str(tmp_path / "r"), "--json",
+                        "--d-range", "1.5", "inf", "--out", str(tmp_path / "r"), "--json",
                         "--write-mcif", str(tmp_path / "copy.mcif"))
     assert code == 0
     res = json.loads(out)
@@ -31,7 +31,7 @@ def test_reflections_from_an_mcif(tmp_path, capsys):
     assert all(float(x) % 1 == 0.5 for r in mag for x in r["parent hkl"].split())
     assert (tmp_path / "r" / "reflections.csv").is_file() and (tmp_path / "copy.mcif").is_file()
     code, out, _ = _run(capsys, "diffraction", "reflections", "--magnetic", str(tmp_path / "copy.mcif"),
-                        "--dmin", "1.5", "--out", str(tmp_path / "r2"), "--json")
+                        "--d-range", "1.5", "inf", "--out", str(tmp_path / "r2"), "--json")
     assert code == 0 and json.loads(out)["rows"] == res["rows"]
 
 

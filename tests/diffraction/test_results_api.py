@@ -47,7 +47,7 @@ def _same(payload: dict, result) -> None:
 
 def test_reflections_python_equals_cli_and_writes_its_files(tmp_path, capsys):
     r = compute_reflections(DATA / "Si.cif", 1.2)
-    _same(_cli(capsys, "diffraction", "reflections", DATA / "Si.cif", "--dmin", "1.2", "--out",
+    _same(_cli(capsys, "diffraction", "reflections", DATA / "Si.cif", "--d-range", "1.2", "inf", "--out",
                tmp_path / "c"), r)
     files = r.write(tmp_path / "r")
     assert sorted(p.relative_to(tmp_path / "r").as_posix() for p in files) == [
@@ -62,8 +62,8 @@ def test_reflections_python_equals_cli_and_writes_its_files(tmp_path, capsys):
 
 def test_magnetic_reflections_and_pattern(tmp_path, capsys):
     r = compute_reflections(magnetic=NIO, d_min=1.5, ions={"Ni": "Ni2+"})
-    _same(_cli(capsys, "diffraction", "reflections", "--magnetic", NIO, "--ion", "Ni=Ni2+", "--dmin", "1.5",
-               "--out", tmp_path / "m"), r)
+    _same(_cli(capsys, "diffraction", "reflections", "--magnetic", NIO, "--ion", "Ni=Ni2+",
+               "--d-range", "1.5", "inf", "--out", tmp_path / "m"), r)
     assert r.to_json()["parent_k"] == [0.5, 0.5, 0.5]
     assert r.write_mcif(tmp_path / "copy.mcif").is_file()
     p = compute_pattern(magnetic=NIO, ions={"Ni": "Ni2+"}, wavelength=2.4, two_theta=(10, 90, 0.05))

@@ -33,21 +33,21 @@ def sqe_file(tmp_path_factory):
 
 
 def test_cut_table_json_and_csv(capsys, sqe_file, tmp_path):
-    rc, out, _ = _run(capsys, ["ins", "cut", str(sqe_file), "--q", "2.0", "2.4", "--average",
+    rc, out, _ = _run(capsys, ["ins", "cut", str(sqe_file), "--q-range", "2.0", "2.4", "--average",
                                "--balance", "3", "9", "-o", str(tmp_path / "cut.csv"), "--json"])
     assert rc == 0
     res = json.loads(out)
     assert res["temperature_fit"]["value"] == pytest.approx(300.0, rel=0.02)
     back = load(tmp_path / "cut.csv").data
     assert back.dims == ("E",) and back.sizes["E"] == len(res["rows"])
-    rc, _, err = _run(capsys, ["ins", "cut", str(sqe_file), "--q", "0.1", "2.4", "-o",
+    rc, _, err = _run(capsys, ["ins", "cut", str(sqe_file), "--q-range", "0.1", "2.4", "-o",
                                str(tmp_path / "x.csv")])
     assert rc == 2 and "outside the data" in err
 
 
 def test_dos_round_trip_on_the_command_line(capsys, sqe_file, tmp_path):
-    rc, out, _ = _run(capsys, ["ins", "dos", str(sqe_file), "--T", "300", "--mass", "50", "--q", "1",
-                               "7.5", "--e", "2", "45", "--T-range", "100:300:100", "-o",
+    rc, out, _ = _run(capsys, ["ins", "dos", str(sqe_file), "-T", "300", "--mass", "50", "--q-range", "1",
+                               "7.5", "--e-range", "2", "45", "--temperatures", "100:300:100", "-o",
                                str(tmp_path / "dos"), "--json"])
     assert rc == 0
     res = json.loads(out)
@@ -62,14 +62,14 @@ def test_dos_round_trip_on_the_command_line(capsys, sqe_file, tmp_path):
 def test_thermo_from_a_dos_file(capsys, tmp_path):
     e = np.linspace(0, 25.85, 501)
     write_csv(tmp_path / "dos.csv", make_spectrum(e, debye_dos(e, 300.0)))
-    rc, out, _ = _run(capsys, ["ins", "thermo", str(tmp_path / "dos.csv"), "--T-range", "3000", "-o",
+    rc, out, _ = _run(capsys, ["ins", "thermo", str(tmp_path / "dos.csv"), "--temperatures", "3000", "-o",
                                str(tmp_path / "th"), "--json"])
     assert rc == 0
     res = json.loads(out)
     assert res["rows"][0]["Cv_over_3R"] == pytest.approx(1.0, abs=1e-3)
     assert res["theta_D_n2"]["value"] == pytest.approx(300.0, rel=1e-3)
     assert (tmp_path / "th" / "thermo.csv").exists()
-    rc, _, err = _run(capsys, ["ins", "thermo", str(tmp_path / "dos.csv"), "--T-range", "0,10", "-o",
+    rc, _, err = _run(capsys, ["ins", "thermo", str(tmp_path / "dos.csv"), "--temperatures", "0,10", "-o",
                                str(tmp_path / "th")])
     assert rc == 2 and "temperature" in err
 
@@ -85,7 +85,7 @@ def test_fit_command(capsys, tmp_path):
         p = tmp_path / f"s{int(T)}.csv"
         write_csv(p, make_spectrum(e, c, np.sqrt(np.maximum(c, 1))))
         files.append(str(p))
-    rc, out, _ = _run(capsys, ["ins", "fit", *files, "--T", "100,200", "--e0", "5.5", "--no-qe",
+    rc, out, _ = _run(capsys, ["ins", "fit", *files, "-T", "100,200", "--e0", "5.5", "--no-qe",
                                "--resolution", "0.4", "-o", str(tmp_path / "fit"), "--json"])
     assert rc == 0
     rows = json.loads(out)["rows"]

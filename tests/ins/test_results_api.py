@@ -43,8 +43,8 @@ def sqe_file(tmp_path_factory):
 
 def test_cut_python_equals_cli(sqe_file, tmp_path, capsys):
     r = cut_measurement(sqe_file, q=(2.0, 2.4), average=True, balance=(3, 9))
-    _same(capsys, ["ins", "cut", sqe_file, "--q", "2.0", "2.4", "--average", "--balance", "3", "9", "-o",
-                   tmp_path / "cli.csv"], r)
+    _same(capsys, ["ins", "cut", sqe_file, "--q-range", "2.0", "2.4", "--average", "--balance", "3", "9",
+                   "-o", tmp_path / "cli.csv"], r)
     assert r.to_json()["temperature_fit"]["value"] == pytest.approx(300.0, rel=0.02)
     assert r.to_json()["range"] == {"value": [2.0, 2.4], "error": None, "unit": "1/angstrom"}
     (path,) = r.write(tmp_path / "cut.csv")
@@ -57,15 +57,15 @@ def test_cut_python_equals_cli(sqe_file, tmp_path, capsys):
 def test_dos_and_thermo_python_equal_cli(sqe_file, tmp_path, capsys):
     g = generalized_dos_thermodynamics(sqe_file, 300.0, q_range=(1, 7.5), e_range=(2, 45), mass=50.0,
                                        temperatures="100:300:100")
-    _same(capsys, ["ins", "dos", sqe_file, "--T", "300", "--mass", "50", "--q", "1", "7.5", "--e", "2", "45",
-                   "--T-range", "100:300:100", "-o", tmp_path / "c"], g)
+    _same(capsys, ["ins", "dos", sqe_file, "-T", "300", "--mass", "50", "--q-range", "1", "7.5",
+                   "--e-range", "2", "45", "--temperatures", "100:300:100", "-o", tmp_path / "c"], g)
     files = {p.relative_to(tmp_path / "g").as_posix() for p in g.write(tmp_path / "g")}
     assert {"dos.csv", "thermo.csv", "report.html", "figures/dos.png", "figures/cv.png"} <= files
     assert (tmp_path / "g" / "thermo.csv").read_text() == (tmp_path / "c" / "thermo.csv").read_text()
     e = np.linspace(0, 25.85, 501)
     write_csv(tmp_path / "dos.csv", make_spectrum(e, debye_dos(e, 300.0)))
     t = thermodynamics_from_dos(tmp_path / "dos.csv", "3000", atoms=2)
-    _same(capsys, ["ins", "thermo", tmp_path / "dos.csv", "--T-range", "3000", "--atoms", "2", "-o",
+    _same(capsys, ["ins", "thermo", tmp_path / "dos.csv", "--temperatures", "3000", "--atoms", "2", "-o",
                    tmp_path / "th"], t)
     assert t.rows()[0]["Cv_over_3R"] == pytest.approx(1.0, abs=1e-3)
     assert t.to_json()["theta_D_n2"] == {"value": pytest.approx(300.0, rel=1e-3), "error": None, "unit": "K"}

@@ -79,12 +79,12 @@ def test_bad_requests_name_the_field():
 
 
 def test_cli_plan_compare(tmp_path, capsys):
-    assert main(["plan", "--compare", "--energy-range", "-0.2", "0.2", "--q-range", "0.3", "1.8",
+    assert main(["plan", "--compare", "--e-range", "-0.2", "0.2", "--q-range", "0.3", "1.8",
                  "--fwhm-max", "0.1", "--instruments", "BASIS", "LET", "MARI", "--json",
                  "--out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     rows = out["rows"] if isinstance(out, dict) else out
     assert {r["instrument"] for r in rows} == {"BASIS", "LET", "MARI"}
     assert (tmp_path / "plan_compare.png").is_file()
-    assert main(["plan", "--compare", "--energy-range", "0", "1"]) == 2
+    assert main(["plan", "--compare", "--e-range", "0", "1"]) == 2
     assert "q-range" in capsys.readouterr().err

@@ -199,7 +199,7 @@ def test_cli_powder_with_dask_and_q_fwhm(nacl_dir, tmp_path, capsys):
 
     out = tmp_path / "pow"
     assert main(["phonons", "powder", str(nacl_dir / "phonopy_nacl.yaml"), "--out", str(out),
-                 "--qmax", "4", "--qbins", "8", "--emin", "-10", "--emax", "30", "--ebins", "20",
+                 "--q-max", "4", "--qbins", "8", "--emin", "-10", "--emax", "30", "--ebins", "20",
                  "--npts", "16", "--fwhm", "1", "--q-fwhm", "0.2", "--dw-mesh", "0", "--dask",
                  "--json"]) == 0
     capsys.readouterr()

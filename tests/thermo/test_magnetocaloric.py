@@ -98,7 +98,7 @@ def test_magnetocaloric_command(tmp_path, capsys):
     e = np.linspace(0, 40, 401)
     for name, th in (("d1.txt", 330.0), ("d2.txt", 300.0)):
         np.savetxt(tmp_path / name, np.column_stack([e, debye_dos(e, th)]))
-    args = ["thermo", "magnetocaloric", "--T", "300", "--J", "1.5", "--tc2", "350", "--field", "2",
+    args = ["thermo", "magnetocaloric", "-T", "300", "--J", "1.5", "--tc2", "350", "--field", "2",
             "--dos1", str(tmp_path / "d1.txt"), "--dos2", str(tmp_path / "d2.txt"), "--atoms", "3",
             "--dM", "2.5", "--dS-measured", "-5", "--molar-mass", "186.8", "-o", str(tmp_path / "o"),
             "--json"]
@@ -106,5 +106,5 @@ def test_magnetocaloric_command(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["same_sign"] is False and "compensate" in res["sign"]
     assert (tmp_path / "o" / "entropy_balance.csv").is_file() and (tmp_path / "o" / "report.html").is_file()
-    assert main(["thermo", "magnetocaloric", "--T", "300", "--J", "0.7"]) == 2
+    assert main(["thermo", "magnetocaloric", "-T", "300", "--J", "0.7"]) == 2
     assert capsys.readouterr().err.count("\n") == 1

@@ -75,7 +75,7 @@ def test_entropy_balance_writes_and_equals_cli(tmp_path, capsys):
         np.savetxt(tmp_path / name, np.column_stack([e, debye_dos(e, th)]))
     r = entropy_balance(300.0, J=1.5, T_c2=350.0, field_T=2.0, dos_1=tmp_path / "d1.txt",
                         dos_2=tmp_path / "d2.txt", atoms_per_formula_unit=3, molar_mass=180.0)
-    _same(capsys, ["thermo", "magnetocaloric", "--T", "300", "--J", "1.5", "--tc2", "350", "--field", "2",
+    _same(capsys, ["thermo", "magnetocaloric", "-T", "300", "--J", "1.5", "--tc2", "350", "--field", "2",
                    "--dos1", tmp_path / "d1.txt", "--dos2", tmp_path / "d2.txt", "--atoms", "3",
                    "--molar-mass", "180", "-o", tmp_path / "c"], r)
     assert r.to_json()["delta_s_lattice"]["unit"] == "J/(mol*K)"

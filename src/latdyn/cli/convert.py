@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import check_output_file
-from .output import add_json_flag, emit
+from .options import add_common
+from .output import emit
 
 _EXT = {".h5": "results_h5", ".hdf5": "results_h5", ".nxs": "mantid_nexus", ".csv": "csv",
         ".nxspe": "nxspe"}
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--statistic", choices=("mean", "sum"), default="mean",
                    help="--powder: mean (default) or sum of the pixels in a bin")
     p.add_argument("--chunk-size", type=int, default=2048, help="--powder: detectors per chunk")
-    add_json_flag(p)
+    add_common(p)
     p.set_defaults(func=run)
 
 

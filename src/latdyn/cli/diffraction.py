@@ -13,20 +13,20 @@ import argparse
 
 from ..errors import InputError
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .options import add_common, add_d_range, add_out, add_q_max, range_ends
+from .output import emit
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("diffraction", help="structure factors, powder patterns, PDF, ADPs, MEM")
-    sub = p.add_subparsers(dest="diffraction_command", metavar="SUBCOMMAND")
+    sub = p.add_subparsers(dest="diffraction_command")
 
     r = sub.add_parser("reflections", help="(hkl), d, multiplicity and |F|^2 from a CIF")
     r.add_argument("cif", nargs="?", help="CIF (optional with an mCIF given to --magnetic)")
-    r.add_argument("--dmin", type=float, default=1.0, help="smallest d-spacing (angstrom)")
-    r.add_argument("--dmax", type=float, default=float("inf"), help="largest d-spacing (angstrom)")
+    add_d_range(r, ends=("--dmin", "--dmax"), help="d-spacings to list (angstrom; default 1 inf)")
     r.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
     _magnetic_args(r)
-    _common(r)
+    _common(r, ("cif", "magnetic"))
     r.set_defaults(func=_reflections)
 
     pt = sub.add_parser("pattern", help="powder pattern, neutron and X-ray, CW or TOF")
@@ -47,9 +47,8 @@ def register(subparsers) -> None:
     pt.add_argument("--difc", type=float, help="DIFC (us/angstrom)")
     pt.add_argument("--flight-path", type=float, help="total flight path L (m), with --angle")
     pt.add_argument("--angle", type=float, help="detector 2theta (deg) for DIFC")
-    pt.add_argument(
-        "--d-range", type=float, nargs=3, metavar=("MIN", "MAX", "STEP"), default=(0.5, 4.0, 0.0005)
-    )
+    add_d_range(pt, nargs=3, metavar=("DMIN", "DMAX", "DSTEP"), default=(0.5, 4.0, 0.0005),
+                help="TOF d axis (angstrom; default 0.5 4 0.0005)")
     pt.add_argument("--dd", type=float, default=0.003, help="TOF resolution Delta d/d (FWHM)")
     pt.add_argument("--eta", type=float, default=0.0, help="Lorentzian fraction of the pseudo-Voigt")
     pt.add_argument("--preferred-orientation", type=float, nargs=4, metavar=("H", "K", "L", "R"),
@@ -68,7 +67,7 @@ def register(subparsers) -> None:
         help="instrument range on the pattern axis (2theta deg, or d angstrom)",
     )
     _magnetic_args(pt)
-    _common(pt)
+    _common(pt, ("cif", "magnetic"))
     pt.set_defaults(func=_pattern)
 
     pd = sub.add_parser("pdf", help="model G(r) from a CIF, or G(r) from a measured S(Q)")
@@ -76,7 +75,7 @@ def register(subparsers) -> None:
     pd.add_argument("--sq", action="store_true", help="the source is S(Q) to transform")
     pd.add_argument("--rho0", type=float, help="number density (atoms/angstrom^3), needed with --sq")
     pd.add_argument("--r", type=float, nargs=3, metavar=("MIN", "MAX", "STEP"), default=(0.5, 20.0, 0.01))
-    pd.add_argument("--qmax", type=float, help="Q_max (1/angstrom)")
+    add_q_max(pd, old=("--qmax",), help="Q_max of the transform (1/angstrom)")
     pd.add_argument("--lorch", action="store_true", help="apply the Lorch modification function")
     pd.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
     pd.add_argument(
@@ -86,7 +85,7 @@ def register(subparsers) -> None:
         metavar=("R1", "R2"),
         help="integrate R(r) over [R1, R2] for a coordination number",
     )
-    _common(pd)
+    _common(pd, ("source",))
     pd.set_defaults(func=_pdf)
 
     db = sub.add_parser("debye", help="fit U_iso(T) with the Debye (or Einstein) model + static offset")
@@ -95,7 +94,7 @@ def register(subparsers) -> None:
     db.add_argument("--species", help="element or isotope giving the mass")
     db.add_argument("--model", choices=["debye", "einstein"], default="debye")
     db.add_argument("--no-static", action="store_true", help="fix the static offset at zero")
-    _common(db)
+    _common(db, ("table",))
     db.set_defaults(func=_debye)
 
     ph = sub.add_parser("phases", help="phase fractions of a pattern series (Hill-Howard), transition, "
@@ -103,8 +102,7 @@ def register(subparsers) -> None:
     ph.add_argument("manifest", help="YAML manifest: phases, patterns with their T or field, fit "
                                      "settings (docs/diffraction.md)")
     ph.add_argument("--no-export", action="store_true", help="do not write xye/gsa/fxye copies")
-    ph.add_argument("--out", default="phases-out", help="output folder (default: phases-out)")
-    add_json_flag(ph)
+    _common(ph, ("manifest",))
     ph.set_defaults(func=_phases)
 
     me = sub.add_parser("mem", help="maximum-entropy density from observed structure factors")
@@ -114,7 +112,7 @@ def register(subparsers) -> None:
     me.add_argument("--f000", type=float, help="F(000) (default: the CIF's, sum of occupancy x b, "
                                                 "or x Z for X-rays)")
     me.add_argument("--radiation", choices=["neutron", "xray"], default="neutron")
-    _common(me)
+    _common(me, ("cif",))
     me.set_defaults(func=_mem)
 
 
@@ -144,9 +142,9 @@ def _magnetic(args) -> dict:
     return {"magnetic": args.magnetic, "ions": _ions(args.ion), "magnetic_cell": args.magnetic_cell}
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", default="diffraction-out", help="output folder (default: diffraction-out)")
-    add_json_flag(p)
+def _common(p: argparse.ArgumentParser, inputs: tuple[str, ...]) -> None:
+    add_out(p, inputs=inputs)
+    add_common(p)
 
 
 def _show(result, args, **write) -> int:
@@ -163,7 +161,8 @@ def _show(result, args, **write) -> int:
 def _reflections(args) -> int:
     from ..diffraction import compute_reflections
 
-    return _show(compute_reflections(args.cif, args.dmin, args.dmax, args.radiation, **_magnetic(args)), args)
+    d_min, d_max = range_ends(args, "d_range", (1.0, float("inf")))
+    return _show(compute_reflections(args.cif, d_min, d_max, args.radiation, **_magnetic(args)), args)
 
 
 def _phases(args) -> int:
@@ -188,7 +187,7 @@ def _pattern(args) -> int:
 def _pdf(args) -> int:
     from ..diffraction import compute_pdf
 
-    return _show(compute_pdf(args.source, sq=args.sq, rho0=args.rho0, r=tuple(args.r), qmax=args.qmax,
+    return _show(compute_pdf(args.source, sq=args.sq, rho0=args.rho0, r=tuple(args.r), qmax=args.q_max,
                              lorch=args.lorch, radiation=args.radiation, shell=args.shell), args)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from .output import add_json_flag, emit
+from .options import add_common
+from .output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", default=None, help="force a reader instead of detecting")
     p.add_argument("--logs", action="store_true", help="also list the sample logs (JSON only "
                    "prints them in full)")
-    add_json_flag(p)
+    add_common(p)
     p.set_defaults(func=run)
 
 

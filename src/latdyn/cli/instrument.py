@@ -7,23 +7,23 @@ and writes --out."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from ..errors import InputError
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .options import add_common, add_e_range, add_out, add_q_range
+from .output import emit
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("instrument", help="instrument library: list, show, resolution, "
                               "coverage, tas")
-    sub = p.add_subparsers(dest="instrument_command", metavar="ACTION")
+    sub = p.add_subparsers(dest="instrument_command")
     s = sub.add_parser("list", help="instruments in the library")
-    add_json_flag(s)
+    add_common(s)
     s.set_defaults(func=_list)
     s = sub.add_parser("show", help="key facts and references of one instrument")
     s.add_argument("instrument", help="library name or YAML file")
-    add_json_flag(s)
+    add_common(s)
     s.set_defaults(func=_show_instrument)
     s = sub.add_parser("resolution", help="energy resolution FWHM (meV) across energy transfer")
     _res_args(s)
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     s.add_argument("instrument")
     s.add_argument("--q", type=float, required=True, help="|Q| (1/angstrom)")
     s.add_argument("--energy", type=float, nargs="+", required=True, help="energy transfers (meV)")
-    add_json_flag(s)
+    add_common(s)
     s.set_defaults(func=_tas)
     p.set_defaults(func=lambda a: p.print_help() or 0)
 
@@ -44,15 +44,13 @@ def register(subparsers) -> None:
     _res_args(pl, optional_instrument=True)
     pl.add_argument("--compare", action="store_true",
                     help="compare the library's instruments for --energy-range and --q-range")
-    pl.add_argument("--energy-range", type=float, nargs=2, metavar=("EMIN", "EMAX"),
-                    help="--compare: energy transfers to cover (meV)")
-    pl.add_argument("--q-range", type=float, nargs=2, metavar=("QMIN", "QMAX"),
-                    help="--compare: |Q| to cover (1/angstrom)")
+    add_e_range(pl, old=("--energy-range",), help="--compare: energy transfers to cover (meV)")
+    add_q_range(pl, help="--compare: |Q| to cover (1/angstrom)")
     pl.add_argument("--fwhm-max", type=float, default=None,
                     help="--compare: largest acceptable resolution FWHM in the range (meV)")
     pl.add_argument("--instruments", nargs="+", default=None,
                     help="--compare: instruments to compare (default: the whole library)")
-    pl.add_argument("--out", type=Path, default=None, help="folder for the HTML report and figures")
+    add_out(pl, on_request=True, help="folder for the HTML report and figures")
     pl.add_argument("--flux", type=float, default=None,
                     help="flux at the sample (n/cm^2/s; indirect: n/cm^2/s/meV) if the library has none")
     pl.add_argument("--vanadium-mass", type=float, default=1.0,
@@ -74,7 +72,7 @@ def _res_args(s: argparse.ArgumentParser, optional_instrument: bool = False) -> 
                    help="|Q| (1/angstrom): the triple-axis point; on a direct-geometry instrument "
                    "`plan` adds the |Q| resolution there")
     s.add_argument("--points", type=int, default=11, help="number of energy transfers")
-    add_json_flag(s)
+    add_common(s)
 
 
 def _show(result, args, rows=None) -> int:
@@ -126,10 +124,10 @@ def _tas(args) -> int:
 def _compare(args) -> int:
     from ..instruments import compare_instruments
 
-    if args.energy_range is None or args.q_range is None:
-        raise InputError("--compare needs --energy-range EMIN EMAX and --q-range QMIN QMAX",
-                         field="energy_range")
-    result = compare_instruments(args.energy_range, args.q_range, args.fwhm_max, args.instruments)
+    if args.e_range is None or args.q_range is None:
+        raise InputError("--compare needs --e-range EMIN EMAX and --q-range QMIN QMAX",
+                         field="e_range")
+    result = compare_instruments(args.e_range, args.q_range, args.fwhm_max, args.instruments)
     return _show(result, args, rows=result.table())
 
 

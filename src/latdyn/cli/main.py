@@ -1,6 +1,7 @@
 """Entry point of the ``latdyn`` command.
 
-Each module in ``latdyn.cli`` (other than this one and ``output``) is a command group: it
+Each module in ``latdyn.cli`` (other than this one, ``output`` and ``options``, the shared
+option vocabulary of docs/cli.md) is a command group: it
 defines ``register(subparsers)`` that adds its sub-parser and sets ``func`` to a callable
 taking the parsed arguments and returning an exit code.  Errors derived from
 ``LatdynError`` (and missing files) print one line on stderr and exit with status 2.
@@ -16,7 +17,7 @@ import sys
 
 # Nothing else is imported at module level: the console script imports this module before
 # ``main`` can catch Ctrl-C, so that window is kept as short as possible.
-_NOT_GROUPS = {"main", "output"}
+_NOT_GROUPS = {"main", "output", "options"}
 
 
 class Terminated(BaseException):  # noqa: N818 - named after the signal, like KeyboardInterrupt
@@ -49,7 +50,7 @@ def build_parser():
                     "plan -> read -> model S(Q,E) -> fit -> physics -> report.",
     )
     parser.add_argument("--version", action="version", version=f"latdyn {__version__}")
-    sub = parser.add_subparsers(title="command groups", dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(title="command groups", dest="command")
     for module in _group_modules():
         module.register(sub)
     return parser
@@ -63,8 +64,11 @@ def _run(argv: list[str] | None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0 if args.command is None else 2
+    from .options import prepare
+
     try:
-        return int(args.func(args) or 0)
+        with prepare(args):
+            return int(args.func(args) or 0)
     except LatdynError as exc:
         print(f"latdyn: error: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -14,17 +14,19 @@ import argparse
 
 from ..errors import InputError
 from ..fileio import check_output_folder
-from .output import add_json_flag, emit, warn
+from .options import add_common, add_out, add_q_max, add_temperature
+from .output import emit, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("md", help="correlation functions from MD trajectories",
                        description=__doc__.split("\n\n", 1)[1])
-    group = p.add_subparsers(title="md commands", dest="md_command", metavar="MD_COMMAND")
+    group = p.add_subparsers(title="md commands", dest="md_command")
 
     sqw = group.add_parser("sqw", help="F(Q,t) and S(Q,E), coherent and incoherent")
-    _common(sqw)
-    sqw.add_argument("--q-max", type=float, default=4.0, help="largest |Q| of the shells, 1/A")
+    _common(sqw, dask="run the frame blocks as Dask tasks (latdyn[dask]); with a distributed "
+                      "Client active they go to its workers")
+    add_q_max(sqw, default=4.0, help="largest |Q| of the shells (1/angstrom; default 4)")
     sqw.add_argument("--q-min", type=float, default=0.0, help="smallest |Q| of the shells, 1/A")
     sqw.add_argument("--shells", type=int, default=40, help="number of |Q| shells")
     sqw.add_argument("--max-per-shell", type=int, default=50, help="q-points kept per shell")
@@ -39,21 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="also longitudinal and transverse current correlations")
     sqw.add_argument("--time-window", choices=("gaussian", "hann", "none"), default="gaussian",
                      help="window of the Fourier transform (docs/md.md)")
-    sqw.add_argument("--temperature", type=float, default=None,
-                     help="apply the quantum (detailed balance) correction at this T, K")
+    add_temperature(sqw, old=(), default=None,
+                    help="apply the quantum (detailed balance) correction at this temperature (K)")
     sqw.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
                      help="array backend of the numpy kernel (cupy: latdyn[gpu])")
     sqw.add_argument("--self-method", choices=("auto", "fft", "direct"), default="auto",
                      help="how the self part is summed (docs/md.md); results agree to rounding")
-    sqw.add_argument("--dask", action="store_true",
-                     help="run the frame blocks as Dask tasks (latdyn[dask]); with a distributed "
-                          "Client active they go to its workers")
     sqw.add_argument("--memory", type=float, default=256.0, metavar="MB",
                      help="memory budget of the blocks, MB (per task with --dask; default 256)")
     sqw.set_defaults(func=run_sqw)
 
     vh = group.add_parser("vanhove", help="self and distinct van Hove functions G(r,t)")
-    _common(vh, window=False)
+    _common(vh, window=False, dask="one Dask task per time origin (latdyn[dask]); with a "
+                                   "distributed Client active they go to its workers")
     vh.add_argument("--lags", default="0,10,50",
                     help="time lags in frames, comma separated (default 0,10,50)")
     vh.add_argument("--r-max", type=float, default=None,
@@ -61,9 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     vh.add_argument("--bins", type=int, default=200, help="number of r bins")
     vh.add_argument("--max-origins", type=int, default=20, help="time origins used")
     vh.add_argument("--no-distinct", action="store_true", help="only the self part")
-    vh.add_argument("--dask", action="store_true",
-                    help="one Dask task per time origin (latdyn[dask]); with a distributed "
-                         "Client active they go to its workers")
     vh.set_defaults(func=run_vanhove)
 
     msd = group.add_parser("msd", help="mean-square displacement and diffusion coefficients")
@@ -80,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
-def _common(p: argparse.ArgumentParser, window: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, window: bool = True, dask: str | None = None) -> None:
     p.add_argument("trajectory", help="trajectory file (extxyz, LAMMPS dump, XDATCAR, .traj, H5MD)")
     p.add_argument("--dt", type=float, default=None,
                    help="time between stored frames, ps (required unless the file has times)")
@@ -97,8 +94,10 @@ def _common(p: argparse.ArgumentParser, window: bool = True) -> None:
                    help="frames per chunk (memory knob; default: automatic for sqw, 100 "
                         "otherwise)")
     p.add_argument("--threads", type=int, default=2, help="threads")
-    p.add_argument("--out", default="md_out", help="output folder (default md_out)")
-    add_json_flag(p)
+    add_out(p, inputs=("trajectory",))
+    add_common(p)
+    if dask:
+        p.add_argument("--dask", action="store_true", help=dask)
 
 
 def _species_map(text: str | None) -> dict[int, str] | None:

@@ -14,9 +14,29 @@ import numpy as np
 __all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
 
 
-def add_json_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true",
-                        help="print the results as JSON instead of a table")
+def add_json_flag(parser: argparse.ArgumentParser, dask: bool = False) -> None:
+    """``--json``, ``--quiet``/``--verbose`` (and ``--dask``): :func:`latdyn.cli.options.add_common`."""
+    from .options import add_common
+
+    add_common(parser, dask=dask)
+
+
+#: lines under a table that only say where files went (left out with --quiet)
+_LOCATION_PREFIXES = ("outputs:", "report:", "results:", "file:", "mCIF:")
+
+
+def _shown_lines(lines: Sequence[str], notes: Sequence[str]) -> list[str]:
+    """The lines printed under a table at the current verbosity (:mod:`latdyn.console`):
+    --quiet leaves out notes and where the files went; --verbose adds ``notes``."""
+    from ..console import QUIET, VERBOSE, verbosity
+
+    level = verbosity()
+    out = [str(line) for line in lines]
+    if level <= QUIET:
+        return [line for line in out if not line.startswith(("note:", *_LOCATION_PREFIXES))]
+    if level >= VERBOSE:
+        out += [f"note: {n}" for n in notes if f"note: {n}" not in out]
+    return out
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -74,6 +94,8 @@ def emit(
 
     ``extra`` holds results merged into the JSON object and, unless ``lines`` is given, shown
     under the table as ``key: value``; ``lines`` are the text shown under the table instead.
+    With ``--quiet`` the lines saying where files went and the notes are left out; with
+    ``--verbose`` the ``notes`` of ``extra`` are added (:mod:`latdyn.console`).
     """
     stream = stream or sys.stdout
     if as_json:
@@ -98,12 +120,12 @@ def emit(
         console.print(table)
     elif title:
         console.print(_fmt(title))
-    if lines is not None:
-        for line in lines:
-            console.print(_fmt(line) if len(str(line)) > MAX_SHOWN else str(line).translate(_CONTROL))
-        return
-    for k, v in (extra or {}).items():
-        console.print(f"{k}: {_fmt(v)}")
+    notes = (extra or {}).get("notes") or []
+    notes = [notes] if isinstance(notes, str) else list(notes) if isinstance(notes, (list, tuple)) else []
+    if lines is None:
+        lines = [f"{k}: {_fmt(v)}" for k, v in (extra or {}).items()]
+    for line in _shown_lines(lines, notes):
+        console.print(_fmt(line) if len(str(line)) > MAX_SHOWN else str(line).translate(_CONTROL))
 
 
 def _quantities_text(q: Mapping[str, Mapping[str, Any]]) -> str:

@@ -16,13 +16,14 @@ File layouts are documented in docs/phonons.md.
 from __future__ import annotations
 
 from ..errors import InputError
-from .output import add_json_flag, emit
+from .options import add_common, add_e_range, add_out, add_q_max, add_temperature, range_ends
+from .output import emit
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("phonons", help="phonon modes, S(Q,E), powder maps and DOS from "
                               "phonopy force constants")
-    sub = p.add_subparsers(dest="phonons_command", metavar="SUBCOMMAND")
+    sub = p.add_subparsers(dest="phonons_command")
 
     def common(sp):
         sp.add_argument("phonopy_yaml", help="phonopy.yaml or phonopy_disp.yaml (or its folder)")
@@ -40,21 +41,21 @@ def register(subparsers) -> None:
                         help="units of a yaml without physical_unit, e.g. angstrom,eV/angstrom^2")
         sp.add_argument("--crystal", metavar="CIF",
                         help="take each atom's species (isotopes) from this CIF's crystal")
-        sp.add_argument("--dask", action="store_true",
-                        help="run the chunks of q as Dask tasks (needs latdyn[dask])")
         sp.add_argument("--backend", choices=["numpy", "cupy", "auto"], default="numpy",
                         help="array module of the dynamical matrices and eigh: numpy "
                         "(default), cupy (CUDA GPU, needs latdyn[gpu]) or auto")
-        add_json_flag(sp)
+        add_common(sp)
+        sp.add_argument("--dask", action="store_true",
+                        help="run the chunks of q as Dask tasks (needs latdyn[dask])")
 
-    def thermal(sp, out_default):
-        sp.add_argument("--temperature", "-T", type=float, default=300.0, help="K (default 300)")
+    def thermal(sp):
+        add_temperature(sp, old=(), default=300.0, help="sample temperature (K; default 300)")
         sp.add_argument("--dw-mesh", type=int, default=8,
                         help="mesh for Debye-Waller factors (0: none; default 8)")
         sp.add_argument("--fwhm", type=float, default=None, help="Gaussian FWHM in meV")
         sp.add_argument("--kind", choices=["coherent", "incoherent", "incoherent_approximation"],
                         default="coherent")
-        sp.add_argument("--out", default=out_default, help="output folder")
+        add_out(sp, inputs=("phonopy_yaml",))
 
     m = sub.add_parser("modes", help="mode energies at q-points")
     common(m)
@@ -64,11 +65,10 @@ def register(subparsers) -> None:
 
     d = sub.add_parser("dispersion", help="S(Q,E) along a path")
     common(d)
-    thermal(d, "phonons_dispersion")
+    thermal(d)
     d.add_argument("--path", help="h,k,l;h,k,l;... (default: seekpath high-symmetry path)")
     d.add_argument("--npts", type=int, default=250, help="q-points along the path")
-    d.add_argument("--emin", type=float, default=None)
-    d.add_argument("--emax", type=float, default=None)
+    _energy_window(d)
     d.add_argument("--ebins", type=int, default=200)
     d.add_argument("--q-fwhm", type=float, default=None,
                    help="Gaussian FWHM along the path in 1/angstrom")
@@ -76,23 +76,22 @@ def register(subparsers) -> None:
 
     s = sub.add_parser("slice", help="constant-energy single-crystal slice")
     common(s)
-    thermal(s, "phonons_slice")
+    thermal(s)
     s.add_argument("--origin", default="0,0,0")
     s.add_argument("--u", default="1,0,0")
     s.add_argument("--v", default="0,1,0")
     s.add_argument("--range", nargs=4, type=float, default=[-3, 3, -3, 3],
                    metavar=("UMIN", "UMAX", "VMIN", "VMAX"))
     s.add_argument("--n", type=int, default=80, help="points along each axis")
-    s.add_argument("--energy", nargs=2, type=float, required=True, metavar=("ELO", "EHI"))
+    add_e_range(s, old=("--energy",), required=True, help="energy-transfer window of the slice (meV)")
     s.set_defaults(func=_slice)
 
     w = sub.add_parser("powder", help="powder-averaged S(|Q|,E)")
     common(w)
-    thermal(w, "phonons_powder")
-    w.add_argument("--qmax", type=float, default=8.0, help="1/angstrom")
+    thermal(w)
+    add_q_max(w, old=("--qmax",), default=8.0, help="largest |Q| (1/angstrom; default 8)")
     w.add_argument("--qbins", type=int, default=80)
-    w.add_argument("--emin", type=float, default=None)
-    w.add_argument("--emax", type=float, default=None)
+    _energy_window(w)
     w.add_argument("--ebins", type=int, default=200)
     w.add_argument("--npts", type=int, default=200, help="directions per |Q| sphere (all sets)")
     w.add_argument("--n-sets", type=int, default=4,
@@ -119,12 +118,17 @@ def register(subparsers) -> None:
     g.add_argument("--mesh", type=int, default=16)
     g.add_argument("--fwhm", default="adaptive", help="FWHM in meV or 'adaptive' (default)")
     g.add_argument("--ebins", type=int, default=400)
-    g.add_argument("--out", default="phonons_dos")
+    add_out(g, inputs=("phonopy_yaml",))
     g.set_defaults(func=_dos)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+def _energy_window(p) -> None:
+    add_e_range(p, ends=("--emin", "--emax"), help="energy-transfer range of the map (meV; "
+                "default: 0 to above the highest mode)")
+
 
 def _triple(text: str, field: str) -> tuple[float, float, float]:
     try:
@@ -178,7 +182,8 @@ def _dispersion(args) -> int:
     path = None
     if args.path:
         path = [_triple(t, "--path") for t in args.path.split(";") if t.strip()]
-    r = compute_dispersion(path=path, npts=args.npts, emin=args.emin, emax=args.emax,
+    emin, emax = range_ends(args, "e_range")
+    r = compute_dispersion(path=path, npts=args.npts, emin=emin, emax=emax,
                            ebins=args.ebins, q_fwhm=args.q_fwhm, **_thermal(args), **_load(args))
     return _emit_files(r, r.write(args.out), args, "phonons dispersion")
 
@@ -186,7 +191,7 @@ def _dispersion(args) -> int:
 def _slice(args) -> int:
     from ..phonons import compute_slice
 
-    r = compute_slice(energy=args.energy, origin=_triple(args.origin, "--origin"),
+    r = compute_slice(energy=args.e_range, origin=_triple(args.origin, "--origin"),
                       u=_triple(args.u, "--u"), v=_triple(args.v, "--v"), extent=args.range,
                       n=args.n, **_thermal(args), **_load(args))
     return _emit_files(r, r.write(args.out), args, "phonons slice")
@@ -195,7 +200,8 @@ def _slice(args) -> int:
 def _powder(args) -> int:
     from ..phonons import compute_powder
 
-    r = compute_powder(qmax=args.qmax, qbins=args.qbins, emin=args.emin, emax=args.emax,
+    emin, emax = range_ends(args, "e_range")
+    r = compute_powder(qmax=args.q_max, qbins=args.qbins, emin=emin, emax=emax,
                        ebins=args.ebins, npts=args.npts, n_sets=args.n_sets, seed=args.seed,
                        tolerance=args.tolerance, max_npts=args.max_npts, q_fwhm=args.q_fwhm,
                        instrument=args.instrument, ei=args.ei, frequency=args.frequency,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .output import add_json_flag, emit, print_result_lines
+from .options import add_common, add_out, add_q_range, add_temperature
+from .output import emit, print_result_lines
 
 _METHODS = ["uniaxial", "xyz", "xyz-crystal", "ten-point"]
 
@@ -40,15 +41,15 @@ def _channel_options(p, default_method: str) -> None:
                    "channels (vanadium): divide by its relative detector efficiencies")
     p.add_argument("--estimator", choices=["combination", "weighted"], default="combination",
                    help="published combinations (default) or weighted least squares over the channels")
-    p.add_argument("--out", type=Path, default=None, help="output folder")
-    add_json_flag(p)
+    add_out(p, inputs=("channels",))
+    add_common(p)
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("polarisation", help="polarised neutrons: separate coherent, "
                               "spin-incoherent and magnetic scattering; fit each; plan counting",
                               description="Polarisation analysis (uniaxial, XYZ, ten-point).")
-    sub = p.add_subparsers(dest="polarisation_command", metavar="ACTION")
+    sub = p.add_subparsers(dest="polarisation_command")
 
     s = sub.add_parser("separate", help="separate the channels into coherent, spin-incoherent and "
                        "magnetic parts", description="Separate polarisation channels; writes "
@@ -72,8 +73,7 @@ def register(subparsers) -> None:
                    help="model of the self motion: fick, ce, hr, ss (repeatable; default ss)")
     f.add_argument("--eisf", action="append", default=[], help="EISF geometry model of the self "
                    "motion, e.g. circle:3 (repeatable)")
-    f.add_argument("--temperature", type=float, default=None, help="sample temperature (K) for "
-                   "detailed balance (default off)")
+    add_temperature(f, old=(), help="sample temperature (K) for detailed balance (default off)")
     f.add_argument("--coherent-elastic", action="store_true", help="add an elastic line to the "
                    "coherent model (static coherent scattering)")
     f.add_argument("--magnetic-ion", default=None, help="fit the magnetic part with this ion's "
@@ -91,7 +91,7 @@ def register(subparsers) -> None:
     pl.add_argument("--part", choices=["coherent", "spin_incoherent", "magnetic", "magnetic_y",
                                        "magnetic_z"], default="coherent")
     pl.add_argument("--target", type=float, default=0.05, help="relative error (default 0.05)")
-    pl.add_argument("--q-range", type=float, nargs=2, default=(0.5, 2.5), metavar=("QMIN", "QMAX"))
+    add_q_range(pl, default=(0.5, 2.5), help="|Q| range (1/angstrom; default 0.5 2.5)")
     pl.add_argument("--points", type=int, default=10, help="number of |Q| groups")
     pl.add_argument("--magnetic-ion", default=None, help="paramagnetic ion (e.g. Mn2+)")
     pl.add_argument("--spin", type=float, default=None, help="its spin S (g = 2)")
@@ -107,8 +107,8 @@ def register(subparsers) -> None:
     pl.add_argument("--monte-carlo", type=int, default=0, metavar="RUNS",
                     help="check the answer with this many simulated measurements")
     pl.add_argument("--seed", type=int, default=None)
-    pl.add_argument("--out", type=Path, default=None, help="output folder")
-    add_json_flag(pl)
+    add_out(pl, on_request=True)
+    add_common(pl)
     pl.set_defaults(func=_plan)
     p.set_defaults(func=lambda a: p.print_help() or 0)
 
@@ -124,7 +124,7 @@ def _separate(args) -> int:
     from ..polarisation.workflow import separate_files
 
     sep = separate_files(args.channels, args.method, alpha=args.alpha, **_common(args))
-    out = args.out or Path(f"{args.channels[0].stem}_polarisation")
+    out = args.out
     files = sep.write(out)
     info = sep.to_json()
     lines = [f"{k}: {v['value']:.6g} +- {v['error']:.2g} {v['unit']}" for k, v in info["total"].items()]
@@ -143,7 +143,7 @@ def _fit(args) -> int:
                       diffusion=tuple(args.diffusion or ("singwi-sjolander",)), eisf=tuple(args.eisf),
                       temperature=args.temperature, coherent_elastic=args.coherent_elastic,
                       magnetic_ion=args.magnetic_ion, **_common(args))
-    out = args.out or Path(f"{args.channels[0].stem}_polarisation_fit")
+    out = args.out
     files = a.write(out)
     lines = []
     for name, h in a.headline().items():

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..errors import FitError, InputError
 from ..fileio import check_output_folder
-from .output import add_json_flag, emit, print_result_lines, warn
+from .options import add_common, add_e_range, add_out, add_q_range, add_temperature
+from .output import emit, print_result_lines, warn
 
 _SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation", "auto")
 
@@ -22,7 +23,7 @@ _SPECTRAL_MODELS = ("elastic-lorentzians", "lorentzians", "translation-rotation"
 def register(subparsers) -> None:
     p = subparsers.add_parser("qens", help="QENS analysis: fit S(Q,E), MSD from elastic scans, models",
                               description="Quasi-elastic neutron scattering analysis.")
-    sub = p.add_subparsers(dest="qens_command", metavar="ACTION")
+    sub = p.add_subparsers(dest="qens_command")
 
     f = sub.add_parser("fit", help="fit S(Q,E) with the resolution: per-Q, model selection, "
                        "diffusion/EISF models, global fit; writes a report",
@@ -37,9 +38,8 @@ def register(subparsers) -> None:
                    "shape fitted to it")
     f.add_argument("--q", default=None, help="comma-separated |Q| (1/A) of the groups, for files "
                    "whose groups carry no Q (e.g. numbered INX groups)")
-    f.add_argument("--q-range", type=float, nargs=2, metavar=("QMIN", "QMAX"), default=None)
-    f.add_argument("--e-range", type=float, nargs=2, metavar=("EMIN", "EMAX"), default=None,
-                   help="energy-transfer window of the fit (meV)")
+    add_q_range(f)
+    add_e_range(f, help="energy-transfer window of the fit (meV)")
     f.add_argument("--model", choices=_SPECTRAL_MODELS, default="elastic-lorentzians",
                    help="elastic line + Lorentzians (default), Lorentzians only, translation x "
                    "rotation (needs --diffusion; --rotation defaults to sphere-rotation:3), or auto "
@@ -54,8 +54,8 @@ def register(subparsers) -> None:
     f.add_argument("--min-width", type=float, default=None, help="lower bound of the per-Q "
                    "Lorentzian HWHM (meV); default a tenth of the resolution HWHM")
     f.add_argument("--background", choices=["none", "flat", "linear"], default="flat")
-    f.add_argument("--temperature", default=None, help="sample temperature (K) for detailed "
-                   "balance; default from the file; 'none' switches detailed balance off")
+    add_temperature(f, old=(), type=str, help="sample temperature (K) for detailed balance; "
+                    "default from the file; 'none' switches detailed balance off")
     f.add_argument("--shift", choices=["perq", "shared", "fixed"], default="perq",
                    help="energy offset of the model: per Q group (default), shared, or fixed at 0")
     f.add_argument("--diffusion", action="append", default=[],
@@ -109,8 +109,8 @@ def register(subparsers) -> None:
     f.add_argument("--bad-errors", choices=["error", "mask"], default="error",
                    help="points of the files whose error is NaN, negative, or zero on a non-zero "
                    "value: refuse the file (default) or mask those points (counted in the report)")
-    f.add_argument("--out", type=Path, default=None, help="output folder (default: <DATA stem>_qens)")
-    add_json_flag(f)
+    add_out(f, inputs=("data",))
+    add_common(f)
     f.set_defaults(func=_fit)
 
     m = sub.add_parser("msd", help="mean-square displacement <u^2>(T) from an elastic scan",
@@ -118,7 +118,7 @@ def register(subparsers) -> None:
                        "exp(-Q^2 [<u^2>(T) - <u^2>(T_ref)]/3).")
     m.add_argument("scan", type=Path, help="elastic scan with dims (T, Q), e.g. an IN16B INX file")
     m.add_argument("--entry", default=None)
-    m.add_argument("--q-range", type=float, nargs=2, metavar=("QMIN", "QMAX"), default=None)
+    add_q_range(m)
     m.add_argument("--t-bin", type=float, default=None, help="average temperatures in bins of this "
                    "width (K)")
     m.add_argument("--reference-range", type=float, nargs=2, metavar=("TMIN", "TMAX"), default=None,
@@ -128,12 +128,12 @@ def register(subparsers) -> None:
                    "(exp(-Q^2<r^2>/6)); ux2: <u_x^2> = <u^2>/3")
     m.add_argument("--validity", type=float, default=1.0, help="flag T where Q_max^2 <u^2>/3 "
                    "exceeds this")
-    m.add_argument("--out", type=Path, default=None, help="output folder (default: <SCAN stem>_msd)")
-    add_json_flag(m)
+    add_out(m, inputs=("scan",))
+    add_common(m)
     m.set_defaults(func=_msd)
 
     ls = sub.add_parser("models", help="list the diffusion, geometry and line-shape models")
-    add_json_flag(ls)
+    add_common(ls)
     ls.set_defaults(func=_models)
     p.set_defaults(func=lambda a: p.print_help() or 0)
 
@@ -164,7 +164,7 @@ def _fixes(items: list[str]) -> dict[str, float]:
 def _fit(args) -> int:
     from ..qens.measurement import fit_measurement
 
-    out = check_output_folder(args.out or Path(f"{args.data.stem}_qens"))
+    out = check_output_folder(args.out)
     mcmc = ({"steps": args.mcmc} | ({"seed": args.seed} if args.seed is not None else {})) \
         if args.mcmc else None
     a = fit_measurement(
@@ -197,7 +197,7 @@ def _fit(args) -> int:
 def _msd(args) -> int:
     from ..qens import msd_from_scan
 
-    out = check_output_folder(args.out or Path(f"{args.scan.stem}_msd"))
+    out = check_output_folder(args.out)
     r = msd_from_scan(args.scan, entry=args.entry, q_range=args.q_range, t_bin=args.t_bin,
                       reference_range=args.reference_range, convention=args.convention,
                       validity=args.validity)

@@ -14,9 +14,8 @@ is then S per formula unit with the cross section ``--cross-section``; ``--sampl
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .output import add_json_flag, emit
+from .options import add_common, add_e_range, add_out, range_ends
+from .output import emit
 
 _DESCRIPTION = {
     "mode": "Simulate a dispersionless sharp excitation S(Q,E) = A delta(E - E0) + b measured on "
@@ -30,8 +29,8 @@ def _common(p) -> None:
     p.add_argument("--instrument", required=True, help="library name or instrument YAML")
     p.add_argument("--ei", type=float, default=None, help="incident energy (meV), direct geometry")
     p.add_argument("--q", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0], help="|Q| (1/A)")
-    p.add_argument("--emin", type=float, default=None, help="lowest energy transfer (meV)")
-    p.add_argument("--emax", type=float, default=None, help="highest energy transfer (meV)")
+    add_e_range(p, ends=("--emin", "--emax"), help="energy-transfer range (meV; default: the "
+                "instrument's window)")
     p.add_argument("--points", type=int, default=201, help="energy points")
     p.add_argument("--background", type=float, default=0.01, help="flat background (1/meV)")
     p.add_argument("--counts", type=float, default=1e4, help="expected counts per unit S (no --sample)")
@@ -50,15 +49,15 @@ def _common(p) -> None:
     p.add_argument("--mode", default=None, help="disk-chopper mode")
     p.add_argument("--package", default=None, help="Fermi chopper package")
     p.add_argument("--seed", type=int, default=None, help="seed of the Poisson noise")
-    p.add_argument("--out", type=Path, required=True, help="output file (.h5)")
-    add_json_flag(p)
+    add_out(p, suffix=".h5", what="file (scipp HDF5)")
+    add_common(p)
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("simulate", help="simulate a measurement of a model on an instrument",
                               description="Simulate a measurement of an analytic model on a library "
                               "instrument; run 'latdyn simulate MODEL --help' for a model's options.")
-    sub = p.add_subparsers(dest="model", metavar="MODEL", required=True)
+    sub = p.add_subparsers(dest="model", required=True)
     m = sub.add_parser("mode", help="a dispersionless sharp excitation on a flat background",
                        description=_DESCRIPTION["mode"])
     m.add_argument("--e0", type=float, default=1.0, help="mode energy (meV)")
@@ -77,8 +76,9 @@ def _run(args) -> int:
     from ..simulate import simulate_measurement
 
     specific = {k: getattr(args, k) for k in ("e0", "area", "eisf", "diffusion") if hasattr(args, k)}
+    emin, emax = range_ends(args, "e_range")
     r = simulate_measurement(
-        args.model, args.instrument, q=args.q, ei=args.ei, emin=args.emin, emax=args.emax,
+        args.model, args.instrument, q=args.q, ei=args.ei, emin=emin, emax=emax,
         points=args.points, background=args.background, counts=args.counts, sample=args.sample,
         mass=args.mass, hours=args.hours, sample_area=args.sample_area, flux=args.flux,
         cross_section=args.cross_section, analyser_reflectivity=args.analyser_reflectivity,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .options import add_common, add_out, add_temperature
+from .output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,12 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "entropy balance, kinetic kappa",
                        description="Thermally activated quantities, configurational and vibrational "
                                    "entropy, Clausius-Clapeyron and kinetic thermal conductivity.")
-    s = p.add_subparsers(dest="thermo_command", metavar="SUBCOMMAND")
+    s = p.add_subparsers(dest="thermo_command")
 
     a = s.add_parser("arrhenius", help="fit y = A exp(-Ea / kT) to a table of T, y (, error)")
     a.add_argument("file", help="text table: columns T (K), y, optional error; '#' comments")
-    a.add_argument("-o", "--out", "--output", dest="output", help="folder for report.html and arrhenius.csv")
-    add_json_flag(a)
+    add_out(a, on_request=True, help="folder for report.html and arrhenius.csv")
+    add_common(a)
     a.set_defaults(func=run_arrhenius)
 
     c = s.add_parser("caloric", help="R ln(Omega2/Omega1), total entropy change, dT/dP, driving pressure")
@@ -32,12 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--dS-vib", type=float, default=0.0, help="vibrational entropy change J/(mol K)")
     c.add_argument("--dV", type=float, required=True, help="molar volume change (cm^3/mol)")
     c.add_argument("--dT", type=float, default=None, help="transition shift (K) to find the pressure")
-    add_json_flag(c)
+    add_common(c)
     c.set_defaults(func=run_caloric)
 
     m = s.add_parser("magnetocaloric", help="entropy balance of a field-driven magnetostructural "
                                             "transition: lattice (DOS) + magnetic (mean field)")
-    m.add_argument("--T", type=float, required=True, help="transition temperature T_t (K)")
+    add_temperature(m, required=True, help="transition temperature T_t (K)")
     m.add_argument("--J", type=float, required=True, help="angular momentum of the magnetic ions")
     m.add_argument("--g", type=float, default=2.0, help="Lande g (default 2)")
     m.add_argument("--n-ions", type=float, default=1.0, help="magnetic ions per formula unit")
@@ -51,8 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--dS-measured", type=float, help="measured Delta S (J/(mol K)) to compare")
     m.add_argument("--dTdH-measured", type=float, help="measured dT_t/d(mu0 H) (K/T), with --dM")
     m.add_argument("--molar-mass", type=float, help="g/mol of formula units, for J/(kg K)")
-    m.add_argument("-o", "--out", "--output", dest="output", help="folder for entropy_balance.csv, report")
-    add_json_flag(m)
+    add_out(m, on_request=True, help="folder for entropy_balance.csv, report")
+    add_common(m)
     m.set_defaults(func=run_magnetocaloric)
 
     k = s.add_parser("kappa", help="kinetic kappa = C v^2 tau / 3 from averages")
@@ -61,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = k.add_mutually_exclusive_group(required=True)
     g.add_argument("--tau", type=float, help="lifetime (ps)")
     g.add_argument("--gamma", type=float, help="damping HWHM (meV): tau = hbar / (2 Gamma)")
-    add_json_flag(k)
+    add_common(k)
     k.set_defaults(func=run_kappa)
     p.set_defaults(func=lambda a: p.print_help() or 2)
 
@@ -79,7 +80,7 @@ def _show(result, args, folder=None) -> int:
 def run_arrhenius(args: argparse.Namespace) -> int:
     from ..thermo import fit_arrhenius_file
 
-    return _show(fit_arrhenius_file(args.file), args, args.output)
+    return _show(fit_arrhenius_file(args.file), args, args.out)
 
 
 def run_caloric(args: argparse.Namespace) -> int:
@@ -92,11 +93,12 @@ def run_caloric(args: argparse.Namespace) -> int:
 def run_magnetocaloric(args: argparse.Namespace) -> int:
     from ..thermo import entropy_balance
 
-    res = entropy_balance(args.T, J=args.J, n_ions=args.n_ions, g=args.g, T_c1=args.tc1, T_c2=args.tc2,
+    res = entropy_balance(args.temperature, J=args.J, n_ions=args.n_ions, g=args.g, T_c1=args.tc1,
+                          T_c2=args.tc2,
                           field_T=args.field, dos_1=args.dos1, dos_2=args.dos2,
                           atoms_per_formula_unit=args.atoms, delta_m=args.dM, measured=args.dS_measured,
                           measured_slope=args.dTdH_measured, molar_mass=args.molar_mass)
-    return _show(res, args, args.output)
+    return _show(res, args, args.out)
 
 
 def run_kappa(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ..scattering import LAMBDA_2200, R_ELECTRON_FM, TABLES, Composition, xray_form_factor
-from .output import add_json_flag, emit
+from .options import add_common
+from .output import emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="scattering table: sears (Sears 1992, default) or rauch (Rauch-Waschkowski 2003)")
     p.add_argument("--xray-q", type=float, default=None, metavar="Q",
                    help="also tabulate the X-ray amplitude r_e f0(|Q|) in fm at this |Q| (1/angstrom)")
-    add_json_flag(p)
+    add_common(p)
     p.set_defaults(func=run)
 
 

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
 import numpy as np
 
+from ..console import progress_enabled
 from ..errors import DependencyError, InputError
 
 __all__ = ["BACKENDS", "EXECUTORS", "DASK_CHUNK", "array_module", "resolve_backend", "to_host",
@@ -134,7 +134,7 @@ def run_tasks(fn: Callable, args: Sequence[tuple], executor: str | None = None, 
     bar (local schedulers); default: on a terminal when there are several chunks.
     """
     kind = check_executor(executor)
-    show = (sys.stderr.isatty() and len(args) > 1) if progress is None else bool(progress)
+    show = progress_enabled(progress if progress is not None else (None if len(args) > 1 else False))
     if kind == "threads":
         it = args
         if show:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 import scipp as sc
 
+from ..console import progress_enabled
 from ..convolution.broadening import broaden_axis, cell_edges
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
@@ -165,7 +166,7 @@ def _broaden_q(expected: np.ndarray, instrument, q: np.ndarray, e: np.ndarray, e
 
 def _progress(enabled: bool | None, total: int, desc: str):
     """A tqdm wrapper for an iterable of ``total`` items (None: shown only on a terminal)."""
-    if enabled is False or total < 2:
+    if total < 2 or not progress_enabled(enabled):
         return None
     from tqdm.auto import tqdm
 
