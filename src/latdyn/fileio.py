@@ -465,7 +465,14 @@ def check_output_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError("the output path is a folder, not a file", file=path)
-    check_output_folder(path.parent if str(path.parent) else Path("."))
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError("a parent of the output path is a file", file=folder)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError("the folder that would hold the output file cannot be written "
+                          "(permission denied)", file=folder)
     return path
 
 
