@@ -13,7 +13,8 @@ of :data:`FILES`).  A block may be marked on the line before its fence:
 A page may name further files its snippets read, anywhere in the page:
 ``<!-- snippet-files: NAME=example:REL NAME2=shared:REL -->`` (a shipped example under
 ``latdyn/examples`` or a file under ../shared/data, copied into the folder as NAME).  A page
-whose shared file is absent is skipped with one line naming the file.
+whose shared file is absent is skipped with one line naming the file.  A snippet never names
+a file by a ``../shared`` path (it would only run from one folder of the development tree).
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def test_snippets_run(page, tmp_path, monkeypatch, capsys):
         if lang not in ("python", "bash", "console"):
             continue
         where = f"{page.name} block {index}"
+        assert "../shared" not in code, (f"{where}: name a file by its bare name and declare it with "
+                                         "<!-- snippet-files: NAME=shared:REL -->, not by a ../shared path")
         if mark == "skip":
             assert reason, f"{where}: a skipped snippet must say why: <!-- snippet: skip (reason) -->"
             skipped.append(f"{where}: {reason}")
