@@ -15,6 +15,8 @@ __all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--json`` to a command's parser: the command then prints its results as JSON (the
+    same values as its table, in the units the table states) instead of a table."""
     parser.add_argument("--json", action="store_true",
                         help="print the results as JSON instead of a table")
 
