@@ -8,8 +8,8 @@ Build (from the repository root, see CONTRIBUTING.md)::
   every public object of latdyn, documented once under its canonical name.
 * The gallery (``examples/gallery/plot_*.py``) is built by sphinx-gallery when the folder holds a
   ``GALLERY_HEADER.rst`` (or ``README.rst``/``README.txt``); the scripts run during the build
-  (``LATDYN_GALLERY_QUICK=1`` for their quick setting, ``-D plot_gallery=0`` to show them
-  without running).  Without a header, or without sphinx-gallery, each script is shown as a page.
+  (``LATDYN_GALLERY_QUICK=1`` for their quick setting, ``LATDYN_DOCS_RUN_GALLERY=0`` to show
+  them without running).  Without a header, or without sphinx-gallery, each script is shown as a page.
 * ``docs/getting-started/*.md`` pages are listed when present.
 * Intersphinx links to numpy, scipy, scipp, phonopy and ase need the network: they are on only
   with ``LATDYN_DOCS_INTERSPHINX=1`` (CI has no network, and an unreachable inventory warns).
@@ -87,6 +87,9 @@ if USE_SPHINX_GALLERY:
         "parallel": True,
         "within_subsection_order": "FileNameSortKey",
     }
+    # LATDYN_DOCS_RUN_GALLERY=0: pages from the scripts without running them (the docs test;
+    # the gallery has its own test that runs every script)
+    plot_gallery = os.environ.get("LATDYN_DOCS_RUN_GALLERY", "1") != "0"
 optional_pages.write_toc(DOCS, GALLERY, sphinx_gallery=USE_SPHINX_GALLERY)
 
 # --- links to other projects (network only on request) --------------------------------------

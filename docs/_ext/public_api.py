@@ -2,8 +2,11 @@
 
 A module is public when no part of its dotted name starts with ``_`` and it is not a
 deprecated shim (a package whose only content is a module ``__getattr__``).  Its public names
-are its ``__all__``; a public module without ``__all__`` exports the functions and classes it
-defines whose names do not start with ``_``.  One object exported under several names (a
+are its ``__all__``; in a public module without ``__all__`` (the ``latdyn.cli`` command modules,
+the demo steps) the public names are its documented module-level names: the functions and
+classes it defines that have a docstring and a name without a leading ``_`` (the undocumented
+``register``/``run`` plumbing of a command module is not API; the command is documented in
+docs/).  One object exported under several names (a
 package re-exporting a submodule's function) is documented once, under its *canonical* name:
 the shortest exporting module that is the defining module or a package above it.
 """
@@ -63,7 +66,7 @@ def public_names(module: ModuleType) -> list[str]:
         return [n for n in module.__all__ if not (n.startswith("__") and n.endswith("__"))]
     return sorted(n for n, v in vars(module).items()
                   if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
-                  and v.__module__ == module.__name__)
+                  and v.__module__ == module.__name__ and (v.__doc__ or "").strip())
 
 
 def _kind(obj: object) -> str:
