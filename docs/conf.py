@@ -89,7 +89,7 @@ if USE_SPHINX_GALLERY:
     }
     # LATDYN_DOCS_RUN_GALLERY=0: pages from the scripts without running them (the docs test;
     # the gallery has its own test that runs every script)
-    plot_gallery = os.environ.get("LATDYN_DOCS_RUN_GALLERY", "1") != "0"
+    plot_gallery = "False" if os.environ.get("LATDYN_DOCS_RUN_GALLERY") == "0" else "True"
 optional_pages.write_toc(DOCS, GALLERY, sphinx_gallery=USE_SPHINX_GALLERY)
 
 # --- links to other projects (network only on request) --------------------------------------
