@@ -110,9 +110,8 @@ def broaden_axis(values, edges, broadening: Broadening, *, positions=None, fwhm_
     the cell centres) whose FWHM is fixed or ``broadening(fwhm_at[i])`` (``fwhm_at`` defaults
     to the positions, e.g. |Q| in 1/A), integrated exactly over every cell:
 
-    .. math:: S'_j = rac{1}{\Delta_j}\sum_i S_i \Delta_i rac12\left[
-        \mathrm{erf}rac{e_{j+1}-x_i}{\sqrt2\sigma_i} - \mathrm{erf}rac{e_j-x_i}{\sqrt2\sigma_i}
-ight]
+    .. math:: S'_j = \frac{1}{\Delta_j}\sum_i S_i \Delta_i \frac12\left[
+        \mathrm{erf}\frac{e_{j+1}-x_i}{\sqrt2\sigma_i} - \mathrm{erf}\frac{e_j-x_i}{\sqrt2\sigma_i}\right]
 
     so sum_j S'_j Delta_j = sum_i S_i Delta_i except for the Gaussian tails that leave the
     range (the map has no information beyond it).  ``broadening`` None returns the values.

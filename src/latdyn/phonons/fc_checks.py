@@ -45,8 +45,8 @@ class ForceConstantWarning(UserWarning):
 class ForceConstantChecks:
     """How far the loaded force constants are from the symmetries they must have.
 
-    Attributes (eV/angstrom^2 unless stated)
-    ----------
+    Attributes (eV/angstrom^2 unless stated):
+
     permutation_asymmetry: max |Phi_ab(l, m) - Phi_ba(m, l)| over the supercell.
     asr_violation: max |sum_m Phi_ab(l, m)|.
     max_force_constant: max |Phi|, the scale of the two above.

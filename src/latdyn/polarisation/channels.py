@@ -6,15 +6,15 @@ The frame is that of Scharpf & Capellmann, Phys. Status Solidi A 135, 359 (1993)
 vertical (perpendicular to the horizontal scattering plane), x and y lie in the plane, and the
 in-plane directions used are
 
-==========  ======================  ==============================================
+==========  =======================  ================================
 direction   angle beta from x (deg)  names accepted (case-insensitive)
-==========  ======================  ==============================================
+==========  =======================  ================================
 x           0                        x, xpo
 y           90                       y, ypo
 z           (vertical)               z, zpo
 x+y         45                       x+y, xpy, xpypo
 x-y         -45                      x-y, xmy, xmypo
-==========  ======================  ==============================================
+==========  =======================  ================================
 
 (``xpo``/``zpo`` are the ILL D7 names of the polarisation states, sample log
 ``POL.actual_state``.)  The spin state: ``sf``/``spinflip``/``on``/``flip``/``minus``/``-`` for

@@ -55,6 +55,16 @@ def _summary(sep):
 
 
 def separation_rows(sep) -> list[dict]:
+    """One table row per point of a :class:`~latdyn.polarisation.Separation` (``parts.csv``).
+
+    A grid with an energy axis is first integrated over E (sum of value x bin width, so the
+    parts are in the channels' unit times meV; :meth:`Separation.integrate`); each row holds
+    the coordinate of the first remaining dim (bin centres for edges; e.g. Q in 1/angstrom),
+    then every part and its standard error ``<part>_err`` (exact propagation of counts and
+    flipping ratios; frame of Scharpf and Capellmann, Phys. Status Solidi A 135, 359 (1993));
+    points masked ``not_separable`` are None.  A 0-d separation
+    gives one row of totals.
+    """
     s = _summary(sep)
     first = next(iter(s.parts.values()))
     if first.ndim == 0:
@@ -84,7 +94,13 @@ def separation_rows(sep) -> list[dict]:
 
 
 def separation_json(sep) -> dict:
-    # the total over the grid, with exact errors: integrated over E, summed over the rest
+    """The JSON summary of a separation (``--json``, metadata of ``separation.h5``).
+
+    ``total``: each part integrated over E (meV) and summed over the other dims, with its
+    exact error and unit; ``masked_points`` per part; the method with its reference, the
+    estimator, the flipping ratios (mean, min, max per direction), the notes and, for a
+    least-squares estimator, chi2, dof and reduced chi2.
+    """
     s = sep
     for d in sep.dims:
         s = s.integrate(d, widths=(d == "E"))
@@ -122,6 +138,10 @@ def _flipping_json(ratios) -> dict | None:
 
 
 def separation_report(sep, command: str | None = None):
+    """The HTML :class:`~latdyn.report.Report` of a separation: method and channels, a figure
+    of the parts (integrated over E, with standard errors) on a 1-d grid, the table of
+    :func:`separation_rows`.  ``command`` is recorded as the command that made it.
+    """
     from ..report import Report, new_figure
 
     rep = Report(f"Polarisation analysis ({sep.method.name})", command=command)
@@ -157,6 +177,10 @@ def separation_report(sep, command: str | None = None):
 
 
 def write_separation(sep, folder, command: str | None = None) -> list:
+    """Write ``parts.csv``, ``separation.h5`` and ``report.html`` (layout in the module
+    docstring and docs/polarisation.md) into ``folder``, atomically (the folder is built beside
+    it and swapped in whole); return the paths written.
+    """
     from ..data.io import Results, Table, write_csv, write_results_h5
     from ..fileio import check_output_folder, result_folder
 
