@@ -53,7 +53,7 @@ def test_tables_python_equal_cli(capsys):
     assert all(r["Q_min"] <= r["Q_max"] for r in cov.rows())
     assert cov.rows()[2]["Q_min"] < cov.rows()[2]["Q_max"]          # E = 0: a real |Q| window
     tas = tas_table("TAS-COLD", 1.2, [0.0, 1.0])
-    _same(capsys, ["instrument", "tas", "TAS-COLD", "--q-range", "1.2", "--energy", "0", "1"], tas)
+    _same(capsys, ["instrument", "tas", "TAS-COLD", "--q", "1.2", "--energy", "0", "1"], tas)
     assert tas.rows()[1]["E"] == 1.0 and tas.to_json()["units"]["dQ_parallel"] == "1/angstrom"
     with pytest.raises(Exception, match="--ei"):
         coverage_table("LET")
@@ -61,7 +61,7 @@ def test_tables_python_equal_cli(capsys):
 
 def test_plan_python_equals_cli_and_writes_plan_html(tmp_path, capsys):
     p = plan_experiment("MARI", ei=100.0, package="S", frequency=400.0, q=3.0, points=6)
-    _same(capsys, ["plan", "MARI", "--ei", "100", "--package", "S", "--frequency", "400", "--q-range", "3",
+    _same(capsys, ["plan", "MARI", "--ei", "100", "--package", "S", "--frequency", "400", "--q", "3",
                    "--points", "6"], p)
     assert p.to_json()["vanadium_rate"]["unit"] == "counts/s"
     files = [f.relative_to(tmp_path / "p").as_posix() for f in p.write(tmp_path / "p")]

@@ -122,10 +122,11 @@ def emit(
         console.print(_fmt(title))
     notes = (extra or {}).get("notes") or []
     notes = [notes] if isinstance(notes, str) else list(notes) if isinstance(notes, (list, tuple)) else []
-    if lines is None:
-        lines = [f"{k}: {_fmt(v)}" for k, v in (extra or {}).items()]
-    for line in _shown_lines(lines, notes):
-        console.print(_fmt(line) if len(str(line)) > MAX_SHOWN else str(line).translate(_CONTROL))
+    # each value (or given line) is cut once, so the count it states is the original length
+    shown = ([f"{k}: {_fmt(v)}" for k, v in (extra or {}).items()] if lines is None
+             else [_fmt(line) for line in lines])
+    for line in _shown_lines(shown, notes):
+        console.print(str(line).translate(_CONTROL))
 
 
 def _quantities_text(q: Mapping[str, Mapping[str, Any]]) -> str:
