@@ -19,6 +19,7 @@ from .one_phonon import (
 )
 from .paths import seekpath_points
 from .phonopy_io import load_phonopy
+from .springs import spring_model
 
 __all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
            "resolve_backend", "broaden_axis", "DipoleSum", "ForceConstants", "ASR_CHOICES",
@@ -28,7 +29,7 @@ __all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS"
            "incoherent_structure_factors", "one_phonon_weights", "bin_lines", "sqe_at",
            "path_map", "slice_map", "powder_map", "PowderResult", "fibonacci_sphere", "KINDS",
            "PhononDOS", "phonon_dos", "mode_gradients", "seekpath_points", "diffuse_intensity",
-           "diffuse_map", "DiffuseIntensity"]
+           "diffuse_map", "DiffuseIntensity", "spring_model"]
 
 # one call per `latdyn phonons` command, returning a result with write(folder) and report()
 from .compute import (  # noqa: E402
