@@ -117,7 +117,8 @@ im = axes[0].pcolormesh(h, k, np.log10(intensity), shading="auto", cmap="viridis
 fig.colorbar(im, ax=axes[0], label="log10 I (barn/atom)")
 axes[0].set(xlabel="H (r.l.u.)", ylabel="K (r.l.u.)", aspect="equal",
             title=f"TDS in (H, K, 1/2), {T:g} K: rods along M-R")
-im2 = axes[1].pcolormesh(x, 0.5 * (e_edges[1:] + e_edges[:-1]), np.log10(np.maximum(sqe.values.T, 1e-6)), shading="auto",
+e_mid = 0.5 * (e_edges[1:] + e_edges[:-1])
+im2 = axes[1].pcolormesh(x, e_mid, np.log10(np.maximum(sqe.values.T, 1e-6)), shading="auto",
                          cmap="magma", vmin=-3)
 for c in corner:
     axes[1].axvline(c, color="w", lw=0.6)

@@ -91,7 +91,7 @@ series = fit_temperature_series(spectra, temps, amateras, ei=EI, model=PhononPea
                                 n_dho=1, e0=[3.0], gamma=[0.4], group_velocity=[V_GROUP],
                                 progress=False)
 rows = []
-for T, f in zip(temps, series.fits):
+for T, f in zip(temps, series.fits, strict=True):
     d = f.derived[0]
     e0, gamma = f.values["dho1_E0"], f.values["dho1_gamma"]
     tau, tau_err = d["lifetime_ps"], d["lifetime_err_ps"]
