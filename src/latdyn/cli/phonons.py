@@ -9,6 +9,8 @@ call of :mod:`latdyn.phonons.compute` whose result writes the files and gives th
 - ``slice``: constant-energy single-crystal slice in a plane, ``compute_slice``.
 - ``powder``: powder-averaged S(|Q|,E) with its sampling error, ``compute_powder``.
 - ``dos``: total, partial and neutron-weighted DOS, ``compute_dos``.
+- ``diffuse``: thermal diffuse scattering (energy-integrated one-phonon intensity) on a plane or
+  volume, ``compute_diffuse``.
 
 File layouts are documented in docs/phonons.md.
 """
@@ -113,6 +115,25 @@ def register(subparsers) -> None:
                    "middle of the energy range)")
     w.set_defaults(func=_powder)
 
+    t = sub.add_parser("diffuse", help="thermal diffuse scattering on a plane or volume")
+    common(t)
+    t.add_argument("--temperature", "-T", type=float, default=300.0, help="K (default 300)")
+    t.add_argument("--dw-mesh", type=int, default=8,
+                   help="mesh for Debye-Waller factors (0: none; default 8)")
+    t.add_argument("--kind", choices=["coherent", "incoherent", "incoherent_approximation"],
+                   default="coherent")
+    t.add_argument("--out", default="phonons_diffuse", help="output folder")
+    t.add_argument("--origin", default="0,0,0")
+    t.add_argument("--u", default="1,0,0")
+    t.add_argument("--v", default="0,1,0")
+    t.add_argument("--w", default=None, help="third axis h,k,l for a volume (with --nw > 1)")
+    t.add_argument("--range", nargs=4, type=float, default=[-3, 3, -3, 3],
+                   metavar=("UMIN", "UMAX", "VMIN", "VMAX"))
+    t.add_argument("--w-range", nargs=2, type=float, default=[0.0, 0.0], metavar=("WMIN", "WMAX"))
+    t.add_argument("--n", type=int, default=80, help="points along u and v")
+    t.add_argument("--nw", type=int, default=1, help="points along w (volume)")
+    t.set_defaults(func=_diffuse)
+
     g = sub.add_parser("dos", help="density of states (total, partial, neutron-weighted)")
     common(g)
     g.add_argument("--mesh", type=int, default=16)
@@ -208,6 +229,17 @@ def _powder(args) -> int:
                        package=args.package, mode=args.mode, q_energy=args.q_energy,
                        **_thermal(args), **_load(args))
     return _emit_files(r, r.write(args.out), args, "phonons powder")
+
+
+def _diffuse(args) -> int:
+    from ..phonons import compute_diffuse
+
+    r = compute_diffuse(origin=_triple(args.origin, "--origin"), u=_triple(args.u, "--u"),
+                        v=_triple(args.v, "--v"), extent=args.range, n=args.n,
+                        w=_triple(args.w, "--w") if args.w else None, w_extent=args.w_range,
+                        nw=args.nw, temperature=args.temperature, dw_mesh=args.dw_mesh,
+                        kind=args.kind, **_load(args))
+    return _emit_files(r, r.write(args.out), args, "phonons diffuse")
 
 
 def _dos(args) -> int:

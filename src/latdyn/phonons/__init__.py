@@ -6,6 +6,7 @@ from ..convolution.broadening import bin_lines, broaden_axis
 from .atoms import PhononCrystal, phonon_crystal, species_from_crystal
 from .backend import BACKENDS, EXECUTORS, array_module, resolve_backend
 from .debye_waller import debye_waller, monkhorst_pack, symmetrise_tensors
+from .diffuse import DiffuseIntensity, diffuse_intensity, diffuse_map
 from .ewald import DipoleSum
 from .maps import KINDS, PowderResult, fibonacci_sphere, path_map, powder_map, slice_map, sqe_at
 from .mesh_dos import PhononDOS, mode_gradients, phonon_dos
@@ -18,6 +19,7 @@ from .one_phonon import (
 )
 from .paths import seekpath_points
 from .phonopy_io import load_phonopy
+from .springs import spring_model
 
 __all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS", "EXECUTORS", "array_module",
            "resolve_backend", "broaden_axis", "DipoleSum", "ForceConstants", "ASR_CHOICES",
@@ -26,19 +28,28 @@ __all__ = ["PhononCrystal", "phonon_crystal", "species_from_crystal", "BACKENDS"
            "debye_waller", "monkhorst_pack", "symmetrise_tensors", "coherent_structure_factors",
            "incoherent_structure_factors", "one_phonon_weights", "bin_lines", "sqe_at",
            "path_map", "slice_map", "powder_map", "PowderResult", "fibonacci_sphere", "KINDS",
-           "PhononDOS", "phonon_dos", "mode_gradients", "seekpath_points"]
+           "PhononDOS", "phonon_dos", "mode_gradients", "seekpath_points", "diffuse_intensity",
+           "diffuse_map", "DiffuseIntensity", "spring_model"]
 
 # one call per `latdyn phonons` command, returning a result with write(folder) and report()
 from .compute import (  # noqa: E402
     automatic_energy_range,
+    compute_diffuse,
     compute_dispersion,
     compute_dos,
     compute_modes,
     compute_powder,
     compute_slice,
 )
-from .results import DispersionMap, ModeTable, PhononDensity, PowderMap, SliceMap  # noqa: E402
+from .results import (  # noqa: E402
+    DiffuseMap,
+    DispersionMap,
+    ModeTable,
+    PhononDensity,
+    PowderMap,
+    SliceMap,
+)
 
 __all__ += ["compute_modes", "compute_dispersion", "compute_slice", "compute_powder",
             "compute_dos", "automatic_energy_range", "ModeTable", "DispersionMap", "SliceMap",
-            "PowderMap", "PhononDensity"]
+            "PowderMap", "PhononDensity", "compute_diffuse", "DiffuseMap"]

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import InputError
 from .debye_waller import debye_waller
+from .diffuse import diffuse_map
 from .maps import path_map, powder_map, slice_map
 from .mesh_dos import phonon_dos
 from .model import ForceConstants
@@ -32,10 +33,19 @@ from .modes import calculate_modes
 from .paths import seekpath_points
 from .phonopy_io import load_phonopy
 from .powder_resolution import PowderResolution
-from .results import DispersionMap, ModeTable, PhononDensity, PhononRun, PowderMap, SliceMap
+from .results import (
+    DiffuseMap,
+    DispersionMap,
+    ModeTable,
+    PhononDensity,
+    PhononRun,
+    PowderMap,
+    SliceMap,
+)
 
 __all__ = ["load_run", "highest_mode_energy", "automatic_energy_range", "compute_modes",
-           "compute_dispersion", "compute_slice", "compute_powder", "compute_dos", "N_TOP_SAMPLES"]
+           "compute_dispersion", "compute_slice", "compute_powder", "compute_dos", "compute_diffuse",
+           "N_TOP_SAMPLES"]
 
 #: random reduced q-points sampled for the highest mode energy E_top
 N_TOP_SAMPLES = 64
@@ -132,6 +142,29 @@ def compute_slice(model, energy: tuple[float, float], *, origin=(0, 0, 0), u=(1,
     da = slice_map(run.model, origin, u, v, (x0, x1), (y0, y1), energy, temperature, nu=n, nv=n,
                    dw=_dw(run, temperature, dw_mesh), broadening=fwhm, kind=kind, **run.options)
     return SliceMap(run, da, (float(energy[0]), float(energy[1])))
+
+
+def compute_diffuse(model, *, origin=(0, 0, 0), u=(1, 0, 0), v=(0, 1, 0),
+                    extent=(-3.0, 3.0, -3.0, 3.0), n: int = 80, w=None,
+                    w_extent=(0.0, 0.0), nw: int = 1, temperature: float = 300.0,
+                    dw_mesh: int = 8, kind: str = "coherent", executor: str | None = None,
+                    backend: str = "numpy", **load) -> DiffuseMap:
+    """Thermal diffuse scattering, the energy-integrated one-phonon intensity
+    sum_nu F_nu(Q) (2 n_nu + 1) (:mod:`latdyn.phonons.diffuse`), in barn per atom on the
+    plane origin + x u + y v (``extent`` (x_min, x_max, y_min, y_max) r.l.u., ``n`` points per
+    axis) or, with ``w`` and ``nw`` > 1, the volume adding z w, z in ``w_extent``
+    (``latdyn phonons diffuse``)::
+
+        r = compute_diffuse("phonopy_nacl.yaml", origin=(0, 0, 0.5), temperature=300)
+        r.write("tds")
+    """
+    run = load_run(model, executor=executor, backend=backend, **load)
+    x0, x1, y0, y1 = extent
+    dw = _dw(run, temperature, dw_mesh)
+    da, res = diffuse_map(run.model, origin, u, v, (x0, x1), (y0, y1), temperature, w=w,
+                          w_range=tuple(w_extent), nu=n, nv=n, nw=nw, dw=dw, kind=kind,
+                          **run.options)
+    return DiffuseMap(run, da, kind, float(temperature), res.n_imaginary, dw is not None)
 
 
 def compute_powder(model, *, qmax: float = 8.0, qbins: int = 80, emin: float | None = None,

@@ -63,13 +63,14 @@ def fibonacci_sphere(npts: int) -> np.ndarray:
     return np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
 
 
-def _structure_factors(modes, dw, kind: str, per: str):
+def _structure_factors(modes, dw, kind: str, per: str, energy_min: float = 0.01):
     if kind == "coherent":
-        return coherent_structure_factors(modes, dw, per=per)
+        return coherent_structure_factors(modes, dw, per=per, energy_min=energy_min)
     if kind == "incoherent":
-        return incoherent_structure_factors(modes, dw, per=per)
+        return incoherent_structure_factors(modes, dw, per=per, energy_min=energy_min)
     if kind == "incoherent_approximation":
-        return incoherent_structure_factors(modes, dw, approximation=True, per=per)
+        return incoherent_structure_factors(modes, dw, approximation=True, per=per,
+                                            energy_min=energy_min)
     raise InputError(f"kind must be one of {KINDS}", field="kind", value=kind)
 
 

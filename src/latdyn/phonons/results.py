@@ -10,6 +10,7 @@ command's files, the folder replaced whole, :func:`latdyn.fileio.result_folder`)
 - :class:`DispersionMap` (``dispersion``): sqe_path.h5, report.html, figures/sqe_path.*.
 - :class:`SliceMap` (``slice``): slice.h5, report.html, figures/slice.*.
 - :class:`PowderMap` (``powder``): sqe_powder.h5, report.html, figures/sqe_powder.*.
+- :class:`DiffuseMap` (``diffuse``): diffuse.h5, report.html, figures/diffuse.*.
 - :class:`PhononDensity` (``dos``): dos_total.h5, dos_neutron_weighted.h5,
   dos_element_<El>.h5, dos_site_<label>.h5, report.html, figures/dos.*, figures/dos_neutron.*.
 """
@@ -34,7 +35,7 @@ from .model import ForceConstants
 from .powder_resolution import PowderResolution
 
 __all__ = ["PhononRun", "ModeTable", "DispersionMap", "SliceMap", "PowderMap", "PhononDensity",
-           "ATTRIBUTION"]
+           "DiffuseMap", "ATTRIBUTION"]
 
 ATTRIBUTION = "NaCl example data: phonondb, A. Togo (CC BY 4.0)"
 
@@ -235,6 +236,71 @@ class SliceMap(_PhononResult):
     def _json(self) -> dict:
         return {"max_intensity": Quantity(float(self.data.values.max()), float("nan"),
                                           str(self.data.unit)).as_dict()}
+
+
+@dataclass
+class DiffuseMap(_PhononResult):
+    """Thermal diffuse scattering: ``data`` ('x', 'y') or ('x', 'y', 'z') in barn per atom, the
+    energy-integrated one-phonon intensity (:func:`latdyn.phonons.diffuse_map`) of ``kind`` at
+    ``temperature`` (K); ``n_imaginary`` (q, mode) pairs with imaginary energies left out;
+    ``debye_waller``: whether Debye-Waller factors were applied."""
+
+    run: PhononRun
+    data: sc.DataArray
+    kind: str
+    temperature: float
+    n_imaginary: int = 0
+    debye_waller: bool = True
+    report_title = "Thermal diffuse scattering"
+
+    def warnings(self) -> list[str]:
+        """Conditions that make the map unreliable (imaginary modes left out)."""
+        if self.n_imaginary:
+            return [f"{self.n_imaginary} (q, mode) pairs have imaginary energies and are left "
+                    "out: the model is unstable there and the map misses their intensity"]
+        return []
+
+    def summary(self) -> list[dict]:
+        v = self.data.values
+        return [_quantity_row("temperature", self.temperature, "K"),
+                _quantity_row("points", int(v.size)),
+                _quantity_row("Debye-Waller factors", self.debye_waller),
+                _quantity_row("max intensity", float(v.max()), str(self.data.unit)),
+                _quantity_row("mean intensity", float(v.mean()), str(self.data.unit)),
+                _quantity_row("imaginary (q, mode) pairs left out", self.n_imaginary)]
+
+    rows = summary
+
+    def lines(self) -> list[str]:
+        return super().lines() + [f"warning: {w}" for w in self.warnings()]
+
+    def arrays(self) -> dict[str, sc.DataArray]:
+        return {"diffuse": self.data}
+
+    def figures(self) -> list[tuple]:
+        da = self.data
+        caption = "Energy-integrated one-phonon intensity (log colour scale)"
+        if "z" in da.dims:
+            da = da["z", da.sizes["z"] // 2]
+            caption += f", middle layer z = {float(da.coords['z'].value):g}"
+        fig = map_figure(da, log=True, title=f"TDS {self.kind}, {self.temperature:g} K")
+        return [("diffuse", fig, caption)]
+
+    def report(self, command: str | None = None) -> Report:
+        rep = super().report(command)
+        for w in self.warnings():
+            rep.add_text("Warning", w)
+        return rep
+
+    def _json(self) -> dict:
+        v = self.data.values
+        unit = str(self.data.unit)
+        return {"temperature": Quantity(self.temperature, float("nan"), "K").as_dict(),
+                "dims": list(self.data.dims), "shape": list(v.shape),
+                "debye_waller": self.debye_waller,
+                "max_intensity": Quantity(float(v.max()), float("nan"), unit).as_dict(),
+                "mean_intensity": Quantity(float(v.mean()), float("nan"), unit).as_dict(),
+                "n_imaginary": self.n_imaginary, "warnings": self.warnings()}
 
 
 @dataclass
