@@ -117,12 +117,12 @@ def register(subparsers) -> None:
 
     t = sub.add_parser("diffuse", help="thermal diffuse scattering on a plane or volume")
     common(t)
-    t.add_argument("--temperature", "-T", type=float, default=300.0, help="K (default 300)")
+    add_temperature(t, old=(), default=300.0, help="sample temperature (K; default 300)")
     t.add_argument("--dw-mesh", type=int, default=8,
                    help="mesh for Debye-Waller factors (0: none; default 8)")
     t.add_argument("--kind", choices=["coherent", "incoherent", "incoherent_approximation"],
                    default="coherent")
-    t.add_argument("--out", default="phonons_diffuse", help="output folder")
+    add_out(t, inputs=("phonopy_yaml",))
     t.add_argument("--origin", default="0,0,0")
     t.add_argument("--u", default="1,0,0")
     t.add_argument("--v", default="0,1,0")
