@@ -53,7 +53,8 @@ def step_md(ctx: DemoContext) -> str:
     rng = np.random.default_rng(ctx.seed + 21)
     frames, dt = (1000, 0.02) if ctx.quick else (2000, 0.02)
     pos, cell, symbols = _trajectory(4, frames, dt, rng)
-    path = write_h5md(ctx.out / "md" / "agi_virtual_md.h5", pos, cell, symbols, dt)
+    path = write_h5md(ctx.out / "md" / "agi_virtual_md.h5", pos, cell, symbols, dt,
+                      single_precision=True)
     traj = open_trajectory(path)
     msd = compute_msd(traj, window=200, origin_step=5, progress=False)
     d_ag = fit_diffusion(msd).coefficient("Ag")

@@ -101,10 +101,14 @@ def plot_coverage(coverages, labels, ax=None):
     return fig, ax
 
 
-def save_figure(fig, path_stem: str | Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
-    """Write the figure as PNG and SVG (atomically) and return the paths."""
+def save_figure(fig, path_stem: str | Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Write the figure (atomically) in ``formats``, by default PNG (and SVG when
+    ``LATDYN_FIGURE_FORMATS=png,svg``, :func:`latdyn.report.html.figure_formats_setting`), and
+    return the paths."""
+    from .html import figure_formats_setting
+
     out = []
-    for fmt in formats:
+    for fmt in formats or figure_formats_setting():
         p = Path(f"{path_stem}.{fmt}")
         with atomic_path(p) as tmp:
             fig.savefig(tmp, format=fmt)
