@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import new_figure
+from ..report import format_value_error, new_figure
 from .context import DemoContext
 
 D_AG = 0.1        # A^2/ps
@@ -97,15 +97,15 @@ def step_md(ctx: DemoContext) -> str:
     for name in msd.species:
         ax2.plot(msd.time, msd.msd[msd.species.index(name)], label=f"{name} MSD")
     ax2.plot(msd.time, 6 * d_fit * msd.time, "--", color="0.4",
-             label=f"6Dt, D = {d_fit:.4f} ± {d_err:.4f} Å²/ps")
+             label=f"6Dt, D = {format_value_error(d_fit, d_err)} Å²/ps")
     ax2.set_xlabel("Time (ps)")
     ax2.set_ylabel("MSD (Å²)")
     ax2.legend(frameon=False, fontsize=8)
     ctx.report.add_figure("md_msd", fig2, "Mean-square displacements: Ag diffuses (linear), the I "
                           "host vibrates (bounded at 6 <u_x²>).")
     rows = [{"quantity": "D_Ag input (Å²/ps)", "value": D_AG},
-            {"quantity": "D_Ag from the MSD slope (Å²/ps)", "value": d_fit},
-            {"quantity": "its blocking standard error (Å²/ps)", "value": d_err},
+            {"quantity": "D_Ag from the MSD slope ± blocking standard error (Å²/ps)",
+             "value": format_value_error(d_fit, d_err)},
             {"quantity": "max |F_s,Ag − exp(−DQ²t)|", "value": dev_ag},
             {"quantity": "max |F_s,I − exact|", "value": dev_i},
             {"quantity": "q-points used", "value": len(qset.q)}]

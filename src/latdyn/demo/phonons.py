@@ -61,7 +61,8 @@ def step_phonons(ctx: DemoContext) -> str:
                         broadening=lambda energy: mari.resolution(energy, ei=ei, **setting),
                         q_broadening=(q_fwhm := mari.q_broadening(ei, 15.0, **setting)),
                         progress=False)
-    fig2, ax2 = plot_sqe(powder.data.to(unit="mbarn/meV"), log=True, title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
+    fig2, ax2 = plot_sqe(powder.data.to(unit="mbarn/meV"), log=True,
+                         title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
     cov = mari.coverage(ei=ei)
     qp, ep = cov.polygon()
     ax2.plot(qp, ep, color="w", lw=1.2)

@@ -126,7 +126,7 @@ def step_polarisation(ctx: DemoContext) -> str:
         {"quantity": "τ (residence time)", "true": TRUTH["tau"], "fitted": hs["L1_tau"]["value"],
          "error": hs["L1_tau"]["error"], "unit": "ps"},
     ]
-    rep.add_table("Recovered dynamics", table)
+    rep.add_table("Recovered dynamics", table, errors={"fitted": "error"})
     ctx.results["polarisation"] = {"D_c": d_c, "D_s": hs["L1_D"], "tau": hs["L1_tau"]}
     return (f"D_c = {d_c.value:.4f} ± {d_c.error:.4f} Å²/ps (true {TRUTH['D_collective']:g}), "
             f"D_s = {hs['L1_D']['value']:.4f} ± {hs['L1_D']['error']:.4f} (true {TRUTH['D_self']:g})")

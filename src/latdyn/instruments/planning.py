@@ -128,8 +128,9 @@ class PlanComparison:
         return rep
 
     def write(self, folder: str | Path, command: str | None = None) -> list[Path]:
-        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png`` (the figure; ``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``)
-        into ``folder`` (replaced whole); returns the paths."""
+        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png`` (the figure; ``.svg``
+        too with ``LATDYN_FIGURE_FORMATS=png,svg``) into ``folder`` (replaced whole); returns the
+        paths."""
         from ..report.folder import write_result_folder
 
         rows = self.table()

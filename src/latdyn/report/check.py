@@ -33,6 +33,9 @@ _MISSING_WORDS = re.compile(r"\b(None|nan|NaN)\b")
 
 
 def _significant(digits: str) -> int:
+    """Significant digits of a printed number (trailing zeros of an integer do not count)."""
+    if "." not in digits:
+        digits = digits.rstrip("0") or "0"
     return len(digits.replace(".", "").lstrip("0")) or 1
 
 

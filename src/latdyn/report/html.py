@@ -117,11 +117,15 @@ class Report:
                   columns: list[str] | None = None, errors: dict[str, str] | None = None) -> None:
         """A table from dicts sharing keys.  Numbers print by :func:`latdyn.report.numbers.format_cell`;
         ``errors`` maps a value column to its error column: those values are rounded to their
-        error (2 significant digits), as is the error."""
+        error (2 significant digits), as is the error.  Without ``errors`` a column ``X`` is
+        paired with a column ``X_err`` or ``X err`` when the table has one."""
         if heading:
             self._blocks.append(("h3", heading))
         cols = list(columns or (rows[0].keys() if rows else []))
-        self._blocks.append(("table", (cols, rows, dict(errors or {}))))
+        if errors is None:
+            keys = {str(k) for r in rows for k in r}
+            errors = {c: e for c in cols for e in (f"{c}_err", f"{c} err") if e in keys}
+        self._blocks.append(("table", (cols, rows, dict(errors))))
 
     def add_parameters(self, heading: str | None,
                        params: dict[str, tuple[float, float | None, str]]) -> None:

@@ -101,7 +101,7 @@ def format_cell(value: Any) -> str:
     :data:`MISSING`, anything else as its text (an empty text also as :data:`MISSING`)."""
     if value is None:
         return MISSING
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):
         return "yes" if value else "no"
     if _is_number(value):
         return format_number(value)

@@ -24,7 +24,8 @@ def _finite_x(xy: np.ndarray) -> np.ndarray:
 
 
 def _is_marker_only(line) -> bool:
-    return line.get_linestyle() in ("None", "", " ", "none") and line.get_marker() not in (None, "None", "", " ")
+    return (line.get_linestyle() in ("None", "", " ", "none")
+            and line.get_marker() not in (None, "None", "", " "))
 
 
 def plotted_ranges(fig) -> list[dict]:
