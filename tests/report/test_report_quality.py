@@ -224,3 +224,35 @@ def test_demo_output_is_small_0644_and_passes_the_report_check(demo_quick):
         assert len(b64) * 3 / 4 <= 1_000_000
     assert "error sentence" not in html and "n/a:" not in html
     assert check_report(demo_quick) == []
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002])
+def test_every_writer_follows_the_umask(tmp_path, mask):
+    """Text, bytes, HDF5 built in memory, h5py through atomic_path, figures, reports and whole
+    result folders all get 0666 & ~umask (folders 0777 & ~umask), never mkstemp's 0600."""
+    import h5py
+
+    from latdyn.fileio import atomic_path, hdf5_writer, write_bytes_atomic, write_text_atomic
+    from latdyn.report import save_figure
+    from latdyn.report.folder import write_result_folder
+
+    old = os.umask(mask)
+    try:
+        write_text_atomic(tmp_path / "a.txt", "x")
+        write_bytes_atomic(tmp_path / "b.bin", b"x")
+        with hdf5_writer(tmp_path / "c.h5") as f:
+            f["x"] = np.arange(3)
+        with atomic_path(tmp_path / "d.h5") as tmp, h5py.File(tmp, "w") as f:
+            f["x"] = np.arange(3)
+        fig, ax = new_figure()
+        ax.plot([0, 1], [0, 1], label="line")
+        save_figure(fig, tmp_path / "e")
+        rep = Report("t")
+        rep.add_figure("g", fig, "caption")
+        write_result_folder(tmp_path / "folder", {"t.csv": lambda p: write_text_atomic(p, "a,b\n")}, rep)
+    finally:
+        os.umask(old)
+    modes = _modes(tmp_path)
+    want_file, want_dir = oct(0o666 & ~mask), oct(0o777 & ~mask)
+    assert {k: m for k, m in modes.items() if m != (want_dir if (tmp_path / k).is_dir() else want_file)} == {}
+    assert {"a.txt", "c.h5", "d.h5", "e.png", "folder/report.html", "folder/figures/g.png", "folder/t.csv"} <= set(modes)
