@@ -199,7 +199,8 @@ def test_qens_fit_folder_is_0644_under_umask_022_and_its_report_passes(tmp_path,
     c = rng.poisson(np.array(lines) * 3000.0).astype(float)
     s, v = tmp_path / "sample.nxs", tmp_path / "vana.nxs"
     write_mantid_nexus(s, make_sqe(q, e, c / 3000.0, np.sqrt(np.maximum(c, 1)) / 3000.0))
-    write_mantid_nexus(v, make_sqe(q, e, np.tile(r, (q.size, 1)), np.tile(1e-3 * r.max() + 0 * r, (q.size, 1))))
+    res = np.tile(r, (q.size, 1))
+    write_mantid_nexus(v, make_sqe(q, e, res, np.full_like(res, 1e-3 * r.max())))
     out = tmp_path / "out"
     assert main(["qens", "fit", str(s), "--resolution", str(v), "--lorentzians", "1", "--diffusion",
                  "fick", "--diffusion", "ss", "--temperature", "none", "--out", str(out), "--json"]) == 0
@@ -255,4 +256,5 @@ def test_every_writer_follows_the_umask(tmp_path, mask):
     modes = _modes(tmp_path)
     want_file, want_dir = oct(0o666 & ~mask), oct(0o777 & ~mask)
     assert {k: m for k, m in modes.items() if m != (want_dir if (tmp_path / k).is_dir() else want_file)} == {}
-    assert {"a.txt", "c.h5", "d.h5", "e.png", "folder/report.html", "folder/figures/g.png", "folder/t.csv"} <= set(modes)
+    assert {"a.txt", "c.h5", "d.h5", "e.png", "folder/report.html", "folder/figures/g.png",
+            "folder/t.csv"} <= set(modes)
