@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import format_value_error, new_figure
+from ..report import format_number, format_value_error, new_figure
 from .context import DemoContext
 
 D_AG = 0.1        # A^2/ps
@@ -111,4 +111,5 @@ def step_md(ctx: DemoContext) -> str:
             {"quantity": "q-points used", "value": len(qset.q)}]
     ctx.report.add_table("Trajectory analysis against the exact dynamics", rows)
     ctx.results["md"] = rows
-    return f"D_Ag = {d_fit:.4f} ± {d_err:.4f} Å²/ps (input {D_AG}); max F_s deviation {dev_ag:.3f}"
+    return (f"D_Ag = {format_value_error(d_fit, d_err)} Å²/ps (input {D_AG}); max F_s deviation "
+            f"{format_number(dev_ag, 2)}")

@@ -7,7 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..report import format_value_error, new_figure
+from ..report import format_number, format_value_error, new_figure
 from ..units import HBAR_MEV_PS
 from .context import DemoContext
 
@@ -156,7 +156,8 @@ def step_qens_virtual(ctx: DemoContext) -> str:
                          errors={"fitted": "error"})
     ctx.results["qens_virtual"] = rows
     worst = max(abs(r["pull"]) for r in rows)
-    return f"D = {d_fit:.4f} ± {d_err:.4f} Å²/ps (input {CE_TRUTH['D']}); largest pull {worst:.2f}"
+    return (f"D = {format_value_error(d_fit, d_err)} Å²/ps (input {CE_TRUTH['D']}); largest pull "
+            f"{format_number(worst, 3)}")
 
 
 def step_qens_real_water(ctx: DemoContext) -> str:
@@ -205,4 +206,4 @@ def step_qens_real_water(ctx: DemoContext) -> str:
     _fit_plot(ctx, "qens_in5_water", res, "IN5 liquid water: translation × rotation, global fit",
               "Measured IN5 spectra of water with the global fit (log scale).")
     ctx.results["water"] = {"D": (d, d_err), "tau": (tau, tau_err), "redchi": res.reduced_chi2}
-    return f"water D = {d:.3f} ± {d_err:.3f} Å²/ps, τ = {tau:.2f} ± {tau_err:.2f} ps"
+    return f"water D = {format_value_error(d, d_err)} Å²/ps, τ = {format_value_error(tau, tau_err)} ps"
