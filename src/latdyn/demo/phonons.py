@@ -45,8 +45,9 @@ def step_phonons(ctx: DemoContext) -> str:
                         f"Debye-Waller factors from a Brillouin-zone mesh and the Bose factor at "
                         f"{TEMPERATURE:g} K.")
     # barn/eV and mbarn/meV are the same number; the caption and colour bar say mbarn/meV
-    sqe_path = sqe_path.to(unit="mbarn/meV")
-    fig, ax = plot_sqe(sqe_path, log=True, title="NaCl: S(Q,E) along the high-symmetry path")
+    label = "S(Q,E) (mbarn/meV per atom)"
+    fig, ax = plot_sqe(sqe_path.to(unit="barn/eV"), log=True, intensity_label=label,
+                       title="NaCl: S(Q,E) along the high-symmetry path")
     label_path(ax, sqe_path.coords["q"].values, sqe_path.coords["label"].values)
     ax.set_xlabel("Wave vector along the path")
     ctx.report.add_figure("nacl_dispersion", fig, "One-phonon coherent S(Q,E) of NaCl along the "
@@ -61,7 +62,7 @@ def step_phonons(ctx: DemoContext) -> str:
                         broadening=lambda energy: mari.resolution(energy, ei=ei, **setting),
                         q_broadening=(q_fwhm := mari.q_broadening(ei, 15.0, **setting)),
                         progress=False)
-    fig2, ax2 = plot_sqe(powder.data.to(unit="mbarn/meV"), log=True,
+    fig2, ax2 = plot_sqe(powder.data.to(unit="barn/eV"), log=True, intensity_label=label,
                          title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
     cov = mari.coverage(ei=ei)
     qp, ep = cov.polygon()

@@ -54,8 +54,11 @@ def _edges(c: np.ndarray, n: int) -> np.ndarray:
 
 
 def plot_sqe(da, ax=None, log: bool = False, vmin: float | None = None,
-             vmax: float | None = None, title: str | None = None, colorbar: bool = True):
-    """Colour map of a 2-D DataArray S(Q,E) (E up, Q across); log or linear intensity."""
+             vmax: float | None = None, title: str | None = None, colorbar: bool = True,
+             intensity_label: str | None = None):
+    """Colour map of a 2-D DataArray S(Q,E) (E up, Q across); log or linear intensity.  The
+    colour bar reads 'Intensity (<unit of da>)' unless ``intensity_label`` is given (say the
+    unit the caption uses: scipp prints mbarn/meV as barn/eV, the same number)."""
     if ax is None:
         fig, ax = new_figure()
     else:
@@ -80,8 +83,8 @@ def plot_sqe(da, ax=None, log: bool = False, vmin: float | None = None,
     if colorbar:
         cb = fig.colorbar(mesh, ax=ax)
         unit = str(da.unit)
-        cb.set_label(f"Intensity ({unit})" if unit not in ("dimensionless", "None") else
-                     "Intensity (arb. units)")
+        cb.set_label(intensity_label or (f"Intensity ({unit})" if unit not in ("dimensionless", "None")
+                                         else "Intensity (arb. units)"))
     return fig, ax
 
 
