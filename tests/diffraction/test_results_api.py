@@ -51,7 +51,7 @@ def test_reflections_python_equals_cli_and_writes_its_files(tmp_path, capsys):
                tmp_path / "c"), r)
     files = r.write(tmp_path / "r")
     assert sorted(p.relative_to(tmp_path / "r").as_posix() for p in files) == [
-        "figures/reflections.png", "figures/reflections.svg", "reflections.csv", "report.html"]
+        "figures/reflections.png", "reflections.csv", "report.html"]
     csv = (tmp_path / "r" / "reflections.csv").read_text()
     assert csv == (tmp_path / "c" / "reflections.csv").read_text()
     assert r.to_json()["units"]["F2"] == "barn" and r.rows()[0]["multiplicity"] == 8

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_report_is_self_contained(tmp_path):
     src = tmp_path / "input.txt"
     src.write_text("data")
-    rep = Report("Test report", command="latdyn test")
+    rep = Report("Test report", command="latdyn test", figure_formats=("png", "svg"))
     rep.add_input(src)
     fig, _ = plot_coverage([coverage_direct(10.0, 3.0, 135.0)], ["Ei = 10 meV"])
     rep.add_figure("cov", fig, "coverage")

@@ -71,3 +71,33 @@ def test_no_package_transmits_names_the_package_choice():
     maps = load_instrument("MAPS")
     with pytest.raises(InstrumentError, match="another package"):
         maps.resolution(0.0, ei=0.5)
+
+
+@pytest.mark.parametrize("name", DIRECT)
+def test_everything_works_at_the_default_ei(name):
+    """At ``default_ei`` (a monochromator's middle wavelength, else sqrt(Ei_min Ei_max)) the
+    default settings give a resolution, |Q| broadening, coverage and flux: the demo's
+    resolution table and ``latdyn plan NAME --ei <default_ei>`` never show an error instead."""
+    from latdyn.instruments import resolution_table
+
+    inst = load_instrument(name)
+    ei = inst.default_ei
+    assert inst.ei_min <= ei <= inst.ei_max
+    assert inst.check_ei(ei) == ei
+    fwhm = inst.resolution([0.0, 0.5 * ei], ei=ei)
+    assert np.all(np.isfinite(fwhm)) and np.all(fwhm > 0) and fwhm[0] < 0.2 * ei
+    q_fwhm = inst.q_broadening(ei, 0.25 * ei)(np.array([1.0, 2.0]))
+    assert np.all(np.isfinite(q_fwhm)) and np.all(q_fwhm > 0)
+    q, e = inst.coverage(ei=ei).polygon()
+    assert np.ptp(q) > 0 and np.max(e) <= ei
+    assert inst.relative_flux(ei) > 0
+    assert len(resolution_table(name, ei=ei).rows()) > 0
+
+
+def test_default_ei_of_a_monochromator_instrument_is_one_it_offers():
+    """IN6-SHARP offers four wavelengths; 25 meV (the demo's old fallback) is outside its range."""
+    inst = load_instrument("IN6-SHARP")
+    offered = wavelength_to_energy(np.array(sorted(inst.monochromator.wavelengths)))
+    assert np.min(np.abs(offered / inst.default_ei - 1)) < 1e-9
+    with pytest.raises(InstrumentError, match="cannot deliver"):
+        inst.check_ei(25.0)

@@ -67,7 +67,7 @@ def test_rows_and_figure(phonons, tmp_path):
     fig = phonons.figure()
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == len(phonons.best()) + 1
     paths = phonons.write(tmp_path)
-    assert [p.name for p in paths] == ["plan_compare.csv", "plan_compare.png", "plan_compare.svg"]
+    assert [p.name for p in paths] == ["plan_compare.csv", "plan_compare.png"]
     assert (tmp_path / "plan_compare.csv").read_text().count("\n") == len(table) + 1
 
 

@@ -121,7 +121,7 @@ def test_write_gives_the_documented_files(tmp_path, h5md_file, command):
     assert files == [out / name, out / "report.html"]
     assert sorted(p.name for p in out.iterdir()) == sorted([name, "report.html", "figures", RESULT_MARKER])
     assert sorted(p.name for p in (out / "figures").iterdir()) == sorted(
-        f"{f}.{ext}" for f in figures for ext in ("png", "svg"))
+        f"{f}.png" for f in figures)
     dg = sc.io.load_hdf5(out / name)
     assert keys <= set(dg.keys())
     assert set(dg.keys()) == set(r.arrays().keys())

@@ -63,7 +63,7 @@ def test_powder_call_writes_the_documented_files_and_gives_the_cli_json(nacl_dir
     files = r.write(out)
     assert [f.name for f in files] == ["sqe_powder.h5", "report.html"]
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        RESULT_MARKER, "figures/sqe_powder.png", "figures/sqe_powder.svg", "report.html",
+        RESULT_MARKER, "figures/sqe_powder.png", "report.html",
         "sqe_powder.h5"]
     assert "outside_coverage" in sc.io.load_hdf5(out / "sqe_powder.h5").masks
     html = (out / "report.html").read_text()
@@ -97,7 +97,7 @@ def test_dispersion_and_slice_calls(nacl_model, tmp_path):
                                   "unit": "barn/eV"} and j["n_q"] == r.data.sizes["q"]
     files = r.write(tmp_path / "disp")
     assert [f.name for f in files] == ["sqe_path.h5", "report.html"]
-    assert (tmp_path / "disp" / "figures" / "sqe_path.svg").is_file()
+    assert (tmp_path / "disp" / "figures" / "sqe_path.png").is_file()
     s = compute_slice(nacl_model, (5.0, 10.0), n=5, dw_mesh=0)
     assert s.data.dims == ("x", "y") and s.data.shape == (5, 5)
     assert [f.name for f in s.write(tmp_path / "slice")] == ["slice.h5", "report.html"]

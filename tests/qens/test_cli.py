@@ -50,7 +50,7 @@ def test_fit_json_outputs_and_provenance(tmp_path, capsys):
         "angstrom**2/ps"
     for name in ("report.html", "results.h5", "perq.csv", "model_selection.csv", "hwhm_fits.csv",
                  "global_groups.csv", "global_parameters.csv", "fit_perq_1L.h5", "fit_perq_2L.h5",
-                 "fit_global.h5", "figures/fits_perq_1L.png", "figures/hwhm.svg", "figures/eisf.png"):
+                 "fit_global.h5", "figures/fits_perq_1L.png", "figures/hwhm.png", "figures/eisf.png"):
         assert (out / name).is_file(), name
     html = (out / "report.html").read_text()
     assert file_sha256(s) in html and file_sha256(v) in html and "Model selection" in html

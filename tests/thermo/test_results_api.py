@@ -44,8 +44,7 @@ def test_arrhenius_file_python_equals_cli(tmp_path, capsys):
     _same(capsys, ["thermo", "arrhenius", p, "-o", tmp_path / "c"], r)
     ea = r.to_json()["parameters"]["activation_energy"]
     assert ea["value"] == pytest.approx(0.45, rel=1e-9) and ea["unit"] == "eV"
-    assert [f.name for f in r.write(tmp_path / "a")] == ["arrhenius.csv", "report.html", "arrhenius.png",
-                                                         "arrhenius.svg"]
+    assert [f.name for f in r.write(tmp_path / "a")] == ["arrhenius.csv", "report.html", "arrhenius.png"]
     assert (tmp_path / "a" / "arrhenius.csv").read_text() == (tmp_path / "c" / "arrhenius.csv").read_text()
     assert (tmp_path / "a" / "arrhenius.csv").read_text().startswith("T [K],y,y_err,fit")
 

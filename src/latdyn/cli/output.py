@@ -66,14 +66,14 @@ _CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0
 
 
 def _fmt(v: Any) -> str:
-    """A value as terminal text: numbers to 6 significant digits; text from files with
-    control characters made visible and cut to :data:`MAX_SHOWN` characters (a 100 kB title
-    must neither flood the terminal nor slow the table layout)."""
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if not math.isfinite(f):
-            return str(f)
-        return f"{f:.6g}"
+    """A value as terminal text: numbers by :func:`latdyn.report.numbers.format_cell` (4
+    significant digits; None and NaN as a dash); text from files with control characters made
+    visible and cut to :data:`MAX_SHOWN` characters (a 100 kB title must neither flood the
+    terminal nor slow the table layout)."""
+    from ..report.numbers import format_cell
+
+    if v is None or isinstance(v, (bool, int, float, np.generic)):
+        return format_cell(v)
     text = str(v)
     if len(text) > MAX_SHOWN:
         text = text[:MAX_SHOWN] + f"... ({len(text)} characters; --json prints it whole)"
@@ -130,7 +130,7 @@ def emit(
 
 
 def _quantities_text(q: Mapping[str, Mapping[str, Any]]) -> str:
-    from ..report.html import format_value_error
+    from ..report.numbers import format_value_error
 
     parts = []
     for name, d in q.items():

@@ -127,7 +127,10 @@ def _separate(args) -> int:
     out = args.out
     files = sep.write(out)
     info = sep.to_json()
-    lines = [f"{k}: {v['value']:.6g} +- {v['error']:.2g} {v['unit']}" for k, v in info["total"].items()]
+    from ..report.numbers import format_value_error
+
+    lines = [f"{k}: {format_value_error(v['value'], v['error'], v['unit'])}"
+             for k, v in info["total"].items()]
     lines += [f"note: {n}" for n in info["notes"]] + [f"outputs: {out}"]
     emit(sep.rows(), as_json=args.json, title=f"{sep.method.name} separation of "
          f"{len(sep.channels)} channels ({sep.estimator})", extra=info | {"outputs": [str(f) for f in files]},

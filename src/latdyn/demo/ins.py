@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..inelastic.phonon_peaks import component_label
 from ..report import new_figure
 from .context import DemoContext
 
@@ -84,17 +85,18 @@ def step_ins_overdamping(ctx: DemoContext) -> str:
                         "energy-dependent resolution; the Bayesian information criterion decides "
                         "whether the quasi-elastic line is needed. Overdamped means "
                         "Γ ≥ E0 (the DHO poles reach the imaginary axis); lifetime τ = ħ/(2Γ).")
-    ctx.report.add_table("DHO fits versus temperature (energies in meV)", rows)
+    ctx.report.add_table("DHO fits versus temperature (energies in meV)", rows,
+                         errors={"E0 fit": "E0 err", "Γ fit": "Γ err"})
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(temps), figsize=(3.3 * len(temps), 3.2), dpi=110,
                              constrained_layout=True)
     for ax, T, f in zip(np.atleast_1d(axes), temps, chosen, strict=True):
         ax.errorbar(f.E, f.y, f.sigma_y, fmt=".", ms=2, lw=0.5, color="0.3")
-        ax.plot(f.E, f.model, color="C3", lw=1.2)
+        ax.plot(f.E, f.model, color="C3", lw=1.2, label="fit")
         for name, part in f.parts.items():
             if name.startswith(("dho", "qe")):
-                ax.plot(f.E, part, lw=0.8, ls="--", label=name)
+                ax.plot(f.E, part, lw=0.8, ls="--", label=component_label(name))
         ax.set_yscale("log")
         ax.set_ylim(max(1e-3, np.nanmin(f.model[f.model > 0]) * 0.5), 2.0 * np.nanmax(f.y))
         ax.set_title(f"{T:g} K", fontsize=9)

@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..report import new_figure
+from ..report import format_value_error, new_figure
 from .context import DemoContext
 
 #: A generic cold-neutron constant-wavelength powder diffractometer (user definition).
@@ -116,7 +116,7 @@ def step_lattice_spin(ctx: DemoContext) -> str:
                      "fitted μ0H_t (T)": t.midpoint[0] if t else float("nan"),
                      "error (T)": t.midpoint[1] if t else float("nan"),
                      "10-90 % width (T)": t.width_10_90[0] if t else float("nan"),
-                     "all fits converged": str(s.converged)})
+                     "all fits converged": bool(s.converged)})
     ax2.set_xlabel("μ0H (T)")
     ax2.set_ylabel("Orthorhombic weight fraction")
     ax2.legend(frameon=False, fontsize=8)
@@ -124,7 +124,8 @@ def step_lattice_spin(ctx: DemoContext) -> str:
                    "two-phase fits of each virtual pattern with scales, lattice parameters, zero, "
                    "widths, background and the ordered moment refined) versus field; lines: "
                    "logistic fits of the transition.")
-    rep.add_table("Transition fields from the fraction curves", rows)
+    rep.add_table("Transition fields from the fraction curves", rows,
+                  errors={"fitted μ0H_t (T)": "error (T)"})
     pulls = np.array(pulls)
     up1 = rows[0]
     hyst = up1["fitted μ0H_t (T)"] - rows[1]["fitted μ0H_t (T)"]
@@ -149,11 +150,12 @@ def step_lattice_spin(ctx: DemoContext) -> str:
                  f"T_C = {TC_ORTH:g} K, hexagonal paramagnetic); with ΔM = {MOMENT * per_mn:.2f} μB/f.u. "
                  f"its Clausius-Clapeyron slope is {slope_true:.2f} K/T, which the virtual sweeps at "
                  f"{T1:g} K and {T2:g} K obey. The fitted transition fields give dT_t/d(μ0H) = "
-                 f"{slope:.2f} ± {slope_err:.2f} K/T and a hysteresis of {hyst:.2f} ± {hyst_err:.2f} T "
-                 f"(simulated {H_UP - H_DOWN:g} T); the refined moment {m_fit:.2f} ± {m_err:.2f} μB on Mn "
-                 f"gives ΔM = {delta_m:.2f} μB/f.u. and ΔS = -ΔM/(dT/dμ0H) = {bal.measured:.2f} ± "
-                 f"{ds_err:.2f} J/(mol K) against the model's {bal.delta_s_model:.2f}: the chain fit → "
-                 f"transition → Clausius-Clapeyron closes. {bal.sign_statement()}.")
+                 f"{format_value_error(slope, slope_err)} K/T and a hysteresis of "
+                 f"{format_value_error(hyst, hyst_err)} T (simulated {H_UP - H_DOWN:g} T); the refined "
+                 f"moment {format_value_error(m_fit, m_err)} μB on Mn gives ΔM = {delta_m:.2f} μB/f.u. "
+                 f"and ΔS = -ΔM/(dT/dμ0H) = {format_value_error(bal.measured, ds_err)} J/(mol K) against "
+                 f"the model's {bal.delta_s_model:.2f}: the chain fit → transition → "
+                 f"Clausius-Clapeyron closes. {bal.sign_statement()}.")
     rep.add_figure("mncoge_entropy_balance", bal.figure(), "Entropy changes hexagonal → "
                    "orthorhombic at the transition; 'measured' is the Clausius-Clapeyron value "
                    "of the virtual experiment")

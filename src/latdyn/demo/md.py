@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import new_figure
+from ..report import format_number, format_value_error, new_figure
 from .context import DemoContext
 
 D_AG = 0.1        # A^2/ps
@@ -53,7 +53,8 @@ def step_md(ctx: DemoContext) -> str:
     rng = np.random.default_rng(ctx.seed + 21)
     frames, dt = (1000, 0.02) if ctx.quick else (2000, 0.02)
     pos, cell, symbols = _trajectory(4, frames, dt, rng)
-    path = write_h5md(ctx.out / "md" / "agi_virtual_md.h5", pos, cell, symbols, dt)
+    path = write_h5md(ctx.out / "md" / "agi_virtual_md.h5", pos, cell, symbols, dt,
+                      single_precision=True)
     traj = open_trajectory(path)
     msd = compute_msd(traj, window=200, origin_step=5, progress=False)
     d_ag = fit_diffusion(msd).coefficient("Ag")
@@ -96,18 +97,19 @@ def step_md(ctx: DemoContext) -> str:
     for name in msd.species:
         ax2.plot(msd.time, msd.msd[msd.species.index(name)], label=f"{name} MSD")
     ax2.plot(msd.time, 6 * d_fit * msd.time, "--", color="0.4",
-             label=f"6Dt, D = {d_fit:.4f} ± {d_err:.4f} Å²/ps")
+             label=f"6Dt, D = {format_value_error(d_fit, d_err)} Å²/ps")
     ax2.set_xlabel("Time (ps)")
     ax2.set_ylabel("MSD (Å²)")
     ax2.legend(frameon=False, fontsize=8)
     ctx.report.add_figure("md_msd", fig2, "Mean-square displacements: Ag diffuses (linear), the I "
                           "host vibrates (bounded at 6 <u_x²>).")
     rows = [{"quantity": "D_Ag input (Å²/ps)", "value": D_AG},
-            {"quantity": "D_Ag from the MSD slope (Å²/ps)", "value": d_fit},
-            {"quantity": "its blocking standard error (Å²/ps)", "value": d_err},
+            {"quantity": "D_Ag from the MSD slope ± blocking standard error (Å²/ps)",
+             "value": format_value_error(d_fit, d_err)},
             {"quantity": "max |F_s,Ag − exp(−DQ²t)|", "value": dev_ag},
             {"quantity": "max |F_s,I − exact|", "value": dev_i},
             {"quantity": "q-points used", "value": len(qset.q)}]
     ctx.report.add_table("Trajectory analysis against the exact dynamics", rows)
     ctx.results["md"] = rows
-    return f"D_Ag = {d_fit:.4f} ± {d_err:.4f} Å²/ps (input {D_AG}); max F_s deviation {dev_ag:.3f}"
+    return (f"D_Ag = {format_value_error(d_fit, d_err)} Å²/ps (input {D_AG}); max F_s deviation "
+            f"{format_number(dev_ag, 2)}")

@@ -7,7 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..report import plot_sqe
+from ..report import format_number, label_path, plot_sqe
 from .context import DemoContext
 
 TEMPERATURE = 300.0
@@ -44,13 +44,15 @@ def step_phonons(ctx: DemoContext) -> str:
                         "sum). Coherent one-phonon S(Q,E) of eq. (4): b/√M per atom, anisotropic "
                         f"Debye-Waller factors from a Brillouin-zone mesh and the Bose factor at "
                         f"{TEMPERATURE:g} K.")
-    fig, ax = plot_sqe(sqe_path, log=True, title="NaCl: S(Q,E) along the high-symmetry path")
-    corners = [(float(q), lab) for q, lab in zip(sqe_path.coords["q"].values,
-                                                 sqe_path.coords["label"].values, strict=True) if lab]
-    ax.set_xticks([c[0] for c in corners], [c[1] for c in corners])
+    # barn/eV and mbarn/meV are the same number; the caption and colour bar say mbarn/meV
+    label = "S(Q,E) (mbarn/meV per atom)"
+    fig, ax = plot_sqe(sqe_path.to(unit="barn/eV"), log=True, intensity_label=label,
+                       title="NaCl: S(Q,E) along the high-symmetry path")
+    label_path(ax, sqe_path.coords["q"].values, sqe_path.coords["label"].values)
     ax.set_xlabel("Wave vector along the path")
     ctx.report.add_figure("nacl_dispersion", fig, "One-phonon coherent S(Q,E) of NaCl along the "
-                          "seekpath path, log intensity (mbarn/meV per atom), 0.4 meV FWHM.")
+                          "seekpath path, log intensity (mbarn/meV per atom), 0.4 meV FWHM; "
+                          "U|K marks the jump between two path segments.")
 
     mari = load_instrument("MARI")
     ei = 45.0
@@ -58,8 +60,10 @@ def step_phonons(ctx: DemoContext) -> str:
     q_bins = np.linspace(0.1, 8.0, 41 if ctx.quick else 80)
     powder = powder_map(model, q_bins, e_bins, TEMPERATURE, dw=dw, npts=60 if ctx.quick else 150,
                         broadening=lambda energy: mari.resolution(energy, ei=ei, **setting),
-                        q_broadening=mari.q_broadening(ei, 15.0, **setting), progress=False)
-    fig2, ax2 = plot_sqe(powder.data, log=True, title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
+                        q_broadening=(q_fwhm := mari.q_broadening(ei, 15.0, **setting)),
+                        progress=False)
+    fig2, ax2 = plot_sqe(powder.data.to(unit="barn/eV"), log=True, intensity_label=label,
+                         title=f"NaCl powder S(|Q|,E), MARI Ei = {ei:g} meV")
     cov = mari.coverage(ei=ei)
     qp, ep = cov.polygon()
     ax2.plot(qp, ep, color="w", lw=1.2)
@@ -68,8 +72,11 @@ def step_phonons(ctx: DemoContext) -> str:
     ctx.report.add_figure("nacl_powder", fig2, "Powder-averaged S(|Q|,E) of NaCl "
                           f"({powder.npts} directions per |Q| on Fibonacci spheres) broadened by "
                           f"MARI's resolution at Ei = {ei:g} meV (S package, 250 Hz: energy FWHM "
-                          f"{mari.elastic_resolution(ei, **setting):.2f} meV at the elastic line, "
-                          "|Q| FWHM at 15 meV), with its accessible region (white outline).")
+                          f"{format_number(mari.elastic_resolution(ei, **setting), 3)} meV at the "
+                          f"elastic line; |Q| FWHM {format_number(float(q_fwhm(3.0)), 2)} Å⁻¹ at "
+                          f"|Q| = 3 Å⁻¹ and {format_number(float(q_fwhm(6.0)), 2)} Å⁻¹ at 6 Å⁻¹, "
+                          "evaluated at 15 meV), log intensity (mbarn/meV per atom), with its "
+                          "accessible region (white outline).")
 
     dos = phonon_dos(model, 10 if ctx.quick else 14, np.linspace(0.0, 35.0, 351), broadening=0.3)
     fig3, ax3 = plt.subplots(figsize=(6, 4), dpi=110, constrained_layout=True)
@@ -90,10 +97,18 @@ def step_phonons(ctx: DemoContext) -> str:
     ctx.results["nacl_dos"] = dos
     ctx.results["nacl_dos_energy"] = centres
     e_max = float(centres[np.nonzero(per_cell.values > 1e-6)[0][-1]])
+    # U = 2W (docs/phonons.md): the mean-square displacement tensor is twice the Debye-Waller
+    # exponent tensor, <u_x^2> = U_iso = tr(U)/3 and <u^2> = <|u|^2> = tr(U)
+    u_na, u_cl = 2.0 * np.trace(dw[0]), 2.0 * np.trace(dw[4])
     ctx.report.add_table("Checks of the phonon model", [
         {"check": "DOS integral (states per cell, 3N = 24)", "value": total},
         {"check": "largest phonon energy (meV)", "value": e_max},
-        {"check": "Debye-Waller <u²> Na at 300 K (Å²)", "value": float(np.trace(dw[0]) / 3)},
-        {"check": "Debye-Waller <u²> Cl at 300 K (Å²)", "value": float(np.trace(dw[4]) / 3)},
+        {"check": f"Na at {TEMPERATURE:g} K: U_iso = <u_x²> = tr(U)/3, U = 2W (Å²)", "value": u_na / 3},
+        {"check": f"Na at {TEMPERATURE:g} K: <u²> = <|u|²> = tr(U) (Å²)", "value": u_na},
+        {"check": f"Cl at {TEMPERATURE:g} K: U_iso = <u_x²> = tr(U)/3 (Å²)", "value": u_cl / 3},
+        {"check": f"Cl at {TEMPERATURE:g} K: <u²> = <|u|²> = tr(U) (Å²)", "value": u_cl},
     ])
+    ctx.report.add_text(None, "Debye-Waller factor exp(-2W(Q)) per atom with W(Q) = Q·W·Q = ½<(Q·u)²>; "
+                        "the displacement tensor is U = <u u^T> = 2W, so U_iso = <u_x²> = tr(U)/3 "
+                        "(the crystallographic ADP) and <u²> = <|u|²> = 3 U_iso.")
     return f"NaCl dispersion, powder map ({powder.npts} directions), DOS integral {total:.2f} (3N = 24)"

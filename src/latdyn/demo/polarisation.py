@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..report import format_value_error
 from .context import DemoContext
 
 #: the model: self diffusion (A^2/ps, ps), collective diffusion (A^2/ps), mobile fraction
@@ -60,6 +61,8 @@ def step_polarisation(ctx: DemoContext) -> str:
     quartz = quartz_channels(channels["z_sf"], ("z",), flipping=FLIPPING, counts=3e3, seed=ctx.seed + 72)
     F = flipping_ratios(quartz, integrate="E")
     sep = separate(channels, "uniaxial", flipping=F)
+    f_mean = float(np.mean(F["z"].values))
+    f_err = float(np.mean(np.sqrt(F["z"].variances)))
     rep.add_text(None, f"Natural Li per ion: σ_coh + σ_ii = {sig_coh:.3f} b, σ_si = {sig_si:.3f} b "
                  "(spin incoherence from the isotopes' own cross sections). Model: a fraction "
                  f"{TRUTH['mobile']:g} of the ions jump with D_s = {TRUTH['D_self']:g} Å²/ps and τ = "
@@ -67,7 +70,7 @@ def step_polarisation(ctx: DemoContext) -> str:
                  f"D_c = {TRUTH['D_collective']:g} Å²/ps narrowed by S(Q) (de Gennes). Gaussian resolution "
                  f"HWHM {1e3 * RESOLUTION_HWHM:g} µeV. The z NSF and SF channels are counted with "
                  f"flipping ratio {FLIPPING:g}; a simulated quartz run gives F per detector (mean "
-                 f"{float(np.mean(F['z'].values)):.2f} ± {float(np.mean(np.sqrt(F['z'].variances))):.2f}),"
+                 f"{format_value_error(f_mean, f_err)}),"
                  " and the uniaxial separation (I_si = 3/2 SF, N = NSF − SF/2 after the flipping "
                  "correction) propagates counts and F exactly.")
     res = AnalyticResolution(np.full(nq, float(sigma_from_hwhm(RESOLUTION_HWHM))), np.zeros(nq),
@@ -126,7 +129,8 @@ def step_polarisation(ctx: DemoContext) -> str:
         {"quantity": "τ (residence time)", "true": TRUTH["tau"], "fitted": hs["L1_tau"]["value"],
          "error": hs["L1_tau"]["error"], "unit": "ps"},
     ]
-    rep.add_table("Recovered dynamics", table)
+    rep.add_table("Recovered dynamics", table, errors={"fitted": "error"})
     ctx.results["polarisation"] = {"D_c": d_c, "D_s": hs["L1_D"], "tau": hs["L1_tau"]}
-    return (f"D_c = {d_c.value:.4f} ± {d_c.error:.4f} Å²/ps (true {TRUTH['D_collective']:g}), "
-            f"D_s = {hs['L1_D']['value']:.4f} ± {hs['L1_D']['error']:.4f} (true {TRUTH['D_self']:g})")
+    return (f"D_c = {format_value_error(d_c.value, d_c.error)} Å²/ps (true {TRUTH['D_collective']:g}), "
+            f"D_s = {format_value_error(hs['L1_D']['value'], hs['L1_D']['error'])} "
+            f"(true {TRUTH['D_self']:g})")

@@ -7,7 +7,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..report import new_figure
+from ..report import format_number, format_value_error, new_figure
 from ..units import HBAR_MEV_PS
 from .context import DemoContext
 
@@ -31,7 +31,8 @@ def _fit_plot(ctx: DemoContext, name: str, result, title: str, caption: str) -> 
         ok = g.mask  # True where the point entered the fit
         ax.errorbar(g.E[ok] * 1e3, g.y[ok], g.sigma[ok], fmt=".", ms=2, lw=0.5, color="0.3",
                     label="data")
-        ax.plot(g.E * 1e3, g.model, color="C3", lw=1.2, label="fit")
+        span = (g.E >= g.E[ok].min()) & (g.E <= g.E[ok].max())   # the fit only where data are
+        ax.plot(g.E[span] * 1e3, g.model[span], color="C3", lw=1.2, label="fit")
         ax.set_yscale("log")
         ax.set_xlabel("Energy transfer (µeV)")
         ax.set_title(f"Q = {g.Q:.2f} Å$^{{-1}}$", fontsize=9)
@@ -96,9 +97,10 @@ def step_qens_virtual(ctx: DemoContext) -> str:
               "Chudley-Elliott model, convolved with the measured resolution.")
     rows_q = res.group_rows()
     fig, ax = new_figure()
-    qq = np.linspace(0.0, 2.0, 200)
-    ax.plot(qq**2, 1e3 * ce.hwhm(np.maximum(qq, 1e-6), D=d_fit, l=l_fit), color="C3",
-            label=f"Chudley-Elliott fit: D = {d_fit:.4f} Å²/ps, l = {l_fit:.2f} Å")
+    qq = np.linspace(float(np.min(q)), float(np.max(q)), 200)     # curves over the data's Q only
+    ax.plot(qq**2, 1e3 * ce.hwhm(qq, D=d_fit, l=l_fit), color="C3",
+            label=f"Chudley-Elliott fit: D = {format_value_error(d_fit, d_err)} Å²/ps, "
+                  f"l = {format_value_error(l_fit, l_err)} Å")
     ax.plot(qq**2, 1e3 * HBAR_MEV_PS * d_fit * qq**2, "--", color="0.5", lw=0.8,
             label="Fick's law ħDQ² with the same D")
     ax.plot(q**2, 1e3 * gamma, "o", mfc="none", color="0.3", label="input HWHM(Q)")
@@ -143,9 +145,10 @@ def step_qens_virtual(ctx: DemoContext) -> str:
     ef2 = [r.get("elastic_fraction", np.nan) for r in res2.group_rows()]
     ax.plot([r["Q"] for r in res2.group_rows()], ef2, "o", mfc="none", color="0.3",
             label="fitted elastic fraction")
-    qq = np.linspace(0.01, 2.0, 200)
+    q_data = [r["Q"] for r in res2.group_rows()] + [r["Q"] for r in rows_q]
+    qq = np.linspace(min(q_data), max(q_data), 200)               # the model over the data's Q
     ax.plot(qq, tet.eisf(qq, d=d2[0], tau=TET_TRUTH["tau"]), color="C3",
-            label=f"tetrahedral EISF, d = {d2[0]:.3f} ± {d2[1]:.3f} Å")
+            label=f"tetrahedral EISF, d = {format_value_error(*d2)} Å")
     ax.plot([r["Q"] for r in rows_q], el, "s", mfc="none", color="C0",
             label="IRIS elastic fraction (immobile host)")
     ax.set_xlabel("|Q| (Å$^{-1}$)")
@@ -155,10 +158,12 @@ def step_qens_virtual(ctx: DemoContext) -> str:
     ctx.report.add_figure("qens_eisf", fig, "Elastic incoherent structure factor: NH4+ "
                           "reorientation (BASIS) against the tetrahedral model, and the constant "
                           "immobile fraction of the jump-diffusion sample (IRIS).")
-    ctx.report.add_table("Input versus fitted parameters (pull = (fit − input) / error)", rows)
+    ctx.report.add_table("Input versus fitted parameters (pull = (fit − input) / error)", rows,
+                         errors={"fitted": "error"})
     ctx.results["qens_virtual"] = rows
     worst = max(abs(r["pull"]) for r in rows)
-    return f"D = {d_fit:.4f} ± {d_err:.4f} Å²/ps (input {CE_TRUTH['D']}); largest pull {worst:.2f}"
+    return (f"D = {format_value_error(d_fit, d_err)} Å²/ps (input {CE_TRUTH['D']}); largest pull "
+            f"{format_number(worst, 3)}")
 
 
 def step_qens_real_water(ctx: DemoContext) -> str:
@@ -207,4 +212,4 @@ def step_qens_real_water(ctx: DemoContext) -> str:
     _fit_plot(ctx, "qens_in5_water", res, "IN5 liquid water: translation × rotation, global fit",
               "Measured IN5 spectra of water with the global fit (log scale).")
     ctx.results["water"] = {"D": (d, d_err), "tau": (tau, tau_err), "redchi": res.reduced_chi2}
-    return f"water D = {d:.3f} ± {d_err:.3f} Å²/ps, τ = {tau:.2f} ± {tau_err:.2f} ps"
+    return f"water D = {format_value_error(d, d_err)} Å²/ps, τ = {format_value_error(tau, tau_err)} ps"

@@ -3,7 +3,8 @@
 :func:`fit_u_iso_file` reads a table of T (K), U_iso (angstrom^2)[, error] and fits the Debye
 or Einstein model plus a static offset (:func:`latdyn.diffraction.fit_u_iso`); the
 :class:`latdyn.diffraction.ADPFit` it returns writes ``debye_fit.csv`` (the model on 300
-temperatures from 0 to 1.1 T_max), ``report.html`` and ``figures/debye.png|svg``.
+temperatures from 0 to 1.1 T_max), ``report.html`` and ``figures/debye.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@
 (``h k l F sigma`` or ``h k l F_re F_im sigma``), takes F(000) from the CIF
 (:func:`latdyn.diffraction.structure_factor.f000`) unless given, and runs the Sakata-Sato MEM
 (:func:`latdyn.diffraction.maximum_entropy`).  :class:`MEMAnalysis` writes ``mem_density.h5``,
-``report.html`` and ``figures/mem.png|svg`` (layouts in docs/diffraction.md).
+``report.html`` and ``figures/mem.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``) (layouts in docs/diffraction.md).
 """
 
 from __future__ import annotations

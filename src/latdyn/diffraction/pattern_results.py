@@ -6,7 +6,8 @@ or :func:`latdyn.diffraction.tof_pattern` (time of flight on a d axis in angstro
 side, with the reflection positions (Bragg's law, :func:`latdyn.kinematics.d_to_two_theta`).
 With ``magnetic=`` it returns the nuclear and magnetic neutron pattern of the magnetic
 structure (:class:`latdyn.diffraction.MagneticPattern`).  ``write(folder)``: ``pattern.csv``,
-``report.html``, ``figures/pattern.png|svg`` (layouts in docs/diffraction.md).
+``report.html``, ``figures/pattern.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``) (layouts in docs/diffraction.md).
 """
 
 from __future__ import annotations

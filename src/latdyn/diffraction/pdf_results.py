@@ -3,7 +3,8 @@
 :func:`compute_pdf` gives the model G(r) of a crystal (:func:`latdyn.diffraction.model_pdf`) or
 transforms a measured S(Q) (:func:`latdyn.diffraction.pdf_from_sq`), with g(r), R(r) and, over
 a shell [r1, r2], the coordination number N = int R dr.  :class:`PDFResult` writes
-``pdf.csv``, ``report.html`` and ``figures/pdf.png|svg`` (layouts in docs/diffraction.md).
+``pdf.csv``, ``report.html`` and ``figures/pdf.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``) (layouts in docs/diffraction.md).
 Units: r angstrom, G 1/angstrom^2, R 1/angstrom, rho0 atoms/angstrom^3.
 """
 

@@ -4,7 +4,8 @@
 or a YAML file of moments on the CIF's sites) and returns a :class:`ReflectionTable` (nuclear
 |F|^2, neutron or X-ray) or a :class:`MagneticReflectionTable` (nuclear and magnetic |F|^2 of
 unpolarised neutrons).  Both give ``rows()`` (the printed table), ``to_json()``,
-``write(folder)`` (``reflections.csv``, ``report.html``, ``figures/reflections.png|svg``;
+``write(folder)`` (``reflections.csv``, ``report.html``, ``figures/reflections.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``);
 layouts in docs/diffraction.md) and ``report()``.
 """
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..report import axis_label, new_figure
+from .phonon_peaks import component_label
 
 __all__ = ["fit_figures", "dos_figure"]
 
@@ -18,8 +19,9 @@ def fit_figures(series) -> list[tuple[str, object, str]]:
         fig, ax = new_figure()
         ax.errorbar(f.E, f.y, f.sigma_y, fmt=".", ms=3, color="k", lw=0.5, label="data")
         ax.plot(f.E, f.model, color="C3", lw=1.5, label="model")
+        n_dho = f.model_definition.get("n_dho", 1)
         for i, (k, v) in enumerate(f.parts.items()):
-            ax.plot(f.E, v, lw=1, ls="--", color=f"C{i}", label=k)
+            ax.plot(f.E, v, lw=1, ls="--", color=f"C{i}", label=component_label(k, n_dho))
         ax.set_xlabel(axis_label("E", "meV"))
         ax.set_ylabel("Intensity")
         ax.set_yscale("log")
@@ -37,7 +39,8 @@ def fit_figures(series) -> list[tuple[str, object, str]]:
         for i in range(1, n + 1):
             for key, mk in (("E0", "o"), ("gamma", "s")):
                 ax.errorbar(T, [r[f"dho{i}_{key}"] for r in rows], [r[f"dho{i}_{key}_err"] for r in rows],
-                            fmt=mk + "-", ms=4, label=f"dho{i} {'E0' if key == 'E0' else 'Γ'}")
+                            fmt=mk + "-", ms=4, label=f"{component_label(f'dho{i}', n)}: "
+                            + ("energy E0" if key == "E0" else "damping Γ"))
         ax.set_xlabel(axis_label("T", "K"))
         ax.set_ylabel(axis_label("E", "meV").replace("Energy transfer", "Energy"))
         ax.legend(frameon=False, fontsize=8)

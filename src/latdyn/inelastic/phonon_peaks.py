@@ -48,7 +48,19 @@ from ..fitresult import FitResult, Parameter, diagnose, lmfit_outcome
 from ..lineshapes import dho_peak_energy
 from ..units import KB_MEV_PER_K, check_temperature, lifetime, lifetime_error, mean_free_path
 
-__all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series"]
+__all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series",
+           "component_label"]
+
+_COMPONENT_WORDS = {"elastic": "elastic line", "qe": "quasi-elastic Lorentzian",
+                    "background": "background"}
+
+
+def component_label(name: str, n_dho: int = 1) -> str:
+    """Words for a model component in a legend: ``qe`` -> 'quasi-elastic Lorentzian', ``dho1``
+    -> 'damped oscillator' (numbered when the model has several), ``elastic`` -> 'elastic line'."""
+    if name.startswith("dho") and name[3:].isdigit():
+        return "damped oscillator" + (f" {name[3:]}" if n_dho > 1 else "")
+    return _COMPONENT_WORDS.get(name, name.replace("_", " "))
 
 
 @dataclass(frozen=True)

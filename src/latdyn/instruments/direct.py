@@ -91,7 +91,7 @@ from scipy import constants as C
 
 from ..errors import InputError, InstrumentError
 from ..kinematics import Coverage, cos_two_theta, coverage_direct
-from ..units import E_PER_K2, energy_to_velocity
+from ..units import E_PER_K2, energy_to_velocity, wavelength_to_energy
 from ._yaml import Node
 from .base import FWHM_PER_SIGMA, InstrumentBase, Moderator
 from .calculator import CALCULATOR_TERMS, SAMPLE_SHAPES, CalculatorFlux, calculator_flux, calculator_fwhm
@@ -328,6 +328,18 @@ class DirectGeometry(InstrumentBase):
     def _setting_frequency(self, ei: float, frequency, mode, package):
         """``frequency`` as given, or :meth:`frequency_for` when None."""
         return self.frequency_for(ei, mode, package) if frequency is None else frequency
+
+    @property
+    def default_ei(self) -> float:
+        """A representative incident energy (meV) at which the library's default settings
+        (default frequency, package or mode) transmit: the middle wavelength a monochromator
+        offers, else the geometric mean of the Ei range, sqrt(Ei_min Ei_max), rounded to 3
+        significant digits (MAPS 14.1, MARI 83.7, LET 3.87 meV)."""
+        if self.monochromator is not None and self.monochromator.wavelengths:
+            lams = sorted(float(w) for w in self.monochromator.wavelengths)
+            return float(wavelength_to_energy(lams[len(lams) // 2]))
+        ei = float(np.sqrt(max(self.ei_min, 1e-3) * self.ei_max))
+        return float(f"{ei:.3g}")
 
     def check_ei(self, ei: float) -> float:
         """Validate an incident energy (meV) against the instrument's range."""

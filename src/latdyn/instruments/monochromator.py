@@ -66,8 +66,9 @@ class CrystalMonochromator:
             return
         lam = float(energy_to_wavelength(ei))
         if np.min(np.abs(np.array(self.wavelengths) / lam - 1.0)) > 0.01:
-            raise InstrumentError(f"the monochromator offers only {list(self.wavelengths)} A "
-                                  f"(Ei {lam:.3g} A asked)", file=file, field="ei", value=ei)
+            offered = ", ".join(f"{float(w):g}" for w in self.wavelengths)
+            raise InstrumentError(f"the monochromator offers only {offered} A "
+                                  f"({lam:.3g} A asked)", file=file, field="ei", value=ei)
 
     def sigma_w(self, ei: float) -> float:
         """Standard deviation (s/m) of the inverse speed across the band at ``ei`` (meV)."""

@@ -128,8 +128,9 @@ class PlanComparison:
         return rep
 
     def write(self, folder: str | Path, command: str | None = None) -> list[Path]:
-        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png``/``.svg`` (the figure)
-        into ``folder`` (replaced whole); returns the paths."""
+        """Write ``plan_compare.csv`` (the table) and ``plan_compare.png`` (the figure; ``.svg``
+        too with ``LATDYN_FIGURE_FORMATS=png,svg``) into ``folder`` (replaced whole); returns the
+        paths."""
         from ..report.folder import write_result_folder
 
         rows = self.table()
@@ -143,9 +144,11 @@ class PlanComparison:
 
         fig = self.figure()
         try:
-            return write_result_folder(folder, {"plan_compare.csv": table,
-                                                "plan_compare.png": lambda p: fig.savefig(p, format="png"),
-                                                "plan_compare.svg": lambda p: fig.savefig(p, format="svg")})
+            from ..report.html import figure_formats_setting
+
+            return write_result_folder(folder, {"plan_compare.csv": table} | {
+                f"plan_compare.{fmt}": (lambda p, fmt=fmt: fig.savefig(p, format=fmt))
+                for fmt in figure_formats_setting()})
         finally:
             import matplotlib.pyplot as plt
 

@@ -535,13 +535,15 @@ def open_trajectory(path: str | os.PathLike, dt: float | None = None, fmt: str |
 
 
 def write_h5md(path: str | os.PathLike, positions, cell, symbols: Sequence[str], dt: float,
-               velocities=None) -> Path:
+               velocities=None, single_precision: bool = False) -> Path:
     """Write a fixed-box trajectory as H5MD (positions angstrom, velocities angstrom/ps, dt ps).
 
     Layout: ``h5md`` (version 1.1, author/creator groups), ``particles/all/box`` (attrs
     dimension=3, boundary periodic; ``edges`` 3x3 angstrom), ``particles/all/species``
     (string per atom), ``particles/all/position/{value (frames, atoms, 3) angstrom, step, time
-    (ps)}``, and ``particles/all/velocity/...`` (angstrom ps-1) when given.
+    (ps)}``, and ``particles/all/velocity/...`` (angstrom ps-1) when given.  With
+    ``single_precision`` positions and velocities are stored as float32 (half the size; about
+    1e-6 A on a 20 A box, as most MD codes write them).
     """
 
     from .. import __version__
@@ -567,7 +569,8 @@ def write_h5md(path: str | os.PathLike, positions, cell, symbols: Sequence[str],
             if arr is None:
                 continue
             grp = g.create_group(name)
-            ds = grp.create_dataset("value", data=np.asarray(arr, dtype=float),
+            ds = grp.create_dataset("value", data=np.asarray(arr, dtype=np.float32 if single_precision
+                                                             else float),
                                     chunks=(1, pos.shape[1], 3))
             ds.attrs["unit"] = unit
             grp.create_dataset("step", data=np.arange(n_frames))

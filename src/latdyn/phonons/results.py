@@ -27,7 +27,7 @@ from ..data import DensityOfStates
 from ..data.io import Table, write_csv
 from ..fileio import result_folder
 from ..fitresult import Quantity
-from ..report import Report
+from ..report import Report, format_cell
 from .backend import resolve_backend
 from .figures import add_figure, dos_figure, map_figure, neutron_dos_figure
 from .maps import PowderResult
@@ -82,11 +82,11 @@ class PhononRun:
 
 
 def _quantity_row(name: str, value, unit: str = "") -> dict:
-    return {"quantity": name, "value": "n/a" if value is None else value, "unit": unit}
+    return {"quantity": name, "value": value, "unit": unit}
 
 
 def _text(v) -> str:
-    return f"{v:.6g}" if isinstance(v, float) else str(v)
+    return format_cell(v)
 
 
 class _PhononResult:

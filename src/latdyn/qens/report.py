@@ -18,7 +18,7 @@ import scipp as sc
 
 from ..data.io import Results, Table, write_csv, write_results_h5
 from ..fileio import result_folder
-from ..report import Report
+from ..report import Report, format_number, format_value_error
 from .figures import eisf_figure, fits_figure, hwhm_figure
 from .measurement import MODEL_TEXT
 
@@ -122,13 +122,36 @@ def write_analysis(a, folder: str | Path, command: str | None = None) -> list[Pa
 def _short_summary(r) -> dict:
     row = {"model": r.model}
     for k, (v, e) in r.params.items():
-        row[k] = f"{v:.5g} ± {e:.2g}"
+        row[k] = format_value_error(v, e)
     for k, q in r.derived.items():
         if k not in r.names:
-            row[f"{k} ({q.unit})"] = f"{q.value:.5g} ± {q.error:.2g}"
+            row[f"{k} ({q.unit})"] = format_value_error(q.value, q.error)
     row |= {"chi2_red": r.reduced_chi2, "aic": r.aic, "bic": r.bic,
             "converged": "yes" if r.converged else "NO: " + "; ".join(r.reasons)}
     return row
+
+
+def _quantity_text(q: dict) -> str:
+    return ", ".join(f"{name} = {format_value_error(d['value'], d.get('error'), d.get('unit') or '')}"
+                     for name, d in q.items() if d.get("value") is not None)
+
+
+def _add_headline(rep: Report, head: dict, checks: dict) -> None:
+    """The one result to use (:meth:`QensAnalysis.headline`) and, below it, the other fits as
+    cross-checks (:meth:`QensAnalysis.cross_checks`), so two analyses never read as two answers."""
+    status = "converged" if head.get("converged", True) else \
+        "NOT CONVERGED: " + "; ".join(head.get("reasons", []))
+    rep.add_text("Result", f"From the {head['source']} ({status}); the other fits below are "
+                 "cross-checks of it, not alternative results.")
+    q = head.get("quantities", {})
+    if q:
+        rep.add_parameters(None, {k: (d["value"], d.get("error"), d.get("unit") or "")
+                                  for k, d in q.items() if d.get("value") is not None})
+    if checks:
+        rep.add_table("Cross-checks", [
+            {"fit": name, "result": _quantity_text(c.get("quantities", {})) or "no derived quantities",
+             "reduced χ²": c.get("reduced_chi2"), "converged": bool(c.get("converged", True))}
+            for name, c in checks.items()])
 
 
 def build_report(a, command: str | None = None) -> Report:
@@ -141,6 +164,7 @@ def build_report(a, command: str | None = None) -> Report:
     warnings = a.warnings()
     if warnings:
         rep.add_text("Warning: results to check before use", "\n\n".join(warnings))
+    _add_headline(rep, a.headline(), a.cross_checks())
     plan = a.plan
     e = a.data.coords["E"].values
     rep.add_text("Model", MODEL_TEXT[a.spectral_model] + "\n\n" + plan.describe() + f"; energy window "
@@ -178,8 +202,8 @@ def build_report(a, command: str | None = None) -> Report:
     if g is not None:
         rep.add_heading("Global fit")
         rep.add_text(None, "Rules: " + "; ".join(f"{k}: {v}" for k, v in g.rules.items())
-                     + f". chi2_red = {g.reduced_chi2:.4g}, {g.n_varied} parameters, {g.n_points} points, "
-                     f"AIC {g.aic:.6g}, BIC {g.bic:.6g}."
+                     + f". chi2_red = {format_number(g.reduced_chi2)}, {g.n_varied} parameters, "
+                     f"{g.n_points} points, AIC {format_number(g.aic)}, BIC {format_number(g.bic)}."
                      + (" Uncertainties from the MCMC posterior." if g.messages and "MCMC" in g.messages[0]
                         else " Uncertainties from the covariance (J^T J)^-1, not scaled by chi2_red.")
                      + " Optimiser: " + "; ".join(g.messages) + "."

@@ -16,7 +16,8 @@ from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 
 from ..fileio import atomic_path  # noqa: E402
 
-__all__ = ["axis_label", "new_figure", "plot_sqe", "plot_coverage", "save_figure", "SQE_CMAP"]
+__all__ = ["axis_label", "new_figure", "plot_sqe", "plot_coverage", "save_figure", "label_path",
+           "SQE_CMAP"]
 
 #: Perceptually uniform colour map for intensity maps.
 SQE_CMAP = "viridis"
@@ -53,8 +54,11 @@ def _edges(c: np.ndarray, n: int) -> np.ndarray:
 
 
 def plot_sqe(da, ax=None, log: bool = False, vmin: float | None = None,
-             vmax: float | None = None, title: str | None = None, colorbar: bool = True):
-    """Colour map of a 2-D DataArray S(Q,E) (E up, Q across); log or linear intensity."""
+             vmax: float | None = None, title: str | None = None, colorbar: bool = True,
+             intensity_label: str | None = None):
+    """Colour map of a 2-D DataArray S(Q,E) (E up, Q across); log or linear intensity.  The
+    colour bar reads 'Intensity (<unit of da>)' unless ``intensity_label`` is given (say the
+    unit the caption uses: scipp prints mbarn/meV as barn/eV, the same number)."""
     if ax is None:
         fig, ax = new_figure()
     else:
@@ -79,9 +83,32 @@ def plot_sqe(da, ax=None, log: bool = False, vmin: float | None = None,
     if colorbar:
         cb = fig.colorbar(mesh, ax=ax)
         unit = str(da.unit)
-        cb.set_label(f"Intensity ({unit})" if unit not in ("dimensionless", "None") else
-                     "Intensity (arb. units)")
+        cb.set_label(intensity_label or (f"Intensity ({unit})" if unit not in ("dimensionless", "None")
+                                         else "Intensity (arb. units)"))
     return fig, ax
+
+
+def label_path(ax, positions, labels) -> list[tuple[float, str]]:
+    """Tick a wave-vector path's high-symmetry points: ``positions`` (path coordinate) and
+    ``labels`` (empty where no point) per path point.  Points at the same position (the end of
+    one segment and the start of the next) share one tick: the same label once (``X``), a jump
+    between different points as ``U|K``, so labels never overprint.  Returns the ticks."""
+    pos = np.asarray(positions, dtype=float)
+    tol = 1e-6 * max(float(np.ptp(pos)) if pos.size else 0.0, 1e-12)
+    ticks: list[tuple[float, list[str]]] = []
+    for x, lab in zip(pos, labels, strict=True):
+        if not lab:
+            continue
+        if ticks and abs(ticks[-1][0] - x) <= tol:
+            if lab not in ticks[-1][1]:
+                ticks[-1][1].append(str(lab))
+        else:
+            ticks.append((float(x), [str(lab)]))
+    out = [(x, "|".join(labs)) for x, labs in ticks]
+    ax.set_xticks([x for x, _ in out], [t for _, t in out])
+    for x, _ in out[1:-1]:
+        ax.axvline(x, color="w", lw=0.4, alpha=0.5)
+    return out
 
 
 def plot_coverage(coverages, labels, ax=None):
@@ -101,10 +128,14 @@ def plot_coverage(coverages, labels, ax=None):
     return fig, ax
 
 
-def save_figure(fig, path_stem: str | Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
-    """Write the figure as PNG and SVG (atomically) and return the paths."""
+def save_figure(fig, path_stem: str | Path, formats: tuple[str, ...] | None = None) -> list[Path]:
+    """Write the figure (atomically) in ``formats``, by default PNG (and SVG when
+    ``LATDYN_FIGURE_FORMATS=png,svg``, :func:`latdyn.report.html.figure_formats_setting`), and
+    return the paths."""
+    from .html import figure_formats_setting
+
     out = []
-    for fmt in formats:
+    for fmt in formats or figure_formats_setting():
         p = Path(f"{path_stem}.{fmt}")
         with atomic_path(p) as tmp:
             fig.savefig(tmp, format=fmt)

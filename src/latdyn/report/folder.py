@@ -20,8 +20,8 @@ __all__ = ["write_result_folder"]
 def write_result_folder(folder: str | Path, files: Mapping[str, Callable[[Path], object]],
                         report: Report | None = None, report_name: str = "report.html") -> list[Path]:
     """Write ``folder`` whole: ``files`` maps a relative file name to a writer called with the
-    path to write; then ``report`` as ``report_name`` with its figures (``figures/<name>.png``
-    and ``.svg``).  Returns the paths written, as they lie in ``folder`` afterwards."""
+    path to write; then ``report`` as ``report_name`` with its figures (``figures/<name>.png``,
+    and ``.svg`` when asked for).  Returns the paths written, as they lie in ``folder`` afterwards."""
     folder = Path(folder)
     names: list[str] = []
     with result_folder(folder) as tmp:

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .html import format_value_error
+from .numbers import format_number, format_value_error
 
 __all__ = ["summary_lines"]
 
@@ -18,12 +18,12 @@ def _text(v: Any) -> str:
         if isinstance(val, (list, tuple)):
             body = ", ".join(_text(x) for x in val)
         elif isinstance(val, (int, float)) and not isinstance(val, bool):
-            body = format_value_error(float(val), err) if math.isfinite(val) else str(val)
+            body = format_value_error(float(val), err) if math.isfinite(val) else format_number(val)
         else:
             body = str(val)
         return f"{body} {unit}".rstrip() if unit != "dimensionless" else body
     if isinstance(v, float):
-        return f"{v:.6g}"
+        return format_number(v)
     if isinstance(v, (list, tuple)):
         return ", ".join(_text(x) for x in v)
     return str(v)

@@ -95,12 +95,14 @@ class SimulatedMeasurement:
 
     def lines(self) -> list[str]:
         """The results under the table as readable text lines."""
+        from ..report.numbers import format_number
+
         out = [f"units: Q in 1/angstrom, S in {self.data.unit}",
                f"masked points: {int(self.masked.sum())}"]
         if self.sample is not None:
             out += [f"sample: {self.sample.formula}, {self.sample.mass_g:g} g, {self.hours:g} h",
-                    f"total counts: {float(self.counts.sum()):.6g}",
-                    f"formula units: {self.sample.formula_units:.6g}"]
+                    f"total counts: {format_number(float(self.counts.sum()))}",
+                    f"formula units: {format_number(self.sample.formula_units)}"]
         return out
 
     def write(self, path) -> list[Path]:

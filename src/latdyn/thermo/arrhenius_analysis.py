@@ -4,7 +4,8 @@
 (whitespace or commas, ``#`` comments, a header line allowed) and fits
 y = A exp(-E_a / k_B T) (:func:`latdyn.thermo.arrhenius_fit`).  :class:`ArrheniusAnalysis`
 writes ``arrhenius.csv`` (``T [K],y,y_err,fit``), ``report.html`` and
-``figures/arrhenius.png|svg`` (docs/thermo.md).
+``figures/arrhenius.png``
+(``.svg`` too with ``LATDYN_FIGURE_FORMATS=png,svg``) (docs/thermo.md).
 """
 
 from __future__ import annotations
