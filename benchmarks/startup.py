@@ -101,7 +101,7 @@ def main() -> int:
 
     rows, loaded = import_profile(["--help"], opts.top)
     print(f"\nheavy libraries imported by 'latdyn --help': {', '.join(loaded) or 'none'}")
-    print(f"slowest top-level imports of 'latdyn --help' (python -X importtime):")
+    print("slowest top-level imports of 'latdyn --help' (python -X importtime):")
     for micro, name in rows:
         print(f"  {micro / 1e3:8.1f} ms  {name}")
     return 0 if slow == 0 else 1

@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "latdyn"
 
 #: bottom to top; a subpackage (or top-level module) belongs to exactly one layer
 LAYERS = [
-    ("foundation", {"latdyn", "errors", "units", "kinematics", "fileio", "fitresult", "lineshapes",
+    ("foundation", {"latdyn", "errors", "units", "kinematics", "fileio", "fitresult", "lineshapes", "lazy",
                     "scattering"}),
     ("data and structure", {"data", "structure", "report", "examples"}),
     ("forward models", {"convolution", "phonons", "md", "diffraction", "instruments"}),

@@ -9,8 +9,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 __all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
 
 
@@ -19,20 +17,27 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
                         help="print the results as JSON instead of a table")
 
 
+def _numpy():
+    """numpy if it has been imported, else None: without numpy there are no numpy values to
+    convert, and the command line starts without loading it."""
+    return sys.modules.get("numpy")
+
+
 def to_jsonable(obj: Any) -> Any:
     """Convert numpy and scipp objects to plain JSON values (NaN and inf become null)."""
+    np = _numpy()
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
+    if np is not None and isinstance(obj, np.ndarray):
         return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
         f = float(obj)
         return f if math.isfinite(f) else None
-    if isinstance(obj, (np.integer,)):
+    if np is not None and isinstance(obj, np.integer):
         return int(obj)
-    if isinstance(obj, (np.bool_,)):
+    if np is not None and isinstance(obj, np.bool_):
         return bool(obj)
     if hasattr(obj, "__fspath__"):
         return str(obj)
@@ -49,7 +54,8 @@ def _fmt(v: Any) -> str:
     """A value as terminal text: numbers to 6 significant digits; text from files with
     control characters made visible and cut to :data:`MAX_SHOWN` characters (a 100 kB title
     must neither flood the terminal nor slow the table layout)."""
-    if isinstance(v, (float, np.floating)):
+    np = _numpy()
+    if isinstance(v, float) or (np is not None and isinstance(v, np.floating)):
         f = float(v)
         if not math.isfinite(f):
             return str(f)

@@ -1,7 +1,11 @@
-"""Figures and self-contained HTML reports with provenance."""
+"""Figures and self-contained HTML reports with provenance.
 
-from .figures import axis_label, new_figure, plot_coverage, plot_sqe, save_figure
-from .html import Report, file_sha256
+The names are imported on first use (:mod:`latdyn.lazy`): importing ``latdyn.report`` or
+``latdyn.report.text`` does not load matplotlib."""
 
-__all__ = ["Report", "file_sha256", "axis_label", "new_figure", "plot_sqe", "plot_coverage",
-           "save_figure"]
+from ..lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "html": ("Report", "file_sha256"),
+    "figures": ("axis_label", "new_figure", "plot_sqe", "plot_coverage", "save_figure"),
+})

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..fileio import file_sha256, write_bytes_atomic, write_text_atomic
 
 __all__ = ["Report", "file_sha256"]
@@ -127,6 +126,8 @@ class Report:
         raise ValueError(kind)
 
     def to_html(self) -> str:
+        from .. import __version__
+
         now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         cmd = self.command if self.command is not None else " ".join(["latdyn", *sys.argv[1:]])
         prov_rows = [
