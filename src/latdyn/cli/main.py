@@ -74,6 +74,7 @@ def build_parser():
 
 def _run(argv: list[str] | None) -> int:
     from ..errors import LatdynError
+    from ..progress import silenced
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -81,6 +82,9 @@ def _run(argv: list[str] | None) -> int:
         parser.print_help()
         return 0 if args.command is None else 2
     try:
+        if getattr(args, "json", False) or getattr(args, "quiet", False):
+            with silenced():  # no progress bars around machine-read output
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except LatdynError as exc:
         print(f"latdyn: error: {_one_line(exc)}", file=sys.stderr)

@@ -31,6 +31,7 @@ import scipp as sc
 from ..convolution.broadening import broaden_axis, cell_edges
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
+from ..progress import track
 from ..units import FWHM_PER_SIGMA
 from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
 from .counts import counts_factor
@@ -164,13 +165,9 @@ def _broaden_q(expected: np.ndarray, instrument, q: np.ndarray, e: np.ndarray, e
 
 
 def _progress(enabled: bool | None, total: int, desc: str):
-    """A tqdm wrapper for an iterable of ``total`` items (None: shown only on a terminal)."""
-    if enabled is False or total < 2:
-        return None
-    from tqdm.auto import tqdm
-
-    return lambda it: tqdm(it, total=total, desc=desc, leave=False, disable=None if enabled is None
-                           else not enabled)
+    """A wrapper adding a progress bar to an iterable of ``total`` items
+    (:func:`latdyn.progress.track`; None: shown only on a terminal)."""
+    return lambda items: track(items, desc, enabled, total=total, unit="chunk")
 
 
 def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress, settings):
@@ -180,8 +177,7 @@ def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress,
     if e.size == 0:
         return out
     if instrument.kind == "triple_axis":
-        bar = _progress(progress, q.size, f"simulating {instrument.name}")
-        rows = bar(range(q.size)) if bar is not None else range(q.size)
+        rows = track(range(q.size), f"simulating {instrument.name}", progress, unit="Q")
         for i in rows:
             fwhm = resolution_fwhm(instrument, e, q=float(q[i]), **settings)
             fn = None if model is None else (lambda x, qi=float(q[i]): model(qi, x))
