@@ -15,9 +15,22 @@ pay for numpy, scipy or matplotlib.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["lazy_exports"]
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose public name may equal a submodule's name (``magnetic_form_factor``):
+    the import system binds each imported submodule to its package, which would hide the
+    function of that name; as with an eager ``from .x import x``, the public name wins."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and name in self.__dict__.get("_lazy_shadowing", ()):
+            return
+        super().__setattr__(name, value)
 
 
 def lazy_exports(package: str, exports: Mapping[str, Sequence[str]]
@@ -31,6 +44,9 @@ def lazy_exports(package: str, exports: Mapping[str, Sequence[str]]
                 raise ValueError(f"{package}: {name!r} is exported by both {where[name]} and {module}")
             where[name] = module
     public = list(where)
+    module_object = sys.modules[package]
+    module_object._lazy_shadowing = frozenset(n for n, m in where.items() if n == m)
+    module_object.__class__ = _LazyPackage
 
     def __getattr__(name: str) -> object:
         module = where.get(name)

@@ -68,6 +68,16 @@ def test_from_import_of_lazy_names():
     assert callable(save_figure) and Report.__name__ == "Report"
 
 
+def test_a_function_named_like_its_submodule_stays_the_function():
+    """``latdyn.scattering.magnetic_form_factor`` is the function even after its submodule of
+    the same name has been imported (as with the eager ``from .x import x``)."""
+    code = ("import latdyn.scattering.magnetic_form_factor\n"
+            "from latdyn.scattering import magnetic_form_factor\n"
+            "assert callable(magnetic_form_factor), magnetic_form_factor\n"
+            "assert magnetic_form_factor('Fe2+', 0.0) > 0.99")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_lazy_exports_refuses_a_name_exported_twice():
     with pytest.raises(ValueError, match="'x' is exported by both a and b"):
         lazy_exports("latdyn", {"a": ("x",), "b": ("x",)})
