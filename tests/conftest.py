@@ -12,9 +12,12 @@ from hypothesis import settings
 matplotlib.use("Agg")
 
 #: CI (``.ci/run`` sets LATDYN_HYPOTHESIS_PROFILE=ci) draws the same property-test examples on
-#: every run, so a red build is reproducible; locally each run explores new examples.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.load_profile(os.environ.get("LATDYN_HYPOTHESIS_PROFILE", "default"))
+#: every run, so a red build is reproducible; locally each run explores new examples.  Neither
+#: profile has a per-example deadline: on a busy machine a wall-clock limit fails correct code
+#: (speed is measured in benchmarks/, never asserted in a test).
+settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("LATDYN_HYPOTHESIS_PROFILE", "dev"))
 
 REPO = Path(__file__).resolve().parents[1]
 #: ../shared/data next to the checkout, or wherever LATDYN_SHARED_DATA points.
@@ -25,9 +28,27 @@ SHARED_DATA = Path(os.environ.get("LATDYN_SHARED_DATA", REPO / ".." / "shared" /
 def shared_data() -> Path:
     """Path to the reference data (../shared/data next to the checkout); skip when absent."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"reference data not found at {SHARED_DATA} (clone next to ../shared, or set "
-                    "LATDYN_SHARED_DATA)")
+        pytest.skip(f"{SHARED_SKIP} at {SHARED_DATA}")
     return SHARED_DATA
+
+
+#: every skip for absent reference data says this, so that the run ends with one count of them
+SHARED_SKIP = "reference data ../shared/data not found"
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    return str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line at the end: how many tests skipped because ../shared/data is absent."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    n = sum(SHARED_SKIP in _skip_reason(r) for r in skipped)
+    if n:
+        terminalreporter.write_line(
+            f"{n} test{'s' if n != 1 else ''} skipped: {SHARED_SKIP} at {SHARED_DATA} (clone the "
+            "shared data next to the checkout, or set LATDYN_SHARED_DATA)", yellow=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "latdyn"
 
 #: bottom to top; a subpackage (or top-level module) belongs to exactly one layer
 LAYERS = [
-    ("foundation", {"latdyn", "errors", "units", "kinematics", "fileio", "fitresult", "lineshapes", "console",
-                    "scattering"}),
+    ("foundation", {"latdyn", "errors", "units", "kinematics", "fileio", "fitresult", "lineshapes",
+                    "console", "lazy", "progress", "scattering"}),
     ("data and structure", {"data", "structure", "report", "examples"}),
     ("forward models", {"convolution", "phonons", "md", "diffraction", "instruments"}),
     ("analysis", {"qens", "inelastic", "reduce", "simulate", "polarisation"}),

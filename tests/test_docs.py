@@ -107,7 +107,8 @@ def _workdir(tmp: Path, shared: Path | None, page: Path) -> Path:
         if path is not None and path.is_file():
             shutil.copy(path, tmp / name)
         elif name in needed:
-            pytest.skip(f"{page.name} needs {src} (absent here)")
+            why = "reference data ../shared/data not found" if kind == "shared" else "absent"
+            pytest.skip(f"{page.name} needs {src}: {why}")
     return tmp
 
 

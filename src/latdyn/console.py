@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "verbosity", "set_verbosity", "use_verbosity",
-           "progress_enabled", "info"]
+           "info"]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 
@@ -40,16 +40,6 @@ def use_verbosity(level: int) -> Iterator[None]:
         yield
     finally:
         _LEVEL.reset(token)
-
-
-def progress_enabled(requested: bool | None = None) -> bool:
-    """Whether to draw a progress bar: never when quiet; else ``requested``, or (None) when
-    standard error is a terminal."""
-    if verbosity() <= QUIET:
-        return False
-    if requested is not None:
-        return bool(requested)
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
 def info(message: str) -> None:

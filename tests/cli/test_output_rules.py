@@ -8,7 +8,8 @@ import pytest
 
 import latdyn
 from latdyn.cli.main import main
-from latdyn.console import QUIET, progress_enabled, use_verbosity
+from latdyn.console import QUIET, use_verbosity
+from latdyn.progress import shown
 
 CIF = Path(latdyn.__file__).parent / "examples" / "agi" / "AgI_alpha.cif"
 
@@ -48,5 +49,5 @@ def test_quiet_leaves_out_locations_and_old_spelling_notes_once(in_tmp, capsys):
 
 def test_quiet_turns_progress_bars_off():
     with use_verbosity(QUIET):
-        assert progress_enabled(True) is False
-    assert progress_enabled(True) is True
+        assert shown(True) is False
+    assert shown(True) is True

@@ -3,6 +3,7 @@ numerical convolution, the Gaussian limit, no overflow, and TOF patterns built f
 
 import numpy as np
 import pytest
+from scipy.signal import fftconvolve
 
 from latdyn.diffraction import reflections
 from latdyn.diffraction.patterns import tof_pattern
@@ -27,7 +28,7 @@ def test_equals_numerical_convolution():
     dt = t[1] - t[0]
     h = np.where(t < 0, np.exp(a * t), np.exp(-b * t)) * a * b / (a + b)
     g = np.exp(-0.5 * (t / s) ** 2) / (np.sqrt(2 * np.pi) * s)
-    conv = np.convolve(h, g, mode="same") * dt
+    conv = fftconvolve(h, g, mode="same") * dt   # np.convolve's direct sum: 6e9 products, ~1 min
     y = back_to_back_gaussian(t, a, b, s)
     assert np.max(np.abs(conv - y)) < 1e-5 * y.max()
 

@@ -67,7 +67,8 @@ def test_born_file_equals_yaml_charges(nacl_dir):
 
 def test_hdf5_and_text_force_constants_agree(nacl_dir):
     if not (nacl_dir / "FORCE_CONSTANTS_nacl").is_file():
-        pytest.skip(f"the text FORCE_CONSTANTS file is only in ../shared/data, not in {nacl_dir}")
+        pytest.skip("the text FORCE_CONSTANTS file is only in the shared data (reference data "
+                    f"../shared/data not found); {nacl_dir} has none")
     a = load_phonopy(nacl_dir / "phonopy_nacl.yaml", force_constants=nacl_dir / "force_constants.hdf5")
     b = load_phonopy(nacl_dir / "phonopy_nacl.yaml",
                      force_constants=nacl_dir / "FORCE_CONSTANTS_nacl")

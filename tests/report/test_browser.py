@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -19,7 +19,10 @@ CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-
                   "--window-size=1200,900")
 
 
-def _driver(tmp_path):
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """A headless Chromium session; the test skips here, before the demo is built, when
+    selenium, Chromium or chromedriver is missing or the browser cannot start."""
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     driver_bin = shutil.which("chromedriver")
@@ -32,42 +35,43 @@ def _driver(tmp_path):
     opts.binary_location = browser
     for flag in CHROMIUM_FLAGS:
         opts.add_argument(flag)
-    opts.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     try:
-        return webdriver.Chrome(service=Service(driver_bin), options=opts)
+        session = webdriver.Chrome(service=Service(driver_bin), options=opts)
     except Exception as exc:  # a broken local install should not fail the suite
         pytest.skip(f"headless Chromium could not start: {exc}")
+    try:
+        yield session
+    finally:
+        session.quit()
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
+def demo_report(driver, tmp_path_factory):
+    """The quick demo (about a minute), built only once a browser is known to run."""
     from latdyn.demo import run_demo
 
     out = tmp_path_factory.mktemp("demo")
     return run_demo(out, quick=True, log=lambda _msg: None)
 
 
-def test_demo_report_renders_in_chromium(demo_report, tmp_path):
-    driver = _driver(tmp_path)
-    try:
-        driver.get(demo_report.resolve().as_uri())
-        state = driver.execute_script("""
-            const imgs = Array.from(document.images);
-            return {
-              title: document.title,
-              n: imgs.length,
-              broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
-              figures: document.querySelectorAll('figure').length,
-              tables: document.querySelectorAll('table').length,
-              external: Array.from(document.querySelectorAll('[src],link[href]'))
-                          .map(e => e.getAttribute('src') || e.getAttribute('href'))
-                          .filter(s => s && !s.startsWith('data:') && !s.startsWith('#')),
-            };
-        """)
-        shot = demo_report.with_name("report-screenshot.png")
-        driver.save_screenshot(str(shot))
-    finally:
-        driver.quit()
+def test_demo_report_renders_in_chromium(driver, demo_report):
+    driver.get(demo_report.resolve().as_uri())
+    state = driver.execute_script("""
+        const imgs = Array.from(document.images);
+        return {
+          title: document.title,
+          n: imgs.length,
+          broken: imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
+          figures: document.querySelectorAll('figure').length,
+          tables: document.querySelectorAll('table').length,
+          external: Array.from(document.querySelectorAll('[src],link[href]'))
+                      .map(e => e.getAttribute('src') || e.getAttribute('href'))
+                      .filter(s => s && !s.startsWith('data:') && !s.startsWith('#')),
+        };
+    """)
+    shot = demo_report.with_name("report-screenshot.png")
+    driver.save_screenshot(str(shot))
     assert state["title"].startswith("latdyn demo")
     assert state["n"] >= 3 and state["n"] == state["figures"]
     assert state["broken"] == []

@@ -39,17 +39,34 @@ def _group_modules():
     return [importlib.import_module(f"latdyn.cli.{n}") for n in names]
 
 
-def build_parser():
+def _version_action():
+    """An argparse action printing ``latdyn VERSION``; the version is looked up (importlib.metadata,
+    ~30 ms) only when ``--version`` is given."""
     import argparse
 
-    from .. import __version__
+    class VersionAction(argparse.Action):
+        def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                     help="show the version of latdyn and exit"):
+            super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            from .. import __version__
+
+            print(f"latdyn {__version__}", file=sys.stdout)
+            parser.exit()
+
+    return VersionAction
+
+
+def build_parser():
+    import argparse
 
     parser = argparse.ArgumentParser(
         prog="latdyn",
         description="Neutron scattering and lattice dynamics of energy materials: "
                     "plan -> read -> model S(Q,E) -> fit -> physics -> report.",
     )
-    parser.add_argument("--version", action="version", version=f"latdyn {__version__}")
+    parser.add_argument("--version", action=_version_action())
     sub = parser.add_subparsers(title="command groups", dest="command")
     for module in _group_modules():
         module.register(sub)
@@ -58,6 +75,7 @@ def build_parser():
 
 def _run(argv: list[str] | None) -> int:
     from ..errors import LatdynError
+    from ..progress import silenced
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -68,6 +86,9 @@ def _run(argv: list[str] | None) -> int:
 
     try:
         with prepare(args):
+            if getattr(args, "json", False):
+                with silenced():  # no progress bars around machine-read output
+                    return int(args.func(args) or 0)
             return int(args.func(args) or 0)
     except LatdynError as exc:
         print(f"latdyn: error: {_one_line(exc)}", file=sys.stderr)

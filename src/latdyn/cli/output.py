@@ -9,8 +9,6 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 __all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
 
 
@@ -39,20 +37,27 @@ def _shown_lines(lines: Sequence[str], notes: Sequence[str]) -> list[str]:
     return out
 
 
+def _numpy():
+    """numpy if it has been imported, else None: without numpy there are no numpy values to
+    convert, and the command line starts without loading it."""
+    return sys.modules.get("numpy")
+
+
 def to_jsonable(obj: Any) -> Any:
     """Convert numpy and scipp objects to plain JSON values (NaN and inf become null)."""
+    np = _numpy()
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
+    if np is not None and isinstance(obj, np.ndarray):
         return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
+    if isinstance(obj, float) or (np is not None and isinstance(obj, np.floating)):
         f = float(obj)
         return f if math.isfinite(f) else None
-    if isinstance(obj, (np.integer,)):
+    if np is not None and isinstance(obj, np.integer):
         return int(obj)
-    if isinstance(obj, (np.bool_,)):
+    if np is not None and isinstance(obj, np.bool_):
         return bool(obj)
     if hasattr(obj, "__fspath__"):
         return str(obj)
@@ -72,7 +77,8 @@ def _fmt(v: Any) -> str:
     terminal nor slow the table layout)."""
     from ..report.numbers import format_cell
 
-    if v is None or isinstance(v, (bool, int, float, np.generic)):
+    np = _numpy()
+    if v is None or isinstance(v, (bool, int, float)) or (np is not None and isinstance(v, np.generic)):
         return format_cell(v)
     text = str(v)
     if len(text) > MAX_SHOWN:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..scattering import LAMBDA_2200, R_ELECTRON_FM, TABLES, Composition, xray_form_factor
+from ..scattering.table_names import TABLES
 from .options import add_common
 from .output import emit
 
@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..scattering import LAMBDA_2200, R_ELECTRON_FM, Composition, xray_form_factor
+
     comp = Composition(args.formula, table=args.table)
     rows = comp.table_rows(args.wavelength)
     if args.xray_q is not None:

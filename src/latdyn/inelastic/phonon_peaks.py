@@ -46,6 +46,7 @@ from ..errors import FitError, InputError
 from ..fileio import write_text_atomic
 from ..fitresult import FitResult, Parameter, diagnose, lmfit_outcome
 from ..lineshapes import dho_peak_energy
+from ..progress import track
 from ..units import KB_MEV_PER_K, check_temperature, lifetime, lifetime_error, mean_free_path
 
 __all__ = ["PhononPeakModel", "PhononFit", "PhononSeries", "fit_phonon_peaks", "fit_temperature_series",
@@ -430,8 +431,6 @@ def fit_temperature_series(spectra: list[sc.DataArray] | sc.DataArray, temperatu
     quasi-elastic line appears (the two shapes trade intensity), so warm starts alone can lock
     a series into the wrong branch.
     """
-    from tqdm.auto import tqdm
-
     if isinstance(spectra, sc.DataArray):
         if set(spectra.dims) != {"T", "E"}:
             raise InputError("a DataArray of spectra needs dims ('T', 'E')", field="dims",
@@ -446,8 +445,7 @@ def fit_temperature_series(spectra: list[sc.DataArray] | sc.DataArray, temperatu
     fits: list[PhononFit] = []
     start = kwargs.pop("start", None)
     order = np.argsort(temps)
-    for k in tqdm(order, desc="fitting temperatures", disable=None if progress is None else not progress,
-                  leave=False):
+    for k in track(order, "fitting temperatures", progress, unit="T"):
         candidates = [start]
         if multistart:
             candidates.append(None)

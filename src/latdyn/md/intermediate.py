@@ -41,9 +41,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import DependencyError, InputError
+from ..progress import dask_progress, progress_bar
 from .budget import DEFAULT_MEMORY_MB, MB, MemoryModel
 from .engine import Block, CorrelationEngine, EngineSettings, PartialSums
-from .progress import progress_bar
 from .threads import resolve_threads, thread_limits
 from .trajectory import Trajectory
 
@@ -320,13 +320,8 @@ def _run_dask(traj, settings, on_lattice, size, start, stop, scheduler, progress
         parts = [add(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
                  for i in range(0, len(parts), 2)]
     kwargs = _dask_scheduler(scheduler, settings.threads)
-    show = progress if progress is not None else False
-    if show and isinstance(kwargs.get("scheduler"), str):
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar():
-            (total,) = dask.compute(parts[0], **kwargs)
-    else:
+    local = isinstance(kwargs.get("scheduler"), str)  # Dask's bar follows local schedulers only
+    with dask_progress(progress if local else False, n_tasks):
         (total,) = dask.compute(parts[0], **kwargs)
     return total, n_tasks
 

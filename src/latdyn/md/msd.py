@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..fitresult import FitResult, Parameter, Quantities, Quantity, diagnose
-from .progress import progress_bar
+from ..progress import progress_bar
 from .trajectory import Trajectory
 
 __all__ = ["MSDResult", "DiffusionFit", "compute_msd", "fit_diffusion", "MIN_ATOMS_FOR_GROUPS"]

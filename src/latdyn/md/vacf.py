@@ -32,11 +32,11 @@ import numpy as np
 
 from ..data import DensityOfStates
 from ..errors import InputError
+from ..progress import progress_bar
 from ..scattering import sigma_over_mass
 from ..units import HBAR_MEV_PS
 from .correlate import StreamCorrelator
 from .fourier import fourier_spectrum
-from .progress import progress_bar
 from .trajectory import Trajectory
 
 __all__ = ["VACFResult", "compute_vacf", "vibrational_density_of_states", "vibrational_dos",

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DependencyError, InputError
-from .progress import progress_bar
+from ..progress import progress_bar
 from .threads import resolve_threads, thread_limits
 from .trajectory import Trajectory
 

@@ -33,8 +33,8 @@ from types import ModuleType
 
 import numpy as np
 
-from ..console import progress_enabled
 from ..errors import DependencyError, InputError
+from ..progress import dask_progress, track
 
 __all__ = ["BACKENDS", "EXECUTORS", "DASK_CHUNK", "array_module", "resolve_backend", "to_host",
            "check_executor", "require_dask", "run_tasks", "blas_single_thread"]
@@ -134,13 +134,8 @@ def run_tasks(fn: Callable, args: Sequence[tuple], executor: str | None = None, 
     bar (local schedulers); default: on a terminal when there are several chunks.
     """
     kind = check_executor(executor)
-    show = progress_enabled(progress if progress is not None else (None if len(args) > 1 else False))
     if kind == "threads":
-        it = args
-        if show:
-            from tqdm import tqdm
-
-            it = tqdm(args, desc=desc, unit="chunk")
+        it = track(args, desc, progress, unit="chunk")
         if collect is None:
             return [fn(*shared, *a) for a in it]
         for i, a in enumerate(it):
@@ -149,12 +144,7 @@ def run_tasks(fn: Callable, args: Sequence[tuple], executor: str | None = None, 
     dask = require_dask()
     nodes = [dask.delayed(obj, pure=False, traverse=False) for obj in shared]
     tasks = [dask.delayed(fn, pure=False, traverse=False)(*nodes, *a) for a in args]
-    ctx = contextlib.nullcontext()
-    if show:
-        from dask.diagnostics import ProgressBar
-
-        ctx = ProgressBar()
-    with ctx, blas_single_thread():
+    with dask_progress(progress, len(args)), blas_single_thread():
         results = list(dask.compute(*tasks))
     if collect is None:
         return results

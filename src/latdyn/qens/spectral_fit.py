@@ -20,6 +20,7 @@ from scipy import sparse
 from ..convolution.resolution import AnalyticResolution, MeasuredResolution
 from ..errors import FitError, InputError
 from ..fitresult import solve
+from ..progress import track
 from .prepare import combined_mask
 from .spectral_model import FitSetup
 from .spectral_result import GroupResult, SpectralFitResult
@@ -314,12 +315,8 @@ def fit(data: sc.DataArray, resolution, setup: FitSetup, *, mode: str = "global"
             out = _run_mcmc(prob, out, mcmc)
         fits.append((g, prob, out))
     elif good:
-        from tqdm.auto import tqdm
-
         warm = dict(start or {})
-        it = tqdm(good, desc="fitting Q groups", disable=None, leave=False) \
-            if progress is not False else good
-        for i in it:
+        for i in track(good, "fitting Q groups", progress, unit="group"):
             gi = np.array([i])
             prob = _Problem(setup, Q[gi], res_all.subset(gi), y[gi], s[gi], masks[gi], warm,
                             shared_as_perq=True, data_unit=str(data.unit))

@@ -1,32 +1,14 @@
-"""Figures and HTML reports with provenance; the one number formatter; the report check.
+"""Figures and self-contained HTML reports with provenance; the one number formatter; the
+report check.
 
-Names load on first use (PEP 562), so ``latdyn.report.numbers`` (used by every CLI table) does
-not import matplotlib.
-"""
+The names are imported on first use (:mod:`latdyn.lazy`): importing ``latdyn.report`` or
+``latdyn.report.numbers`` (used by every CLI table) does not load matplotlib."""
 
-from __future__ import annotations
+from ..lazy import lazy_exports
 
-from importlib import import_module
-
-_HOMES = {
-    "Report": "html", "file_sha256": "html",
-    "axis_label": "figures", "label_path": "figures", "new_figure": "figures",
-    "plot_coverage": "figures", "plot_sqe": "figures", "save_figure": "figures",
-    "check_report": "check", "check_html": "check",
-    "format_number": "numbers", "format_value_error": "numbers", "format_cell": "numbers",
-    "round_to_error": "numbers",
-}
-
-__all__ = list(_HOMES)
-
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        value = getattr(import_module(f".{_HOMES[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "html": ("Report", "file_sha256"),
+    "figures": ("axis_label", "label_path", "new_figure", "plot_sqe", "plot_coverage", "save_figure"),
+    "check": ("check_report", "check_html"),
+    "numbers": ("format_number", "format_value_error", "format_cell", "round_to_error"),
+})

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..fileio import file_sha256, write_bytes_atomic, write_text_atomic
 from .numbers import MISSING, format_cell, format_value_error, round_to_error
 from .plotcheck import plotted_ranges
@@ -159,6 +158,8 @@ class Report:
         raise ValueError(kind)
 
     def to_html(self) -> str:
+        from .. import __version__
+
         now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         cmd = self.command if self.command is not None else " ".join(["latdyn", *sys.argv[1:]])
         prov_rows = [

@@ -31,11 +31,11 @@ import numpy as np
 from scipy import constants
 
 from ..errors import InputError
+from .table_names import TABLES
 
 __all__ = ["Nuclide", "nuclide", "TABLES", "LAMBDA_2200", "absorption_at", "parse_nuclide_symbol"]
 
 #: Tables that ``nuclide`` accepts.
-TABLES = ("sears", "rauch")
 #: Wavelength of a 2200 m/s neutron, angstrom (h / (m_n 2200 m/s)).
 LAMBDA_2200 = constants.h / (constants.m_n * 2200.0) * 1e10
 

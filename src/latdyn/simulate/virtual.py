@@ -28,10 +28,10 @@ from collections.abc import Callable
 import numpy as np
 import scipp as sc
 
-from ..console import progress_enabled
 from ..convolution.broadening import broaden_axis, cell_edges
 from ..data import make_sqe
 from ..errors import InputError, InstrumentError
+from ..progress import track
 from ..units import FWHM_PER_SIGMA
 from .convolve import convolve_gaussian_variable, convolve_sampled, fine_grid, sharp_lines
 from .counts import counts_factor
@@ -165,13 +165,9 @@ def _broaden_q(expected: np.ndarray, instrument, q: np.ndarray, e: np.ndarray, e
 
 
 def _progress(enabled: bool | None, total: int, desc: str):
-    """A tqdm wrapper for an iterable of ``total`` items (None: shown only on a terminal)."""
-    if total < 2 or not progress_enabled(enabled):
-        return None
-    from tqdm.auto import tqdm
-
-    return lambda it: tqdm(it, total=total, desc=desc, leave=False, disable=None if enabled is None
-                           else not enabled)
+    """A wrapper adding a progress bar to an iterable of ``total`` items
+    (:func:`latdyn.progress.track`; None: shown only on a terminal)."""
+    return lambda items: track(items, desc, enabled, total=total, unit="chunk")
 
 
 def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress, settings):
@@ -181,8 +177,7 @@ def _expected(model, instrument, q, e, ei, elastic, lines, chunk_size, progress,
     if e.size == 0:
         return out
     if instrument.kind == "triple_axis":
-        bar = _progress(progress, q.size, f"simulating {instrument.name}")
-        rows = bar(range(q.size)) if bar is not None else range(q.size)
+        rows = track(range(q.size), f"simulating {instrument.name}", progress, unit="Q")
         for i in rows:
             fwhm = resolution_fwhm(instrument, e, q=float(q[i]), **settings)
             fn = None if model is None else (lambda x, qi=float(q[i]): model(qi, x))

@@ -43,6 +43,7 @@ import scipp as sc
 
 from ...errors import FormatError, InputError
 from ...fileio import check_read_size, names_input_file
+from ...progress import progress_bar
 from ...units import E_PER_K2
 from ._common import (
     assemble,
@@ -215,9 +216,6 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
     ``'no_coverage'`` and coordinate ``n_pixels``; metadata as :func:`read_nxspe` plus
     ``statistic`` and ``rebinning``.
     """
-    import sys
-
-    from tqdm.auto import tqdm
 
     p = Path(path)
     if statistic not in ("mean", "sum"):
@@ -254,8 +252,7 @@ def nxspe_to_powder(path: str | Path, q_bins: float | Sequence[float] = 0.05,
         count = np.zeros(nq * ne)
         ds_v = fh[base + "data/data"]
         ds_e = fh[base + "data/error"]
-        show = sys.stderr.isatty() if progress is None else bool(progress)
-        with tqdm(total=n_det, unit="det", desc="powder S(|Q|,E)", disable=not show) as bar:
+        with progress_bar(n_det, "powder S(|Q|,E)", progress, unit="det") as bar:
             for i0 in range(0, n_det, chunk_size):
                 i1 = min(n_det, i0 + chunk_size)
                 try:
