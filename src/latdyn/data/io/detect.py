@@ -2,7 +2,9 @@
 
 HDF5 files (recognised by their signature) are told apart by their layout:
 ``mantid_workspace_N`` groups (Mantid processed NeXus), an ``NXSPE_info`` group (NXSPE),
-``entry1/data1/DATA`` (ILL LAMP) or the root attribute ``latdyn_format`` (latdyn results).
+``entry1/data1/DATA`` (ILL LAMP), the root attribute ``latdyn_format`` (latdyn results), the
+root attribute ``scipp-type`` (scipp's own layout, written by ``latdyn simulate``, ``phonons``
+and ``md``) or an ``h5md`` group (H5MD trajectories).
 Text files: ``# Number of`` opens a DAVE group file; an integer header line followed by a
 title and a numeric parameter line is INX; anything else numeric is column ASCII.
 The file name's extension is never trusted on its own.
@@ -25,11 +27,13 @@ __all__ = ["detect_format", "load", "READERS"]
 def detect_format(path: str | Path) -> str:
     """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
     from .dave_grp import looks_like_dave_grp
+    from .h5md import is_h5md
     from .inx import looks_like_inx
     from .lamp_hdf import is_lamp_hdf
     from .mantid_nexus import is_mantid_nexus
     from .nxspe import is_nxspe
     from .results_h5 import is_results_h5
+    from .scipp_h5 import is_scipp_h5
 
     p = input_file(path)
     if is_hdf5(p):
@@ -42,9 +46,13 @@ def detect_format(path: str | Path) -> str:
                 return "nxspe"
             if is_lamp_hdf(fh):
                 return "lamp_hdf"
+            if is_scipp_h5(fh):
+                return "scipp_h5"
+            if is_h5md(fh):
+                return "h5md"
             top = sorted(fh.keys())[:8]
         raise FormatError("HDF5 file of an unknown layout (not Mantid processed NeXus, NXSPE, "
-                          "LAMP or latdyn results)", file=p, field="/", value=top)
+                          "LAMP, H5MD, scipp or latdyn results)", file=p, field="/", value=top)
     lines = read_text(p)
     if looks_like_dave_grp(lines):
         return "dave_grp"
@@ -60,15 +68,18 @@ def _readers() -> dict[str, Callable[..., LoadedData]]:
     from .lamp_hdf import read_lamp_hdf
     from .mantid_nexus import read_mantid_nexus
     from .nxspe import read_nxspe
+    from .h5md import read_h5md
     from .results_h5 import load_results_h5
+    from .scipp_h5 import read_scipp_h5
 
     return {"mantid_nexus": read_mantid_nexus, "nxspe": read_nxspe, "lamp_hdf": read_lamp_hdf,
             "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns,
-            "results_h5": load_results_h5}
+            "results_h5": load_results_h5, "scipp_h5": read_scipp_h5, "h5md": read_h5md}
 
 
 #: Format names understood by :func:`load`.
-READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
+READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5",
+           "scipp_h5", "h5md")
 
 
 @names_input_file

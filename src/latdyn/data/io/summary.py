@@ -16,8 +16,9 @@ __all__ = ["summarise", "META_KEYS"]
 
 META_KEYS = ("instrument", "title", "run_number", "sample_temperature", "incident_energy",
              "final_energy", "efixed_source", "wavelength", "emode", "two_theta_source", "q_source",
-             "distribution", "text_encoding", "masked_bad_errors", "zero_count_points", "zero_error_points",
-             "notes")
+             "distribution", "text_encoding", "masked_bad_errors", "non_finite_points",
+             "zero_count_points", "zero_error_points", "scipp_type", "n_frames", "n_atoms", "species",
+             "time_step", "box", "has_velocities", "creator", "notes")
 
 
 def _range(da, dim: str) -> str:
