@@ -5,8 +5,10 @@ HDF5 files (recognised by their signature) are told apart by their layout:
 ``entry1/data1/DATA`` (ILL LAMP), the root attribute ``latdyn_format`` (latdyn results), the
 root attribute ``scipp-type`` (scipp's own layout, written by ``latdyn simulate``, ``phonons``
 and ``md``) or an ``h5md`` group (H5MD trajectories).
-Text files: ``# Number of`` opens a DAVE group file; an integer header line followed by a
-title and a numeric parameter line is INX; anything else numeric is column ASCII.
+Text files: a comma-separated header of column names over rows with text cells or at least
+four columns is a CSV results table; ``# Number of`` opens a DAVE group file; an integer
+header line followed by a title and a numeric parameter line is INX; anything else numeric is
+column ASCII.
 The file name's extension is never trusted on its own.
 """
 
@@ -26,6 +28,7 @@ __all__ = ["detect_format", "load", "READERS"]
 
 def detect_format(path: str | Path) -> str:
     """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
+    from .csv_tables import looks_like_csv_table
     from .dave_grp import looks_like_dave_grp
     from .h5md import is_h5md
     from .inx import looks_like_inx
@@ -54,6 +57,8 @@ def detect_format(path: str | Path) -> str:
         raise FormatError("HDF5 file of an unknown layout (not Mantid processed NeXus, NXSPE, "
                           "LAMP, H5MD, scipp or latdyn results)", file=p, field="/", value=top)
     lines = read_text(p)
+    if looks_like_csv_table(lines):
+        return "csv_table"
     if looks_like_dave_grp(lines):
         return "dave_grp"
     if looks_like_inx(lines):
@@ -63,23 +68,25 @@ def detect_format(path: str | Path) -> str:
 
 def _readers() -> dict[str, Callable[..., LoadedData]]:
     from .ascii_columns import read_ascii_columns
+    from .csv_tables import read_csv_table
     from .dave_grp import read_dave_grp
+    from .h5md import read_h5md
     from .inx import read_inx
     from .lamp_hdf import read_lamp_hdf
     from .mantid_nexus import read_mantid_nexus
     from .nxspe import read_nxspe
-    from .h5md import read_h5md
     from .results_h5 import load_results_h5
     from .scipp_h5 import read_scipp_h5
 
     return {"mantid_nexus": read_mantid_nexus, "nxspe": read_nxspe, "lamp_hdf": read_lamp_hdf,
             "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns,
-            "results_h5": load_results_h5, "scipp_h5": read_scipp_h5, "h5md": read_h5md}
+            "results_h5": load_results_h5, "scipp_h5": read_scipp_h5, "h5md": read_h5md,
+            "csv_table": read_csv_table}
 
 
 #: Format names understood by :func:`load`.
 READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5",
-           "scipp_h5", "h5md")
+           "scipp_h5", "h5md", "csv_table")
 
 
 @names_input_file

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipp as sc
 
 __all__ = ["summarise", "META_KEYS"]
 
@@ -39,6 +40,22 @@ def _short(v: Any) -> str:
     return str(v)
 
 
+def _ranges(da) -> str:
+    """Coordinate ranges of the dims; for a table column (no dim coordinate) its value range
+    and the label columns beside it."""
+    text = "; ".join(f"{d} {_range(da, d)}" for d in da.dims if d in da.coords)
+    if text:
+        return text
+    vals = np.asarray(da.values, dtype=float)
+    finite = vals[np.isfinite(vals)]
+    parts = [f"values {finite.min():.6g} .. {finite.max():.6g}" if finite.size else "no finite values"]
+    for k, c in da.coords.items():
+        if c.dtype == sc.DType.string:
+            labels = [str(x) for x in c.values]
+            parts.append(f"{k} {', '.join(labels[:4])}" + (" ..." if len(labels) > 4 else ""))
+    return "; ".join(parts)
+
+
 def group_q(da) -> list[float] | None:
     """|Q| (1/A) of each group of a (group, E) entry: the Q dim's coordinate, or a Q coordinate
     on the group dim (e.g. from detector angles); None when the groups carry none."""
@@ -62,7 +79,7 @@ def summarise(loaded, logs: bool = False, as_text: bool = True
     for name, da in loaded.entries.items():
         masked = sum(int(np.count_nonzero(m.values)) for m in da.masks.values())
         rows.append({"entry": name, "dims": " x ".join(f"{d}:{n}" for d, n in da.sizes.items()),
-                     "ranges": "; ".join(f"{d} {_range(da, d)}" for d in da.dims if d in da.coords),
+                     "ranges": _ranges(da),
                      "unit": str(da.unit), "errors": da.variances is not None, "masked_points": masked})
         meta = loaded.metadata.get(name, {})
         prefix = "" if len(loaded) == 1 else f"{name}: "
