@@ -19,7 +19,8 @@ META_KEYS = ("instrument", "title", "run_number", "sample_temperature", "inciden
              "final_energy", "efixed_source", "wavelength", "emode", "two_theta_source", "q_source",
              "distribution", "text_encoding", "masked_bad_errors", "non_finite_points",
              "zero_count_points", "zero_error_points", "scipp_type", "n_frames", "n_atoms", "species",
-             "time_step", "box", "has_velocities", "creator", "notes")
+             "time_step", "box", "has_velocities", "creator", "mode", "converged", "chi2", "n_points",
+             "n_varied", "source", "reasons", "notes")
 
 
 def _range(da, dim: str) -> str:

@@ -18,7 +18,8 @@ range included; only their masks are checked.  Files in scipp's own layout (``sc
 ``latdyn simulate``, ``phonons`` and ``md`` write them) may have coordinates that are not
 monotonic (a dispersion path); their masks and metadata are checked, and their reader has
 already masked non-finite values.  CSV results tables (``csv_table``) are checked like results
-files (a table may hold NaN for an undetermined value).  Every failure is a FormatError naming the
+files (a table may hold NaN for an undetermined value), and so are QENS fit files
+(``qens_fit_h5``).  Every failure is a FormatError naming the
 file, the entry and the field.
 """
 
@@ -125,7 +126,7 @@ def validate_loaded(loaded: Any, max_fixed_energy: float = MAX_FIXED_ENERGY) -> 
     n = len(loaded.entries)
     if n == 0:
         raise FormatError("the file holds no data entry", file=file)
-    measured = loaded.format not in ("results_h5", "scipp_h5", "csv_table")
+    measured = loaded.format not in ("results_h5", "scipp_h5", "csv_table", "qens_fit_h5")
     for name, da in loaded.entries.items():
         def where(field: str, _name: str = name) -> str:
             return _where(_name, n, field)
