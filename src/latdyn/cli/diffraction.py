@@ -13,7 +13,7 @@ import argparse
 
 from ..errors import InputError
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .output import add_json_flag, emit, result_warnings, warn
 
 
 def register(subparsers) -> None:
@@ -157,6 +157,7 @@ def _show(result, args, **write) -> int:
     emit(result.rows(), as_json=args.json, title=result.heading,
          extra=summary | {"outputs": [str(f) for f in files + mcif]},
          lines=summary_lines(summary, files) + [f"mCIF: {m}" for m in mcif])
+    warn(result_warnings(result))
     return 0
 
 

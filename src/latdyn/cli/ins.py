@@ -11,7 +11,7 @@ import argparse
 
 from ..errors import InputError
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .output import add_json_flag, emit, result_warnings, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -119,6 +119,7 @@ def _show(result, args) -> int:
     emit(result.rows(), as_json=args.json, title=result.heading,
          columns=None if args.json else getattr(result, "table_columns", None),
          extra=summary | {"outputs": [str(f) for f in files]}, lines=summary_lines(summary, files))
+    warn(result_warnings(result))
     return 0
 
 

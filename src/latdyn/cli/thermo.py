@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from ..report.text import summary_lines
-from .output import add_json_flag, emit
+from .output import add_json_flag, emit, result_warnings, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,6 +73,7 @@ def _show(result, args, folder=None) -> int:
     emit(rows, as_json=args.json, title=result.heading,
          extra=summary | ({"outputs": [str(f) for f in files]} if files else {}),
          lines=summary_lines(summary, files, skip=[r.get("quantity") for r in rows]))
+    warn(result_warnings(result))
     return 0
 
 

@@ -62,6 +62,11 @@ class ArrheniusAnalysis:
         pred = self.fit.predict(self.T)
         return [{"T": a, "y": b, "fit": c} for a, b, c in zip(self.T, self.y, pred, strict=True)]
 
+    def warnings(self) -> list[str]:
+        """Why the fit should not be used as it stands: its reasons and implausible values
+        (an error larger than E_a or A, no finite errors)."""
+        return list(self.fit.reasons) + self.fit.implausible()
+
     def to_json(self) -> dict:
         """E_a (eV) and A with errors and units, their correlation and the fit statistics."""
         return {**self.fit.to_json(), "correlation": self.fit.ea_prefactor_correlation,
