@@ -95,14 +95,19 @@ def mode_file(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_simulate_mode_then_ins_fit_finds_it(mode_file, tmp_path, capsys):
-    fit = run_json(capsys, "ins", "fit", mode_file, "--T", "5", "--e0", "9", "--gamma", "0.5",
-                   "--instrument", "MARI", "--ei", "30", "--q", "2", "3", "--no-qe",
-                   "--no-elastic", "--fix-shift", "-o", tmp_path / "fit")
+    rc, out, err = run(capsys, "ins", "fit", mode_file, "--T", "5", "--e0", "9", "--gamma", "0.5",
+                       "--instrument", "MARI", "--ei", "30", "--q", "2", "3", "--no-qe",
+                       "--no-elastic", "--fix-shift", "-o", tmp_path / "fit", "--json")
+    assert rc == 0, err
+    fit = json.loads(out)
     row = fit["rows"][0]
     assert abs(row["dho1_E0"] - 10.0) < 3 * row["dho1_E0_err"] + 0.01
     assert row["dho1_area"] == pytest.approx(1.0, abs=4 * row["dho1_area_err"] + 0.01)
-    # a sharp mode has no width: the damping sits on its lower bound, and the result says so
+    # a sharp mode has no width: the damping sits on its lower bound, is not determined by the
+    # data, and the result says so on standard error and in the JSON
     assert not fit["converged"] and any("dho1_gamma" in r for r in fit["reasons"])
+    assert any("dho1_gamma" in r and "larger than the value" in r for r in fit["implausible"])
+    assert "latdyn: warning: T = 5 K: dho1_gamma" in err
     assert_info_reads(capsys, tmp_path / "fit")
 
 
