@@ -125,7 +125,10 @@ def _parse_column(cells: list[str]) -> np.ndarray:
 def read_csv(path: str | Path) -> Table:
     """Read a CSV written by :func:`write_csv` (or any CSV with a header row) into a Table."""
     p = Path(path)
-    rows = list(csv.reader(read_text(p)))
+    try:
+        rows = list(csv.reader(read_text(p)))
+    except csv.Error as exc:
+        raise FormatError(f"not a readable CSV table ({exc})", file=p) from None
     rows = [r for r in rows if r]
     if not rows:
         raise FormatError("empty CSV file", file=p, field="line 1")
@@ -173,7 +176,10 @@ def looks_like_csv_table(lines: list[str]) -> bool:
     """True for a CSV results table (as latdyn writes them): a comma-separated header row of
     column names and rows of the same width, with a text cell in the body (a parameter name,
     a model) or at least four named columns.  Plain ``x,y,error`` spectra stay column ASCII."""
-    rows = [r for r in csv.reader(ln for ln in lines if ln.strip() and ln.lstrip()[0] not in "#%!")]
+    try:
+        rows = list(csv.reader(ln for ln in lines if ln.strip() and ln.lstrip()[0] not in "#%!"))
+    except csv.Error:  # a field beyond the csv module's limit: not a table latdyn wrote
+        return False
     if len(rows) < 2 or len(rows[0]) < 2:
         return False
     header = [c.strip() for c in rows[0]]
