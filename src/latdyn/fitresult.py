@@ -18,10 +18,18 @@ cancelling between models fitted to the same data; n - k and n are floored at 1)
 evaluation limit or reported a failure, when the covariance is singular or not finite, or
 when a varied parameter sits at one of its bounds (:func:`diagnose`).  A result is never
 reported as a plain number when one of these holds.
+
+A converged fit can still give values not to be trusted: :meth:`FitResult.implausible`
+(:func:`implausible_values`) lists a varied parameter without a finite standard error, a
+physical value (``significant``: an energy, a width, an area, D, E_a) whose error is larger
+than the value itself, and a width or peak position outside the energy window of the data
+(``widths``, ``positions``, ``data_window``).  The command line prints each reason and each
+implausible value as a warning; the JSON and files carry them (``statistics()['implausible']``).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,8 +41,8 @@ import numpy as np
 from .errors import InputError
 
 __all__ = ["Parameter", "FitResult", "FitStatistics", "Quantity", "Quantities", "Solution",
-           "solve", "diagnose", "select_model", "reduced_chi2", "aic", "bic", "at_bound", "lmfit_outcome",
-           "covariance_of", "scaled_covariance"]
+           "solve", "diagnose", "implausible_values", "select_model", "reduced_chi2", "aic", "bic",
+           "at_bound", "lmfit_outcome", "covariance_of", "scaled_covariance"]
 
 
 def reduced_chi2(chi2: float, n_points: int, n_varied: int) -> float:
@@ -128,6 +136,44 @@ def diagnose(*, parameters: Iterable[Parameter], covariance: np.ndarray | None,
     return reasons
 
 
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def implausible_values(parameters: Iterable[Parameter], *, significant: Iterable[str] = (),
+                       widths: Iterable[str] = (), positions: Iterable[str] = (),
+                       window: tuple[float, float] | None = None) -> list[str]:
+    """Reasons not to trust the values of a fit even when it converged (empty when none).
+
+    - a varied parameter whose standard error is NaN or infinite;
+    - a varied parameter matching ``significant`` (fnmatch patterns: energies, widths, areas,
+      D, E_a: values that must differ from zero) whose error is larger than its magnitude;
+    - with the data's energy ``window`` (lo, hi): a varied width (``widths``) larger than the
+      window's span, or a position (``positions``) outside the window.
+    """
+    significant, widths, positions = tuple(significant), tuple(widths), tuple(positions)
+    out: list[str] = []
+    for p in parameters:
+        if not p.vary:
+            continue
+        unit = f" {p.unit}" if p.unit and p.unit != "dimensionless" else ""
+        if not math.isfinite(p.error):
+            out.append(f"{p.name} = {p.value:.4g}{unit} has no finite uncertainty")
+        elif _matches(p.name, significant) and p.error > abs(p.value):
+            out.append(f"{p.name} = {p.value:.4g} ± {p.error:.2g}{unit}: the error is larger than "
+                       "the value (not determined by the data)")
+        if window is None:
+            continue
+        lo, hi = float(window[0]), float(window[1])
+        if _matches(p.name, widths) and abs(p.value) > hi - lo:
+            out.append(f"{p.name} = {p.value:.4g}{unit} is wider than the data window "
+                       f"{lo:.4g} to {hi:.4g}{unit}")
+        if _matches(p.name, positions) and not lo <= p.value <= hi:
+            out.append(f"{p.name} = {p.value:.4g}{unit} lies outside the data window "
+                       f"{lo:.4g} to {hi:.4g}{unit}")
+    return out
+
+
 def lmfit_outcome(result) -> tuple[bool, bool, str]:
     """(stopped on the evaluation limit, optimiser reported success, message) of an lmfit
     MinimizerResult (MINPACK's ier = 5 or a 'max...' message means the limit stopped it)."""
@@ -193,11 +239,26 @@ class FitResult(FitStatistics):
     covariance_names: Sequence[str]
     reasons: Sequence[str]
 
+    #: fnmatch patterns of the parameters whose value must be significant, the widths and
+    #: the peak positions that must fit in :meth:`data_window` (:func:`implausible_values`)
+    significant: tuple[str, ...] = ()
+    widths: tuple[str, ...] = ()
+    positions: tuple[str, ...] = ()
+
     @property
     def converged(self) -> bool:
         """True when no reason not to trust the fit was found (``reasons`` is empty)."""
         return not self.reasons
 
+    def data_window(self) -> tuple[float, float] | None:
+        """The (lo, hi) range of the fitted data's x axis, in the unit of the widths and
+        positions; None when the fit has no such axis."""
+        return None
+
+    def implausible(self) -> list[str]:
+        """Values of a (converged or not) fit not to be trusted (:func:`implausible_values`)."""
+        return implausible_values(self.parameters, significant=self.significant, widths=self.widths,
+                                  positions=self.positions, window=self.data_window())
     def parameter(self, name: str) -> Parameter:
         """The parameter called ``name`` (KeyError naming the known ones otherwise)."""
         for p in self.parameters:
@@ -216,10 +277,11 @@ class FitResult(FitStatistics):
             return c / np.outer(sd, sd)
 
     def statistics(self) -> dict[str, Any]:
-        """chi2, reduced_chi2, aic, bic, n_points, n_varied, converged, reasons."""
+        """chi2, reduced_chi2, aic, bic, n_points, n_varied, converged, reasons, implausible."""
         return {"chi2": float(self.chi2), "reduced_chi2": self.reduced_chi2, "aic": self.aic,
                 "bic": self.bic, "n_points": int(self.n_points), "n_varied": int(self.n_varied),
-                "converged": self.converged, "reasons": list(self.reasons)}
+                "converged": self.converged, "reasons": list(self.reasons),
+                "implausible": self.implausible()}
 
     def to_dataset(self):
         """A scipp DataGroup: ``parameters`` (scalars with variance = error^2 and unit),

@@ -14,7 +14,7 @@ import argparse
 from ..errors import InputError
 from ..report.text import summary_lines
 from .options import add_common, add_d_range, add_out, add_q_max, range_ends
-from .output import emit
+from .output import emit, result_warnings, warn
 
 
 def register(subparsers) -> None:
@@ -155,6 +155,7 @@ def _show(result, args, **write) -> int:
     emit(result.rows(), as_json=args.json, title=result.heading,
          extra=summary | {"outputs": [str(f) for f in files + mcif]},
          lines=summary_lines(summary, files) + [f"mCIF: {m}" for m in mcif])
+    warn(result_warnings(result))
     return 0
 
 

@@ -17,7 +17,8 @@ from .output import emit
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise a data or results file",
                        description="Read FILE (Mantid NeXus, NXSPE, LAMP HDF, INX, DAVE grp, "
-                                   "column ASCII or latdyn results) and summarise its entries.")
+                                   "column ASCII, or anything latdyn writes: results and QENS fit "
+                                   "HDF5, scipp HDF5, H5MD, CSV tables) and summarise its entries.")
     p.add_argument("file", help="the file to inspect")
     p.add_argument("--format", default=None, help="force a reader instead of detecting")
     p.add_argument("--logs", action="store_true", help="also list the sample logs (JSON only "

@@ -21,7 +21,7 @@ from .options import (
     add_temperatures,
     temperature_for,
 )
-from .output import emit
+from .output import emit, result_warnings, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -124,6 +124,7 @@ def _show(result, args) -> int:
     emit(result.rows(), as_json=args.json, title=result.heading,
          columns=None if args.json else getattr(result, "table_columns", None),
          extra=summary | {"outputs": [str(f) for f in files]}, lines=summary_lines(summary, files))
+    warn(result_warnings(result))
     return 0
 
 

@@ -4,7 +4,8 @@ Each module in ``latdyn.cli`` (other than this one, ``output`` and ``options``, 
 option vocabulary of docs/cli.md) is a command group: it
 defines ``register(subparsers)`` that adds its sub-parser and sets ``func`` to a callable
 taking the parsed arguments and returning an exit code.  Errors derived from
-``LatdynError`` (and missing files) print one line on stderr and exit with status 2.
+``LatdynError`` (and missing files) print one line on stderr and exit with status 2; Python
+warnings print as one 'latdyn: warning:' line each, without internal file names.
 
 Interrupts: Ctrl-C at any moment (also while the command groups are imported) prints one
 line and exits with status 130; SIGTERM raises :class:`Terminated` so that every open result
@@ -73,7 +74,18 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings as one 'latdyn: warning: ...' line, without the internal file and line
+    the default format names."""
+    try:
+        print(f"latdyn: warning: {_one_line(message)}", file=file or sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
 def _run(argv: list[str] | None) -> int:
+    import warnings
+
     from ..errors import LatdynError
     from ..progress import silenced
 
@@ -84,6 +96,8 @@ def _run(argv: list[str] | None) -> int:
         return 0 if args.command is None else 2
     from .options import prepare
 
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         with prepare(args):
             if getattr(args, "json", False):
@@ -96,6 +110,8 @@ def _run(argv: list[str] | None) -> int:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as exc:
         print(f"latdyn: error: {exc.strerror or exc}: '{exc.filename}'", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = shown
 
 
 def _one_line(exc: BaseException) -> str:

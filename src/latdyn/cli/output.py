@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn"]
+__all__ = ["add_json_flag", "emit", "to_jsonable", "print_result_lines", "warn", "result_warnings"]
 
 
 def add_json_flag(parser: argparse.ArgumentParser, dask: bool = False) -> None:
@@ -154,12 +154,21 @@ def warn(messages: Sequence[str], stream=None) -> None:
         stream.write(f"latdyn: warning: {' '.join(str(m).split())}\n")
 
 
+def result_warnings(result: Any) -> list[str]:
+    """The result's ``warnings()`` (reasons not to trust it, implausible values); [] for a
+    result without fits."""
+    method = getattr(result, "warnings", None)
+    return list(method()) if callable(method) else []
+
+
 def print_result_lines(headline: Mapping[str, Any], cross_checks: Mapping[str, Any] | None = None,
                        warnings: Sequence[str] = (), outputs: Sequence[Any] = ()) -> list[str]:
     """Text lines under a result table: the one result to use (with its source and whether it
     converged), the cross-checks, and the files written; ``warnings`` go to standard error
     (:func:`warn`)."""
     status = "converged" if headline.get("converged", True) else "NOT CONVERGED"
+    if headline.get("implausible"):
+        status += ", IMPLAUSIBLE VALUES"
     out = [f"result ({headline.get('source', '')}, {status}): "
            + (_quantities_text(headline.get("quantities", {})) or "no derived quantities")]
     for name, c in (cross_checks or {}).items():

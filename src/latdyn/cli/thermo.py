@@ -10,7 +10,7 @@ import argparse
 
 from ..report.text import summary_lines
 from .options import add_common, add_out, add_temperature
-from .output import emit
+from .output import emit, result_warnings, warn
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +74,7 @@ def _show(result, args, folder=None) -> int:
     emit(rows, as_json=args.json, title=result.heading,
          extra=summary | ({"outputs": [str(f) for f in files]} if files else {}),
          lines=summary_lines(summary, files, skip=[r.get("quantity") for r in rows]))
+    warn(result_warnings(result))
     return 0
 
 

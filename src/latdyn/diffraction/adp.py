@@ -125,6 +125,12 @@ class ADPFit(FitResult):
     message: str = ""
     inputs: list = field(default_factory=list, repr=False)
 
+    significant = ("theta_D", "theta_E")
+
+    def warnings(self) -> list[str]:
+        """Why the fit should not be used as it stands: its reasons and implausible values."""
+        return list(self.reasons) + self.implausible()
+
     @property
     def n_varied(self) -> int:
         return len(self.varied)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import FormatError, InputError
+from ..fileio import load_yaml
 from .phase_series import PhaseSeries, fit_series
 from .phases import Phase
 from .powder_io import read_powder
@@ -47,18 +48,10 @@ def _mapping(obj, path, field):
 
 def read_phase_manifest(path) -> tuple[list, list[Phase], dict]:
     """(patterns, phases, options for :func:`fit_series`) from a manifest (module docstring)."""
-    import yaml
-
     from ..structure import read_cif, read_magnetic_structure
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(2, "No such file", str(path))
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise FormatError(f"not a YAML manifest: {exc}", file=path) from exc
-    doc = _mapping(doc, path, "manifest")
+    doc = _mapping(load_yaml(path), path, "manifest")
     unknown = set(doc) - _TOP
     if unknown:
         raise FormatError(f"unknown key; use {sorted(_TOP)}", file=path, field=sorted(unknown)[0])

@@ -51,6 +51,7 @@ class TransitionFit(FitResult):
     covariance: np.ndarray | None = None
 
     covariance_names = ("midpoint", "width", "w0", "w1")
+    significant = ("width",)
 
     @property
     def parameters(self) -> list[Parameter]:
@@ -141,6 +142,17 @@ class PhaseSeries:
                 for r in t.reasons]
         return out
 
+    def implausible(self) -> list[str]:
+        """Values not to be trusted (:meth:`latdyn.fitresult.FitResult.implausible`), by
+        pattern and transition."""
+        out = [f"{f.label}: {r}" for f in self.fits for r in f.implausible()]
+        return out + [f"transition {t.phase} ({t.sweep or 'all'}): {r}" for t in self.transitions
+                      for r in t.implausible()]
+
+    def warnings(self) -> list[str]:
+        """Why the results should not be used as they stand: the reasons and implausible values."""
+        return self.reasons + self.implausible()
+
     def fraction_curve(self, phase: str, sweep: str | None = None):
         """(condition, w, w_err) of ``phase`` over the fits (of one sweep when given)."""
         fits = [f for f in self.fits if sweep is None or f.sweep == sweep]
@@ -178,6 +190,7 @@ class PhaseSeries:
         """Counts, convergence, transitions and hysteresis (the layout of ``summary.json``)."""
         out = {"patterns": len(self.fits), "phases": self.phases, "quantity": self.quantity,
                "unit": self.unit, "converged": self.converged, "reasons": self.reasons,
+               "implausible": self.implausible(),
                "transitions": [t.row() for t in self.transitions],
                "transition_errors": self.transition_errors}
         h = self.hysteresis

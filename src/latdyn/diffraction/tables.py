@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
-from ..fileio import write_text_atomic
+from ..fileio import read_text_file, write_text_atomic
 
 __all__ = ["read_numeric_table", "write_columns_csv"]
 
@@ -23,11 +23,10 @@ def read_numeric_table(path, min_cols: int, field: str) -> np.ndarray:
 
     Lines starting with '#' and rows whose first cell is a word (a header) are skipped; commas
     count as whitespace.  FileNotFoundError when the file is missing, FormatError naming
-    ``field`` when the rows are ragged, non-numeric or too narrow."""
+    ``field`` when the rows are ragged, non-numeric or too narrow, or the file is not text
+    (:func:`latdyn.fileio.read_text_file`)."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(2, "No such file", str(path))
-    text = path.read_text().replace(",", " ")
+    text = read_text_file(path)[0].replace(",", " ")
     rows = [ln.split() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     try:
         rows = [list(map(float, r)) for r in rows if not r[0].isalpha()]

@@ -116,6 +116,16 @@ class MagneticSeparation:
             out += [f"paramagnetic fit: {r}" for r in self.paramagnetic.reasons]
         return out
 
+    def warnings(self) -> list[str]:
+        """What to check before using the result: how many energies were flagged (the reasons
+        are in the table and ``reasons``), the paramagnetic fit's reasons and implausible values."""
+        n = sum(1 for f in self.flags if f)
+        out = [f"{n} of {len(self.flags)} energies were flagged (see 'reasons')"] if n else []
+        if self.paramagnetic is not None:
+            out += [f"paramagnetic fit: {r}" for r in
+                    [*self.paramagnetic.reasons, *self.paramagnetic.implausible()]]
+        return out
+
     def magnetic_map(self) -> np.ndarray:
         f2 = magnetic_form_factor(self.ion, self.q) ** 2
         return np.outer(f2, self.magnetic)
@@ -339,6 +349,7 @@ class ParamagneticFit(FitResult):
     covariance: np.ndarray | None = None
 
     covariance_names = ("amplitude", "gamma")
+    significant = ("amplitude", "gamma")
 
     @property
     def parameters(self) -> list[Parameter]:

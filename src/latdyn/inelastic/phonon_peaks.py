@@ -150,6 +150,14 @@ class PhononFit(FitResult):
     units: dict[str, str] = field(default_factory=dict)
     stopped_on_limit: bool = False
 
+    significant = ("dho*_E0", "dho*_gamma", "dho*_area", "qe_hwhm")
+    widths = ("dho*_gamma", "qe_hwhm")
+    positions = ("dho*_E0",)
+
+    def data_window(self) -> tuple[float, float]:
+        """The energy range of the fitted spectrum (meV)."""
+        return float(np.min(self.E)), float(np.max(self.E))
+
     @property
     def parameters(self) -> list[Parameter]:
         return [Parameter(n, self.values[n], self.errors[n], self.units.get(n, ""),
@@ -385,10 +393,21 @@ class PhononSeries:
     def converged(self) -> bool:
         return all(f.converged for f in self.fits)
 
+    def implausible(self) -> list[str]:
+        """Values not to be trusted, by temperature (:meth:`latdyn.fitresult.FitResult.implausible`:
+        errors larger than values, no finite errors, widths or E0 outside the energy window)."""
+        return [f"T = {f.temperature:g} K: {r}" for f in self.fits for r in f.implausible()]
+
+    def warnings(self) -> list[str]:
+        """Why the results should not be used as they stand: the reasons and implausible values."""
+        return [f"T = {f.temperature:g} K: {r}" for f in self.fits for r in f.reasons] + self.implausible()
+
     def to_json(self) -> dict:
-        """Convergence of the fits (with the reasons, by temperature) and the units."""
+        """Convergence of the fits (with the reasons, by temperature), implausible values and the
+        units."""
         return {"converged": self.converged,
                 "reasons": [f"T = {f.temperature:g} K: {r}" for f in self.fits for r in f.reasons],
+                "implausible": self.implausible(),
                 "model": {k: str(v) if not isinstance(v, (int, float, bool)) else v
                           for k, v in self.fits[0].model_definition.items()},
                 "units": {"T_K": "K", **self.fits[0].units}}

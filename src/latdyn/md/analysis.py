@@ -237,7 +237,7 @@ class MSDAnalysis(_MDAnalysis):
 
     def warnings(self) -> list[str]:
         """The fit's reasons not to trust it and its implausible values."""
-        return list(self.fit.reasons) + self.fit.flags()
+        return list(self.fit.reasons) + self.fit.flags() + self.fit.implausible()
 
     def _json(self) -> dict:
         return {"fit_range": {"value": list(self.fit.fit_range), "unit": "ps"},

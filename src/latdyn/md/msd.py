@@ -143,6 +143,8 @@ class DiffusionFit(FitResult):
     n_points: int
     source: str = ""
 
+    significant = ("D_*",)
+
     @property
     def n_varied(self) -> int:
         return 2 * len(self.species)

@@ -32,7 +32,7 @@ from .model import ForceConstants
 from .modes import calculate_modes
 from .paths import seekpath_points
 from .phonopy_io import load_phonopy
-from .powder_resolution import PowderResolution
+from .powder_resolution import PowderResolution, check_incident_energy
 from .results import (
     DiffuseMap,
     DispersionMap,
@@ -183,9 +183,11 @@ def compute_powder(model, *, qmax: float = 8.0, qbins: int = 80, emin: float | N
     ``instrument`` (library name, YAML or instrument object; needs ``ei``, meV) broadens with
     that direct-geometry instrument's resolution and masks what it cannot reach
     (:mod:`latdyn.phonons.powder_resolution`); it excludes ``fwhm`` and ``q_fwhm``."""
-    run = load_run(model, executor=executor, backend=backend, **load)
     if not qmax > 0:
         raise InputError("qmax must be positive", field="qmax", value=qmax)
+    if instrument is not None:
+        check_incident_energy(ei)
+    run = load_run(model, executor=executor, backend=backend, **load)
     emin, emax = automatic_energy_range(run.model, emin, emax)
     resolution = None
     if instrument is not None:

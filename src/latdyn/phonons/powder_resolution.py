@@ -12,6 +12,7 @@ largest scattering angle, E <= E_i; :class:`latdyn.kinematics.Coverage`).  Units
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ import scipp as sc
 from ..errors import InputError, InstrumentError
 from ..fitresult import Quantity
 
-__all__ = ["PowderResolution", "Q_FWHM_REPORTED_AT"]
+__all__ = ["PowderResolution", "Q_FWHM_REPORTED_AT", "check_incident_energy"]
 
 #: |Q| (1/A) at which the |Q| resolution is reported in tables and JSON
 Q_FWHM_REPORTED_AT = 3.0
@@ -31,6 +32,16 @@ def _centres(coord: np.ndarray, n: int) -> np.ndarray:
     """Bin centres of a coordinate given as edges (n + 1 values) or as points (n values)."""
     c = np.asarray(coord, dtype=float)
     return 0.5 * (c[1:] + c[:-1]) if c.size == n + 1 else c
+
+
+def check_incident_energy(ei: float | None) -> float:
+    """``ei`` (meV) after checking it is given, finite and positive (InputError naming ``ei``)."""
+    if ei is None:
+        raise InputError("an instrument needs the incident energy ei (meV, CLI --ei)", field="ei")
+    if not (math.isfinite(float(ei)) and ei > 0):
+        raise InputError("the incident energy must be a positive number of meV", field="ei",
+                         value=ei)
+    return float(ei)
 
 
 @dataclass
@@ -54,9 +65,7 @@ class PowderResolution:
         it is a direct-geometry machine and that ``energy_range`` (meV) stays below ``ei``."""
         from ..instruments import load_instrument
 
-        if ei is None:
-            raise InputError("an instrument needs the incident energy ei (meV, CLI --ei)",
-                             field="ei")
+        check_incident_energy(ei)
         inst = load_instrument(instrument) if isinstance(instrument, str) else instrument
         if inst.kind != "direct":
             raise InstrumentError("powder maps are broadened with a direct-geometry instrument",

@@ -150,12 +150,14 @@ class QensAnalysis:
         if self.global_result is not None:
             g = self.global_result
             return {"source": "global fit", "quantities": g.derived.as_json(), "converged": g.converged,
-                    "reasons": list(g.reasons), "reduced_chi2": g.reduced_chi2}
+                    "reasons": list(g.reasons), "implausible": g.implausible(),
+                    "reduced_chi2": g.reduced_chi2}
         if self.hwhm_fits:
             name = min(self.hwhm_fits, key=lambda k: (not self.hwhm_fits[k].converged, self.hwhm_fits[k].bic))
             r = self.hwhm_fits[name]
             return {"source": f"HWHM(Q) fit ({name}, lowest BIC)", "quantities": r.derived.as_json(),
-                    "converged": r.converged, "reasons": list(r.reasons), "reduced_chi2": r.reduced_chi2}
+                    "converged": r.converged, "reasons": list(r.reasons), "implausible": r.implausible(),
+                    "reduced_chi2": r.reduced_chi2}
         return {"source": f"per-Q fits ({self.chosen} Lorentzians)", "quantities": {},
                 "converged": self.perq[self.chosen].converged,
                 "reasons": list(self.perq[self.chosen].reasons),
@@ -218,12 +220,11 @@ class QensAnalysis:
         reasons), a model fit of the Q dependence did not, implausible values (:meth:`flags`)."""
         out = list(self.flags())
         f = self.final
-        if not f.converged:
-            what = "global fit" if self.global_result is not None else f"per-Q fit ({self.chosen} L)"
-            out += [f"{what}: {r}" for r in f.reasons]
+        what = "global fit" if self.global_result is not None else f"per-Q fit ({self.chosen} L)"
+        out += [f"{what}: {r}" for r in [*f.reasons, *f.implausible()]]
         for kind, fits in (("HWHM(Q)", self.hwhm_fits), ("EISF(Q)", self.eisf_fits)):
             for name, r in fits.items():
-                out += [f"{kind} fit {name}: {x}" for x in r.reasons]
+                out += [f"{kind} fit {name}: {x}" for x in [*r.reasons, *r.implausible()]]
         return out
 
     @property
@@ -632,6 +633,8 @@ class CurveFit(FitResult):
     stopped_on_limit: bool = False
     optimiser_message: str = ""
     derived: Quantities = field(default_factory=Quantities)
+
+    significant = ("D", "tau", "tau1", "l", "l_rms", "radius", "d", "a")
 
     @property
     def n_varied(self) -> int:

@@ -4,7 +4,9 @@ The steps, each one of latdyn's library functions:
 
 1. read the sample and resolution files (any format :func:`latdyn.data.io.load` reads; an
    entry picked by name when a file holds several) and give the groups their |Q|
-   (:func:`latdyn.qens.prepare.as_q_groups`; ``q`` when the file carries none);
+   (:func:`latdyn.qens.prepare.as_q_groups`; ``q`` when the file carries none); refuse a
+   resolution wider than the sample (files swapped,
+   :func:`latdyn.qens.prepare.check_resolution_narrower`);
 2. subtract the empty container and the solvent (:func:`latdyn.qens.prepare.subtract`), or
    correct self-shielding / apply the Paalman-Pings container correction of cylindrical
    samples (:mod:`latdyn.reduce.absorption`);
@@ -26,7 +28,7 @@ import scipp as sc
 
 from ..errors import InputError
 from .analysis import QensAnalysis, QensPlan, analyse, analyse_auto
-from .prepare import as_q_groups, crop, on_grid_of, subtract
+from .prepare import as_q_groups, check_resolution_narrower, crop, on_grid_of, subtract
 
 __all__ = ["fit_measurement", "plan_from_options", "SPECTRAL_MODELS", "MODEL_TEXT", "read_entry",
            "cylinder", "model_catalogue", "kf_ki_statement"]
@@ -258,6 +260,7 @@ def fit_measurement(data, resolution, *, entry: str | None = None, resolution_en
     one_spectrum = rraw.ndim == 1 or min(rraw.sizes[d] for d in rraw.dims if d != "E") == 1
     res = as_q_groups(rraw, q if (q is not None and "Q" not in rraw.coords and not one_spectrum) else None,
                       rsrc, allow_missing_q=one_spectrum)
+    check_resolution_narrower(sample_da, res, src, rsrc)
     sample, can = cylinder(sample_cylinder), cylinder(can_cylinder)
     if sample is not None or can is not None:
         sample_da = _absorption(sample_da, meta, q, src, sample=sample, can=can, empty=empty,

@@ -13,6 +13,8 @@ r"""Preparing measured QENS data for a fit: Q groups, ranges, container and solv
   input combined; a background on another energy grid is linearly interpolated onto the
   sample grid (its variance interpolated with the squared weights).  ``a`` is the container
   scale (transmission), ``f`` the solvent volume fraction seen by the beam.
+* :func:`check_resolution_narrower` refuses a resolution wider than the sample (the files
+  given the wrong way round).
 
 Units: E in meV, Q in 1/A.
 """
@@ -26,7 +28,8 @@ import scipp as sc
 
 from ..errors import InputError
 
-__all__ = ["as_q_groups", "crop", "subtract", "on_grid_of", "energy_points", "combined_mask"]
+__all__ = ["as_q_groups", "crop", "subtract", "on_grid_of", "energy_points", "combined_mask",
+           "central_width", "check_resolution_narrower"]
 
 
 def energy_points(da: sc.DataArray) -> np.ndarray:
@@ -200,3 +203,43 @@ def subtract(sample: sc.DataArray, empty: sc.DataArray | None = None, empty_scal
         if out.variances is not None:
             out.variances = np.where(combined_mask(out), 0.0, out.variances)
     return out
+
+
+def central_width(da: sc.DataArray) -> float | None:
+    """Width (meV) holding the central half of the spectrum's area: the interquartile range
+    E_75 - E_25 of the Q-summed spectrum (masked points left out) above its background (its
+    5th percentile), from the cumulative trapezoid area.  Unlike the FWHM it sees the wings
+    of a quasi-elastic line under an elastic peak.  None when there is no area above the
+    background."""
+    e = energy_points(da)
+    values = np.where(combined_mask(da), 0.0, np.asarray(da.values, dtype=float))
+    y = values.reshape(-1, e.size).sum(axis=0) if values.ndim > 1 else values
+    if y.size < 3 or not np.all(np.isfinite(y)):
+        return None
+    y = np.clip(y - np.percentile(y, 5), 0.0, None)
+    area = np.concatenate([[0.0], np.cumsum(0.5 * (y[1:] + y[:-1]) * np.diff(e))])
+    if not area[-1] > 0:
+        return None
+    q25, q75 = np.interp([0.25 * area[-1], 0.75 * area[-1]], area, e)
+    return float(q75 - q25)
+
+
+#: a resolution wider than the sample spectrum by this factor means the files were swapped
+#: (the sample is the resolution convolved with a positive S(Q,E), never narrower)
+SWAP_RATIO = 1.5
+
+
+def check_resolution_narrower(sample: sc.DataArray, resolution: sc.DataArray,
+                              source: str | None = None, resolution_source: str | None = None) -> None:
+    """InputError when the resolution is wider than the sample by more than
+    :data:`SWAP_RATIO` (:func:`central_width` of the Q-summed spectra): a measured spectrum is
+    the resolution convolved with S(Q,E) >= 0 and cannot be narrower, so the two files were
+    most likely given the wrong way round."""
+    w_sample, w_res = central_width(sample), central_width(resolution)
+    if w_sample is None or w_res is None or not w_res > SWAP_RATIO * w_sample:
+        return
+    raise InputError(
+        f"the resolution is wider than the sample (central width {w_res:.3g} meV against "
+        f"{w_sample:.3g} meV); a sample spectrum is never narrower than its resolution: are the "
+        "data and --resolution files swapped?", file=resolution_source, field="resolution",
+        value=f"sample {source}" if source else None)

@@ -132,6 +132,16 @@ class SpectralFitResult(FitResult):
     source: str | None = None
     resolution_notes: dict[int, str] = field(default_factory=dict)
 
+    significant = ("*_D", "*_tau", "*_hwhm*", "*_l", "*_radius")
+    widths = ("*_hwhm*",)
+
+    def data_window(self) -> tuple[float, float] | None:
+        """The energy range (meV) of the fitted groups."""
+        energies = [np.asarray(g.E, dtype=float) for g in self.groups if np.size(g.E)]
+        if not energies:
+            return None
+        return float(min(e.min() for e in energies)), float(max(e.max() for e in energies))
+
     @property
     def parameters(self) -> list[Parameter]:
         return [Parameter(p["name"], p["value"], p["error"], p["unit"], p["vary"], p["min"], p["max"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..fileio import read_text_file
 from .kinetics import ArrheniusResult, arrhenius_fit
 
 __all__ = ["ArrheniusAnalysis", "fit_arrhenius_file", "read_arrhenius_table"]
@@ -25,17 +26,17 @@ def read_arrhenius_table(path) -> np.ndarray:
     """Rows of 2 or 3 numbers (T, y[, error]); a non-numeric line before the numbers is a
     header, one after them an InputError naming the line."""
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            text = line.split("#", 1)[0].replace(",", " ").strip()
-            if not text:
-                continue
-            try:
-                rows.append([float(x) for x in text.split()])
-            except ValueError:
-                if rows:
-                    raise InputError("not a number", file=path, field=f"line {i}", value=line.strip()) \
-                        from None
+    content, _ = read_text_file(path)
+    for i, line in enumerate(content.splitlines(), 1):
+        text = line.split("#", 1)[0].replace(",", " ").strip()
+        if not text:
+            continue
+        try:
+            rows.append([float(x) for x in text.split()])
+        except ValueError:
+            if rows:
+                raise InputError("not a number", file=path, field=f"line {i}", value=line.strip()) \
+                    from None
     if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) not in (2, 3):
         raise InputError("expected 2 or 3 numeric columns (T, y, error)", file=path, field="columns",
                          value=sorted({len(r) for r in rows}))
@@ -61,6 +62,11 @@ class ArrheniusAnalysis:
         """T (K), y and the fitted y at each temperature."""
         pred = self.fit.predict(self.T)
         return [{"T": a, "y": b, "fit": c} for a, b, c in zip(self.T, self.y, pred, strict=True)]
+
+    def warnings(self) -> list[str]:
+        """Why the fit should not be used as it stands: its reasons and implausible values
+        (an error larger than E_a or A, no finite errors)."""
+        return list(self.fit.reasons) + self.fit.implausible()
 
     def to_json(self) -> dict:
         """E_a (eV) and A with errors and units, their correlation and the fit statistics."""

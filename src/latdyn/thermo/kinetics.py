@@ -43,6 +43,7 @@ class ArrheniusResult(FitResult):
     y_unit: str = "dimensionless"
 
     n_varied = 2
+    significant = ("activation_energy", "prefactor")
 
     @property
     def parameters(self) -> list[Parameter]:

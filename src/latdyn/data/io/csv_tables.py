@@ -19,11 +19,12 @@ import numpy as np
 import scipp as sc
 
 from ...errors import FormatError, InputError
-from ...fileio import write_text_atomic
+from ...fileio import names_input_file, write_text_atomic
 from ._common import read_text
+from .container import LoadedData
 from .table import Table
 
-__all__ = ["write_csv", "read_csv", "dataarray_to_table"]
+__all__ = ["write_csv", "read_csv", "dataarray_to_table", "read_csv_table", "looks_like_csv_table"]
 
 _HEAD = re.compile(r"^(.*?)(?: \[(.*)\])?$")
 _COV = re.compile(r"^cov\[(.+)\|(.+)\]$")
@@ -124,7 +125,10 @@ def _parse_column(cells: list[str]) -> np.ndarray:
 def read_csv(path: str | Path) -> Table:
     """Read a CSV written by :func:`write_csv` (or any CSV with a header row) into a Table."""
     p = Path(path)
-    rows = list(csv.reader(read_text(p)))
+    try:
+        rows = list(csv.reader(read_text(p)))
+    except csv.Error as exc:
+        raise FormatError(f"not a readable CSV table ({exc})", file=p) from None
     rows = [r for r in rows if r]
     if not rows:
         raise FormatError("empty CSV file", file=p, field="line 1")
@@ -163,3 +167,71 @@ def read_csv(path: str | Path) -> Table:
         i, j = params.index(a), params.index(b)
         cov[:, i, j] = cov[:, j, i] = v
     return Table(cols, units, cov, params)
+
+
+_NAME = re.compile(r"^[A-Za-z_][\w.*/()^-]*(?: \[[^\]]*\])?$")
+
+
+def looks_like_csv_table(lines: list[str]) -> bool:
+    """True for a CSV results table (as latdyn writes them): a comma-separated header row of
+    column names and rows of the same width, with a text cell in the body (a parameter name,
+    a model) or at least four named columns.  Plain ``x,y,error`` spectra stay column ASCII."""
+    try:
+        rows = list(csv.reader(ln for ln in lines if ln.strip() and ln.lstrip()[0] not in "#%!"))
+    except csv.Error:  # a field beyond the csv module's limit: not a table latdyn wrote
+        return False
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return False
+    header = [c.strip() for c in rows[0]]
+    if not all(_NAME.match(c) for c in header) or _is_dataarray_header(header):
+        return False
+    body = rows[1:]
+    if any(len(r) != len(header) for r in body):
+        return False
+    text_cell = any(_parse_column([r[j] for r in body]).dtype.kind == "U" for j in range(len(header)))
+    return text_cell or len(header) >= 4
+
+
+def _is_dataarray_header(header: list[str]) -> bool:
+    return len(header) == 3 and header[1].startswith("value") and header[2].startswith("error")
+
+
+@names_input_file
+def read_csv_table(path: str | Path) -> LoadedData:
+    """A CSV results table (:func:`read_csv`) as :class:`LoadedData`: one entry per numeric
+    column along the dim ``row``, with the unit of its header, the column ``<name>_err`` (or
+    ``error`` for ``value``) as its standard error, and the text and true/false columns as
+    coordinates on ``row``.  Metadata: ``columns``, ``covariance_of`` (the parameters of a
+    covariance written as ``cov[a|b]`` columns)."""
+    p = Path(path)
+    table = read_csv(p)
+    cols, units = table.columns, table.units
+    n = table.n_rows
+    if n == 0:
+        raise FormatError("the table has a header but no rows", file=p, field="line 2")
+    labels = {k: v for k, v in cols.items() if np.asarray(v).dtype.kind in "Ub"}
+    errors = {k for k in cols if k.endswith("_err") and k[:-4] in cols}
+    if "value" in cols and "error" in cols:
+        errors.add("error")
+    meta: dict[str, Any] = {"columns": list(cols)}
+    if table.covariance is not None:
+        meta["covariance_of"] = list(table.parameters)
+    entries: dict[str, sc.DataArray] = {}
+    for name, v in cols.items():
+        if name in labels or name in errors:
+            continue
+        err_name = "error" if name == "value" and "error" in errors else f"{name}_err"
+        err = np.asarray(cols[err_name], dtype=float) if err_name in errors else None
+        unit = units.get(name) or "dimensionless"
+        try:
+            da = sc.DataArray(sc.array(dims=["row"], values=np.asarray(v, dtype=float), unit=unit,
+                                       variances=None if err is None else err ** 2))
+        except Exception:  # noqa: BLE001 - scipp rejects a unit it does not know
+            raise FormatError("unknown unit in the header", file=p, field=name, value=unit) from None
+        for k, lab in labels.items():
+            da.coords[k] = sc.array(dims=["row"], values=np.asarray(lab))
+        entries[name] = da
+    if not entries:
+        raise FormatError("the table has no numeric column", file=p, field="line 1",
+                          value=list(cols)[:8])
+    return LoadedData(p, "csv_table", entries, {k: dict(meta) for k in entries})

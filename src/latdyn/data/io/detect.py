@@ -2,9 +2,14 @@
 
 HDF5 files (recognised by their signature) are told apart by their layout:
 ``mantid_workspace_N`` groups (Mantid processed NeXus), an ``NXSPE_info`` group (NXSPE),
-``entry1/data1/DATA`` (ILL LAMP) or the root attribute ``latdyn_format`` (latdyn results).
-Text files: ``# Number of`` opens a DAVE group file; an integer header line followed by a
-title and a numeric parameter line is INX; anything else numeric is column ASCII.
+``entry1/data1/DATA`` (ILL LAMP), the root attribute ``latdyn_format`` (latdyn results), the
+root attribute ``scipp-type`` (scipp's own layout, written by ``latdyn simulate``, ``phonons``
+and ``md``), an ``h5md`` group (H5MD trajectories) or root attributes ``mode`` and ``chi2``
+over ``groups`` and ``parameters`` (the fit files of ``latdyn qens fit``).
+Text files: a comma-separated header of column names over rows with text cells or at least
+four columns is a CSV results table; ``# Number of`` opens a DAVE group file; an integer
+header line followed by a title and a numeric parameter line is INX; anything else numeric is
+column ASCII.
 The file name's extension is never trusted on its own.
 """
 
@@ -24,12 +29,16 @@ __all__ = ["detect_format", "load", "READERS"]
 
 def detect_format(path: str | Path) -> str:
     """Name of the format of ``path`` (a key of :data:`READERS`); FormatError if unknown."""
+    from .csv_tables import looks_like_csv_table
     from .dave_grp import looks_like_dave_grp
+    from .h5md import is_h5md
     from .inx import looks_like_inx
     from .lamp_hdf import is_lamp_hdf
     from .mantid_nexus import is_mantid_nexus
     from .nxspe import is_nxspe
+    from .qens_fit_h5 import is_qens_fit_h5
     from .results_h5 import is_results_h5
+    from .scipp_h5 import is_scipp_h5
 
     p = input_file(path)
     if is_hdf5(p):
@@ -42,10 +51,18 @@ def detect_format(path: str | Path) -> str:
                 return "nxspe"
             if is_lamp_hdf(fh):
                 return "lamp_hdf"
+            if is_scipp_h5(fh):
+                return "scipp_h5"
+            if is_h5md(fh):
+                return "h5md"
+            if is_qens_fit_h5(fh):
+                return "qens_fit_h5"
             top = sorted(fh.keys())[:8]
         raise FormatError("HDF5 file of an unknown layout (not Mantid processed NeXus, NXSPE, "
-                          "LAMP or latdyn results)", file=p, field="/", value=top)
+                          "LAMP, H5MD, scipp, QENS fit or latdyn results)", file=p, field="/", value=top)
     lines = read_text(p)
+    if looks_like_csv_table(lines):
+        return "csv_table"
     if looks_like_dave_grp(lines):
         return "dave_grp"
     if looks_like_inx(lines):
@@ -55,20 +72,26 @@ def detect_format(path: str | Path) -> str:
 
 def _readers() -> dict[str, Callable[..., LoadedData]]:
     from .ascii_columns import read_ascii_columns
+    from .csv_tables import read_csv_table
     from .dave_grp import read_dave_grp
+    from .h5md import read_h5md
     from .inx import read_inx
     from .lamp_hdf import read_lamp_hdf
     from .mantid_nexus import read_mantid_nexus
     from .nxspe import read_nxspe
+    from .qens_fit_h5 import read_qens_fit_h5
     from .results_h5 import load_results_h5
+    from .scipp_h5 import read_scipp_h5
 
     return {"mantid_nexus": read_mantid_nexus, "nxspe": read_nxspe, "lamp_hdf": read_lamp_hdf,
             "inx": read_inx, "dave_grp": read_dave_grp, "ascii_columns": read_ascii_columns,
-            "results_h5": load_results_h5}
+            "results_h5": load_results_h5, "scipp_h5": read_scipp_h5, "h5md": read_h5md,
+            "csv_table": read_csv_table, "qens_fit_h5": read_qens_fit_h5}
 
 
 #: Format names understood by :func:`load`.
-READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5")
+READERS = ("mantid_nexus", "nxspe", "lamp_hdf", "inx", "dave_grp", "ascii_columns", "results_h5",
+           "scipp_h5", "h5md", "csv_table", "qens_fit_h5")
 
 
 @names_input_file

@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipp as sc
 
 __all__ = ["summarise", "META_KEYS"]
 
 META_KEYS = ("instrument", "title", "run_number", "sample_temperature", "incident_energy",
              "final_energy", "efixed_source", "wavelength", "emode", "two_theta_source", "q_source",
-             "distribution", "text_encoding", "masked_bad_errors", "zero_count_points", "zero_error_points",
-             "notes")
+             "distribution", "text_encoding", "masked_bad_errors", "non_finite_points",
+             "zero_count_points", "zero_error_points", "scipp_type", "n_frames", "n_atoms", "species",
+             "time_step", "box", "has_velocities", "creator", "mode", "converged", "chi2", "n_points",
+             "n_varied", "source", "reasons", "notes")
 
 
 def _range(da, dim: str) -> str:
@@ -36,6 +39,22 @@ def _short(v: Any) -> str:
             return f"[{arr.size} values, mean {arr.mean():.6g}]"
         return f"[{arr.size} values]"
     return str(v)
+
+
+def _ranges(da) -> str:
+    """Coordinate ranges of the dims; for a table column (no dim coordinate) its value range
+    and the label columns beside it."""
+    text = "; ".join(f"{d} {_range(da, d)}" for d in da.dims if d in da.coords)
+    if text:
+        return text
+    vals = np.asarray(da.values, dtype=float)
+    finite = vals[np.isfinite(vals)]
+    parts = [f"values {finite.min():.6g} .. {finite.max():.6g}" if finite.size else "no finite values"]
+    for k, c in da.coords.items():
+        if c.dtype == sc.DType.string:
+            labels = [str(x) for x in c.values]
+            parts.append(f"{k} {', '.join(labels[:4])}" + (" ..." if len(labels) > 4 else ""))
+    return "; ".join(parts)
 
 
 def group_q(da) -> list[float] | None:
@@ -61,7 +80,7 @@ def summarise(loaded, logs: bool = False, as_text: bool = True
     for name, da in loaded.entries.items():
         masked = sum(int(np.count_nonzero(m.values)) for m in da.masks.values())
         rows.append({"entry": name, "dims": " x ".join(f"{d}:{n}" for d, n in da.sizes.items()),
-                     "ranges": "; ".join(f"{d} {_range(da, d)}" for d in da.dims if d in da.coords),
+                     "ranges": _ranges(da),
                      "unit": str(da.unit), "errors": da.variances is not None, "masked_points": masked})
         meta = loaded.metadata.get(name, {})
         prefix = "" if len(loaded) == 1 else f"{name}: "

@@ -14,7 +14,12 @@ Measured data (every format but latdyn's own results files):
   wrong must not switch detailed balance on or off silently).
 
 Results files (``results_h5``) hold what latdyn wrote, model curves with NaN outside a fit
-range included; only their masks are checked.  Every failure is a FormatError naming the
+range included; only their masks are checked.  Files in scipp's own layout (``scipp_h5``, as
+``latdyn simulate``, ``phonons`` and ``md`` write them) may have coordinates that are not
+monotonic (a dispersion path); their masks and metadata are checked, and their reader has
+already masked non-finite values.  CSV results tables (``csv_table``) are checked like results
+files (a table may hold NaN for an undetermined value), and so are QENS fit files
+(``qens_fit_h5``).  Every failure is a FormatError naming the
 file, the entry and the field.
 """
 
@@ -121,7 +126,7 @@ def validate_loaded(loaded: Any, max_fixed_energy: float = MAX_FIXED_ENERGY) -> 
     n = len(loaded.entries)
     if n == 0:
         raise FormatError("the file holds no data entry", file=file)
-    measured = loaded.format != "results_h5"
+    measured = loaded.format not in ("results_h5", "scipp_h5", "csv_table", "qens_fit_h5")
     for name, da in loaded.entries.items():
         def where(field: str, _name: str = name) -> str:
             return _where(_name, n, field)
@@ -132,4 +137,5 @@ def validate_loaded(loaded: Any, max_fixed_energy: float = MAX_FIXED_ENERGY) -> 
         _check_masks(da, file, where)
         if measured:
             _check_measured(da, file, where)
+        if measured or loaded.format == "scipp_h5":
             check_metadata(loaded.metadata.setdefault(name, {}), file, max_fixed_energy, where)
