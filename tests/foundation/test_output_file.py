@@ -19,7 +19,7 @@ def test_output_file_beside_other_files(tmp_path, monkeypatch):
     assert check_output_file(tmp_path / "new" / "deeper" / "out.h5").name == "out.h5"
     with pytest.raises(OutputError, match="folder, not a file"):
         check_output_file(tmp_path)
-    with pytest.raises(OutputError, match="parent of the output path is a file"):
+    with pytest.raises(OutputError, match="parent of the output (path|file) is a file"):
         check_output_file(tmp_path / "data.txt" / "out.h5")
 
 
