@@ -1,6 +1,6 @@
 """
 Halide perovskite: diffuse rods from soft octahedral tilts, damped modes along M-R, LO-TO
-========================================================================================
+=========================================================================================
 
 A CsPbBr3-like cubic perovskite.  Its PbBr6 octahedra share corners, so their rigid rotations
 (the rigid-unit modes, RUMs) cost almost nothing along the whole M-R line of the Brillouin zone

@@ -1,6 +1,6 @@
 """
 Magnetocaloric: phase fractions versus field and the lattice + magnetic entropy balance
-=====================================================================================
+=======================================================================================
 
 A MnCoGe-like magnetocaloric with a first-order transition from a paramagnetic hexagonal
 (Ni2In-type) to a ferromagnetic orthorhombic (TiNiSi-type) phase, driven by the magnetic field.

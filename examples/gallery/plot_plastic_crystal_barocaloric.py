@@ -1,6 +1,6 @@
 """
 Plastic-crystal barocaloric: orientational disorder from the EISF, R ln Omega and dT/dp
-=====================================================================================
+=======================================================================================
 
 An NH4X-like ammonium halide whose barocaloric transition disorders the NH4+ tetrahedra.  In
 the ordered phase the ions reorient by C3 jumps that map the tetrahedron onto itself: the
@@ -14,7 +14,7 @@ Clausius-Clapeyron slope dT/dp = Delta V / Delta S follows from the volume chang
 
 Data: latdyn's **virtual experiment**: the cube-jump model (N-H 1.03 A, cube edge
 2 x 1.03 / sqrt(3) A, residence time 1.5 ps) measured on the library's CNCS at Ei = 12 meV with
-Poisson noise and a vanadium resolution run; each |Q| fitted alone (elastic line + one
+Poisson noise and a vanadium resolution run; each ``|Q|`` fitted alone (elastic line + one
 Lorentzian) for a model-free EISF.  The calorimetric transition entropy and the two lattice
 parameters below are illustrative inputs of this example (replace them by your DSC and
 diffraction values), not measurements of a named compound.
@@ -50,7 +50,7 @@ A_ORDERED, A_DISORDERED = (3.870, 0.001), (3.893, 0.001)   # A, CsCl-type cells,
 OMEGA = {"tetrahedral:C3": 1, "circle:4": 1, "cube": 2}     # orientations of the tetrahedron
 
 # %%
-# The virtual measurement and a model-free EISF (each |Q| fitted alone)
+# The virtual measurement and a model-free EISF (each ``|Q|`` fitted alone)
 cncs = load_instrument("CNCS")
 cube = get_geometry_model("cube")
 q = np.linspace(0.6, 3.8, 9 if QUICK else 16)

@@ -1,11 +1,11 @@
 """
 Solid electrolyte: Li diffusion from QENS and from a trajectory, side by side
-===========================================================================
+=============================================================================
 
 An argyrodite-like Li conductor.  Two routes to the Li diffusion coefficient D(T) and its
 activation energy:
 
-* **QENS**: the quasi-elastic width of the Li jumps, fitted globally over |Q| with the
+* **QENS**: the quasi-elastic width of the Li jumps, fitted globally over ``|Q|`` with the
   Chudley-Elliott jump model (HWHM = (hbar/tau)(1 - sin(Ql)/(Ql)), D = l^2 / (6 tau)) at each
   temperature; the elastic incoherent structure factor (EISF) is the immobile framework's share.
 * **Trajectory**: the mean-square displacement (D from its slope, blocking errors), the self

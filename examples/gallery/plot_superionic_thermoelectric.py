@@ -1,6 +1,6 @@
 """
 Superionic thermoelectric: phonon lifetimes to a kinetic lattice thermal conductivity
-===================================================================================
+=====================================================================================
 
 An Ag8SnSe6-like argyrodite: a low-energy Ag-dominated phonon is measured on AMATERAS at
 several temperatures, each spectrum is fitted with an elastic line, a damped harmonic

@@ -186,6 +186,7 @@ def add_d_range(p, old=(), **kw) -> argparse.Action:
 
 
 def add_dask(p, help="run the parallel work as Dask tasks (needs latdyn[dask])") -> None:
+    """``--dask``: run the command's parallel chunks as Dask tasks (the scheduler in use)."""
     p.add_argument("--dask", action="store_true", help=help)
 
 

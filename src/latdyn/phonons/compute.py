@@ -153,10 +153,8 @@ def compute_diffuse(model, *, origin=(0, 0, 0), u=(1, 0, 0), v=(0, 1, 0),
     sum_nu F_nu(Q) (2 n_nu + 1) (:mod:`latdyn.phonons.diffuse`), in barn per atom on the
     plane origin + x u + y v (``extent`` (x_min, x_max, y_min, y_max) r.l.u., ``n`` points per
     axis) or, with ``w`` and ``nw`` > 1, the volume adding z w, z in ``w_extent``
-    (``latdyn phonons diffuse``)::
-
-        r = compute_diffuse("phonopy_nacl.yaml", origin=(0, 0, 0.5), temperature=300)
-        r.write("tds")
+    (``latdyn phonons diffuse``).  Example:
+    ``compute_diffuse("phonopy_nacl.yaml", origin=(0, 0, 0.5), temperature=300).write("tds")``.
     """
     run = load_run(model, executor=executor, backend=backend, **load)
     x0, x1, y0, y1 = extent
