@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -47,12 +47,10 @@ def driver(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def demo_report(driver, tmp_path_factory):
-    """The quick demo (about a minute), built only once a browser is known to run."""
-    from latdyn.demo import run_demo
-
-    out = tmp_path_factory.mktemp("demo")
-    return run_demo(out, quick=True, log=lambda _msg: None)
+def demo_report(driver, demo_quick):
+    """The quick demo of tests/report/conftest.py (built once per run, in the same worker as
+    the report check: xdist group 'demo'), used only once a browser is known to run."""
+    return demo_quick
 
 
 def test_demo_report_renders_in_chromium(driver, demo_report):

@@ -211,6 +211,7 @@ def test_qens_fit_folder_is_0644_under_umask_022_and_its_report_passes(tmp_path,
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("demo")    # one quick demo per run, shared with the browser test
 def test_demo_output_is_small_0644_and_passes_the_report_check(demo_quick):
     """The quick demo (about 2 CPU-minutes; shared with the browser test's fixture when both
     run in one process): every file 0644 under umask 022, no SVGs, no figure over 1 MB
