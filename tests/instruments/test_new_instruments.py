@@ -114,7 +114,9 @@ def test_in16b_parameter_and_measured_vanadium(shared_data):
 
 def test_hyspec_polarised_mode_costs_flux_not_resolution():
     hyspec = load_instrument("HYSPEC")
-    un = hyspec.flux_at_sample(15.0, mode="unpolarised")
-    pol = hyspec.flux_at_sample(15.0, mode="polarised")
+    un = hyspec.flux_at_sample(15.0, mode="unpolarised", source="calculator")
+    pol = hyspec.flux_at_sample(15.0, mode="polarised", source="calculator")
     assert pol == pytest.approx(0.5 * un)
+    with pytest.raises(InstrumentError, match="relative units"):   # PyChop's table is not absolute
+        hyspec.flux_at_sample(15.0)
     assert hyspec.elastic_resolution(15.0, mode="polarised") == hyspec.elastic_resolution(15.0)

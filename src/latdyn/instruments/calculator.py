@@ -162,7 +162,9 @@ class CalculatorFlux:
     wavelength in the calculator's units (already multiplied by the file's ``scale``),
     interpolated by a not-a-knot cubic spline and held at the ends; for Fermi instruments the
     empirical correction of each package (``package_correction``); for disk instruments the
-    reference slot (mm) and frequency (Hz) of the scaling law.
+    reference slot (mm) and frequency (Hz) of the scaling law.  ``relative``: the reason, when
+    the file says the calculator's numbers are not an absolute flux in n/cm^2/s (then only
+    ratios between settings of that instrument mean something).
     """
 
     wavelength: np.ndarray
@@ -170,6 +172,7 @@ class CalculatorFlux:
     package_correction: dict
     reference_slot_mm: float | None = None
     reference_frequency: float | None = None
+    relative: str | None = None
 
     @classmethod
     def from_node(cls, node) -> CalculatorFlux:
@@ -180,7 +183,7 @@ class CalculatorFlux:
         corr = node.child("package_correction", None)
         packages = {} if corr is None else {k: corr.number(k) for k in corr.data}
         return cls(wl[order], flux[order], packages, node.number("reference_slot_mm", None),
-                   node.number("reference_frequency", None))
+                   node.number("reference_frequency", None), node.text("relative", None))
 
     def white_beam_flux(self, ei: float) -> float:
         """White-beam flux per unit wavelength at the wavelength of ``ei`` (meV)."""

@@ -673,6 +673,11 @@ class DirectGeometry(InstrumentBase):
                              value=source)
         if source is None:
             source = "published" if self.flux_points or self.calculator_flux is None else "calculator"
+            if source == "calculator" and self.calculator_flux.relative:
+                raise InstrumentError(
+                    f"{self.name}: no absolute flux at the sample ({self.calculator_flux.relative}); "
+                    "give flux= in n/cm^2/s, or ask source='calculator' for the calculator's "
+                    "relative numbers", file=self.file, field="flux.calculator.relative")
         if source == "calculator":
             if self.calculator_flux is None:
                 raise InstrumentError(f"{self.name}: the instrument file has no facility-calculator "
