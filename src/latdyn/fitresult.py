@@ -160,8 +160,8 @@ def implausible_values(parameters: Iterable[Parameter], *, significant: Iterable
         if not math.isfinite(p.error):
             out.append(f"{p.name} = {p.value:.4g}{unit} has no finite uncertainty")
         elif _matches(p.name, significant) and p.error > abs(p.value):
-            out.append(f"{p.name} = {p.value:.4g} ± {p.error:.2g}{unit}: the error is larger than "
-                       "the value (not determined by the data)")
+            out.append(f"{p.name} = {p.value:.4g}{unit} with an error of {p.error:.2g}{unit}: the "
+                       "error is larger than the value (not determined by the data)")
         if window is None:
             continue
         lo, hi = float(window[0]), float(window[1])
