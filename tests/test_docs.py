@@ -30,7 +30,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LATDYN_SHARED_DATA", ROOT / ".." / "shared" / "data")).resolve()
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+         *sorted((ROOT / "docs" / "getting-started").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)\s*$")
 MARK = re.compile(r"<!--\s*snippet:\s*(skip|slow)\s*(?:\((.+)\))?\s*-->")
 PAGE_FILES = re.compile(r"<!--\s*snippet-files:\s*(.+?)\s*-->")
