@@ -172,6 +172,25 @@ def main(argv: list[str] | None = None) -> int:
         return _quiet_exit("latdyn: interrupted", 130)
     except Terminated:
         return _quiet_exit("latdyn: terminated", 143)
+    except ImportError as exc:
+        # an extension module interrupted while it initialises (numpy, h5py) turns the
+        # KeyboardInterrupt into "ImportError: initialization failed"
+        cause = _interrupt_in_chain(exc)
+        if cause is None:
+            raise
+        return _quiet_exit(*(("latdyn: interrupted", 130) if isinstance(cause, KeyboardInterrupt)
+                             else ("latdyn: terminated", 143)))
+
+
+def _interrupt_in_chain(exc: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or Terminated behind ``exc`` (its cause or context), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (KeyboardInterrupt, Terminated)):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 if __name__ == "__main__":
