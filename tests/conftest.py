@@ -57,3 +57,28 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture
+def cli_matches(capsys):
+    """``check(argv, result, rows=None)``: ``latdyn ARGV --json`` exits 0 and prints the
+    result's heading, its ``rows()`` (or ``rows``) and its ``to_json()`` (the Python call and
+    the command give the same results); returns the printed JSON."""
+    import json
+
+    from latdyn.cli.main import main
+    from latdyn.cli.output import to_jsonable
+
+    def plain(obj):
+        return json.loads(json.dumps(to_jsonable(obj)))
+
+    def check(argv, result, rows=None) -> dict:
+        assert main([*map(str, argv), "--json"]) == 0
+        payload = json.loads(capsys.readouterr().out)
+        assert payload["rows"] == plain(result.rows() if rows is None else rows)
+        assert payload["title"] == result.heading
+        summary = {k: v for k, v in payload.items() if k not in ("title", "rows", "outputs")}
+        assert summary == plain(result.to_json())
+        return payload
+
+    return check

@@ -3,32 +3,15 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from latdyn.cli.main import main
-from latdyn.cli.output import to_jsonable
 from latdyn.data import DensityOfStates, make_spectrum, make_sqe
 from latdyn.data.io import load, write_csv, write_mantid_nexus
 from latdyn.inelastic import cut_measurement, fit_phonon_series, separate_magnetic
 from latdyn.lineshapes import dho
 from latdyn.reduce import incoherent_sqe
 from latdyn.thermo import debye_dos, generalized_dos_thermodynamics, temperature_grid, thermodynamics_from_dos
-
-
-def _plain(obj):
-    return json.loads(json.dumps(to_jsonable(obj)))
-
-
-def _same(capsys, argv, result) -> dict:
-    assert main([*map(str, argv), "--json"]) == 0
-    payload = json.loads(capsys.readouterr().out)
-    assert payload["rows"] == _plain(result.rows()) and payload["title"] == result.heading
-    summary = {k: v for k, v in payload.items() if k not in ("title", "rows", "outputs")}
-    assert summary == _plain(result.to_json())
-    return payload
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +24,9 @@ def sqe_file(tmp_path_factory):
     return write_mantid_nexus(d / "sqe.nxs", da)
 
 
-def test_cut_python_equals_cli(sqe_file, tmp_path, capsys):
+def test_cut_python_equals_cli(cli_matches, sqe_file, tmp_path, capsys):
     r = cut_measurement(sqe_file, q=(2.0, 2.4), average=True, balance=(3, 9))
-    _same(capsys, ["ins", "cut", sqe_file, "--q-range", "2.0", "2.4", "--average", "--balance", "3", "9",
+    cli_matches(["ins", "cut", sqe_file, "--q-range", "2.0", "2.4", "--average", "--balance", "3", "9",
                    "-o", tmp_path / "cli.csv"], r)
     assert r.to_json()["temperature_fit"]["value"] == pytest.approx(300.0, rel=0.02)
     assert r.to_json()["range"] == {"value": [2.0, 2.4], "error": None, "unit": "1/angstrom"}
@@ -54,10 +37,10 @@ def test_cut_python_equals_cli(sqe_file, tmp_path, capsys):
         cut_measurement(sqe_file)
 
 
-def test_dos_and_thermo_python_equal_cli(sqe_file, tmp_path, capsys):
+def test_dos_and_thermo_python_equal_cli(cli_matches, sqe_file, tmp_path, capsys):
     g = generalized_dos_thermodynamics(sqe_file, 300.0, q_range=(1, 7.5), e_range=(2, 45), mass=50.0,
                                        temperatures="100:300:100")
-    _same(capsys, ["ins", "dos", sqe_file, "-T", "300", "--mass", "50", "--q-range", "1", "7.5",
+    cli_matches(["ins", "dos", sqe_file, "-T", "300", "--mass", "50", "--q-range", "1", "7.5",
                    "--e-range", "2", "45", "--temperatures", "100:300:100", "-o", tmp_path / "c"], g)
     files = {p.relative_to(tmp_path / "g").as_posix() for p in g.write(tmp_path / "g")}
     assert {"dos.csv", "thermo.csv", "report.html", "figures/dos.png", "figures/cv.png"} <= files
@@ -65,7 +48,7 @@ def test_dos_and_thermo_python_equal_cli(sqe_file, tmp_path, capsys):
     e = np.linspace(0, 25.85, 501)
     write_csv(tmp_path / "dos.csv", make_spectrum(e, debye_dos(e, 300.0)))
     t = thermodynamics_from_dos(tmp_path / "dos.csv", "3000", atoms=2)
-    _same(capsys, ["ins", "thermo", tmp_path / "dos.csv", "--temperatures", "3000", "--atoms", "2", "-o",
+    cli_matches(["ins", "thermo", tmp_path / "dos.csv", "--temperatures", "3000", "--atoms", "2", "-o",
                    tmp_path / "th"], t)
     assert t.rows()[0]["Cv_over_3R"] == pytest.approx(1.0, abs=1e-3)
     assert t.to_json()["theta_D_n2"] == {"value": pytest.approx(300.0, rel=1e-3), "error": None, "unit": "K"}
